@@ -1,0 +1,24 @@
+# Finds the libraries lumen is built on, all from Debian's packages, and wraps
+# those that ship no CMake config as imported targets. Also used by the
+# installed package config, so keep it free of build-tree paths.
+include(CMakeFindDependencyMacro)
+
+find_dependency(CapnProto CONFIG)
+find_dependency(RocksDB CONFIG)
+find_dependency(Boost 1.74)
+find_dependency(Threads)
+
+# CAF 0.17 ships neither a CMake config nor a pkg-config file.
+if(NOT TARGET lumen_caf::core)
+  find_path(LUMEN_CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+  find_library(LUMEN_CAF_CORE_LIBRARY caf_core REQUIRED)
+  find_library(LUMEN_CAF_IO_LIBRARY caf_io REQUIRED)
+  add_library(lumen_caf::core UNKNOWN IMPORTED)
+  set_target_properties(lumen_caf::core PROPERTIES
+    IMPORTED_LOCATION "${LUMEN_CAF_CORE_LIBRARY}"
+    INTERFACE_INCLUDE_DIRECTORIES "${LUMEN_CAF_INCLUDE_DIR}")
+  add_library(lumen_caf::io UNKNOWN IMPORTED)
+  set_target_properties(lumen_caf::io PROPERTIES
+    IMPORTED_LOCATION "${LUMEN_CAF_IO_LIBRARY}"
+    INTERFACE_LINK_LIBRARIES lumen_caf::core)
+endif()

@@ -1,0 +1,14 @@
+// lumen's public API: one include. See each header for its contract.
+//   config.h      Init, Shutdown, Config
+//   remote.h      LUMEN_REMOTE, LUMEN_FUNC
+//   task.h        Task(f).Remote(...)
+//   object_ref.h  ObjectRef, Get, Put, Wait, GetView, Cancel
+//   errors.h      the typed errors
+#pragma once
+
+#include "lumen/config.h"
+#include "lumen/errors.h"
+#include "lumen/object_ref.h"
+#include "lumen/remote.h"
+#include "lumen/task.h"
+#include "lumen/storage/codec.h"

@@ -1,0 +1,44 @@
+// Starting and stopping lumen in a driver program.
+//
+// lumen::Init() with no address starts an embedded single-node cluster owned
+// by this process: a node manager, an object store (one shared-memory segment)
+// and worker processes that re-execute this very binary. In those worker
+// processes Init (indeed main) never runs the driver's code: the runtime takes
+// over before main. Call Init before anything with side effects in main.
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace lumen {
+
+struct Config {
+  // "" starts an embedded cluster; "host:port" joins one (env LUMEN_ADDRESS
+  // wins over an empty field). Joining is not supported yet.
+  std::string address;
+  // Worker processes of an embedded cluster; 0 = the machine's cores.
+  int num_cpus = 0;
+  // Custom resources of the embedded node, e.g. {{"GPU", 1}}.
+  std::map<std::string, double> resources;
+  // Namespace of named actors; "" = a fresh one per job.
+  std::string ns;
+  // Lineage log directory of an embedded cluster; "" = a fresh one under /tmp.
+  std::string storage_dir;
+  // Size of the node's shared-memory object store; 0 = 30 % of memory, at most 2 GiB
+  // (env LUMEN_OBJECT_STORE_MB overrides).
+  size_t object_store_bytes = 0;
+  // Record every task and Put in the lineage log (env LUMEN_LINEAGE=0 turns it off).
+  bool enable_lineage = true;
+};
+
+void Init();
+void Init(const Config& config);
+void Init(const Config& config, int argc, char** argv);
+bool IsInitialized();
+std::string GetNamespace();
+// Stops the workers, frees the object store and removes every file the
+// cluster made (but a storage_dir you named). Safe to call twice; Init may be
+// called again after it.
+void Shutdown();
+
+}  // namespace lumen

@@ -1,0 +1,123 @@
+// The narrow, type-erased boundary between lumen's header templates and the
+// runtime. Templates turn typed values into encoded bytes and call these
+// functions; the runtime (driver or worker process) does the rest. Nothing
+// here names CAF, RocksDB or Boost, so user code compiles fast.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lumen/storage/codec.h"
+#include "lumen/storage/object_id.h"
+
+namespace lumen::internal {
+
+// Bytes of one encoded object, kept alive (and pinned, if in the shared
+// store) by `owner`. Always 8-byte aligned.
+struct ObjectData {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  std::shared_ptr<const void> owner;
+};
+
+// An 8-byte aligned, owned byte buffer.
+class Bytes {
+ public:
+  explicit Bytes(size_t size) : words_(new uint64_t[(size + 7) / 8]), size_(size) {}
+  uint8_t* data() { return reinterpret_cast<uint8_t*>(words_.get()); }
+  const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(words_.get()); }
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<uint64_t[]> words_;
+  size_t size_;
+};
+using BytesPtr = std::shared_ptr<const Bytes>;
+
+// An encoded value and the object ids nested inside it (refs in containers).
+struct EncodedValue {
+  BytesPtr bytes;
+  std::vector<ObjectID> nested_refs;
+};
+
+struct TaskArg {
+  bool by_ref = false;
+  ObjectID ref;          // by_ref
+  EncodedValue value;    // inline
+};
+
+struct TaskSpec {
+  std::string function;  // registered name
+  std::vector<TaskArg> args;
+  std::string name;      // SetName; "" = the function's name
+  int max_retries = 3;   // -1 = forever
+  bool retry_exceptions = false;
+  std::map<std::string, double> resources;
+};
+
+// What a process running lumen offers the templates.
+class Core {
+ public:
+  virtual ~Core() = default;
+  // Submits a task; returns the id of its result, counted as one reference
+  // held by the caller (adopted by an ObjectRef).
+  virtual ObjectID Submit(TaskSpec spec) = 0;
+  // Stores an encoded value; returns its id with one reference for the caller.
+  virtual ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) = 0;
+  // Blocks until every object is ready (or timeout_ms, -1 = forever, passes:
+  // GetTimeoutError) and returns their bytes; rethrows an object's error.
+  virtual std::vector<ObjectData> Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) = 0;
+  // Marks which of `ids` are ready once num_objects are, or at timeout.
+  virtual std::vector<bool> Wait(const std::vector<ObjectID>& ids, int num_objects,
+                                 int64_t timeout_ms) = 0;
+  virtual void AddRef(const ObjectID& id) = 0;
+  virtual void RemoveRef(const ObjectID& id) = 0;
+  virtual void Cancel(const ObjectID& id) = 0;
+};
+
+// The process's core. Throws lumen::Error if lumen::Init() has not run.
+Core& CurrentCore();
+// Reference counting from ObjectRef: no-ops when lumen is not running (refs
+// may outlive Shutdown).
+void AddRef(const ObjectID& id);
+void RemoveRef(const ObjectID& id);
+
+// Collects the ids of ObjectRefs written while encoding one value.
+class NestedRefCollector {
+ public:
+  NestedRefCollector();
+  ~NestedRefCollector();
+  std::vector<ObjectID> Take() { return std::move(refs_); }
+  static void Note(const ObjectID& id);  // called by ObjectRef's codec
+
+ private:
+  std::vector<ObjectID> refs_;
+  NestedRefCollector* outer_;
+};
+
+// Encodes `value` into owned bytes, noting nested refs.
+template <class T>
+EncodedValue EncodeValue(const T& value) {
+  NestedRefCollector collector;
+  codec::Encoded encoded = codec::Encode(value);
+  auto bytes = std::make_shared<Bytes>(encoded.size());
+  encoded.WriteTo(bytes->data());
+  return {std::move(bytes), collector.Take()};
+}
+
+// Decodes an object, turning a codec failure into lumen::Error that names
+// `what` (e.g. "argument 2 of Plus") and both types.
+[[noreturn]] void ThrowDecodeError(const std::string& what, const std::exception& e);
+template <class T>
+T DecodeObject(const ObjectData& data, const std::string& what) {
+  try {
+    return codec::Decode<T>(data.data, data.size);
+  } catch (const codec::CodecError& e) {
+    ThrowDecodeError(what, e);
+  }
+}
+
+}  // namespace lumen::internal

@@ -1,0 +1,101 @@
+// Tasks: lumen::Task(f).Remote(args...) runs a registered function in a
+// worker process and returns an ObjectRef to its result at once. Arguments
+// go by value (encoded now) or as ObjectRef<T> for a parameter of type T
+// (resolved on the worker's node before the call). Options chain before Remote.
+#pragma once
+
+#include <map>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "lumen/object_ref.h"
+#include "lumen/remote.h"
+
+namespace lumen {
+namespace internal {
+
+template <class Param, class Arg>
+TaskArg MakeArg(Arg&& arg) {
+  using P = std::decay_t<Param>;
+  using A = std::decay_t<Arg>;
+  TaskArg out;
+  if constexpr (IsObjectRef<A>::value) {
+    static_assert(std::is_same_v<typename A::value_type, P>,
+                  "lumen: an ObjectRef<T> argument must have T equal to the parameter's type");
+    out.by_ref = true;
+    out.ref = arg.id();
+  } else if constexpr (std::is_same_v<A, P>) {
+    out.value = EncodeValue(arg);
+  } else {
+    static_assert(std::is_convertible_v<Arg&&, P>,
+                  "lumen: a task argument must convert to the function's parameter type");
+    out.value = EncodeValue(static_cast<P>(std::forward<Arg>(arg)));
+  }
+  return out;
+}
+
+// Options shared by task and actor calls.
+template <class Self>
+class CallOptions {
+ public:
+  Self& SetName(std::string name) {
+    spec_.name = std::move(name);
+    return self();
+  }
+  Self& SetResources(const std::map<std::string, double>& resources) {
+    spec_.resources = resources;
+    return self();
+  }
+  Self& SetResource(const std::string& name, double amount) {
+    spec_.resources[name] = amount;
+    return self();
+  }
+
+ protected:
+  Self& self() { return static_cast<Self&>(*this); }
+  TaskSpec spec_;
+};
+
+}  // namespace internal
+
+template <class F>
+class TaskCaller;
+
+template <class R, class... Params>
+class TaskCaller<R (*)(Params...)> : public internal::CallOptions<TaskCaller<R (*)(Params...)>> {
+ public:
+  explicit TaskCaller(R (*f)(Params...)) : f_(f) {}
+
+  // Retries after a worker crash (default 3; -1 = forever).
+  TaskCaller& SetMaxRetries(int n) {
+    this->spec_.max_retries = n;
+    return *this;
+  }
+  // Also retry when the function throws (default false).
+  TaskCaller& SetRetryExceptions(bool retry) {
+    this->spec_.retry_exceptions = retry;
+    return *this;
+  }
+
+  template <class... Args>
+  ObjectRef<R> Remote(Args&&... args) {
+    static_assert(sizeof...(Args) == sizeof...(Params),
+                  "lumen: Remote() takes exactly the function's parameters");
+    internal::TaskSpec spec = this->spec_;
+    spec.function = internal::FunctionName(internal::PointerKey(f_));
+    spec.args = {internal::MakeArg<Params>(std::forward<Args>(args))...};
+    return ObjectRef<R>::Adopt(internal::CurrentCore().Submit(std::move(spec)));
+  }
+
+ private:
+  R (*f_)(Params...);
+};
+
+template <class R, class... Params>
+TaskCaller<R (*)(Params...)> Task(R (*f)(Params...)) {
+  static_assert(!std::is_void_v<R>, "lumen: a task must return a value");
+  return TaskCaller<R (*)(Params...)>(f);
+}
+
+}  // namespace lumen

@@ -1,0 +1,903 @@
+#include "node_manager.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "lumen/errors.h"
+
+extern char** environ;
+
+namespace lumen::internal {
+
+namespace {
+// Tasks sent ahead to a busy worker, so it never waits for the next one. Only
+// when the queue is long (many small tasks): a short queue waits for an idle
+// worker, so no task sits behind a long one while another worker is free.
+constexpr size_t kMaxInFlightPerWorker = 8;
+constexpr size_t kPipelineMinQueuePerWorker = 2;
+// Extra workers started while others are blocked in Get, at most.
+constexpr int kMaxExtraWorkers = 32;
+constexpr int kMaxStartupFailures = 5;
+
+uint64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::string> OwnCommandLine() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) argv.push_back(arg);
+  return argv;
+}
+}  // namespace
+
+struct NodeManager::Entry {
+  enum State { kPending, kReady, kFailed } state = kPending;
+  BytesPtr bytes;        // ready and inline
+  bool in_store = false; // ready and in the shared store
+  uint64_t size = 0;
+  ObjectError error;     // failed
+  int64_t refs = 0;
+  std::vector<ObjectID> nested;  // refs this object holds
+};
+
+struct NodeManager::Task {
+  TaskID id;
+  TaskSpec spec;
+  ObjectID result;
+  int attempt = 0;             // retries used
+  int missing_deps = 0;
+  int worker = -1;             // running on, or -1
+  std::vector<ObjectID> pins;  // objects kept alive for this task
+  bool cancelled = false;
+};
+
+struct NodeManager::Worker {
+  int number = 0;
+  pid_t pid = -1;
+  std::unique_ptr<Connection> conn;  // null until the worker connects
+  std::deque<TaskID> in_flight;      // sent, in order
+  int blocked = 0;                   // outstanding Get/Wait requests
+  std::unordered_map<ObjectID, int64_t> refs;  // references this worker holds
+  bool dead = false;
+};
+
+struct NodeManager::Request {
+  int worker;
+  uint64_t id;
+  bool is_wait;
+  std::vector<ObjectID> ids;
+  int num_objects;
+  Clock::time_point deadline;  // max() = none
+};
+
+// Releases mu_ and then performs the store deletes queued under it: the store
+// is never called with mu_ held (its eviction listener may call back in).
+class NodeManager::Unlocker {
+ public:
+  explicit Unlocker(NodeManager* nm) : nm_(nm), lock_(nm->mu_) {}
+  ~Unlocker() {
+    std::vector<ObjectID> deletes;
+    deletes.swap(nm_->deletes_);
+    lock_.unlock();
+    for (const auto& id : deletes) (void)nm_->options_.store->Delete(id);
+  }
+  std::unique_lock<std::mutex>& lock() { return lock_; }
+
+ private:
+  NodeManager* nm_;
+  std::unique_lock<std::mutex> lock_;
+};
+
+// ---- start and stop --------------------------------------------------------
+
+NodeManager::NodeManager(NodeOptions options) : options_(std::move(options)) {}
+
+std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
+  std::unique_ptr<NodeManager> nm(new NodeManager(std::move(options)));
+  nm->socket_path_ = nm->options_.session_dir + "/node.sock";
+  nm->worker_argv_ = OwnCommandLine();
+
+  nm->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (nm->socket_path_.size() >= sizeof addr.sun_path)
+    throw Error("session directory path too long for a Unix socket: " + nm->socket_path_);
+  std::strcpy(addr.sun_path, nm->socket_path_.c_str());
+  if (::bind(nm->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(nm->listen_fd_, 128) != 0)
+    throw Error("cannot listen on " + nm->socket_path_ + ": " + std::strerror(errno));
+
+  nm->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  nm->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = ~0ull;  // the listening socket
+  ::epoll_ctl(nm->epoll_fd_, EPOLL_CTL_ADD, nm->listen_fd_, &ev);
+  ev.data.u64 = ~1ull;  // wake-ups
+  ::epoll_ctl(nm->epoll_fd_, EPOLL_CTL_ADD, nm->wake_fd_, &ev);
+
+  {
+    std::lock_guard lock(nm->mu_);
+    for (int i = 0; i < nm->options_.num_workers; ++i) nm->SpawnWorker();
+  }
+  nm->thread_ = std::thread([p = nm.get()] { p->Loop(); });
+  return nm;
+}
+
+NodeManager::~NodeManager() {
+  std::vector<pid_t> pids;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    for (auto& [n, w] : workers_) {
+      pids.push_back(w->pid);
+      w->conn.reset();  // EOF: the worker exits
+    }
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+  thread_.join();
+  // Workers exit on EOF; give them a moment, then make sure.
+  auto deadline = Clock::now() + std::chrono::seconds(2);
+  for (pid_t pid : pids) {
+    while (::waitpid(pid, nullptr, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  ::close(listen_fd_);
+  ::close(epoll_fd_);
+  ::close(wake_fd_);
+  ::unlink(socket_path_.c_str());
+}
+
+void NodeManager::SpawnWorker() {
+  int number = next_worker_++;
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "LUMEN_WORKER", 12) != 0 && std::strncmp(*e, "LUMEN_STORE", 11) != 0) env.push_back(*e);
+  env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
+  env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
+  env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
+  std::vector<char*> envp, argv;
+  for (auto& s : env) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  for (auto& s : worker_argv_) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  pid_t parent = getpid();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // A worker never outlives its node manager's process.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(1);
+    ::execve("/proc/self/exe", argv.data(), envp.data());
+    _exit(127);
+  }
+  auto w = std::make_unique<Worker>();
+  w->number = number;
+  w->pid = pid;
+  workers_[number] = std::move(w);
+}
+
+// ---- the I/O loop ----------------------------------------------------------
+
+void NodeManager::Loop() {
+  epoll_event events[64];
+  for (;;) {
+    int timeout_ms = 100;  // also the pace of reaping dead workers that never connected
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      auto now = Clock::now();
+      for (const auto& r : requests_)
+        if (r.deadline != Clock::time_point::max())
+          timeout_ms = std::min<int64_t>(timeout_ms, std::max<int64_t>(0,
+              std::chrono::duration_cast<std::chrono::milliseconds>(r.deadline - now).count() + 1));
+    }
+    int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
+    Unlocker locked(this);
+    if (stopping_) return;
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == ~0ull) {
+        Accept();
+      } else if (tag == ~1ull) {
+        uint64_t v;
+        (void)!::read(wake_fd_, &v, sizeof v);
+      } else {
+        auto it = workers_.find(static_cast<int>(tag));
+        if (it == workers_.end() || !it->second->conn) continue;
+        Worker& w = *it->second;
+        bool alive = w.conn->ReadAvailable();
+        MsgType type;
+        std::string body;
+        try {
+          while (w.conn && w.conn->NextFrame(&type, &body)) HandleFrame(w, type, body);
+        } catch (const std::exception& e) {
+          alive = false;
+        }
+        if (alive && w.conn && (events[i].events & (EPOLLHUP | EPOLLERR))) alive = false;
+        if (!alive) OnWorkerDeath(w, "its connection closed");
+      }
+    }
+    CheckRequests();
+    ReapWorkers();
+    Dispatch();
+    FlushWrites();
+  }
+}
+
+void NodeManager::Accept() {
+  for (;;) {
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) return;
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+    Worker* w = nullptr;
+    for (auto& [n, candidate] : workers_)
+      if (candidate->pid == cred.pid && !candidate->conn && !candidate->dead) w = candidate.get();
+    if (!w) {  // not one of ours
+      ::close(fd);
+      continue;
+    }
+    w->conn = std::make_unique<Connection>(fd);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+    ev.data.u64 = static_cast<uint64_t>(w->number);
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    startup_failures_ = 0;
+    workers_changed_.notify_all();
+  }
+}
+
+void NodeManager::ReapWorkers() {
+  for (auto& [n, w] : workers_) {
+    if (w->dead) {
+      if (w->pid > 0 && ::waitpid(w->pid, nullptr, WNOHANG) != 0) w->pid = -1;
+      continue;
+    }
+    int status;
+    if (::waitpid(w->pid, &status, WNOHANG) == w->pid) {
+      std::string why = WIFSIGNALED(status) ? "it was killed by signal " + std::to_string(WTERMSIG(status))
+                                            : "it exited with status " + std::to_string(WEXITSTATUS(status));
+      if (!w->conn) ++startup_failures_;
+      OnWorkerDeath(*w, why);
+    }
+  }
+  std::erase_if(workers_, [](const auto& kv) { return kv.second->dead && kv.second->pid < 0; });
+}
+
+void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
+  if (w.dead) return;
+  w.dead = true;
+  if (w.conn) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
+    w.conn.reset();
+  }
+  if (::waitpid(w.pid, nullptr, WNOHANG) != 0) {
+    w.pid = -1;  // reaped (or gone)
+  } else {
+    ::kill(w.pid, SIGKILL);  // its connection broke but it runs on: end it, reap it later
+  }
+  // Its tasks: retry in the same order, or fail with WorkerCrashedError.
+  for (auto it = w.in_flight.rbegin(); it != w.in_flight.rend(); ++it) {
+    auto t = tasks_.find(*it);
+    if (t == tasks_.end()) continue;
+    Task& task = t->second;
+    task.worker = -1;
+    if (task.cancelled) {
+      FinishTask(task.id);
+    } else if (RetriesLeft(task)) {
+      ++task.attempt;
+      ready_.push_front(task.id);
+    } else {
+      FailTask(task, {ErrorKind::kWorkerCrashed,
+                      "the worker running task '" + task.spec.name + "' died (" + why + "); retries spent (max_retries=" +
+                          std::to_string(task.spec.max_retries) + ", attempts=" + std::to_string(task.attempt + 1) + ")",
+                      ""});
+    }
+  }
+  w.in_flight.clear();
+  for (auto& [id, count] : w.refs)
+    for (int64_t i = 0; i < count; ++i) RemoveRefLocked(id);
+  w.refs.clear();
+  std::erase_if(requests_, [&](const Request& r) { return r.worker == w.number; });
+  if (stopping_) return;
+  int alive = 0;
+  for (auto& [n, other] : workers_) alive += !other->dead;
+  if (alive < options_.num_workers) {
+    if (startup_failures_ >= kMaxStartupFailures) {
+      // Workers die before connecting: fail queued work rather than loop forever.
+      for (const TaskID& id : ready_) {
+        auto t = tasks_.find(id);
+        if (t != tasks_.end())
+          FailTask(t->second, {ErrorKind::kWorkerCrashed,
+                               "worker processes fail to start (last one: " + why + ")", ""});
+      }
+      ready_.clear();
+    } else {
+      SpawnWorker();
+    }
+  }
+  workers_changed_.notify_all();
+}
+
+void NodeManager::FlushWrites() {
+  for (auto& [n, w] : workers_)
+    if (w->conn && w->conn->HasPendingWrites() && !w->conn->Flush()) OnWorkerDeath(*w, "its connection broke");
+}
+
+// ---- messages from workers -------------------------------------------------
+
+void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) {
+  WireReader in(body.data(), body.size());
+  switch (type) {
+    case MsgType::kTaskDone: {
+      TaskID id = in.Id<TaskID>();
+      TaskDone(w, id, in.GetPayload());
+      break;
+    }
+    case MsgType::kReturnTasks: {
+      auto n = in.U32();
+      std::vector<TaskID> ids;
+      for (uint32_t i = 0; i < n; ++i) ids.push_back(in.Id<TaskID>());
+      for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+        auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), *it);
+        if (pos == w.in_flight.end()) continue;
+        w.in_flight.erase(pos);
+        auto t = tasks_.find(*it);
+        if (t != tasks_.end()) {
+          t->second.worker = -1;
+          ready_.push_front(*it);
+        }
+      }
+      break;
+    }
+    case MsgType::kSubmit: {
+      TaskID id = in.Id<TaskID>();
+      TaskSpec spec;
+      spec.function = in.Str();
+      spec.name = in.Str();
+      spec.max_retries = static_cast<int>(in.I64());
+      spec.retry_exceptions = in.U8();
+      for (uint32_t i = 0, n = in.U32(); i < n; ++i) {
+        std::string key = in.Str();
+        spec.resources[key] = in.F64();
+      }
+      spec.args = in.GetArgs();
+      SubmitLocked(id, std::move(spec), &w);
+      break;
+    }
+    case MsgType::kGet:
+    case MsgType::kWait: {
+      Request r;
+      r.worker = w.number;
+      r.id = in.U64();
+      r.is_wait = type == MsgType::kWait;
+      r.ids = in.Ids();
+      r.num_objects = static_cast<int>(in.U32());
+      int64_t timeout = in.I64();
+      r.deadline = timeout < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout);
+      ++w.blocked;
+      requests_.push_back(std::move(r));
+      break;
+    }
+    case MsgType::kPut: {
+      ObjectID id = in.Id<ObjectID>();
+      Payload p = in.GetPayload();
+      objects_[id].refs += 1;
+      w.refs[id] += 1;
+      if (options_.lineage)
+        options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, "worker-" + std::to_string(w.number),
+                                                       p.size, options_.node_name});
+      Complete(id, std::move(p));
+      break;
+    }
+    case MsgType::kRefs: {
+      for (const ObjectID& id : in.Ids()) {
+        AddRefLocked(id);
+        w.refs[id] += 1;
+      }
+      for (const ObjectID& id : in.Ids()) {
+        auto it = w.refs.find(id);
+        if (it == w.refs.end()) continue;
+        if (--it->second == 0) w.refs.erase(it);
+        RemoveRefLocked(id);
+      }
+      break;
+    }
+    case MsgType::kCancel:
+      CancelLocked(in.Id<ObjectID>());
+      break;
+    default:
+      throw WireError("unexpected message from a worker");
+  }
+}
+
+// ---- tasks -----------------------------------------------------------------
+
+bool NodeManager::RetriesLeft(const Task& task) const {
+  return task.spec.max_retries < 0 || task.attempt < task.spec.max_retries;
+}
+
+ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
+  for (const auto& [name, amount] : spec.resources) {
+    auto it = options_.resources.find(name);
+    double have = it == options_.resources.end() ? 0 : it->second;
+    if (amount > have) {
+      std::ostringstream os;
+      os << "task '" << spec.name << "' needs " << amount << " " << name << " but this cluster has " << have
+         << " (resources:";
+      for (const auto& [k, v] : options_.resources) os << " " << k << "=" << v;
+      os << "); start it with more, e.g. Config::resources";
+      return {ErrorKind::kBadCall, os.str(), ""};
+    }
+  }
+  return {};
+}
+
+ObjectID NodeManager::Submit(TaskSpec spec) {
+  Unlocker locked(this);
+  ObjectID id = SubmitLocked(TaskID::Random(), std::move(spec), nullptr);
+  Dispatch();
+  FlushWrites();
+  return id;
+}
+
+ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
+  if (spec.name.empty()) spec.name = spec.function;
+  ObjectID result = ObjectID::ForTaskReturn(id, 0);
+  Entry& entry = objects_[result];
+  entry.refs += 1;
+  if (owner) owner->refs[result] += 1;
+
+  Task& task = tasks_[id];
+  task.id = id;
+  task.result = result;
+  ObjectError failure = FeasibilityError(spec);
+  for (const TaskArg& arg : spec.args) {
+    const std::vector<ObjectID>& refs = arg.by_ref ? std::vector<ObjectID>{arg.ref} : arg.value.nested_refs;
+    for (const ObjectID& ref : refs) {
+      auto it = objects_.find(ref);
+      if (it == objects_.end()) {
+        if (failure.kind == ErrorKind::kNone)
+          failure = {ErrorKind::kLost, "argument object " + ref.Hex() + " of task '" + spec.name +
+                                           "' no longer exists (every reference to it was dropped)", ""};
+        continue;
+      }
+      AddRefLocked(ref);
+      task.pins.push_back(ref);
+      if (!arg.by_ref) continue;
+      if (it->second.state == Entry::kPending) {
+        ++task.missing_deps;
+        waiting_on_[ref].push_back(id);
+      } else if (it->second.state == Entry::kFailed && failure.kind == ErrorKind::kNone) {
+        failure = it->second.error;  // errors flow to dependent tasks
+      }
+    }
+  }
+  if (options_.lineage) {
+    storage::TaskRecord rec;
+    rec.id = id;
+    rec.function = spec.function;
+    rec.name = spec.name;
+    rec.max_retries = spec.max_retries;
+    rec.retry_exceptions = spec.retry_exceptions;
+    rec.resources = spec.resources;
+    rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
+    rec.returns = {result};
+    rec.submitted_ms = NowMs();
+    for (const TaskArg& arg : spec.args) {
+      storage::ArgRecord a;
+      a.by_ref = arg.by_ref;
+      a.ref = arg.ref;
+      if (!arg.by_ref) a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
+      rec.args.push_back(std::move(a));
+    }
+    options_.lineage->Append(rec);
+  }
+  task.spec = std::move(spec);
+  if (failure.kind != ErrorKind::kNone) {
+    FailTask(task, std::move(failure));
+  } else if (task.missing_deps == 0) {
+    ready_.push_back(id);
+  }
+  return result;
+}
+
+NodeManager::Worker* NodeManager::PickWorker() {
+  Worker* best = nullptr;
+  int runnable = 0;
+  for (auto& [n, w] : workers_) {
+    if (w->dead || !w->conn) continue;
+    if (w->blocked) continue;
+    ++runnable;
+    if (w->in_flight.size() >= kMaxInFlightPerWorker) continue;
+    if (!best || w->in_flight.size() < best->in_flight.size()) best = w.get();
+  }
+  // Workers blocked in Get hold no CPU: start more so their dependencies can run.
+  int starting = 0, total = 0;
+  for (auto& [n, w] : workers_) {
+    starting += !w->dead && !w->conn;
+    total += !w->dead;
+  }
+  if ((!best || !best->in_flight.empty()) && runnable + starting < options_.num_workers &&
+      total < options_.num_workers + kMaxExtraWorkers && !ready_.empty())
+    SpawnWorker();
+  if (best && !best->in_flight.empty() && ready_.size() < kPipelineMinQueuePerWorker * std::max(runnable, 1))
+    return nullptr;
+  return best;
+}
+
+void NodeManager::Dispatch() {
+  while (!ready_.empty()) {
+    auto t = tasks_.find(ready_.front());
+    if (t == tasks_.end() || t->second.cancelled || t->second.worker >= 0) {
+      ready_.pop_front();
+      continue;
+    }
+    Worker* w = PickWorker();
+    if (!w) return;
+    ready_.pop_front();
+    Task& task = t->second;
+    WireWriter out(MsgType::kExecute);
+    out.Id(task.id);
+    out.Str(task.spec.function);
+    out.Str(task.spec.name);
+    out.U32(static_cast<uint32_t>(task.spec.args.size()));
+    for (const TaskArg& arg : task.spec.args) {
+      if (!arg.by_ref) {
+        out.U8(0);
+        out.U64(arg.value.bytes->size());
+        out.Raw(arg.value.bytes->data(), arg.value.bytes->size());
+        continue;
+      }
+      const Entry& e = objects_.at(arg.ref);
+      if (e.in_store) {
+        out.U8(1);
+        out.Id(arg.ref);
+        out.U64(e.size);
+      } else {
+        out.U8(0);
+        out.U64(e.bytes->size());
+        out.Raw(e.bytes->data(), e.bytes->size());
+      }
+    }
+    task.worker = w->number;
+    w->in_flight.push_back(task.id);
+    w->conn->Queue(out.Finish());
+  }
+}
+
+void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
+  auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), id);
+  if (pos != w.in_flight.end()) w.in_flight.erase(pos);
+  auto t = tasks_.find(id);
+  if (t == tasks_.end()) return;
+  Task& task = t->second;
+  task.worker = -1;
+  if (task.cancelled) {
+    if (payload.kind == Payload::kInStore) deletes_.push_back(task.result);
+    FinishTask(id);
+    return;
+  }
+  if (payload.kind == Payload::kError && payload.error.kind == ErrorKind::kTask && task.spec.retry_exceptions &&
+      RetriesLeft(task)) {
+    ++task.attempt;
+    ready_.push_back(id);
+    return;
+  }
+  if (options_.lineage && payload.kind != Payload::kError)
+    options_.lineage->Append(storage::ObjectRecord{task.result, id, false, "worker-" + std::to_string(w.number),
+                                                   payload.size, options_.node_name});
+  Complete(task.result, std::move(payload));
+  FinishTask(id);
+}
+
+void NodeManager::FailTask(Task& task, ObjectError error) {
+  Payload p;
+  p.kind = Payload::kError;
+  p.error = std::move(error);
+  Complete(task.result, std::move(p));
+  FinishTask(task.id);
+}
+
+void NodeManager::FinishTask(const TaskID& id) {
+  auto t = tasks_.find(id);
+  if (t == tasks_.end()) return;
+  std::vector<ObjectID> pins = std::move(t->second.pins);
+  tasks_.erase(t);
+  for (const ObjectID& pin : pins) RemoveRefLocked(pin);
+}
+
+// ---- objects -----------------------------------------------------------------
+
+void NodeManager::Complete(const ObjectID& id, Payload payload) {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) {  // nobody holds a reference any more
+    if (payload.kind == Payload::kInStore) deletes_.push_back(id);
+    return;
+  }
+  Entry& e = it->second;
+  if (e.state != Entry::kPending) return;  // e.g. cancelled before it finished
+  switch (payload.kind) {
+    case Payload::kInline:
+      e.state = Entry::kReady;
+      e.bytes = std::move(payload.bytes);
+      e.size = e.bytes->size();
+      break;
+    case Payload::kInStore:
+      e.state = Entry::kReady;
+      e.in_store = true;
+      e.size = payload.size;
+      break;
+    case Payload::kError:
+      e.state = Entry::kFailed;
+      e.error = std::move(payload.error);
+      break;
+  }
+  for (const ObjectID& ref : payload.nested_refs) AddRefLocked(ref);
+  e.nested = std::move(payload.nested_refs);
+  bool failed = e.state == Entry::kFailed;
+  ObjectError error = failed ? e.error : ObjectError{};
+  if (e.refs <= 0) {
+    ++e.refs;  // freed through the usual path
+    RemoveRefLocked(id);
+  }
+  objects_changed_.notify_all();
+  if (!requests_.empty()) {  // a worker may be waiting for it: let the I/O loop answer
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+  // Wake the tasks that waited for it.
+  auto waiting = waiting_on_.find(id);
+  if (waiting == waiting_on_.end()) return;
+  std::vector<TaskID> dependents = std::move(waiting->second);
+  waiting_on_.erase(waiting);
+  for (const TaskID& dep : dependents) {
+    auto t = tasks_.find(dep);
+    if (t == tasks_.end()) continue;
+    if (failed) {
+      FailTask(t->second, error);
+    } else if (--t->second.missing_deps == 0) {
+      ready_.push_back(dep);
+    }
+  }
+}
+
+void NodeManager::AddRefLocked(const ObjectID& id) {
+  auto it = objects_.find(id);
+  if (it != objects_.end()) ++it->second.refs;
+}
+
+void NodeManager::RemoveRefLocked(const ObjectID& id) {
+  auto it = objects_.find(id);
+  if (it == objects_.end() || --it->second.refs > 0) return;
+  if (it->second.state == Entry::kPending) return;  // freed when it completes
+  if (it->second.in_store) deletes_.push_back(id);
+  std::vector<ObjectID> nested = std::move(it->second.nested);
+  objects_.erase(it);
+  for (const ObjectID& ref : nested) RemoveRefLocked(ref);
+}
+
+void NodeManager::AddRef(const ObjectID& id) {
+  Unlocker locked(this);
+  AddRefLocked(id);
+}
+
+void NodeManager::RemoveRef(const ObjectID& id) {
+  Unlocker locked(this);
+  RemoveRefLocked(id);
+}
+
+void NodeManager::Cancel(const ObjectID& id) {
+  Unlocker locked(this);
+  CancelLocked(id);
+  Dispatch();
+  FlushWrites();
+}
+
+void NodeManager::CancelLocked(const ObjectID& id) {
+  auto t = tasks_.find(id.Task());
+  if (t == tasks_.end()) return;  // finished already (or a Put)
+  Task& task = t->second;
+  task.cancelled = true;
+  Payload p;
+  p.kind = Payload::kError;
+  p.error = {ErrorKind::kCancelled, "task '" + task.spec.name + "' was cancelled", ""};
+  Complete(task.result, std::move(p));
+  if (task.worker < 0) FinishTask(task.id);  // not running: nothing will report back
+}
+
+ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
+  ObjectID id = ObjectID::ForPut();
+  Payload p;
+  p.size = encoded.size();
+  if (encoded.size() <= kMaxInlineBytes) {
+    auto bytes = std::make_shared<Bytes>(encoded.size());
+    encoded.WriteTo(bytes->data());
+    p.bytes = std::move(bytes);
+  } else {
+    uint8_t* dest = nullptr;
+    Status s = options_.store->Create(id, encoded.size(), /*reconstructable=*/false, &dest);
+    if (!s.ok()) throw ObjectStoreFullError("Put of " + std::to_string(encoded.size()) + " bytes: " + s.message());
+    encoded.WriteTo(dest);
+    s = options_.store->Seal(id);
+    if (!s.ok()) throw Error("Put: sealing the object failed: " + s.message());
+    p.kind = Payload::kInStore;
+  }
+  p.nested_refs = std::move(nested_refs);
+  Unlocker locked(this);
+  objects_[id].refs += 1;
+  if (options_.lineage)
+    options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, "driver", p.size, options_.node_name});
+  Complete(id, std::move(p));
+  return id;
+}
+
+Payload NodeManager::PayloadOf(const ObjectID& id) {
+  Payload p;
+  auto it = objects_.find(id);
+  if (it == objects_.end()) {
+    p.kind = Payload::kError;
+    p.error = {ErrorKind::kLost, "object " + id.Hex() + " no longer exists (every reference to it was dropped)", ""};
+    return p;
+  }
+  const Entry& e = it->second;
+  if (e.state == Entry::kFailed) {
+    p.kind = Payload::kError;
+    p.error = e.error;
+  } else if (e.in_store) {
+    p.kind = Payload::kInStore;
+    p.size = e.size;
+  } else {
+    p.bytes = e.bytes;
+    p.size = e.size;
+  }
+  return p;
+}
+
+std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
+  std::vector<Payload> payloads;
+  {
+    Unlocker locked(this);
+    auto deadline = timeout_ms < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout_ms);
+    auto all_done = [&] {
+      for (const ObjectID& id : ids) {
+        auto it = objects_.find(id);
+        if (it != objects_.end() && it->second.state == Entry::kPending) return false;
+      }
+      return true;
+    };
+    if (!objects_changed_.wait_until(locked.lock(), deadline, all_done)) {
+      size_t pending = 0;
+      for (const ObjectID& id : ids) pending += objects_.count(id) && objects_[id].state == Entry::kPending;
+      throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms: " +
+                            std::to_string(pending) + " of " + std::to_string(ids.size()) + " objects not ready");
+    }
+    payloads.reserve(ids.size());
+    for (const ObjectID& id : ids) payloads.push_back(PayloadOf(id));
+  }
+  std::vector<ObjectData> out(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Payload& p = payloads[i];
+    if (p.kind == Payload::kError) ThrowObjectError(p.error);
+    if (p.kind == Payload::kInline) {
+      out[i] = {p.bytes->data(), p.bytes->size(), p.bytes};
+      continue;
+    }
+    storage::ObjectBuffer buf;
+    Status s = options_.store->Get(ids[i], &buf);
+    if (!s.ok()) throw ObjectLostError("object " + ids[i].Hex() + " is not in the object store: " + s.message());
+    auto store = options_.store;
+    ObjectID id = ids[i];
+    out[i] = {buf.data, buf.size,
+              std::shared_ptr<const void>(buf.data, [store, id](const void*) { (void)store->Release(id); })};
+  }
+  return out;
+}
+
+std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) {
+  Unlocker locked(this);
+  std::vector<bool> ready(ids.size());
+  auto enough = [&] {
+    int n = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto it = objects_.find(ids[i]);
+      ready[i] = it == objects_.end() || it->second.state != Entry::kPending;
+      n += ready[i];
+    }
+    return n >= num_objects;
+  };
+  auto deadline = timeout_ms < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout_ms);
+  objects_changed_.wait_until(locked.lock(), deadline, enough);
+  enough();
+  return ready;
+}
+
+// Answers workers' Get and Wait requests that are satisfied or timed out.
+void NodeManager::CheckRequests() {
+  auto now = Clock::now();
+  for (size_t i = 0; i < requests_.size();) {
+    Request& r = requests_[i];
+    int done = 0;
+    for (const ObjectID& id : r.ids) {
+      auto it = objects_.find(id);
+      done += it == objects_.end() || it->second.state != Entry::kPending;
+    }
+    bool satisfied = r.is_wait ? done >= r.num_objects : done == static_cast<int>(r.ids.size());
+    bool expired = now >= r.deadline;
+    if (!satisfied && !expired) {
+      ++i;
+      continue;
+    }
+    auto w = workers_.find(r.worker);
+    if (w != workers_.end() && w->second->conn) {
+      Worker& worker = *w->second;
+      --worker.blocked;
+      WireWriter out(r.is_wait ? MsgType::kWaitReply : MsgType::kGetReply);
+      out.U64(r.id);
+      if (r.is_wait) {
+        for (const ObjectID& id : r.ids) {
+          auto it = objects_.find(id);
+          out.U8(it == objects_.end() || it->second.state != Entry::kPending);
+        }
+      } else if (!satisfied) {
+        out.U8(0);  // timed out
+      } else {
+        out.U8(1);
+        for (const ObjectID& id : r.ids) out.PutPayload(PayloadOf(id));
+      }
+      worker.conn->Queue(out.Finish());
+    }
+    requests_[i] = std::move(requests_.back());
+    requests_.pop_back();
+  }
+}
+
+// ---- introspection -----------------------------------------------------------
+
+std::vector<pid_t> NodeManager::WorkerPids() {
+  std::lock_guard lock(mu_);
+  std::vector<pid_t> pids;
+  for (auto& [n, w] : workers_)
+    if (!w->dead && w->conn) pids.push_back(w->pid);
+  return pids;
+}
+
+size_t NodeManager::NumObjects() {
+  std::lock_guard lock(mu_);
+  return objects_.size();
+}
+
+bool NodeManager::WaitForWorkers(int n, int64_t timeout_ms) {
+  std::unique_lock lock(mu_);
+  return workers_changed_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    int connected = 0;
+    for (auto& [k, w] : workers_) connected += !w->dead && w->conn != nullptr;
+    return connected >= n;
+  });
+}
+
+}  // namespace lumen::internal

@@ -1,0 +1,127 @@
+// The node manager: owner of the node's objects and scheduler of its tasks.
+//
+// In an embedded cluster it lives in the driver process and is the driver's
+// Core: submitting a task is a direct call that writes one frame to a
+// worker. It keeps
+//   - the object directory: every object's state (pending, ready, failed),
+//     where its bytes are (inline here, or in the shared store) and its
+//     reference count, summed over all processes and pending tasks;
+//   - the task table: dependencies, retries, the worker running each task;
+//   - the worker pool: worker processes it spawns (the driver's own binary in
+//     worker mode), one Unix socket each. A worker's death (its socket closes)
+//     re-queues or fails its tasks and spawns a replacement.
+// One thread runs the I/O loop; API calls from any thread share one mutex.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "lumen/internal/core.h"
+#include "lumen/storage/lineage_log.h"
+#include "lumen/storage/object_store.h"
+#include "wire.h"
+
+namespace lumen::internal {
+
+// Objects up to this size travel inline in frames and live in the owner's
+// memory; larger ones go to the shared-memory store.
+inline constexpr size_t kMaxInlineBytes = 100 * 1024;
+
+struct NodeOptions {
+  int num_workers = 2;
+  std::map<std::string, double> resources;  // the node's total, "CPU" included
+  std::string session_dir;                  // sockets live here
+  std::string store_socket;
+  std::shared_ptr<storage::ObjectStore> store;
+  storage::LineageLog* lineage = nullptr;   // may be null (lineage off)
+  std::string node_name;
+};
+
+class NodeManager : public Core {
+ public:
+  // Binds the worker socket and starts the I/O thread, which spawns the workers.
+  static std::unique_ptr<NodeManager> Start(NodeOptions options);
+  ~NodeManager() override;  // stops every worker (bounded) and the I/O thread
+
+  ObjectID Submit(TaskSpec spec) override;
+  ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override;
+  std::vector<ObjectData> Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) override;
+  std::vector<bool> Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) override;
+  void AddRef(const ObjectID& id) override;
+  void RemoveRef(const ObjectID& id) override;
+  void Cancel(const ObjectID& id) override;
+
+  // Introspection for tests, lessons and the CLI.
+  std::vector<pid_t> WorkerPids();
+  size_t NumObjects();
+  // Blocks until `n` workers are connected, or timeout; false on timeout.
+  bool WaitForWorkers(int n, int64_t timeout_ms);
+
+ private:
+  struct Worker;
+  struct Task;
+  struct Entry;
+  struct Request;
+  class Unlocker;
+  using Clock = std::chrono::steady_clock;
+
+  explicit NodeManager(NodeOptions options);
+  void Loop();
+  void SpawnWorker();
+  void Accept();
+  void HandleFrame(Worker& w, MsgType type, const std::string& body);
+  void OnWorkerDeath(Worker& w, const std::string& why);
+  void ReapWorkers();
+
+  ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
+  void Dispatch();
+  Worker* PickWorker();
+  void TaskDone(Worker& w, const TaskID& id, Payload payload);
+  void FinishTask(const TaskID& id);
+  void Complete(const ObjectID& id, Payload payload);
+  void FailTask(Task& task, ObjectError error);
+  void AddRefLocked(const ObjectID& id);
+  void RemoveRefLocked(const ObjectID& id);
+  void CancelLocked(const ObjectID& id);
+  bool RetriesLeft(const Task& task) const;
+  Payload PayloadOf(const ObjectID& id);
+  void CheckRequests();
+  void FlushWrites();
+  ObjectError FeasibilityError(const TaskSpec& spec) const;
+
+  NodeOptions options_;
+  std::mutex mu_;
+  std::condition_variable objects_changed_;
+  std::condition_variable workers_changed_;
+
+  std::unordered_map<ObjectID, Entry> objects_;
+  std::unordered_map<TaskID, Task> tasks_;
+  std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
+  std::deque<TaskID> ready_;
+  std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
+  std::vector<Request> requests_;                   // workers' pending Get/Wait
+  std::vector<ObjectID> deletes_;                   // store deletes, done outside mu_
+  int next_worker_ = 0;
+  int startup_failures_ = 0;
+  bool stopping_ = false;
+
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::string socket_path_;
+  std::vector<std::string> worker_argv_;
+  std::thread thread_;
+};
+
+}  // namespace lumen::internal

@@ -1,0 +1,187 @@
+// Init and Shutdown of an embedded cluster, and the process's current Core.
+#include "runtime.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "lumen/config.h"
+#include "lumen/errors.h"
+#include "lumen/storage/lineage_log.h"
+#include "lumen/storage/object_store.h"
+#include "node_manager.h"
+#include "worker.h"
+
+namespace lumen {
+namespace internal {
+namespace {
+
+// What an embedded cluster owns, destroyed in reverse order by Shutdown.
+struct Cluster {
+  std::string session_dir;
+  std::string storage_dir;
+  std::string ns;
+  std::unique_ptr<storage::StoreServer> store;
+  std::unique_ptr<storage::LineageLog> lineage;
+  std::shared_ptr<NodeManager> node;
+};
+
+std::mutex g_mu;                  // Init/Shutdown
+std::unique_ptr<Cluster> g_cluster;
+std::shared_ptr<Core> g_core_owner;
+std::atomic<Core*> g_core{nullptr};
+
+std::string RandomSuffix() {
+  std::random_device rd;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", rd());
+  return buf;
+}
+
+size_t DefaultStoreBytes() {
+  if (const char* mb = std::getenv("LUMEN_OBJECT_STORE_MB")) return std::strtoull(mb, nullptr, 10) << 20;
+  return size_t{512} << 20;
+}
+
+}  // namespace
+
+void SetCurrentCore(std::shared_ptr<Core> core) {
+  g_core.store(core.get());
+  g_core_owner = std::move(core);
+}
+
+NodeManager* EmbeddedNodeManager() {
+  return g_cluster ? g_cluster->node.get() : nullptr;
+}
+
+Core& CurrentCore() {
+  Core* core = g_core.load(std::memory_order_acquire);
+  if (!core) throw Error("lumen is not running: call lumen::Init() first (and not after lumen::Shutdown())");
+  return *core;
+}
+
+void AddRef(const ObjectID& id) {
+  if (Core* core = g_core.load(std::memory_order_acquire)) core->AddRef(id);
+}
+
+void RemoveRef(const ObjectID& id) {
+  if (Core* core = g_core.load(std::memory_order_acquire)) core->RemoveRef(id);
+}
+
+namespace {
+thread_local NestedRefCollector* t_collector = nullptr;
+}
+
+NestedRefCollector::NestedRefCollector() : outer_(t_collector) { t_collector = this; }
+NestedRefCollector::~NestedRefCollector() { t_collector = outer_; }
+void NestedRefCollector::Note(const ObjectID& id) {
+  if (t_collector) t_collector->refs_.push_back(id);
+}
+
+void ThrowDecodeError(const std::string& what, const std::exception& e) {
+  throw Error(what + " does not hold the type asked for: " + e.what());
+}
+
+}  // namespace internal
+
+using namespace internal;
+
+void Init() { Init(Config{}); }
+void Init(const Config& config, int, char**) { Init(config); }
+
+void Init(const Config& config) {
+  if (IsWorkerProcess()) std::_Exit(RunWorker());  // binaries linked without --wrap=main
+  std::lock_guard lock(g_mu);
+  if (g_cluster) throw Error("lumen::Init: lumen is already running; call lumen::Shutdown() first");
+  std::string address = config.address;
+  if (address.empty())
+    if (const char* env = std::getenv("LUMEN_ADDRESS")) address = env;
+  if (!address.empty())
+    throw Error("lumen::Init: joining a running cluster (address '" + address +
+                "') is not supported yet; leave Config::address empty (and LUMEN_ADDRESS unset) for an embedded cluster");
+  int cpus = config.num_cpus > 0 ? config.num_cpus : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (config.num_cpus < 0) throw Error("lumen::Init: Config::num_cpus must be >= 0, got " + std::to_string(config.num_cpus));
+
+  auto cluster = std::make_unique<Cluster>();
+  std::string id = std::to_string(getpid()) + "-" + RandomSuffix();
+  cluster->session_dir = "/tmp/lumen-" + id;
+  std::filesystem::create_directories(cluster->session_dir);
+  cluster->ns = config.ns.empty() ? "job-" + id : config.ns;
+
+  storage::StoreConfig store_config;
+  store_config.segment_name = "lumen-" + id;
+  store_config.socket_path = cluster->session_dir + "/store.sock";
+  store_config.capacity_bytes = config.object_store_bytes ? config.object_store_bytes : DefaultStoreBytes();
+  store_config.spill_dir = cluster->session_dir + "/spill";
+  Status s = storage::StoreServer::Start(store_config, &cluster->store);
+  if (!s.ok()) {
+    std::filesystem::remove_all(cluster->session_dir);
+    throw Error("lumen::Init: cannot start the object store: " + s.message());
+  }
+
+  bool lineage_on = config.enable_lineage;
+  if (const char* env = std::getenv("LUMEN_LINEAGE")) lineage_on = std::string(env) != "0";
+  if (lineage_on) {
+    cluster->storage_dir = config.storage_dir.empty() ? cluster->session_dir + "/lineage" : config.storage_dir;
+    s = storage::LineageLog::Open(cluster->storage_dir, storage::LineageOptions{}, &cluster->lineage);
+    if (!s.ok()) {
+      cluster->store.reset();
+      std::filesystem::remove_all(cluster->session_dir);
+      throw Error("lumen::Init: cannot open the lineage log in " + cluster->storage_dir + ": " + s.message());
+    }
+  }
+
+  NodeOptions node;
+  node.num_workers = cpus;
+  node.resources = config.resources;
+  node.resources["CPU"] = cpus;
+  node.session_dir = cluster->session_dir;
+  node.store_socket = store_config.socket_path;
+  node.store = cluster->store->LocalClient();
+  node.lineage = cluster->lineage.get();
+  node.node_name = "node-" + id;
+  cluster->node = std::shared_ptr<NodeManager>(NodeManager::Start(std::move(node)));
+  SetCurrentCore(cluster->node);
+  g_cluster = std::move(cluster);
+}
+
+bool IsInitialized() {
+  std::lock_guard lock(g_mu);
+  return g_cluster != nullptr;
+}
+
+std::string GetNamespace() {
+  std::lock_guard lock(g_mu);
+  if (!g_cluster) throw Error("lumen::GetNamespace: lumen is not running; call lumen::Init() first");
+  return g_cluster->ns;
+}
+
+void Shutdown() {
+  std::lock_guard lock(g_mu);
+  if (!g_cluster) return;
+  g_core.store(nullptr);
+  g_core_owner.reset();
+  g_cluster->node.reset();     // workers stop
+  g_cluster->lineage.reset();  // what is queued is written
+  g_cluster->store.reset();    // segment and socket removed
+  std::error_code ec;  // a storage_dir the user named lies outside and stays
+  std::filesystem::remove_all(g_cluster->session_dir, ec);
+  g_cluster.reset();
+}
+
+}  // namespace lumen
+
+// Every binary linked with lumen::lumen enters here (-Wl,--wrap=main): a
+// worker process runs the worker before the program's main, or a test
+// runner's, can do anything.
+extern "C" int __real_main(int argc, char** argv);
+extern "C" int __wrap_main(int argc, char** argv) {
+  if (lumen::internal::IsWorkerProcess()) return lumen::internal::RunWorker();
+  return __real_main(argc, argv);
+}

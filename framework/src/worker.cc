@@ -1,0 +1,392 @@
+#include "worker.h"
+
+#include <cxxabi.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <typeinfo>
+
+#include "lumen/errors.h"
+#include "lumen/remote.h"
+#include "lumen/storage/object_store.h"
+#include "node_manager.h"  // kMaxInlineBytes
+#include "runtime.h"
+#include "wire.h"
+
+namespace lumen::internal {
+
+bool IsWorkerProcess() { return std::getenv("LUMEN_WORKER_SOCKET") != nullptr; }
+
+namespace {
+
+std::string Demangle(const char* name) {
+  int status = 0;
+  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = status == 0 && d ? d : name;
+  std::free(d);
+  return out;
+}
+
+struct ExecuteMsg {
+  TaskID id;
+  std::string function;
+  std::string name;
+  std::vector<std::pair<bool, Payload>> args;  // (in store?, payload); in-store args carry their id
+  std::vector<ObjectID> store_ids;
+};
+
+class WorkerCore : public Core {
+ public:
+  WorkerCore(int fd, std::shared_ptr<storage::ObjectStore> store) : conn_(fd), store_(std::move(store)) {}
+
+  // The worker's main loop: returns when the node manager goes away.
+  void Run() {
+    for (;;) {
+      std::unique_lock lock(mu_);
+      ExecuteMsg task;
+      if (!NextTask(lock, &task)) return;
+      Execute(lock, task);
+    }
+  }
+
+  ObjectID Submit(TaskSpec spec) override {
+    std::unique_lock lock(mu_);
+    TaskID id = TaskID::Random();
+    if (spec.name.empty()) spec.name = spec.function;
+    WireWriter out(MsgType::kSubmit);
+    out.Id(id);
+    out.Str(spec.function);
+    out.Str(spec.name);
+    out.I64(spec.max_retries);
+    out.U8(spec.retry_exceptions);
+    out.U32(static_cast<uint32_t>(spec.resources.size()));
+    for (const auto& [k, v] : spec.resources) {
+      out.Str(k);
+      out.F64(v);
+    }
+    out.PutArgs(spec.args);
+    Send(out.Finish());
+    return ObjectID::ForTaskReturn(id, 0);
+  }
+
+  ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override {
+    ObjectID id = ObjectID::ForPut();
+    Payload p = Store(id, encoded, std::move(nested_refs));
+    if (p.kind == Payload::kError) ThrowObjectError(p.error);
+    std::unique_lock lock(mu_);
+    WireWriter out(MsgType::kPut);
+    out.Id(id);
+    out.PutPayload(p);
+    Send(out.Finish());
+    return id;
+  }
+
+  std::vector<ObjectData> Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) override {
+    std::unique_lock lock(mu_);
+    std::string reply = Request(lock, MsgType::kGet, ids, 0, timeout_ms);
+    WireReader in(reply.data(), reply.size());
+    if (!in.U8())
+      throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms waiting for " +
+                            std::to_string(ids.size()) + " objects");
+    std::vector<Payload> payloads;
+    for (size_t i = 0; i < ids.size(); ++i) payloads.push_back(in.GetPayload());
+    lock.unlock();
+    std::vector<ObjectData> out;
+    for (size_t i = 0; i < ids.size(); ++i) out.push_back(Resolve(ids[i], payloads[i]));
+    return out;
+  }
+
+  std::vector<bool> Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) override {
+    std::unique_lock lock(mu_);
+    std::string reply = Request(lock, MsgType::kWait, ids, num_objects, timeout_ms);
+    WireReader in(reply.data(), reply.size());
+    std::vector<bool> ready;
+    for (size_t i = 0; i < ids.size(); ++i) ready.push_back(in.U8());
+    return ready;
+  }
+
+  // Reference changes ride on the next message: adds before it, removes after
+  // (so an object this worker hands on is never freed in between).
+  void AddRef(const ObjectID& id) override {
+    std::lock_guard lock(refs_mu_);
+    added_.push_back(id);
+  }
+  void RemoveRef(const ObjectID& id) override {
+    std::lock_guard lock(refs_mu_);
+    removed_.push_back(id);
+  }
+
+  void Cancel(const ObjectID& id) override {
+    std::unique_lock lock(mu_);
+    WireWriter out(MsgType::kCancel);
+    out.Id(id);
+    Send(out.Finish());
+  }
+
+ private:
+  // Queues `frame` after pending reference additions; removals follow it.
+  void Send(std::string frame) {
+    std::vector<ObjectID> added, removed;
+    {
+      std::lock_guard lock(refs_mu_);
+      added.swap(added_);
+      removed.swap(removed_);
+    }
+    if (!added.empty()) conn_.Queue(RefsFrame(added, {}));
+    conn_.Queue(std::move(frame));
+    if (!removed.empty()) conn_.Queue(RefsFrame({}, removed));
+    if (!conn_.FlushBlocking()) Exit();
+  }
+
+  void FlushRefs() {
+    std::vector<ObjectID> added, removed;
+    {
+      std::lock_guard lock(refs_mu_);
+      added.swap(added_);
+      removed.swap(removed_);
+    }
+    if (added.empty() && removed.empty()) return;
+    conn_.Queue(RefsFrame(added, removed));
+  }
+
+  static std::string RefsFrame(const std::vector<ObjectID>& added, const std::vector<ObjectID>& removed) {
+    WireWriter out(MsgType::kRefs);
+    out.Ids(added);
+    out.Ids(removed);
+    return out.Finish();
+  }
+
+  // The node manager is gone: so is the job.
+  [[noreturn]] void Exit() {
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+
+  // Sends a Get/Wait request and reads frames until its reply; tasks that
+  // arrive meanwhile go straight back, since this worker is blocked.
+  std::string Request(std::unique_lock<std::mutex>&, MsgType type, const std::vector<ObjectID>& ids, int num,
+                      int64_t timeout_ms) {
+    ReturnQueuedTasks();
+    uint64_t id = next_request_++;
+    WireWriter out(type);
+    out.U64(id);
+    out.Ids(ids);
+    out.U32(static_cast<uint32_t>(num));
+    out.I64(timeout_ms);
+    Send(out.Finish());
+    MsgType t;
+    std::string body;
+    for (;;) {
+      while (conn_.NextFrame(&t, &body)) {
+        WireReader in(body.data(), body.size());
+        if (t == MsgType::kExecute) {
+          queue_.push_back(ParseExecute(in));
+          ReturnQueuedTasks();
+          if (!conn_.FlushBlocking()) Exit();
+        } else if ((t == MsgType::kGetReply || t == MsgType::kWaitReply) && in.U64() == id) {
+          return body.substr(8);
+        }
+      }
+      if (!conn_.ReadBlocking(-1)) Exit();
+    }
+  }
+
+  void ReturnQueuedTasks() {
+    if (queue_.empty()) return;
+    WireWriter out(MsgType::kReturnTasks);
+    out.U32(static_cast<uint32_t>(queue_.size()));
+    for (const auto& t : queue_) out.Id(t.id);
+    queue_.clear();
+    conn_.Queue(out.Finish());
+  }
+
+  static ExecuteMsg ParseExecute(WireReader& in) {
+    ExecuteMsg m;
+    m.id = in.Id<TaskID>();
+    m.function = in.Str();
+    m.name = in.Str();
+    uint32_t n = in.U32();
+    for (uint32_t i = 0; i < n; ++i) {
+      Payload p;
+      if (in.U8() == 0) {
+        p.size = in.U64();
+        p.bytes = in.Bytes(p.size);
+        m.store_ids.emplace_back();
+        m.args.emplace_back(false, std::move(p));
+      } else {
+        m.store_ids.push_back(in.Id<ObjectID>());
+        p.kind = Payload::kInStore;
+        p.size = in.U64();
+        m.args.emplace_back(true, std::move(p));
+      }
+    }
+    return m;
+  }
+
+  // Waits for the next task, flushing replies and reference changes first.
+  bool NextTask(std::unique_lock<std::mutex>&, ExecuteMsg* task) {
+    MsgType t;
+    std::string body;
+    for (;;) {
+      if (!queue_.empty()) {
+        *task = std::move(queue_.front());
+        queue_.pop_front();
+        return true;
+      }
+      while (conn_.NextFrame(&t, &body)) {
+        WireReader in(body.data(), body.size());
+        if (t == MsgType::kExecute) queue_.push_back(ParseExecute(in));
+        // Late replies to requests that timed out are dropped.
+      }
+      if (!queue_.empty()) continue;
+      FlushRefs();
+      if (!conn_.FlushBlocking()) return false;
+      if (!conn_.ReadBlocking(-1)) return false;
+    }
+  }
+
+  ObjectData Resolve(const ObjectID& id, const Payload& p) {
+    if (p.kind == Payload::kError) ThrowObjectError(p.error);
+    if (p.kind == Payload::kInline) return {p.bytes->data(), p.bytes->size(), p.bytes};
+    storage::ObjectBuffer buf;
+    Status s = store_->Get(id, &buf);
+    if (!s.ok()) throw ObjectLostError("object " + id.Hex() + " is not in the object store: " + s.message());
+    auto store = store_;
+    return {buf.data, buf.size, std::shared_ptr<const void>(buf.data, [store, id](const void*) {
+              (void)store->Release(id);
+            })};
+  }
+
+  // Encodes a value inline, or into the shared store when large.
+  Payload Store(const ObjectID& id, const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
+    Payload p;
+    p.size = encoded.size();
+    p.nested_refs = std::move(nested_refs);
+    if (encoded.size() <= kMaxInlineBytes) {
+      auto bytes = std::make_shared<Bytes>(encoded.size());
+      encoded.WriteTo(bytes->data());
+      p.bytes = std::move(bytes);
+      return p;
+    }
+    uint8_t* dest = nullptr;
+    Status s = store_->Create(id, encoded.size(), /*reconstructable=*/false, &dest);
+    if (s.ok()) {
+      encoded.WriteTo(dest);
+      s = store_->Seal(id);
+    }
+    if (!s.ok()) {
+      p.kind = Payload::kError;
+      p.error = {ErrorKind::kStoreFull, "storing a " + std::to_string(encoded.size()) + "-byte object: " + s.message(), ""};
+      return p;
+    }
+    p.kind = Payload::kInStore;
+    return p;
+  }
+
+  class Sink : public ResultSink {
+   public:
+    Sink(WorkerCore* core, ObjectID id) : core_(core), id_(id) {}
+    void Emit(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override {
+      payload = core_->Store(id_, encoded, std::move(nested_refs));
+    }
+    void EmitInstance(void* instance, void (*deleter)(void*)) override { deleter(instance); }
+    Payload payload;
+
+   private:
+    WorkerCore* core_;
+    ObjectID id_;
+  };
+
+  void Execute(std::unique_lock<std::mutex>& lock, ExecuteMsg& task) {
+    Sink sink(this, ObjectID::ForTaskReturn(task.id, 0));
+    lock.unlock();  // the task may call the lumen API
+    ObjectError error;
+    try {
+      const RemoteFunction* fn = FindFunction(task.function);
+      if (!fn) throw BadCallError("function '" + task.function + "' is not registered in the worker's binary");
+      std::vector<ObjectData> args;
+      for (size_t i = 0; i < task.args.size(); ++i) args.push_back(Resolve(task.store_ids[i], task.args[i].second));
+      fn->invoke(nullptr, args, sink);
+    } catch (const BadCallError& e) {
+      error = {ErrorKind::kBadCall, e.what(), ""};
+    } catch (const ObjectLostError& e) {
+      error = {ErrorKind::kLost, e.what(), ""};
+    } catch (const std::exception& e) {
+      std::string type = Demangle(typeid(e).name());
+      error = {ErrorKind::kTask, "task '" + task.name + "' raised " + type + ": " + e.what(), type};
+    } catch (...) {
+      std::string type = Demangle(abi::__cxa_current_exception_type()->name());
+      error = {ErrorKind::kTask, "task '" + task.name + "' raised " + type, type};
+    }
+    if (error.kind != ErrorKind::kNone) {
+      sink.payload = Payload();
+      sink.payload.kind = Payload::kError;
+      sink.payload.error = std::move(error);
+    }
+    lock.lock();
+    WireWriter out(MsgType::kTaskDone);
+    out.Id(task.id);
+    out.PutPayload(sink.payload);
+    std::vector<ObjectID> added;
+    {
+      std::lock_guard refs(refs_mu_);
+      added.swap(added_);
+    }
+    if (!added.empty()) conn_.Queue(RefsFrame(added, {}));
+    conn_.Queue(out.Finish());
+    // More tasks waiting: batch the reply with theirs; else NextTask flushes.
+    if (queue_.empty() && !conn_.FlushBlocking()) Exit();
+  }
+
+  Connection conn_;
+  std::shared_ptr<storage::ObjectStore> store_;
+  std::mutex mu_;  // the connection and the task queue
+  std::deque<ExecuteMsg> queue_;
+  uint64_t next_request_ = 1;
+  std::mutex refs_mu_;
+  std::vector<ObjectID> added_, removed_;
+};
+
+int ConnectUnix(const char* path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+int RunWorker() {
+  const char* node_socket = std::getenv("LUMEN_WORKER_SOCKET");
+  const char* store_socket = std::getenv("LUMEN_STORE_SOCKET");
+  std::shared_ptr<storage::ObjectStore> store;
+  Status s = storage::ConnectToStore(store_socket ? store_socket : "", &store);
+  if (!s.ok()) {
+    std::fprintf(stderr, "lumen worker: cannot reach the object store: %s\n", s.message().c_str());
+    return 1;
+  }
+  int fd = ConnectUnix(node_socket);
+  if (fd < 0) {
+    std::fprintf(stderr, "lumen worker: cannot reach the node manager at %s: %s\n", node_socket, std::strerror(errno));
+    return 1;
+  }
+  auto core = std::make_shared<WorkerCore>(fd, store);
+  SetCurrentCore(core);
+  core->Run();
+  // Leave at once: the driver's static objects were never set up for this process.
+  std::fflush(nullptr);
+  std::_Exit(0);
+}
+
+}  // namespace lumen::internal

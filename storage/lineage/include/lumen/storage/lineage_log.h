@@ -1,0 +1,148 @@
+// The lineage log: how every object was made, kept in RocksDB on disk.
+//
+// Records task specs (function, arguments inline or by object id, options,
+// returned ids, owner, attempt), object provenance (made by task X or put by
+// Y, size, node) and actor records (creation task, state, restarts). From
+// them the runtime rebuilds lost objects, restarts actors, and recovers a
+// cluster that went down entirely.
+//
+// Appends are queued and written in batches by the log's own thread, so the
+// caller's path costs a queue push. An append is acknowledged once
+// WaitDurable covers its sequence number (or the ack callback runs): from
+// then on it survives a kill -9 of the writing process (only a power loss
+// can lose it: writes are not fsynced unless `sync_writes`).
+//
+// Records are stored as Cap'n Proto messages (storage/lineage/schema), one
+// RocksDB column family per kind, keyed by id. Queries read what is on disk:
+// a record is visible to Get*/RebuildPlan/Provenance once it is durable (call
+// Flush first to read your own appends). If a write fails, the log stops
+// writing for good (later appends are dropped, never acknowledged) and
+// LastError says why: an acknowledgement always means "on disk, and so is
+// everything before it".
+//
+// One LineageLog per directory: RocksDB locks it, so a second Open of the same
+// directory (in any process) fails with kIOError until the first is closed.
+// Never use one in a fork()ed child that has not exec'd (NOTES.md).
+//
+// Thread safety: all methods may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lumen/storage/object_id.h"
+#include "lumen/storage/status.h"
+
+namespace lumen::storage {
+
+struct ArgRecord {
+  bool by_ref = false;
+  ObjectID ref;              // when by_ref
+  std::string value;         // when inline: the encoded object bytes
+};
+
+struct TaskRecord {
+  TaskID id;
+  std::string function;      // registered name
+  std::vector<ArgRecord> args;
+  std::vector<ObjectID> returns;
+  std::string name;          // SetName, may be empty
+  int32_t max_retries = 3;
+  bool retry_exceptions = false;
+  std::map<std::string, double> resources;
+  std::string owner;         // who submitted it (driver or worker id)
+  uint32_t attempt = 0;
+  ActorID actor;             // nil for a plain task; the actor for creation/method tasks
+  bool actor_creation = false;
+  uint64_t submitted_ms = 0; // unix time
+};
+
+struct ObjectRecord {
+  ObjectID id;
+  TaskID created_by;         // the task that returns it (for Put: its put id)
+  bool is_put = false;
+  std::string owner;
+  uint64_t size = 0;
+  std::string node;
+};
+
+enum class ActorState : uint8_t { kPending, kAlive, kRestarting, kDead };
+
+struct ActorRecord {
+  ActorID id;
+  TaskID creation_task;
+  std::string class_name;
+  std::string name;          // named actors only
+  std::string ns;
+  ActorState state = ActorState::kPending;
+  uint32_t restarts = 0;
+  std::string death_cause;
+};
+
+struct LineageOptions {
+  bool sync_writes = false;  // fsync each batch (survive power loss, ~4x slower)
+  size_t max_batch = 1000;   // records per RocksDB WriteBatch
+};
+
+class LineageLog {
+ public:
+  // Opens (creating if needed) the log in `dir`.
+  static Status Open(const std::string& dir, const LineageOptions& options,
+                     std::unique_ptr<LineageLog>* out);
+  virtual ~LineageLog() = default;  // writes what is queued, then closes
+
+  // Queue a record; returns its sequence number (1, 2, ...). Never blocks on I/O.
+  // A later record with the same id replaces the earlier one (e.g. actor state).
+  virtual uint64_t Append(const TaskRecord& record) = 0;
+  virtual uint64_t Append(const ObjectRecord& record) = 0;
+  virtual uint64_t Append(const ActorRecord& record) = 0;
+
+  // Blocks until every record up to `seq` is written; false on timeout or a
+  // write error (then LastError says why). A negative timeout waits forever.
+  virtual bool WaitDurable(uint64_t seq, int64_t timeout_ms) = 0;
+  // Waits for everything queued so far.
+  virtual bool Flush(int64_t timeout_ms) = 0;
+  // The ack callback, for callers that must not block (actors): runs `done`
+  // once every record up to `seq` is written (OK), or with the write error.
+  // Runs on the log's writer thread, or on the calling thread if that is
+  // already decided; it must be quick and must not call back into the log's
+  // WaitDurable/Flush (it would wait on itself). At destruction, callbacks
+  // still pending run with the outcome of the final drain.
+  virtual void WhenDurable(uint64_t seq, std::function<void(const Status&)> done) = 0;
+  // The highest sequence number written so far.
+  virtual uint64_t DurableSeq() const = 0;
+  virtual Status LastError() const = 0;
+
+  virtual std::optional<TaskRecord> GetTask(const TaskID& id) = 0;
+  virtual std::optional<ObjectRecord> GetObject(const ObjectID& id) = 0;
+  virtual std::optional<ActorRecord> GetActor(const ActorID& id) = 0;
+  virtual std::vector<ActorRecord> AllActors() = 0;
+
+  // The tasks to re-run to rebuild `target`, in dependency order (each task
+  // after the tasks making its missing by-ref arguments), stopping at objects
+  // for which `exists` is true. Each task appears once. kNotFound (naming the
+  // object) if some needed object has no record or was made by Put and is gone.
+  virtual Status RebuildPlan(const ObjectID& target,
+                             const std::function<bool(const ObjectID&)>& exists,
+                             std::vector<TaskRecord>* plan) = 0;
+
+  // Renders how `id` was made, for `lumen lineage ID`: the object, the task
+  // that returns it (function, options, arguments), and each by-ref argument
+  // the same way, down to `max_depth` tasks. A task reached twice (a diamond)
+  // is expanded once and referred to afterwards; a missing record is shown,
+  // not fatal. kNotFound if the log knows neither the object nor the task
+  // that returns it. Example (ids are printed in full hex; shortened here):
+  //
+  //   object 6f..01 = return 0 of task 6f.., 8 B on node-1, owner driver
+  //     task 6f.. add() attempt 0, owner driver, max_retries 3
+  //       arg 0: inline 8 B
+  //       arg 1: object 9a..00 = put by driver, 8 B on node-1
+  virtual Status Provenance(const ObjectID& id, int max_depth, std::string* tree) = 0;
+};
+
+}  // namespace lumen::storage

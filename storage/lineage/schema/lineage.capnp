@@ -1,0 +1,66 @@
+# On-disk records of the lineage log (storage/lineage). Each RocksDB value is
+# one flat Cap'n Proto message whose root is one of these structs; the key is
+# the record's binary id. Names carry a `Lineage` prefix because
+# storage/codec/schema/object.capnp shares the lumen::schema namespace.
+#
+# Compatibility: logs outlive binaries (`lumen start --head --recover`), so
+# only ever add fields with new ordinals; never renumber or retype one.
+@0xc8464d11e64064e6;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("lumen::schema");
+
+struct LineageArg {
+  union {
+    value @0 :Data;   # inline: the encoded object bytes
+    ref @1 :Data;     # by reference: a 20-byte ObjectID
+  }
+}
+
+struct LineageResource {
+  name @0 :Text;
+  amount @1 :Float64;
+}
+
+struct LineageTask {
+  id @0 :Data;                  # 16-byte TaskID
+  function @1 :Text;
+  args @2 :List(LineageArg);
+  returns @3 :List(Data);       # 20-byte ObjectIDs
+  name @4 :Text;
+  maxRetries @5 :Int32;
+  retryExceptions @6 :Bool;
+  resources @7 :List(LineageResource);
+  owner @8 :Text;
+  attempt @9 :UInt32;
+  actor @10 :Data;              # 16-byte ActorID, all zero for a plain task
+  actorCreation @11 :Bool;
+  submittedMs @12 :UInt64;
+}
+
+struct LineageObject {
+  id @0 :Data;                  # 20-byte ObjectID
+  createdBy @1 :Data;           # 16-byte TaskID
+  isPut @2 :Bool;
+  owner @3 :Text;
+  size @4 :UInt64;
+  node @5 :Text;
+}
+
+enum LineageActorState {
+  pending @0;
+  alive @1;
+  restarting @2;
+  dead @3;
+}
+
+struct LineageActor {
+  id @0 :Data;                  # 16-byte ActorID
+  creationTask @1 :Data;        # 16-byte TaskID
+  className @2 :Text;
+  name @3 :Text;
+  ns @4 :Text;
+  state @5 :LineageActorState;
+  restarts @6 :UInt32;
+  deathCause @7 :Text;
+}

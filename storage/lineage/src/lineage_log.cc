@@ -1,0 +1,309 @@
+// LineageLog on RocksDB: one column family per record kind, keyed by binary
+// id, values are flat Cap'n Proto messages (records.cc). Appends go through a
+// queue to one writer thread that turns them into WriteBatches.
+#include "lumen/storage/lineage_log.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <capnp/message.h>
+
+#include <chrono>
+#include <cstring>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "queries.h"
+#include "records.h"
+
+namespace lumen::storage {
+
+namespace {
+
+using lineage::Parse;
+
+constexpr const char* kTasks = "tasks";
+constexpr const char* kObjects = "objects";
+constexpr const char* kActors = "actors";
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  return {StatusCode::kIOError, what + ": " + s.ToString()};
+}
+
+// The RocksDB key of an id: its bytes in reverse order. Ids from one process
+// are a fixed prefix plus a little-endian counter (object_id.cc), so reversed
+// they ascend, and the memtable's skiplist inserts them next to the previous
+// one instead of at a random place: measured 135k -> 185k durable task
+// records/s. Only speed depends on this; any id layout stays correct.
+template <size_t N>
+class Key {
+ public:
+  explicit Key(const BinaryID<N>& id) {
+    for (size_t i = 0; i < N; ++i) bytes_[i] = static_cast<char>(id.data()[N - 1 - i]);
+  }
+  operator rocksdb::Slice() const { return {bytes_, N}; }  // NOLINT: a key is a slice
+
+ private:
+  char bytes_[N];
+};
+
+class RocksLineageLog final : public LineageLog {
+ public:
+  RocksLineageLog(const LineageOptions& options, rocksdb::DB* db,
+                  std::vector<rocksdb::ColumnFamilyHandle*> handles)
+      : options_(options), db_(db), handles_(std::move(handles)) {
+    if (options_.max_batch == 0) options_.max_batch = 1;
+    std::memset(first_segment_.begin(), 0, first_segment_.size() * sizeof(capnp::word));
+    tasks_ = handles_[1];
+    objects_ = handles_[2];
+    actors_ = handles_[3];
+    writer_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~RocksLineageLog() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_one();
+    writer_.join();  // drains the queue first
+    // Left: callbacks for seqs never appended. Tell them rather than drop them.
+    for (auto& [seq, callback] : callbacks_) {
+      callback(Status(StatusCode::kDisconnected, "lineage log closed before record " +
+                                                     std::to_string(seq) + " was appended"));
+    }
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close().PermitUncheckedError();
+    delete db_;
+  }
+
+  uint64_t Append(const TaskRecord& record) override { return Enqueue(Record(record)); }
+  uint64_t Append(const ObjectRecord& record) override { return Enqueue(Record(record)); }
+  uint64_t Append(const ActorRecord& record) override { return Enqueue(Record(record)); }
+
+  bool WaitDurable(uint64_t seq, int64_t timeout_ms) override {
+    std::unique_lock lock(mu_);
+    auto done = [&] { return durable_seq_ >= seq || !error_.ok(); };
+    if (timeout_ms < 0) {
+      durable_cv_.wait(lock, done);
+    } else {
+      durable_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
+    }
+    return durable_seq_ >= seq;
+  }
+
+  bool Flush(int64_t timeout_ms) override {
+    uint64_t last;
+    {
+      std::lock_guard lock(mu_);
+      last = next_seq_ - 1;
+    }
+    return WaitDurable(last, timeout_ms);
+  }
+
+  void WhenDurable(uint64_t seq, std::function<void(const Status&)> done) override {
+    Status outcome;
+    {
+      std::lock_guard lock(mu_);
+      if (durable_seq_ < seq && error_.ok()) {
+        callbacks_.emplace(seq, std::move(done));
+        return;
+      }
+      outcome = durable_seq_ >= seq ? Status::OK() : error_;
+    }
+    done(outcome);
+  }
+
+  uint64_t DurableSeq() const override {
+    std::lock_guard lock(mu_);
+    return durable_seq_;
+  }
+
+  Status LastError() const override {
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+  std::optional<TaskRecord> GetTask(const TaskID& id) override { return Get<TaskRecord>(tasks_, id); }
+  std::optional<ObjectRecord> GetObject(const ObjectID& id) override {
+    return Get<ObjectRecord>(objects_, id);
+  }
+  std::optional<ActorRecord> GetActor(const ActorID& id) override { return Get<ActorRecord>(actors_, id); }
+
+  std::vector<ActorRecord> AllActors() override {
+    std::vector<ActorRecord> actors;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), actors_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      ActorRecord record;
+      // A corrupt record is skipped rather than hiding every other actor.
+      if (Parse(std::string_view(it->value().data(), it->value().size()), &record).ok()) {
+        actors.push_back(std::move(record));
+      }
+    }
+    return actors;
+  }
+
+  Status RebuildPlan(const ObjectID& target, const std::function<bool(const ObjectID&)>& exists,
+                     std::vector<TaskRecord>* plan) override {
+    return lineage::BuildRebuildPlan(*this, target, exists, plan);
+  }
+
+  Status Provenance(const ObjectID& id, int max_depth, std::string* tree) override {
+    return lineage::RenderProvenance(*this, id, max_depth, tree);
+  }
+
+ private:
+  using Record = std::variant<TaskRecord, ObjectRecord, ActorRecord>;
+
+  uint64_t Enqueue(Record&& record) {
+    // The copy into `record` happened outside the lock; inside, only a move.
+    uint64_t seq;
+    bool wake;
+    {
+      std::lock_guard lock(mu_);
+      seq = next_seq_++;
+      queue_.push_back(std::move(record));
+      wake = writer_idle_;
+      writer_idle_ = false;
+    }
+    // Signal only when the writer sleeps: a futex call per append would cost
+    // more than the append itself.
+    if (wake) queue_cv_.notify_one();
+    return seq;
+  }
+
+  template <typename T, typename Id>
+  std::optional<T> Get(rocksdb::ColumnFamilyHandle* cf, const Id& id) {
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf, Key(id), &value);
+    if (!s.ok()) return std::nullopt;
+    T record;
+    if (!Parse(std::string_view(value.data(), value.size()), &record).ok()) return std::nullopt;
+    return record;
+  }
+
+  void WriterLoop() {
+    std::vector<Record> batch;
+    std::string scratch;
+    for (;;) {
+      uint64_t first_seq;
+      {
+        std::unique_lock lock(mu_);
+        writer_idle_ = queue_.empty();
+        queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        writer_idle_ = false;
+        if (queue_.empty()) return;  // stopping, and all drained
+        first_seq = next_seq_ - queue_.size();
+        batch.swap(queue_);  // queue_ gets the emptied buffer, capacity kept
+      }
+      for (size_t begin = 0; begin < batch.size(); begin += options_.max_batch) {
+        size_t end = std::min(batch.size(), begin + options_.max_batch);
+        Status s = WriteRange(batch, begin, end, &scratch);
+        Finish(first_seq + end - 1, s);
+        if (!s.ok()) break;
+      }
+      batch.clear();  // frees the records outside the lock
+    }
+  }
+
+  // Writes batch[begin, end) as one atomic WriteBatch, unless the log failed.
+  Status WriteRange(const std::vector<Record>& batch, size_t begin, size_t end, std::string* scratch) {
+    {
+      std::lock_guard lock(mu_);
+      if (!error_.ok()) return error_;  // failed for good: never write past a hole
+    }
+    rocksdb::WriteBatch wb;
+    for (size_t i = begin; i < end; ++i) {
+      // The reused zeroed first segment holds a typical record without an
+      // allocation (the builder re-zeroes what it used when it dies); larger
+      // records get more segments from the heap.
+      capnp::MallocMessageBuilder message(first_segment_.asPtr());
+      rocksdb::Status s = std::visit(
+          [&](const auto& r) {
+            lineage::BuildMessage(r, &message);
+            lineage::Flatten(message, scratch);
+            return wb.Put(FamilyOf(r), Key(r.id), *scratch);
+          },
+          batch[i]);
+      if (!s.ok()) return FromRocks(s, "lineage log: building a write batch");
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = options_.sync_writes;
+    rocksdb::Status s = db_->Write(wo, &wb);
+    if (!s.ok()) return FromRocks(s, "lineage log: writing records");
+    return Status::OK();
+  }
+
+  rocksdb::ColumnFamilyHandle* FamilyOf(const TaskRecord&) const { return tasks_; }
+  rocksdb::ColumnFamilyHandle* FamilyOf(const ObjectRecord&) const { return objects_; }
+  rocksdb::ColumnFamilyHandle* FamilyOf(const ActorRecord&) const { return actors_; }
+
+  // Publishes the outcome of writing everything up to `last_seq`.
+  void Finish(uint64_t last_seq, const Status& s) {
+    std::vector<std::pair<std::function<void(const Status&)>, Status>> due;
+    {
+      std::lock_guard lock(mu_);
+      if (s.ok()) {
+        durable_seq_ = last_seq;
+      } else if (error_.ok()) {
+        error_ = s;
+      }
+      auto end = error_.ok() ? callbacks_.upper_bound(durable_seq_) : callbacks_.end();
+      for (auto it = callbacks_.begin(); it != end; ++it) {
+        due.emplace_back(std::move(it->second), it->first <= durable_seq_ ? Status::OK() : error_);
+      }
+      callbacks_.erase(callbacks_.begin(), end);
+    }
+    durable_cv_.notify_all();
+    for (auto& [callback, outcome] : due) callback(outcome);
+  }
+
+  LineageOptions options_;
+  rocksdb::DB* const db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, tasks, objects, actors
+  rocksdb::ColumnFamilyHandle* tasks_;
+  rocksdb::ColumnFamilyHandle* objects_;
+  rocksdb::ColumnFamilyHandle* actors_;
+
+  kj::Array<capnp::word> first_segment_ = kj::heapArray<capnp::word>(128);  // writer thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable queue_cv_;    // writer waits for records or stop
+  std::condition_variable durable_cv_;  // WaitDurable waits for progress or error
+  std::vector<Record> queue_;           // seqs next_seq_ - size() .. next_seq_ - 1
+  uint64_t next_seq_ = 1;
+  uint64_t durable_seq_ = 0;
+  Status error_;                        // the first write error; sticky
+  bool stopping_ = false;
+  bool writer_idle_ = false;            // the writer sleeps (or is about to)
+  std::multimap<uint64_t, std::function<void(const Status&)>> callbacks_;
+  std::thread writer_;                  // last: starts after everything above
+};
+
+}  // namespace
+
+Status LineageLog::Open(const std::string& dir, const LineageOptions& options,
+                        std::unique_ptr<LineageLog>* out) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  rocksdb::ColumnFamilyOptions cf_options;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, cf_options},
+      {kTasks, cf_options},
+      {kObjects, cf_options},
+      {kActors, cf_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &db);
+  if (!s.ok()) return FromRocks(s, "cannot open lineage log in " + dir);
+  out->reset(new RocksLineageLog(options, db, std::move(handles)));
+  return Status::OK();
+}
+
+}  // namespace lumen::storage

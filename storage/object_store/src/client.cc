@@ -1,0 +1,176 @@
+// SocketStore: the ObjectStore of a process other than the server's.
+//
+// Data moves through this process's own mapping of the segment; only ids and
+// offsets cross the socket. Requests are serialised by a mutex (one in
+// flight), which keeps the protocol free of request ids. Every wait on the
+// server ends: EOF when the server dies, a timeout if it stops answering; a
+// broken connection fails every later call with kDisconnected.
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "lumen/storage/object_store.h"
+#include "protocol.h"
+#include "segment.h"
+
+namespace lumen::storage {
+
+namespace {
+
+// Generous because restoring a large spilled object reads it from disk while
+// the request waits.
+constexpr int kReplyTimeoutSeconds = 60;
+constexpr int kConnectTimeoutSeconds = 10;
+// Objects at least this large get their pages mapped in one call (see
+// Segment::Populate); below it, a few demand faults cost less than the call.
+constexpr size_t kPopulateThreshold = 256 << 10;
+
+void SetTimeouts(int fd, int seconds) {
+  timeval tv{seconds, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+class SocketStore final : public ObjectStore {
+ public:
+  SocketStore(int fd, std::unique_ptr<Segment> segment) : fd_(fd), segment_(std::move(segment)) {}
+  ~SocketStore() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  Status Create(const ObjectID& id, size_t size, bool reconstructable, uint8_t** data) override {
+    wire::ResponseHeader h;
+    Status s = Call(Request(wire::Op::kCreate, id, size, reconstructable), &h);
+    if (!s.ok()) return s;
+    if (!segment_->Contains(segment_->base() + h.offset, size)) return BadOffset(id);
+    *data = segment_->base() + h.offset;
+    if (size >= kPopulateThreshold) segment_->Populate(*data, size);
+    return s;
+  }
+  Status Seal(const ObjectID& id) override { return Simple(wire::Op::kSeal, id); }
+  Status Abort(const ObjectID& id) override { return Simple(wire::Op::kAbort, id); }
+  Status Get(const ObjectID& id, ObjectBuffer* out) override {
+    wire::ResponseHeader h;
+    Status s = Call(Request(wire::Op::kGet, id), &h);
+    if (!s.ok()) return s;
+    if (!segment_->Contains(segment_->base() + h.offset, h.size)) return BadOffset(id);
+    *out = {segment_->base() + h.offset, h.size};
+    if (h.size >= kPopulateThreshold) segment_->Populate(out->data, h.size);
+    return s;
+  }
+  Status Release(const ObjectID& id) override { return Simple(wire::Op::kRelease, id); }
+  Status Delete(const ObjectID& id) override { return Simple(wire::Op::kDelete, id); }
+  bool Contains(const ObjectID& id) override {
+    wire::ResponseHeader h;
+    return Call(Request(wire::Op::kContains, id), &h).ok() && h.size == 1;
+  }
+  StoreStats Stats() override {
+    wire::ResponseHeader h;
+    if (!Call(Request(wire::Op::kStats, ObjectID()), &h).ok()) return {};
+    return wire::FromWire(h.stats);
+  }
+
+ private:
+  static wire::Request Request(wire::Op op, const ObjectID& id, uint64_t size = 0,
+                               bool reconstructable = false) {
+    wire::Request r;
+    r.op = op;
+    r.reconstructable = reconstructable ? 1 : 0;
+    std::memcpy(r.id, id.data(), ObjectID::kSize);
+    r.size = size;
+    return r;
+  }
+  Status Simple(wire::Op op, const ObjectID& id) {
+    wire::ResponseHeader h;
+    return Call(Request(op, id), &h);
+  }
+  static Status BadOffset(const ObjectID& id) {
+    return {StatusCode::kInvalid, "server answered an out-of-segment range for " + id.Hex()};
+  }
+
+  Status Call(const wire::Request& request, wire::ResponseHeader* header) {
+    std::lock_guard lock(mu_);
+    if (fd_ < 0) {
+      return {StatusCode::kDisconnected, "the connection to the object store server was lost"};
+    }
+    ssize_t n;
+    do {
+      n = send(fd_, &request, sizeof request, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n != sizeof request) return Broken(StatusCode::kDisconnected, "send", n < 0 ? errno : EPIPE);
+    char buf[wire::kMaxPacket];
+    do {
+      n = recv(fd_, buf, sizeof buf, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0) return Broken(StatusCode::kDisconnected, "the server closed the connection", 0);
+    if (n < 0) {
+      const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+      return Broken(timed_out ? StatusCode::kTimedOut : StatusCode::kDisconnected,
+                    timed_out ? "no answer within " + std::to_string(kReplyTimeoutSeconds) + " s"
+                              : "recv",
+                    timed_out ? 0 : errno);
+    }
+    Status status;
+    if (!wire::DecodeResponse(buf, static_cast<size_t>(n), header, &status)) {
+      return Broken(StatusCode::kInvalid, "malformed answer from the server", 0);
+    }
+    return status;
+  }
+
+  // A late answer would be taken for the next request's: never reuse the socket.
+  Status Broken(StatusCode code, const std::string& what, int err) {
+    close(fd_);
+    fd_ = -1;
+    return {code, "object store server connection lost: " + what +
+                      (err != 0 ? std::string(": ") + std::strerror(err) : std::string())};
+  }
+
+  std::mutex mu_;
+  int fd_;  // -1 once broken
+  const std::unique_ptr<Segment> segment_;
+};
+
+}  // namespace
+
+Status ConnectToStore(const std::string& socket_path, std::shared_ptr<ObjectStore>* out) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.empty() || socket_path.size() >= sizeof addr.sun_path) {
+    return {StatusCode::kInvalid, "bad store socket path '" + socket_path + "'"};
+  }
+  std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {StatusCode::kIOError, std::string("socket: ") + std::strerror(errno)};
+  SetTimeouts(fd, kConnectTimeoutSeconds);
+  auto fail = [fd](StatusCode code, const std::string& message) {
+    close(fd);
+    return Status(code, message);
+  };
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return fail(StatusCode::kDisconnected, "no object store server on " + socket_path + ": " +
+                                               std::strerror(errno));
+  }
+  wire::Hello hello;
+  ssize_t n;
+  do {
+    n = recv(fd, &hello, sizeof hello, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n != sizeof hello || hello.magic != wire::kMagic || hello.version != wire::kVersion ||
+      hello.segment_name[sizeof hello.segment_name - 1] != '\0') {
+    return fail(StatusCode::kDisconnected,
+                "no valid greeting from the object store server on " + socket_path);
+  }
+  std::unique_ptr<Segment> segment;
+  Status s = Segment::Open(hello.segment_name, hello.segment_size, &segment);
+  if (!s.ok()) return fail(s.code(), s.message());
+  SetTimeouts(fd, kReplyTimeoutSeconds);
+  *out = std::make_shared<SocketStore>(fd, std::move(segment));
+  return Status::OK();
+}
+
+}  // namespace lumen::storage

@@ -1,0 +1,24 @@
+// Spill files: one file per object that was moved out of memory to make room.
+//
+// Spilling exists for objects lineage cannot rebuild; their bytes must come
+// back exactly. The files are scratch, not a durable copy: they die with the
+// server, so there is no fsync.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "lumen/storage/status.h"
+
+namespace lumen::storage {
+
+// Creates `dir` (and parents) if missing; *created tells whether it did.
+Status EnsureSpillDir(const std::string& dir, bool* created);
+// Writes [data, data + size) to `path`, replacing it. Removes a partial file on error.
+Status WriteSpillFile(const std::string& path, const uint8_t* data, size_t size);
+// Reads exactly `size` bytes of `path` into `data`.
+Status ReadSpillFile(const std::string& path, uint8_t* data, size_t size);
+void RemoveSpillFile(const std::string& path);
+
+}  // namespace lumen::storage

@@ -1,0 +1,287 @@
+// The lineage log's contract: round trips, replacement by id, sequence
+// numbers and acknowledgements, concurrent appends, reopening.
+#include "lumen/storage/lineage_log.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "temp_dir.h"
+#include "test_records.h"
+
+namespace lumen::storage {
+namespace {
+
+using testing::ActorIdFor;
+using testing::FullActor;
+using testing::FullObject;
+using testing::FullTask;
+using testing::TaskIdFor;
+using testing::TempDir;
+
+void ExpectSame(const TaskRecord& a, const TaskRecord& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.function, b.function);
+  ASSERT_EQ(a.args.size(), b.args.size());
+  for (size_t i = 0; i < a.args.size(); ++i) {
+    EXPECT_EQ(a.args[i].by_ref, b.args[i].by_ref) << "arg " << i;
+    EXPECT_EQ(a.args[i].ref, b.args[i].ref) << "arg " << i;
+    EXPECT_EQ(a.args[i].value, b.args[i].value) << "arg " << i;
+  }
+  EXPECT_EQ(a.returns, b.returns);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.max_retries, b.max_retries);
+  EXPECT_EQ(a.retry_exceptions, b.retry_exceptions);
+  EXPECT_EQ(a.resources, b.resources);
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.attempt, b.attempt);
+  EXPECT_EQ(a.actor, b.actor);
+  EXPECT_EQ(a.actor_creation, b.actor_creation);
+  EXPECT_EQ(a.submitted_ms, b.submitted_ms);
+}
+
+void ExpectSame(const ObjectRecord& a, const ObjectRecord& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.created_by, b.created_by);
+  EXPECT_EQ(a.is_put, b.is_put);
+  EXPECT_EQ(a.owner, b.owner);
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(a.node, b.node);
+}
+
+void ExpectSame(const ActorRecord& a, const ActorRecord& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.creation_task, b.creation_task);
+  EXPECT_EQ(a.class_name, b.class_name);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.ns, b.ns);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.restarts, b.restarts);
+  EXPECT_EQ(a.death_cause, b.death_cause);
+}
+
+std::unique_ptr<LineageLog> OpenLog(const std::string& dir, LineageOptions options = {}) {
+  std::unique_ptr<LineageLog> log;
+  Status s = LineageLog::Open(dir, options, &log);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return log;
+}
+
+TEST(LineageLog, RoundTripsEveryRecordKindWithAllFields) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  for (uint64_t i = 0; i < 6; ++i) {  // covers each modulo-varied field
+    log->Append(FullTask(i));
+    log->Append(FullObject(i));
+    log->Append(FullActor(i, static_cast<ActorState>(i % 4)));
+  }
+  ASSERT_TRUE(log->Flush(10000));
+  for (uint64_t i = 0; i < 6; ++i) {
+    auto task = log->GetTask(TaskIdFor(i));
+    ASSERT_TRUE(task);
+    ExpectSame(*task, FullTask(i));
+    auto object = log->GetObject(FullObject(i).id);
+    ASSERT_TRUE(object);
+    ExpectSame(*object, FullObject(i));
+    auto actor = log->GetActor(ActorIdFor(i));
+    ASSERT_TRUE(actor);
+    ExpectSame(*actor, FullActor(i, static_cast<ActorState>(i % 4)));
+  }
+}
+
+TEST(LineageLog, DefaultRecordsRoundTrip) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  TaskRecord task;
+  task.id = TaskIdFor(1);
+  log->Append(task);
+  ObjectRecord object;
+  object.id = ObjectID::ForTaskReturn(task.id, 0);
+  log->Append(object);
+  ASSERT_TRUE(log->Flush(10000));
+  ExpectSame(*log->GetTask(task.id), task);
+  ExpectSame(*log->GetObject(object.id), object);
+}
+
+TEST(LineageLog, UnknownIdsAreAbsent) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  EXPECT_FALSE(log->GetTask(TaskIdFor(9)));
+  EXPECT_FALSE(log->GetObject(FullObject(9).id));
+  EXPECT_FALSE(log->GetActor(ActorIdFor(9)));
+  EXPECT_TRUE(log->AllActors().empty());
+}
+
+TEST(LineageLog, ALaterRecordReplacesTheEarlierOne) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  ActorRecord actor = FullActor(7, ActorState::kPending);
+  log->Append(actor);
+  actor.state = ActorState::kAlive;
+  log->Append(actor);
+  actor.state = ActorState::kRestarting;
+  actor.restarts = 1;
+  log->Append(actor);
+  actor.state = ActorState::kDead;
+  actor.death_cause = "out of restarts";
+  log->Append(actor);
+  TaskRecord retry = FullTask(7);
+  log->Append(retry);
+  retry.attempt = 4;
+  log->Append(retry);
+  ASSERT_TRUE(log->Flush(10000));
+
+  ExpectSame(*log->GetActor(actor.id), actor);
+  EXPECT_EQ(log->GetTask(retry.id)->attempt, 4u);
+  auto all = log->AllActors();
+  ASSERT_EQ(all.size(), 1u);
+  ExpectSame(all[0], actor);
+}
+
+TEST(LineageLog, AllActorsListsEachActorOnce) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  for (uint64_t i = 0; i < 50; ++i) log->Append(FullActor(i));
+  for (uint64_t i = 0; i < 50; i += 2) log->Append(FullActor(i, ActorState::kDead));
+  ASSERT_TRUE(log->Flush(10000));
+  auto all = log->AllActors();
+  ASSERT_EQ(all.size(), 50u);
+  std::set<ActorID> ids;
+  for (const auto& a : all) {
+    ids.insert(a.id);
+    uint64_t index;
+    std::memcpy(&index, a.id.data(), sizeof index);
+    EXPECT_EQ(a.state, index % 2 == 0 ? ActorState::kDead : ActorState::kAlive);
+  }
+  EXPECT_EQ(ids.size(), 50u);
+}
+
+TEST(LineageLog, SequenceNumbersCountFromOneAndBecomeDurable) {
+  TempDir dir;
+  LineageOptions options;
+  options.max_batch = 7;  // many batches per drain
+  auto log = OpenLog(dir.path(), options);
+  EXPECT_EQ(log->DurableSeq(), 0u);
+  EXPECT_TRUE(log->Flush(0));  // nothing queued: trivially durable
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_EQ(log->Append(FullObject(i)), i + 1);
+  EXPECT_TRUE(log->WaitDurable(100, 10000));
+  EXPECT_GE(log->DurableSeq(), 100u);
+  EXPECT_TRUE(log->LastError().ok());
+  for (uint64_t i = 0; i < 100; ++i) EXPECT_TRUE(log->GetObject(FullObject(i).id)) << i;
+}
+
+TEST(LineageLog, WaitDurableTimesOutForARecordNeverAppended) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  log->Append(FullObject(1));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(log->WaitDurable(5, 50));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  EXPECT_TRUE(log->LastError().ok());  // a timeout is not an error
+}
+
+TEST(LineageLog, WhenDurableRunsOnceTheRecordIsWritten) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  std::atomic<int> acked{0};
+  for (uint64_t i = 0; i < 1000; ++i) {
+    uint64_t seq = log->Append(FullTask(i));
+    log->WhenDurable(seq, [&, seq, l = log.get()](const Status& s) {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+      EXPECT_GE(l->DurableSeq(), seq);
+      acked.fetch_add(1);
+    });
+  }
+  ASSERT_TRUE(log->Flush(10000));
+  // Callbacks run on the writer thread right after it publishes progress.
+  for (int i = 0; i < 1000 && acked.load() < 1000; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(acked.load(), 1000);
+
+  bool ran_inline = false;
+  log->WhenDurable(1, [&](const Status& s) { ran_inline = s.ok(); });
+  EXPECT_TRUE(ran_inline);  // already durable: runs on this thread, now
+}
+
+TEST(LineageLog, WhenDurableForARecordNeverAppendedRunsAtClose) {
+  TempDir dir;
+  Status outcome;
+  {
+    auto log = OpenLog(dir.path());
+    log->WhenDurable(3, [&](const Status& s) { outcome = s; });
+  }
+  EXPECT_EQ(outcome.code(), StatusCode::kDisconnected);
+}
+
+TEST(LineageLog, ConcurrentAppendsAreAllKeptWithUniqueSequenceNumbers) {
+  TempDir dir;
+  LineageOptions options;
+  options.max_batch = 100;
+  auto log = OpenLog(dir.path(), options);
+  constexpr int kThreads = 4;
+  constexpr uint64_t kPerThread = 20000;
+  std::vector<std::vector<uint64_t>> seqs(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; i < kPerThread; ++i) {
+        uint64_t index = t * kPerThread + i;
+        seqs[t].push_back(index % 2 ? log->Append(FullTask(index)) : log->Append(FullObject(index)));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(log->Flush(30000));
+  std::set<uint64_t> all;
+  for (const auto& s : seqs) {
+    EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));  // each thread's appends in order
+    all.insert(s.begin(), s.end());
+  }
+  ASSERT_EQ(all.size(), kThreads * kPerThread);
+  EXPECT_EQ(*all.begin(), 1u);
+  EXPECT_EQ(*all.rbegin(), kThreads * kPerThread);
+  EXPECT_EQ(log->DurableSeq(), kThreads * kPerThread);
+  for (uint64_t index = 0; index < kThreads * kPerThread; ++index) {
+    bool found = index % 2 ? log->GetTask(TaskIdFor(index)).has_value()
+                           : log->GetObject(FullObject(index).id).has_value();
+    ASSERT_TRUE(found) << index;
+  }
+}
+
+TEST(LineageLog, ReopenAfterCleanCloseKeepsEverythingIncludingUnflushedAppends) {
+  TempDir dir;
+  {
+    LineageOptions options;
+    options.sync_writes = true;
+    auto log = OpenLog(dir.path(), options);
+    for (uint64_t i = 0; i < 500; ++i) {
+      log->Append(FullTask(i));
+      log->Append(FullObject(i));
+    }
+    log->Append(FullActor(1, ActorState::kRestarting));
+    // No Flush: the destructor must drain the queue.
+  }
+  auto log = OpenLog(dir.path());
+  for (uint64_t i = 0; i < 500; ++i) {
+    auto task = log->GetTask(TaskIdFor(i));
+    ASSERT_TRUE(task) << i;
+    ExpectSame(*task, FullTask(i));
+    ASSERT_TRUE(log->GetObject(FullObject(i).id)) << i;
+  }
+  ExpectSame(*log->GetActor(ActorIdFor(1)), FullActor(1, ActorState::kRestarting));
+  // Sequence numbers are per open log.
+  EXPECT_EQ(log->Append(FullTask(1000)), 1u);
+}
+
+TEST(LineageLog, ASecondOpenOfTheSameDirectoryFails) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  std::unique_ptr<LineageLog> second;
+  Status s = LineageLog::Open(dir.path(), {}, &second);
+  EXPECT_EQ(s.code(), StatusCode::kIOError);
+  EXPECT_NE(s.message().find(dir.path()), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace lumen::storage

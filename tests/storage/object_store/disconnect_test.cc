@@ -1,0 +1,86 @@
+// When the server goes away, clients get kDisconnected at once, never a hang.
+#include "store_test_util.h"
+
+namespace lumen::storage::testing {
+namespace {
+
+using std::chrono::steady_clock;
+
+double SecondsSince(steady_clock::time_point start) {
+  return std::chrono::duration<double>(steady_clock::now() - start).count();
+}
+
+TEST(ObjectStoreDisconnect, ServerDestroyed) {
+  StoreConfig config = MakeConfig(4 << 20);
+  auto server = StartServer(config);
+  auto local = server->LocalClient();
+  std::shared_ptr<ObjectStore> client;
+  ASSERT_TRUE(ConnectToStore(config.socket_path, &client).ok());
+  auto shell = Shell::Client(config.socket_path);
+  const ObjectID id = ObjectID::ForPut();
+  ASSERT_TRUE(client->Put(id, "abc", 3, false).ok());
+  ObjectBuffer held;
+  ASSERT_TRUE(client->Get(id, &held).ok());
+  ObjectBuffer local_held;
+  ASSERT_TRUE(local->Get(id, &local_held).ok());
+
+  server.reset();
+  const auto start = steady_clock::now();
+  ObjectBuffer buf;
+  EXPECT_EQ(client->Get(id, &buf).code(), StatusCode::kDisconnected);
+  EXPECT_EQ(client->Release(id).code(), StatusCode::kDisconnected);
+  EXPECT_FALSE(client->Contains(id));
+  EXPECT_TRUE(StartsWith(shell->Call("get " + Hex(id)), Err(StatusCode::kDisconnected)));
+  EXPECT_EQ(local->Get(id, &buf).code(), StatusCode::kDisconnected);
+  EXPECT_LT(SecondsSince(start), 1.0);
+  // Mappings outlive the server: buffers already handed out stay readable.
+  EXPECT_EQ(std::memcmp(held.data, "abc", 3), 0);
+  EXPECT_EQ(std::memcmp(local_held.data, "abc", 3), 0);
+  EXPECT_FALSE(std::filesystem::exists("/dev/shm/" + config.segment_name));
+
+  std::shared_ptr<ObjectStore> late;
+  EXPECT_EQ(ConnectToStore(config.socket_path, &late).code(), StatusCode::kDisconnected);
+}
+
+TEST(ObjectStoreDisconnect, ServerProcessKilled) {
+  StoreConfig config = MakeConfig(4 << 20);
+  Shell server({"--serve", config.segment_name, config.socket_path,
+                std::to_string(config.capacity_bytes), config.spill_dir});
+  ASSERT_EQ(server.ReadLine(), "ok ready");
+  std::shared_ptr<ObjectStore> client;
+  ASSERT_TRUE(ConnectToStore(config.socket_path, &client).ok());
+  const ObjectID id = ObjectID::ForPut();
+  ASSERT_TRUE(client->Put(id, "xyz", 3, false).ok());
+  ASSERT_TRUE(client->Contains(id));
+
+  server.Kill();
+  const auto start = steady_clock::now();
+  uint8_t* data;
+  EXPECT_EQ(client->Create(ObjectID::ForPut(), 10, false, &data).code(), StatusCode::kDisconnected);
+  EXPECT_EQ(client->Seal(id).code(), StatusCode::kDisconnected);
+  EXPECT_LT(SecondsSince(start), 1.0);
+
+  // A killed server cannot clean up; its successor must be able to.
+  std::filesystem::remove("/dev/shm/" + config.segment_name);
+  std::filesystem::remove(config.socket_path);
+  std::filesystem::remove_all(config.spill_dir);
+}
+
+TEST(ObjectStoreDisconnect, StaleSocketIsReplaced) {
+  StoreConfig config = MakeConfig(1 << 20);
+  {
+    Shell server({"--serve", config.segment_name, config.socket_path,
+                  std::to_string(config.capacity_bytes), config.spill_dir});
+    ASSERT_EQ(server.ReadLine(), "ok ready");
+    server.Kill();
+  }
+  std::filesystem::remove("/dev/shm/" + config.segment_name);
+  ASSERT_TRUE(std::filesystem::exists(config.socket_path)) << "left behind by the killed server";
+  auto server = StartServer(config);
+  std::shared_ptr<ObjectStore> client;
+  ASSERT_TRUE(ConnectToStore(config.socket_path, &client).ok());
+  std::filesystem::remove_all(config.spill_dir);
+}
+
+}  // namespace
+}  // namespace lumen::storage::testing
