@@ -69,6 +69,8 @@ struct NodeManager::Task {
 struct NodeManager::Worker {
   int number = 0;
   pid_t pid = -1;
+  bool ever_connected = false;
+  std::chrono::steady_clock::time_point disconnected_at;
   std::unique_ptr<Connection> conn;  // null until the worker connects
   std::deque<TaskID> in_flight;      // sent, in order
   int blocked = 0;                   // outstanding Get/Wait requests
@@ -131,6 +133,11 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   ev.data.u64 = ~1ull;  // wake-ups
   ::epoll_ctl(nm->epoll_fd_, EPOLL_CTL_ADD, nm->wake_fd_, &ev);
 
+  Supervision::NodeInfo info{nm->options_.node_name, nm->options_.num_workers, nm->options_.resources};
+  NodeManager* raw = nm.get();
+  nm->supervision_ = Supervision::Start(info, [raw](int number, const std::string& reason) {
+    raw->OnWorkerDown(number, reason);
+  });
   {
     std::lock_guard lock(nm->mu_);
     for (int i = 0; i < nm->options_.num_workers; ++i) nm->SpawnWorker();
@@ -140,13 +147,16 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
 }
 
 NodeManager::~NodeManager() {
+  supervision_.reset();  // no more down messages from here on
   std::vector<pid_t> pids;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
     for (auto& [n, w] : workers_) {
+      if (w->pid <= 0) continue;
       pids.push_back(w->pid);
-      w->conn.reset();  // EOF: the worker exits
+      if (!w->conn) ::kill(w->pid, SIGKILL);  // still starting: nothing to lose
+      w->conn.reset();                        // EOF: the worker exits
     }
     uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof one);
@@ -178,6 +188,7 @@ void NodeManager::SpawnWorker() {
   env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
   env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
   env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
+  env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervision_->port()));
   std::vector<char*> envp, argv;
   for (auto& s : env) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -237,7 +248,7 @@ void NodeManager::Loop() {
           alive = false;
         }
         if (alive && w.conn && (events[i].events & (EPOLLHUP | EPOLLERR))) alive = false;
-        if (!alive) OnWorkerDeath(w, "its connection closed");
+        if (!alive) CloseConnection(w);
       }
     }
     CheckRequests();
@@ -262,6 +273,7 @@ void NodeManager::Accept() {
       continue;
     }
     w->conn = std::make_unique<Connection>(fd);
+    w->ever_connected = true;
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
     ev.data.u64 = static_cast<uint64_t>(w->number);
@@ -271,21 +283,47 @@ void NodeManager::Accept() {
   }
 }
 
+// CAF reports deaths of workers that joined supervision; reaping catches the
+// rest (a worker that died starting up) and is the fallback a second later.
 void NodeManager::ReapWorkers() {
+  auto now = Clock::now();
   for (auto& [n, w] : workers_) {
     if (w->dead) {
       if (w->pid > 0 && ::waitpid(w->pid, nullptr, WNOHANG) != 0) w->pid = -1;
       continue;
     }
+    if (w->ever_connected && (w->conn || now - w->disconnected_at < std::chrono::seconds(1))) continue;
     int status;
     if (::waitpid(w->pid, &status, WNOHANG) == w->pid) {
       std::string why = WIFSIGNALED(status) ? "it was killed by signal " + std::to_string(WTERMSIG(status))
                                             : "it exited with status " + std::to_string(WEXITSTATUS(status));
-      if (!w->conn) ++startup_failures_;
+      if (!w->ever_connected) ++startup_failures_;
+      ++deaths_seen_by_reaping_;
       OnWorkerDeath(*w, why);
     }
   }
   std::erase_if(workers_, [](const auto& kv) { return kv.second->dead && kv.second->pid < 0; });
+}
+
+void NodeManager::OnWorkerDown(int number, const std::string& reason) {
+  Unlocker locked(this);
+  auto it = workers_.find(number);
+  if (it == workers_.end() || it->second->dead) return;
+  ++deaths_seen_by_caf_;
+  OnWorkerDeath(*it->second, "CAF reported it down: " + reason);
+  Dispatch();
+  FlushWrites();
+}
+
+// The socket closed or broke: the process is dead or must be. Its death is
+// handled when CAF (or reaping) reports it, so tasks are re-run only once the
+// process is surely gone.
+void NodeManager::CloseConnection(Worker& w) {
+  if (!w.conn) return;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
+  w.conn.reset();
+  w.disconnected_at = Clock::now();
+  ::kill(w.pid, SIGKILL);  // not reaped yet, so the pid is still ours
 }
 
 void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
@@ -345,7 +383,7 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
 
 void NodeManager::FlushWrites() {
   for (auto& [n, w] : workers_)
-    if (w->conn && w->conn->HasPendingWrites() && !w->conn->Flush()) OnWorkerDeath(*w, "its connection broke");
+    if (w->conn && w->conn->HasPendingWrites() && !w->conn->Flush()) CloseConnection(*w);
 }
 
 // ---- messages from workers -------------------------------------------------
@@ -878,17 +916,15 @@ void NodeManager::CheckRequests() {
 
 // ---- introspection -----------------------------------------------------------
 
-std::vector<pid_t> NodeManager::WorkerPids() {
+NodeManager::Counters NodeManager::GetCounters() {
   std::lock_guard lock(mu_);
-  std::vector<pid_t> pids;
+  Counters c;
   for (auto& [n, w] : workers_)
-    if (!w->dead && w->conn) pids.push_back(w->pid);
-  return pids;
-}
-
-size_t NodeManager::NumObjects() {
-  std::lock_guard lock(mu_);
-  return objects_.size();
+    if (!w->dead && w->conn) c.worker_pids.push_back(w->pid);
+  c.num_objects = objects_.size();
+  c.deaths_seen_by_caf = deaths_seen_by_caf_;
+  c.deaths_seen_by_reaping = deaths_seen_by_reaping_;
+  return c;
 }
 
 bool NodeManager::WaitForWorkers(int n, int64_t timeout_ms) {

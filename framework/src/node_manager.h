@@ -8,8 +8,10 @@
 //     reference count, summed over all processes and pending tasks;
 //   - the task table: dependencies, retries, the worker running each task;
 //   - the worker pool: worker processes it spawns (the driver's own binary in
-//     worker mode), one Unix socket each. A worker's death (its socket closes)
-//     re-queues or fails its tasks and spawns a replacement.
+//     worker mode), one Unix socket each for tasks and objects, each also
+//     monitored through CAF (supervision.h). A worker's death, reported by
+//     CAF's down message, re-queues or fails its tasks and spawns a
+//     replacement; reaping the process is the fallback if CAF stays silent.
 // One thread runs the I/O loop; API calls from any thread share one mutex.
 #pragma once
 
@@ -30,6 +32,7 @@
 #include "lumen/internal/core.h"
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
+#include "supervision.h"
 #include "wire.h"
 
 namespace lumen::internal {
@@ -63,8 +66,13 @@ class NodeManager : public Core {
   void Cancel(const ObjectID& id) override;
 
   // Introspection for tests, lessons and the CLI.
-  std::vector<pid_t> WorkerPids();
-  size_t NumObjects();
+  struct Counters {
+    std::vector<pid_t> worker_pids;
+    size_t num_objects = 0;
+    uint64_t deaths_seen_by_caf = 0;
+    uint64_t deaths_seen_by_reaping = 0;
+  };
+  Counters GetCounters();
   // Blocks until `n` workers are connected, or timeout; false on timeout.
   bool WaitForWorkers(int n, int64_t timeout_ms);
 
@@ -82,6 +90,8 @@ class NodeManager : public Core {
   void Accept();
   void HandleFrame(Worker& w, MsgType type, const std::string& body);
   void OnWorkerDeath(Worker& w, const std::string& why);
+  void OnWorkerDown(int number, const std::string& reason);  // from CAF
+  void CloseConnection(Worker& w);
   void ReapWorkers();
 
   ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
@@ -113,6 +123,8 @@ class NodeManager : public Core {
   std::vector<Request> requests_;                   // workers' pending Get/Wait
   std::vector<ObjectID> deletes_;                   // store deletes, done outside mu_
   int next_worker_ = 0;
+  uint64_t deaths_seen_by_caf_ = 0;
+  uint64_t deaths_seen_by_reaping_ = 0;
   int startup_failures_ = 0;
   bool stopping_ = false;
 
@@ -121,6 +133,7 @@ class NodeManager : public Core {
   int wake_fd_ = -1;
   std::string socket_path_;
   std::vector<std::string> worker_argv_;
+  std::unique_ptr<Supervision> supervision_;
   std::thread thread_;
 };
 

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "lumen/cluster_info.h"
 #include "lumen/config.h"
 #include "lumen/errors.h"
 #include "lumen/storage/lineage_log.h"
@@ -27,6 +28,8 @@ struct Cluster {
   std::string session_dir;
   std::string storage_dir;
   std::string ns;
+  std::string node_name;
+  std::map<std::string, double> resources;
   std::unique_ptr<storage::StoreServer> store;
   std::unique_ptr<storage::LineageLog> lineage;
   std::shared_ptr<NodeManager> node;
@@ -146,9 +149,29 @@ void Init(const Config& config) {
   node.store = cluster->store->LocalClient();
   node.lineage = cluster->lineage.get();
   node.node_name = "node-" + id;
+  cluster->node_name = node.node_name;
+  cluster->resources = node.resources;
   cluster->node = std::shared_ptr<NodeManager>(NodeManager::Start(std::move(node)));
   SetCurrentCore(cluster->node);
   g_cluster = std::move(cluster);
+}
+
+ClusterInfo GetClusterInfo() {
+  std::lock_guard lock(g_mu);
+  if (!g_cluster) throw Error("lumen::GetClusterInfo: lumen is not running as a driver here; call lumen::Init() first");
+  ClusterInfo info;
+  NodeManager::Counters c = g_cluster->node->GetCounters();
+  info.node_name = g_cluster->node_name;
+  info.resources = g_cluster->resources;
+  info.worker_pids = std::move(c.worker_pids);
+  info.num_objects = c.num_objects;
+  info.worker_deaths_seen_by_caf = c.deaths_seen_by_caf;
+  info.worker_deaths_seen_by_reaping = c.deaths_seen_by_reaping;
+  storage::StoreStats stats = g_cluster->store->LocalClient()->Stats();
+  info.store_used_bytes = stats.used_bytes;
+  info.store_capacity_bytes = stats.capacity_bytes;
+  info.store_spilled_objects = stats.num_spilled;
+  return info;
 }
 
 bool IsInitialized() {

@@ -17,6 +17,7 @@
 #include "lumen/storage/object_store.h"
 #include "node_manager.h"  // kMaxInlineBytes
 #include "runtime.h"
+#include "supervision.h"
 #include "wire.h"
 
 namespace lumen::internal {
@@ -374,12 +375,19 @@ int RunWorker() {
   Status s = storage::ConnectToStore(store_socket ? store_socket : "", &store);
   if (!s.ok()) {
     std::fprintf(stderr, "lumen worker: cannot reach the object store: %s\n", s.message().c_str());
-    return 1;
+    std::_Exit(1);
   }
+  // Join CAF supervision: the node manager learns of this process's death from CAF.
+  std::string error;
+  const char* port = std::getenv("LUMEN_WORKER_SUPERVISOR_PORT");
+  const char* number = std::getenv("LUMEN_WORKER_NUMBER");
+  std::shared_ptr<void> link =
+      JoinSupervisor(static_cast<uint16_t>(std::atoi(port ? port : "0")), std::atoi(number ? number : "0"), &error);
+  if (!link) std::fprintf(stderr, "lumen worker: not supervised through CAF (%s); relying on reaping\n", error.c_str());
   int fd = ConnectUnix(node_socket);
   if (fd < 0) {
     std::fprintf(stderr, "lumen worker: cannot reach the node manager at %s: %s\n", node_socket, std::strerror(errno));
-    return 1;
+    std::_Exit(1);
   }
   auto core = std::make_shared<WorkerCore>(fd, store);
   SetCurrentCore(core);

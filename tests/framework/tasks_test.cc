@@ -240,8 +240,10 @@ TEST_F(TasksTest, KilledWorkerIsReplacedAndTaskRetried) {
   pid_t victim = WaitForPidFile(path);
   ASSERT_GT(victim, 0);
   std::filesystem::remove(path);
+  uint64_t noticed_by_caf = lumen::GetClusterInfo().worker_deaths_seen_by_caf;
   ASSERT_EQ(kill(victim, SIGKILL), 0);
   EXPECT_EQ(*r.Get(30000), 7);  // the retry ran elsewhere
+  EXPECT_EQ(lumen::GetClusterInfo().worker_deaths_seen_by_caf, noticed_by_caf + 1);
   pid_t second = WaitForPidFile(path);
   EXPECT_NE(second, victim);
   std::filesystem::remove(path);

@@ -1,11 +1,13 @@
 // lumen's public API: one include. See each header for its contract.
 //   config.h      Init, Shutdown, Config
+//   cluster_info.h GetClusterInfo: workers, objects, store usage
 //   remote.h      LUMEN_REMOTE, LUMEN_FUNC
 //   task.h        Task(f).Remote(...)
 //   object_ref.h  ObjectRef, Get, Put, Wait, GetView, Cancel
 //   errors.h      the typed errors
 #pragma once
 
+#include "lumen/cluster_info.h"
 #include "lumen/config.h"
 #include "lumen/errors.h"
 #include "lumen/object_ref.h"

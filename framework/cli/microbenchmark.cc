@@ -1,0 +1,472 @@
+// `lumen microbenchmark`: Ray's ray_perf.py benchmarks, same work per
+// operation, on an embedded cluster in this process (the CLI is the driver;
+// its workers re-execute this binary, hence LUMEN_REMOTE below), printed one
+// per line as Ray prints them:
+//
+//   single_client_tasks_sync per second 12345.67 +- 123.4
+//
+// Each figure is the mean and (population) standard deviation of `reps`
+// timed runs of `seconds` each, after a warm-up, exactly as Ray's timeit:
+// an op is repeated in steps of a tenth of the warm-up count until the time
+// is up, and ops/s is multiplied by the op's work (1000 for a batch of 1000
+// tasks, bytes/1e9 for gigabytes). Beside them, the limits of this machine
+// measured in the same run: a bare pipe round trip between two processes
+// (what a synchronous task can at best approach) and memcpy bandwidth (what
+// a Put of a large object can at best approach).
+#include "microbenchmark.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lumen/api.h"
+#include "lumen/storage/lineage_benchmark.h"
+#include "lumen/storage/store_benchmark.h"
+
+namespace lumen::cli {
+namespace {
+
+// ---- the remote functions (registered in every process of the cluster) ----
+
+// Ray's `small_value`: a no-op task returning b"ok".
+std::string SmallValue() { return "ok"; }
+
+}  // namespace
+}  // namespace lumen::cli
+
+LUMEN_REMOTE(lumen::cli::SmallValue);
+
+namespace lumen::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Ray's put-gigabytes array: np.zeros(100 * 1024 * 1024, dtype=np.int64), 800 MiB.
+constexpr size_t kLargeElements = 100ull << 20;
+constexpr size_t kLargeBytes = kLargeElements * sizeof(int64_t);
+// The object format's limit for one vector of numbers (lumen/storage/codec.h).
+constexpr size_t kMaxVectorBytes = (size_t{1} << 29) - 8;
+constexpr int kBatch = 1000;            // tasks per async batch, refs per wait, as Ray
+constexpr int kMultiClients = 4;        // Ray: m = 4 submitting actors
+constexpr int kRefsInObject = 10000;    // refs nested in one object, as Ray
+
+const std::vector<std::string> kMetrics = {
+    "single_client_get_calls",
+    "single_client_put_calls",
+    "memcpy_gigabytes",
+    "single_client_put_gigabytes",
+    "single_client_tasks_and_get_batch",
+    "single_client_get_object_containing_10k_refs",
+    "single_client_wait_1k_refs",
+    "ipc_roundtrip_limit",
+    "single_client_tasks_sync",
+    "single_client_tasks_async",
+    "multi_client_tasks_async",
+    "single_client_tasks_async_lineage_off",
+    "single_client_put_calls_lineage_off",
+    "store_small_ops",
+    "store_put_gigabytes",
+    "lineage_appends",
+};
+
+struct Stat {
+  double mean = 0;
+  double sd = 0;
+};
+
+Stat StatOf(const std::vector<double>& xs) {
+  Stat s;
+  if (xs.empty()) return s;
+  for (double x : xs) s.mean += x;
+  s.mean /= static_cast<double>(xs.size());
+  double var = 0;
+  for (double x : xs) var += (x - s.mean) * (x - s.mean);
+  s.sd = std::sqrt(var / static_cast<double>(xs.size()));
+  return s;
+}
+
+class Bench {
+ public:
+  explicit Bench(const MicrobenchmarkOptions& options) : options_(options) {
+    if (options.quick) {
+      warmup_s_ = 0;  // one call
+      seconds_ = 0.2;
+      reps_ = 1;
+    }
+    for (const auto& name : kMetrics) total_ += Wanted(name);
+  }
+
+  bool Wanted(const std::string& name) const {
+    return options_.filter.empty() || name.find(options_.filter) != std::string::npos;
+  }
+  template <class... Names>
+  bool AnyWanted(const Names&... names) const {
+    return (Wanted(names) || ...);
+  }
+  bool quick() const { return options_.quick; }
+  int reps() const { return reps_; }
+  int total() const { return total_; }
+  bool failed() const { return failed_; }
+
+  void Progress(const std::string& name) {
+    std::fprintf(stderr, "[%2d/%d %5.1f s] %s ...\n", ++done_, total_, SecondsSince(start_), name.c_str());
+    std::fflush(stderr);
+  }
+
+  // Ray's timeit: warm up, then `reps` runs of `seconds` each, in steps of a
+  // tenth of the warm-up count; `multiplier` is the work of one call.
+  void TimeIt(const std::string& name, const std::function<void()>& fn, double multiplier = 1) {
+    if (!Wanted(name)) return;
+    Progress(name);
+    Guard(name, [&] {
+      auto start = Clock::now();
+      int64_t count = 0;
+      do {
+        fn();
+        ++count;
+      } while (SecondsSince(start) < warmup_s_);
+      const int64_t step = count / 10 + 1;
+      std::vector<double> rates;
+      for (int r = 0; r < reps_; ++r) {
+        start = Clock::now();
+        count = 0;
+        double elapsed;
+        do {
+          for (int64_t i = 0; i < step; ++i) fn();
+          count += step;
+        } while ((elapsed = SecondsSince(start)) < seconds_);
+        rates.push_back(multiplier * static_cast<double>(count) / elapsed);
+      }
+      Report(name, StatOf(rates));
+    });
+  }
+
+  // Runs `body`, turning an exception into a failed metric (and a non-zero exit).
+  void Guard(const std::string& name, const std::function<void()>& body) {
+    try {
+      body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "lumen microbenchmark: %s failed: %s\n", name.c_str(), e.what());
+      failed_ = true;
+    }
+  }
+
+  void Report(const std::string& name, Stat s) {
+    if (!Wanted(name)) return;
+    results_[name] = s;
+    std::printf("%s per second %.2f +- %.2f\n", name.c_str(), s.mean, s.sd);
+    std::fflush(stdout);
+  }
+
+  // "a / b" when both ran.
+  void Ratio(const std::string& name, const std::string& a, const std::string& b) {
+    auto ia = results_.find(a), ib = results_.find(b);
+    if (ia == results_.end() || ib == results_.end() || ib->second.mean <= 0) return;
+    std::printf("%s ratio %.3f\n", name.c_str(), ia->second.mean / ib->second.mean);
+    std::fflush(stdout);
+  }
+
+ private:
+  MicrobenchmarkOptions options_;
+  Clock::time_point start_ = Clock::now();
+  double warmup_s_ = 0.25;
+  double seconds_ = 1.0;
+  int reps_ = 4;
+  int total_ = 0;
+  int done_ = 0;
+  bool failed_ = false;
+  std::map<std::string, Stat> results_;
+};
+
+// ---- the machine's limits --------------------------------------------------
+
+// A child process that answers every byte on one pipe with a byte on another.
+// It only reads, writes and exits: no lumen, no allocation (fork() copied a
+// multithreaded process, so nothing else is safe in it).
+class PingPong {
+ public:
+  PingPong() {
+    int to_child[2], to_parent[2];
+    if (::pipe2(to_child, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    if (::pipe2(to_parent, O_CLOEXEC) != 0) {
+      ::close(to_child[0]);
+      ::close(to_child[1]);
+      throw std::runtime_error("pipe2 failed");
+    }
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+    if (pid_ == 0) {
+      ::close(to_child[1]);
+      ::close(to_parent[0]);
+      char c;
+      for (;;) {
+        ssize_t n = ::read(to_child[0], &c, 1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) _exit(0);  // the parent closed its end
+        if (::write(to_parent[1], &c, 1) != 1) _exit(0);
+      }
+    }
+    ::close(to_child[0]);
+    ::close(to_parent[1]);
+    out_ = to_child[1];
+    in_ = to_parent[0];
+  }
+  ~PingPong() {
+    ::close(out_);  // EOF: the child exits
+    ::close(in_);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  void RoundTrip() {
+    char c = 'x';
+    if (::write(out_, &c, 1) != 1) throw std::runtime_error("ping-pong write failed");
+    ssize_t n;
+    do n = ::read(in_, &c, 1);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) throw std::runtime_error("ping-pong child is gone");
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int in_ = -1;
+};
+
+// ---- the cluster -------------------------------------------------------------
+
+void StartCluster(bool lineage, bool large_store) {
+  lumen::Config config;
+  config.enable_lineage = lineage;
+  // Ray's put-gigabytes object is 800 MiB: the store must hold one (unless
+  // the user sized it with LUMEN_OBJECT_STORE_MB).
+  if (large_store && !std::getenv("LUMEN_OBJECT_STORE_MB")) config.object_store_bytes = kLargeBytes + (256ull << 20);
+  lumen::Init(config);
+  // Wait until every worker has connected and run something.
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<ObjectRef<std::string>> refs;
+  for (unsigned i = 0; i < 4 * cpus; ++i) refs.push_back(lumen::Task(SmallValue).Remote());
+  lumen::Get(refs);
+}
+
+void SubmitAndGetBatch(int n) {
+  std::vector<ObjectRef<std::string>> refs;
+  refs.reserve(n);
+  for (int i = 0; i < n; ++i) refs.push_back(lumen::Task(SmallValue).Remote());
+  lumen::Get(refs);
+}
+
+void RunClusterBenchmarks(Bench& b) {
+  // Ray: value = ray.put(0); ray.get(value)
+  if (b.Wanted("single_client_get_calls")) {
+    auto value = lumen::Put(0);
+    b.TimeIt("single_client_get_calls", [&] { lumen::Get(value); });
+  }
+  // Ray: ray.put(0)
+  b.TimeIt("single_client_put_calls", [] { lumen::Put(0); });
+
+  if (b.AnyWanted("memcpy_gigabytes", "single_client_put_gigabytes")) {
+    // Ray: ray.put(np.zeros(100 * 1024 * 1024, dtype=np.int64)), 800 MiB
+    // (--quick: an eighth, since first-touching 1.6 GB takes seconds here).
+    // The object format holds at most 2^29 - 1 bytes per vector of numbers
+    // (codec.h), so the bytes go as a vector of equal chunks that each fit;
+    // memcpy copies the same chunks into one prefaulted buffer.
+    const size_t bytes = b.quick() ? kLargeBytes / 8 : kLargeBytes;
+    const size_t chunks = (bytes + kMaxVectorBytes - 1) / kMaxVectorBytes;
+    const size_t chunk_elements = bytes / sizeof(int64_t) / chunks;
+    const double gb = static_cast<double>(chunks * chunk_elements * sizeof(int64_t)) / 1e9;
+    std::vector<std::vector<int64_t>> arr(chunks, std::vector<int64_t>(chunk_elements, 0));
+    std::printf("# *_put_gigabytes, memcpy_gigabytes: %zu bytes per op, as %zu vector(s) of %zu int64\n",
+                chunks * chunk_elements * sizeof(int64_t), chunks, chunk_elements);
+    std::fflush(stdout);
+    if (b.Wanted("memcpy_gigabytes")) {
+      std::unique_ptr<int64_t[]> dst(new int64_t[chunks * chunk_elements]);
+      std::memset(dst.get(), 1, chunks * chunk_elements * sizeof(int64_t));
+      b.TimeIt("memcpy_gigabytes", [&] {
+        for (size_t c = 0; c < chunks; ++c)
+          std::memcpy(dst.get() + c * chunk_elements, arr[c].data(), chunk_elements * sizeof(int64_t));
+        std::atomic_signal_fence(std::memory_order_seq_cst);  // keep the copy
+      }, gb);
+    }
+    if (chunks == 1) {
+      b.TimeIt("single_client_put_gigabytes", [&] { lumen::Put(arr[0]); }, gb);
+    } else {
+      b.TimeIt("single_client_put_gigabytes", [&] { lumen::Put(arr); }, gb);
+    }
+  }
+
+  // Ray: submit 1000 small_value tasks, get the batch; an op is the batch.
+  b.TimeIt("single_client_tasks_and_get_batch", [] { SubmitAndGetBatch(kBatch); });
+
+  // Ray gets an object holding 10,000 refs (made by a task there; Put here:
+  // the timed Get is the same).
+  if (b.Wanted("single_client_get_object_containing_10k_refs")) {
+    std::vector<ObjectRef<int>> refs;
+    refs.reserve(kRefsInObject);
+    for (int i = 0; i < kRefsInObject; ++i) refs.push_back(lumen::Put(1));
+    auto outer = lumen::Put(refs);
+    refs.clear();
+    b.TimeIt("single_client_get_object_containing_10k_refs", [&] { lumen::Get(outer); });
+  }
+
+  // Ray: submit 1000 small_value tasks, then 1000 times ray.wait(not_ready)
+  // (num_returns=1: exactly one ref comes back ready each time); an op is the
+  // whole loop. lumen::Wait returns every ready ref, so only the first one
+  // leaves not_ready per call, as in Ray.
+  b.TimeIt("single_client_wait_1k_refs", [] {
+    std::vector<ObjectRef<std::string>> not_ready;
+    not_ready.reserve(kBatch);
+    for (int i = 0; i < kBatch; ++i) not_ready.push_back(lumen::Task(SmallValue).Remote());
+    for (int i = 0; i < kBatch; ++i) {
+      auto w = lumen::Wait(not_ready, 1);
+      auto first = std::find(not_ready.begin(), not_ready.end(), w.ready.front());
+      not_ready.erase(first);
+    }
+  });
+
+  if (b.Wanted("ipc_roundtrip_limit")) {
+    b.Guard("ipc_roundtrip_limit", [&] {
+      PingPong pp;
+      b.TimeIt("ipc_roundtrip_limit", [&] { pp.RoundTrip(); });
+    });
+  }
+  // Ray: ray.get(small_value.remote())
+  b.TimeIt("single_client_tasks_sync", [] { lumen::Get(lumen::Task(SmallValue).Remote()); });
+  // Ray: ray.get([small_value.remote() for _ in range(1000)]); ops = tasks
+  b.TimeIt("single_client_tasks_async", [] { SubmitAndGetBatch(kBatch); }, kBatch);
+  // Ray: 4 actors each submitting 10,000 tasks and getting them. lumen has no
+  // actors yet: 4 driver threads each submit 1000 tasks and get them.
+  b.TimeIt("multi_client_tasks_async", [] {
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kMultiClients; ++c) clients.emplace_back([] { SubmitAndGetBatch(kBatch); });
+    for (auto& t : clients) t.join();
+  }, kMultiClients * kBatch);
+}
+
+void RunLineageOffBenchmarks(Bench& b) {
+  b.TimeIt("single_client_tasks_async_lineage_off", [] { SubmitAndGetBatch(kBatch); }, kBatch);
+  b.TimeIt("single_client_put_calls_lineage_off", [] { lumen::Put(0); });
+}
+
+void RunStorageBenchmarks(Bench& b) {
+  if (b.AnyWanted("store_small_ops", "store_put_gigabytes")) {
+    if (b.Wanted("store_small_ops")) b.Progress("store_small_ops");
+    if (b.Wanted("store_put_gigabytes")) b.Progress("store_put_gigabytes");
+    b.Guard("store", [&] {
+      std::vector<double> ops, gbs;
+      for (int r = 0; r < b.reps(); ++r) {
+        storage::StoreBenchResult res = storage::RunStoreBenchmark(1);
+        if (res.small_ops_per_s <= 0) throw std::runtime_error("the store benchmark could not run a store");
+        ops.push_back(res.small_ops_per_s);
+        gbs.push_back(res.put_gb_per_s);
+      }
+      b.Report("store_small_ops", StatOf(ops));
+      b.Report("store_put_gigabytes", StatOf(gbs));
+    });
+  }
+  if (b.Wanted("lineage_appends")) {
+    b.Progress("lineage_appends");
+    b.Guard("lineage_appends", [&] {
+      char tmpl[] = "/tmp/lumen-microbenchmark-XXXXXX";
+      if (!::mkdtemp(tmpl)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+      std::string dir = tmpl;
+      std::vector<double> rates;
+      try {
+        const int records = b.quick() ? 20000 : 200000;
+        for (int r = 0; r < b.reps(); ++r) {
+          double rate = storage::RunLineageAppendBenchmark(dir, records);
+          if (rate <= 0) throw std::runtime_error("the lineage log could not be written in " + dir);
+          rates.push_back(rate);
+        }
+      } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        throw;
+      }
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      b.Report("lineage_appends", StatOf(rates));
+    });
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& MicrobenchmarkMetricNames() { return kMetrics; }
+
+int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
+  if (options.list) {
+    for (const auto& name : kMetrics) std::printf("%s\n", name.c_str());
+    return 0;
+  }
+  Bench b(options);
+  if (b.total() == 0) {
+    std::fprintf(stderr, "lumen microbenchmark: no metric matches --filter '%s'; the metrics are:\n",
+                 options.filter.c_str());
+    for (const auto& name : kMetrics) std::fprintf(stderr, "  %s\n", name.c_str());
+    return 2;
+  }
+  // Lineage on and off are chosen here, per cluster: the environment must not
+  // override them.
+  if (const char* env = std::getenv("LUMEN_LINEAGE")) {
+    std::fprintf(stderr, "lumen microbenchmark: ignoring LUMEN_LINEAGE=%s (both settings are measured)\n", env);
+    ::unsetenv("LUMEN_LINEAGE");
+  }
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  std::printf("# lumen microbenchmark (%s): %u cpus, embedded cluster with %u workers, lineage on unless *_lineage_off\n",
+              options.quick ? "quick: 1 x 0.2 s per metric, 100 MiB puts" : "4 x 1 s per metric after 0.25 s warm-up", cpus, cpus);
+  std::printf("# per second = mean +- stdev over the runs; *_gigabytes in GB/s (1e9 bytes); "
+              "tasks_and_get_batch and wait_1k_refs count batches of 1000, as Ray\n");
+  std::printf("# multi_client_tasks_async: %d driver threads x %d tasks (Ray: 4 actors x 10000; lumen has no actors yet)\n",
+              kMultiClients, kBatch);
+  std::fflush(stdout);
+
+  auto start = Clock::now();
+  const bool on = std::any_of(kMetrics.begin(), kMetrics.end(), [&](const std::string& name) {
+    return b.Wanted(name) && name.find("lineage") == std::string::npos && name.rfind("store_", 0) != 0;
+  });
+  if (on) {
+    b.Guard("cluster (lineage on)", [&] {
+      StartCluster(/*lineage=*/true, /*large_store=*/!b.quick() && b.Wanted("single_client_put_gigabytes"));
+      RunClusterBenchmarks(b);
+    });
+    lumen::Shutdown();
+  }
+  if (b.AnyWanted("single_client_tasks_async_lineage_off", "single_client_put_calls_lineage_off")) {
+    b.Guard("cluster (lineage off)", [&] {
+      StartCluster(/*lineage=*/false, /*large_store=*/false);
+      RunLineageOffBenchmarks(b);
+    });
+    lumen::Shutdown();
+  }
+  RunStorageBenchmarks(b);
+
+  b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
+  b.Ratio("put_gigabytes_over_memcpy", "single_client_put_gigabytes", "memcpy_gigabytes");
+  b.Ratio("tasks_async_lineage_on_over_off", "single_client_tasks_async", "single_client_tasks_async_lineage_off");
+  b.Ratio("put_calls_lineage_on_over_off", "single_client_put_calls", "single_client_put_calls_lineage_off");
+  std::fprintf(stderr, "lumen microbenchmark: done in %.1f s%s\n", SecondsSince(start),
+               b.failed() ? " (some metrics failed: see above)" : "");
+  return b.failed() ? 1 : 0;
+}
+
+}  // namespace lumen::cli

@@ -1,0 +1,31 @@
+// A snapshot of the running cluster, for programs that want to show or check
+// what the runtime is doing (lessons, tests, the CLI).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lumen {
+
+struct ClusterInfo {
+  std::string node_name;
+  std::map<std::string, double> resources;  // the node's total, "CPU" included
+  std::vector<pid_t> worker_pids;           // connected worker processes
+  size_t num_objects = 0;                   // objects the node tracks (any state)
+  size_t store_used_bytes = 0;              // shared-memory store
+  size_t store_capacity_bytes = 0;
+  uint64_t store_spilled_objects = 0;
+  // Worker deaths, by who noticed first: CAF's down message, or reaping the
+  // process (a worker that died before joining supervision).
+  uint64_t worker_deaths_seen_by_caf = 0;
+  uint64_t worker_deaths_seen_by_reaping = 0;
+};
+
+// lumen::Error if lumen is not running in this process as a driver.
+ClusterInfo GetClusterInfo();
+
+}  // namespace lumen
