@@ -434,6 +434,12 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
   unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   std::printf("# lumen microbenchmark (%s): %u cpus, embedded cluster with %u workers, lineage on unless *_lineage_off\n",
               options.quick ? "quick: 1 x 0.2 s per metric, 100 MiB puts" : "4 x 1 s per metric after 0.25 s warm-up", cpus, cpus);
+  {
+    double load[3] = {0, 0, 0};
+    if (::getloadavg(load, 3) < 0) load[0] = -1;
+    std::printf("# load average at start: %.2f %.2f %.2f (other work on the machine skews every figure)\n", load[0],
+                load[1], load[2]);
+  }
   std::printf("# per second = mean +- stdev over the runs; *_gigabytes in GB/s (1e9 bytes); "
               "tasks_and_get_batch and wait_1k_refs count batches of 1000, as Ray\n");
   std::printf("# multi_client_tasks_async: %d driver threads x %d tasks (Ray: 4 actors x 10000; lumen has no actors yet)\n",

@@ -383,12 +383,13 @@ int RunWorker() {
   const char* number = std::getenv("LUMEN_WORKER_NUMBER");
   std::shared_ptr<void> link =
       JoinSupervisor(static_cast<uint16_t>(std::atoi(port ? port : "0")), std::atoi(number ? number : "0"), &error);
-  if (!link) std::fprintf(stderr, "lumen worker: not supervised through CAF (%s); relying on reaping\n", error.c_str());
   int fd = ConnectUnix(node_socket);
   if (fd < 0) {
+    if (!link) std::_Exit(0);  // the node shut down while this worker was starting
     std::fprintf(stderr, "lumen worker: cannot reach the node manager at %s: %s\n", node_socket, std::strerror(errno));
     std::_Exit(1);
   }
+  if (!link) std::fprintf(stderr, "lumen worker: not supervised through CAF (%s); relying on reaping\n", error.c_str());
   auto core = std::make_shared<WorkerCore>(fd, store);
   SetCurrentCore(core);
   core->Run();

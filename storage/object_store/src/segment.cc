@@ -5,6 +5,7 @@
 
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -38,7 +39,18 @@ Segment::Segment(std::string name, std::unique_ptr<bip::mapped_region> region)
       base_(static_cast<uint8_t*>(region_->get_address())),
       size_(region_->get_size()) {}
 
-Segment::~Segment() = default;
+Segment::~Segment() {
+  stop_prefault_ = true;
+  if (prefaulter_.joinable()) prefaulter_.join();
+}
+
+void Segment::PrefaultInBackground() {
+  prefaulter_ = std::thread([this] {
+    constexpr size_t kChunk = size_t{16} << 20;  // small enough to stop promptly
+    for (size_t off = 0; off < size_ && !stop_prefault_; off += kChunk)
+      Prefault(base_ + off, std::min(kChunk, size_ - off));
+  });
+}
 
 Status Segment::Create(const std::string& name, size_t size, std::unique_ptr<Segment>* out) {
   try {
@@ -60,7 +72,7 @@ Status Segment::Create(const std::string& name, size_t size, std::unique_ptr<Seg
     return {StatusCode::kIOError, "cannot create shared-memory segment '" + name + "' of " +
                                       std::to_string(size) + " bytes: " + e.what()};
   }
-  Prefault((*out)->base_, (*out)->size_);
+  (*out)->PrefaultInBackground();
   return Status::OK();
 }
 

@@ -10,7 +10,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <string>
 
 #include "lumen/storage/status.h"
@@ -23,8 +25,10 @@ namespace lumen::storage {
 
 class Segment {
  public:
-  // Creates the shm object `name` of `size` bytes, maps it read-write and
-  // prefaults it. kAlreadyExists if the name is taken.
+  // Creates the shm object `name` of `size` bytes and maps it read-write. A
+  // background thread prefaults it (allocating tmpfs pages costs ~1 s per
+  // 512 MiB: start-up need not wait for it; a page touched first by a client
+  // is simply allocated then). kAlreadyExists if the name is taken.
   static Status Create(const std::string& name, size_t size, std::unique_ptr<Segment>* out);
   // Maps the existing shm object `name` whole and read-write; kInvalid unless
   // its size is `expected_size`. Page tables fill lazily (see Populate): a
@@ -33,7 +37,7 @@ class Segment {
   // Removes the name from /dev/shm; existing mappings stay valid.
   static void Unlink(const std::string& name);
 
-  ~Segment();  // unmaps
+  ~Segment();  // stops prefaulting, unmaps
   Segment(const Segment&) = delete;
   Segment& operator=(const Segment&) = delete;
 
@@ -55,10 +59,14 @@ class Segment {
  private:
   Segment(std::string name, std::unique_ptr<boost::interprocess::mapped_region> region);
 
+  void PrefaultInBackground();
+
   const std::string name_;
   std::unique_ptr<boost::interprocess::mapped_region> region_;
   uint8_t* const base_;
   const size_t size_;
+  std::atomic<bool> stop_prefault_{false};
+  std::thread prefaulter_;
 };
 
 }  // namespace lumen::storage
