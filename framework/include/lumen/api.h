@@ -3,7 +3,8 @@
 //   cluster_info.h GetClusterInfo: workers, objects, store usage
 //   remote.h      LUMEN_REMOTE, LUMEN_FUNC
 //   task.h        Task(f).Remote(...)
-//   object_ref.h  ObjectRef, Get, Put, Wait, GetView, Cancel
+//   object_ref.h  ObjectRef, Get, Put, Wait, Cancel
+//   object_view.h GetView: zero-copy reads
 //   errors.h      the typed errors
 #pragma once
 
@@ -11,6 +12,7 @@
 #include "lumen/config.h"
 #include "lumen/errors.h"
 #include "lumen/object_ref.h"
+#include "lumen/object_view.h"
 #include "lumen/remote.h"
 #include "lumen/task.h"
 #include "lumen/storage/codec.h"

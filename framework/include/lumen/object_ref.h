@@ -114,12 +114,24 @@ std::shared_ptr<T> ObjectRef<T>::Get(int64_t timeout_ms) const {
   return lumen::Get(*this, timeout_ms);
 }
 
+namespace internal {
+// What Put stores a T as: itself, but a Cap'n Proto S::Reader as codec::Message<S>.
+template <class T, class = void>
+struct StoredAs {
+  using type = std::decay_t<T>;
+};
+template <class T>
+struct StoredAs<T, std::enable_if_t<codec::internal::CapnpStructReader<std::decay_t<T>>>> {
+  using type = codec::Message<typename std::decay_t<T>::Reads>;
+};
+}  // namespace internal
+
 // Stores `value` as an immutable object (in the shared store if large).
 template <class T>
-ObjectRef<std::decay_t<T>> Put(const T& value) {
+ObjectRef<typename internal::StoredAs<T>::type> Put(const T& value) {
   internal::NestedRefCollector collector;
   codec::Encoded encoded = codec::Encode(value);
-  return ObjectRef<std::decay_t<T>>::Adopt(internal::CurrentCore().Put(encoded, collector.Take()));
+  return ObjectRef<typename internal::StoredAs<T>::type>::Adopt(internal::CurrentCore().Put(encoded, collector.Take()));
 }
 
 template <class T>
