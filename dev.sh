@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev
-  libcaf-dev librocksdb-dev capnproto libcapnp-dev libboost-dev libgtest-dev)
+  libcaf-dev librocksdb-dev capnproto libcapnp-dev libboost-dev libgtest-dev libcli11-dev)
 
 install_missing() {
   local missing=()
@@ -34,7 +34,12 @@ build() {
 case "${1:-}" in
   tour)
     install_missing; build
-    "$BUILD_DIR/lessons/lumen_tour" ;;
+    # The lessons in order, each on its own embedded cluster.
+    for lesson in "$BUILD_DIR"/lessons/0[0-9]_*; do
+      [ -x "$lesson" ] || continue
+      echo; echo "======== $(basename "$lesson") ========"
+      "$lesson"
+    done ;;
   test)
     install_missing; build
     ctest --test-dir "$BUILD_DIR" -j 2 --output-on-failure --timeout 300 ;;

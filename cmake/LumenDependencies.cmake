@@ -3,6 +3,12 @@
 # installed package config, so keep it free of build-tree paths.
 include(CMakeFindDependencyMacro)
 
+# Cap'n Proto's config probes libatomic with the C compiler.
+get_property(languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+if(NOT "C" IN_LIST languages)
+  enable_language(C)
+endif()
+
 find_dependency(CapnProto CONFIG)
 find_dependency(RocksDB CONFIG)
 find_dependency(Boost 1.74)

@@ -83,6 +83,7 @@ const std::vector<std::string> kMetrics = {
     "single_client_tasks_sync",
     "single_client_tasks_async",
     "multi_client_tasks_async",
+    "single_client_tasks_sync_lineage_off",
     "single_client_tasks_async_lineage_off",
     "single_client_put_calls_lineage_off",
     "store_small_ops",
@@ -363,6 +364,7 @@ void RunClusterBenchmarks(Bench& b) {
 }
 
 void RunLineageOffBenchmarks(Bench& b) {
+  b.TimeIt("single_client_tasks_sync_lineage_off", [] { lumen::Get(lumen::Task(SmallValue).Remote()); });
   b.TimeIt("single_client_tasks_async_lineage_off", [] { SubmitAndGetBatch(kBatch); }, kBatch);
   b.TimeIt("single_client_put_calls_lineage_off", [] { lumen::Put(0); });
 }
@@ -457,7 +459,8 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
     });
     lumen::Shutdown();
   }
-  if (b.AnyWanted("single_client_tasks_async_lineage_off", "single_client_put_calls_lineage_off")) {
+  if (b.AnyWanted("single_client_tasks_sync_lineage_off", "single_client_tasks_async_lineage_off",
+                  "single_client_put_calls_lineage_off")) {
     b.Guard("cluster (lineage off)", [&] {
       StartCluster(/*lineage=*/false, /*large_store=*/false);
       RunLineageOffBenchmarks(b);
@@ -468,6 +471,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
 
   b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
   b.Ratio("put_gigabytes_over_memcpy", "single_client_put_gigabytes", "memcpy_gigabytes");
+  b.Ratio("tasks_sync_lineage_on_over_off", "single_client_tasks_sync", "single_client_tasks_sync_lineage_off");
   b.Ratio("tasks_async_lineage_on_over_off", "single_client_tasks_async", "single_client_tasks_async_lineage_off");
   b.Ratio("put_calls_lineage_on_over_off", "single_client_put_calls", "single_client_put_calls_lineage_off");
   std::fprintf(stderr, "lumen microbenchmark: done in %.1f s%s\n", SecondsSince(start),

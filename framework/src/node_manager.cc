@@ -26,7 +26,7 @@ namespace {
 // when the queue is long (many small tasks): a short queue waits for an idle
 // worker, so no task sits behind a long one while another worker is free.
 constexpr size_t kMaxInFlightPerWorker = 8;
-constexpr size_t kPipelineMinQueuePerWorker = 2;
+constexpr size_t kPipelineMinQueuePerWorker = 16;
 // Extra workers started while others are blocked in Get, at most.
 constexpr int kMaxExtraWorkers = 32;
 constexpr int kMaxStartupFailures = 5;
@@ -138,6 +138,7 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   nm->supervision_ = Supervision::Start(info, [raw](int number, const std::string& reason) {
     raw->OnWorkerDown(number, reason);
   });
+  nm->supervisor_port_ = nm->supervision_->port();
   {
     std::lock_guard lock(nm->mu_);
     for (int i = 0; i < nm->options_.num_workers; ++i) nm->SpawnWorker();
@@ -147,11 +148,14 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
 }
 
 NodeManager::~NodeManager() {
-  supervision_.reset();  // no more down messages from here on
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;  // no more spawning from here on
+  }
+  supervision_.reset();  // no more down messages (its handler may wait for mu_: not held here)
   std::vector<pid_t> pids;
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
     for (auto& [n, w] : workers_) {
       if (w->pid <= 0) continue;
       pids.push_back(w->pid);
@@ -181,6 +185,7 @@ NodeManager::~NodeManager() {
 }
 
 void NodeManager::SpawnWorker() {
+  if (stopping_) return;
   int number = next_worker_++;
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e)
@@ -188,7 +193,7 @@ void NodeManager::SpawnWorker() {
   env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
   env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
   env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
-  env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervision_->port()));
+  env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervisor_port_));
   std::vector<char*> envp, argv;
   for (auto& s : env) envp.push_back(s.data());
   envp.push_back(nullptr);
@@ -496,8 +501,18 @@ ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
 }
 
 ObjectID NodeManager::Submit(TaskSpec spec) {
+  // Arguments larger than an inline object become objects in the shared
+  // store (as Ray does): the task, its lineage record and its dispatch carry
+  // a 20-byte id, not the bytes. Done before taking the lock.
+  std::vector<ObjectID> promoted;
+  for (TaskArg& arg : spec.args) {
+    if (arg.by_ref || arg.value.bytes->size() <= kMaxInlineBytes) continue;
+    promoted.push_back(PutBytes(*arg.value.bytes, std::move(arg.value.nested_refs)));
+    arg = TaskArg{true, promoted.back(), {}};
+  }
   Unlocker locked(this);
   ObjectID id = SubmitLocked(TaskID::Random(), std::move(spec), nullptr);
+  for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the task pins them now
   Dispatch();
   FlushWrites();
   return id;
@@ -786,6 +801,22 @@ ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> n
     p.kind = Payload::kInStore;
   }
   p.nested_refs = std::move(nested_refs);
+  return Adopt(id, std::move(p));
+}
+
+ObjectID NodeManager::PutBytes(const Bytes& bytes, std::vector<ObjectID> nested_refs) {
+  ObjectID id = ObjectID::ForPut();
+  Status s = options_.store->Put(id, bytes.data(), bytes.size(), /*reconstructable=*/false);
+  if (!s.ok()) throw ObjectStoreFullError("storing a " + std::to_string(bytes.size()) + "-byte argument: " + s.message());
+  Payload p;
+  p.kind = Payload::kInStore;
+  p.size = bytes.size();
+  p.nested_refs = std::move(nested_refs);
+  return Adopt(id, std::move(p));
+}
+
+// Records a ready object put by the driver, with one reference for the caller.
+ObjectID NodeManager::Adopt(const ObjectID& id, Payload p) {
   Unlocker locked(this);
   objects_[id].refs += 1;
   if (options_.lineage)

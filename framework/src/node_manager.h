@@ -95,6 +95,8 @@ class NodeManager : public Core {
   void ReapWorkers();
 
   ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
+  ObjectID PutBytes(const Bytes& bytes, std::vector<ObjectID> nested_refs);
+  ObjectID Adopt(const ObjectID& id, Payload payload);
   void Dispatch();
   Worker* PickWorker();
   void TaskDone(Worker& w, const TaskID& id, Payload payload);
@@ -134,6 +136,7 @@ class NodeManager : public Core {
   std::string socket_path_;
   std::vector<std::string> worker_argv_;
   std::unique_ptr<Supervision> supervision_;
+  uint16_t supervisor_port_ = 0;
   std::thread thread_;
 };
 

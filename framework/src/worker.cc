@@ -57,6 +57,7 @@ class WorkerCore : public Core {
   }
 
   ObjectID Submit(TaskSpec spec) override {
+    std::vector<ObjectID> promoted = PromoteLargeArgs(spec);
     std::unique_lock lock(mu_);
     TaskID id = TaskID::Random();
     if (spec.name.empty()) spec.name = spec.function;
@@ -73,7 +74,29 @@ class WorkerCore : public Core {
     }
     out.PutArgs(spec.args);
     Send(out.Finish());
+    lock.unlock();
+    for (const ObjectID& arg : promoted) RemoveRef(arg);  // the task pins them now
     return ObjectID::ForTaskReturn(id, 0);
+  }
+
+  // Arguments larger than an inline object become objects in the shared
+  // store (as Ray does): the task carries a 20-byte id, not the bytes.
+  std::vector<ObjectID> PromoteLargeArgs(TaskSpec& spec) {
+    std::vector<ObjectID> promoted;
+    for (TaskArg& arg : spec.args) {
+      if (arg.by_ref || arg.value.bytes->size() <= kMaxInlineBytes) continue;
+      ObjectID id = ObjectID::ForPut();
+      Payload p = StoreBytes(id, *arg.value.bytes, std::move(arg.value.nested_refs));
+      if (p.kind == Payload::kError) ThrowObjectError(p.error);
+      std::unique_lock lock(mu_);
+      WireWriter out(MsgType::kPut);
+      out.Id(id);
+      out.PutPayload(p);
+      Send(out.Finish());
+      arg = TaskArg{true, id, {}};
+      promoted.push_back(id);
+    }
+    return promoted;
   }
 
   ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override {
@@ -264,6 +287,20 @@ class WorkerCore : public Core {
             })};
   }
 
+  // Already-encoded bytes into the shared store.
+  Payload StoreBytes(const ObjectID& id, const Bytes& bytes, std::vector<ObjectID> nested_refs) {
+    Payload p;
+    p.kind = Payload::kInStore;
+    p.size = bytes.size();
+    p.nested_refs = std::move(nested_refs);
+    Status s = store_->Put(id, bytes.data(), bytes.size(), /*reconstructable=*/false);
+    if (!s.ok()) {
+      p.kind = Payload::kError;
+      p.error = {ErrorKind::kStoreFull, "storing a " + std::to_string(bytes.size()) + "-byte argument: " + s.message(), ""};
+    }
+    return p;
+  }
+
   // Encodes a value inline, or into the shared store when large.
   Payload Store(const ObjectID& id, const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
     Payload p;
@@ -341,8 +378,9 @@ class WorkerCore : public Core {
     }
     if (!added.empty()) conn_.Queue(RefsFrame(added, {}));
     conn_.Queue(out.Finish());
-    // More tasks waiting: batch the reply with theirs; else NextTask flushes.
-    if (queue_.empty() && !conn_.FlushBlocking()) Exit();
+    // Send now without waiting for the socket: the next queued task must not
+    // hold this result back. NextTask flushes whatever is left.
+    if (!conn_.Flush()) Exit();
   }
 
   Connection conn_;

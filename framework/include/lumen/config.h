@@ -24,8 +24,8 @@ struct Config {
   std::string ns;
   // Lineage log directory of an embedded cluster; "" = a fresh one under /tmp.
   std::string storage_dir;
-  // Size of the node's shared-memory object store; 0 = 30 % of memory, at most 2 GiB
-  // (env LUMEN_OBJECT_STORE_MB overrides).
+  // Size of the node's shared-memory object store; 0 = 512 MiB (env
+  // LUMEN_OBJECT_STORE_MB sets the default). Prefaulted in the background.
   size_t object_store_bytes = 0;
   // Record every task and Put in the lineage log (env LUMEN_LINEAGE=0 turns it off).
   bool enable_lineage = true;

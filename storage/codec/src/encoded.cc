@@ -25,6 +25,8 @@ thread_local internal::Encoder* current_encoder = nullptr;
 }  // namespace
 
 struct Encoded::Impl {
+  // First member, so destroyed last: the builder references its payloads.
+  std::shared_ptr<const void> keep_alive;
   // Zeroed, as MallocMessageBuilder requires of a caller's first segment.
   alignas(8) uint64_t first_segment[kFirstSegmentWords] = {};
   capnp::MallocMessageBuilder builder{
@@ -32,7 +34,6 @@ struct Encoded::Impl {
   kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments;  // set by Finish
   size_t size = 0;
   int references = 0;
-  std::shared_ptr<const void> keep_alive;
 };
 
 Encoded::Encoded(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

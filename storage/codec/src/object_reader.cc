@@ -15,6 +15,9 @@ constexpr uint64_t kDecodeTraversalFactor = 4;
 constexpr uint64_t kDecodeTraversalSlackWords = 1024;
 // Views are read again and again and every read is charged: no practical limit.
 constexpr uint64_t kViewTraversalLimitWords = uint64_t{1} << 60;
+// Each level of a value costs two (a Value and its list); Cap'n Proto's default
+// of 64 would stop at 31 levels. Recursion stays bounded by this limit.
+constexpr int kNestingLimit = 128;
 
 // A stored name as it appears in an error: shortened, printable.
 std::string Printable(capnp::Text::Reader text) {
@@ -74,6 +77,7 @@ ObjectReader::ObjectReader(const void* data, size_t size, Mode mode) {
   options.traversalLimitInWords = mode == Mode::kDecode
                                       ? kDecodeTraversalFactor * n + kDecodeTraversalSlackWords
                                       : kViewTraversalLimitWords;
+  options.nestingLimit = kNestingLimit;
   try {
     reader_ = std::make_unique<capnp::FlatArrayMessageReader>(kj::arrayPtr(words, n), options);
     root_ = reader_->getRoot<schema::Object>();

@@ -17,7 +17,7 @@ Message<Point> MakePoint(double x, double y, const char* label, int samples) {
   p.Mutable().setY(y);
   p.Mutable().setLabel(label);
   auto list = p.Mutable().initSamples(samples);
-  for (int i = 0; i < samples; ++i) list.set(i, i * i);
+  for (int i = 0; i < samples; ++i) list.set(i, (i % 1000) * (i % 1000));
   return p;
 }
 
@@ -35,7 +35,7 @@ TEST(CodecCapnp, LargeStructsFitTheTraversalLimit) {
   const Message<Point> p = MakePoint(0, 0, "big", 1 << 20);
   const Message<Point> back = testing::RoundTrip(p);
   ASSERT_EQ(back.Get().getSamples().size(), 1u << 20);
-  EXPECT_EQ(back.Get().getSamples()[1000], 1000 * 1000);
+  EXPECT_EQ(back.Get().getSamples()[1002], 4);
 }
 
 TEST(CodecCapnp, MessageIsAValue) {

@@ -17,7 +17,8 @@
 // Robustness: decoding never trusts the buffer. A truncated, corrupted or
 // mistyped object throws CodecError; it never crashes and never reads outside
 // [data, data + size). Limits of the format: one contiguous payload (a string, a
-// vector of numbers) holds at most 2^29 - 1 bytes; values nest ~30 levels deep.
+// vector of numbers) holds at most 2^29 - 1 bytes; values nest at most 62 levels
+// deep (a Message<S> counts its own nesting too).
 //
 // Thread safety: all functions are reentrant; an Encoded or a StructView is used
 // by one thread at a time.
