@@ -39,6 +39,10 @@ TEST(LifecycleTest, ShutdownLeavesNothingBehindAndInitWorksAgain) {
     EXPECT_EQ(*lumen::Task(Twice).Remote(21).Get(), 42);
     auto big = lumen::Put(std::vector<double>(1 << 20, 1.0));  // in the shared store
     lumen::ClusterInfo info = lumen::GetClusterInfo();
+    for (int i = 0; i < 5000 && info.worker_pids.size() < 2; ++i) {  // both started: bounded wait
+      usleep(2000);
+      info = lumen::GetClusterInfo();
+    }
     EXPECT_EQ(info.worker_pids.size(), 2u);
     EXPECT_GT(info.store_used_bytes, size_t{8} << 20);
     EXPECT_FALSE(LeftoverFiles().empty());  // the segment and the session dir exist
