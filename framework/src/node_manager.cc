@@ -87,15 +87,26 @@ struct NodeManager::Request {
   Clock::time_point deadline;  // max() = none
 };
 
-// Releases mu_ and then performs the store deletes queued under it: the store
-// is never called with mu_ held (its eviction listener may call back in).
+struct NodeManager::Waiter {
+  std::condition_variable cv;
+  int remaining = 0;  // completions still needed
+};
+
+// Releases mu_, then wakes the waiters whose objects completed (so they do
+// not wake into a held lock) and performs the store deletes queued under it:
+// the store is never called with mu_ held (its eviction listener may call in).
 class NodeManager::Unlocker {
  public:
   explicit Unlocker(NodeManager* nm) : nm_(nm), lock_(nm->mu_) {}
   ~Unlocker() {
     std::vector<ObjectID> deletes;
-    deletes.swap(nm_->deletes_);
-    lock_.unlock();
+    std::vector<std::shared_ptr<Waiter>> wake;
+    if (lock_.owns_lock()) {
+      deletes.swap(nm_->deletes_);
+      wake.swap(nm_->to_notify_);
+      lock_.unlock();
+    }
+    for (const auto& w : wake) w->cv.notify_one();
     for (const auto& id : deletes) (void)nm_->options_.store->Delete(id);
   }
   std::unique_lock<std::mutex>& lock() { return lock_; }
@@ -718,7 +729,12 @@ void NodeManager::Complete(const ObjectID& id, Payload payload) {
     ++e.refs;  // freed through the usual path
     RemoveRefLocked(id);
   }
-  objects_changed_.notify_all();
+  auto waiting_here = waiters_.find(id);
+  if (waiting_here != waiters_.end()) {
+    for (auto& w : waiting_here->second)
+      if (--w->remaining == 0) to_notify_.push_back(w);
+    waiters_.erase(waiting_here);
+  }
   if (!requests_.empty()) {  // a worker may be waiting for it: let the I/O loop answer
     uint64_t one = 1;
     (void)!::write(wake_fd_, &one, sizeof one);
@@ -847,19 +863,42 @@ Payload NodeManager::PayloadOf(const ObjectID& id) {
   return p;
 }
 
+bool NodeManager::AwaitObjects(std::unique_lock<std::mutex>& lock, const std::vector<ObjectID>& ids, int needed,
+                               Clock::time_point deadline) {
+  auto waiter = std::make_shared<Waiter>();
+  std::vector<ObjectID> registered;
+  for (const ObjectID& id : ids) {
+    auto it = objects_.find(id);
+    if (it == objects_.end() || it->second.state != Entry::kPending) continue;
+    waiters_[id].push_back(waiter);
+    registered.push_back(id);
+  }
+  waiter->remaining = needed;
+  if (needed <= 0) {
+    waiter->remaining = 0;
+  } else {
+    waiter->cv.wait_until(lock, deadline, [&] { return waiter->remaining <= 0; });
+  }
+  for (const ObjectID& id : registered) {  // forget this waiter where it still waits
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) continue;
+    std::erase(it->second, waiter);
+    if (it->second.empty()) waiters_.erase(it);
+  }
+  return waiter->remaining <= 0;
+}
+
 std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
   std::vector<Payload> payloads;
   {
     Unlocker locked(this);
     auto deadline = timeout_ms < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout_ms);
-    auto all_done = [&] {
-      for (const ObjectID& id : ids) {
-        auto it = objects_.find(id);
-        if (it != objects_.end() && it->second.state == Entry::kPending) return false;
-      }
-      return true;
-    };
-    if (!objects_changed_.wait_until(locked.lock(), deadline, all_done)) {
+    int pending = 0;
+    for (const ObjectID& id : ids) {
+      auto it = objects_.find(id);
+      pending += it != objects_.end() && it->second.state == Entry::kPending;
+    }
+    if (pending > 0 && !AwaitObjects(locked.lock(), ids, pending, deadline)) {
       size_t pending = 0;
       for (const ObjectID& id : ids) pending += objects_.count(id) && objects_[id].state == Entry::kPending;
       throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms: " +
@@ -900,8 +939,11 @@ std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_ob
     return n >= num_objects;
   };
   auto deadline = timeout_ms < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout_ms);
-  objects_changed_.wait_until(locked.lock(), deadline, enough);
-  enough();
+  if (!enough()) {
+    int have = static_cast<int>(std::count(ready.begin(), ready.end(), true));
+    AwaitObjects(locked.lock(), ids, num_objects - have, deadline);
+    enough();
+  }
   return ready;
 }
 

@@ -81,6 +81,7 @@ class NodeManager : public Core {
   struct Task;
   struct Entry;
   struct Request;
+  struct Waiter;
   class Unlocker;
   using Clock = std::chrono::steady_clock;
 
@@ -109,13 +110,18 @@ class NodeManager : public Core {
   bool RetriesLeft(const Task& task) const;
   Payload PayloadOf(const ObjectID& id);
   void CheckRequests();
+  // Blocks until `needed` of the pending `ids` complete, or the deadline.
+  bool AwaitObjects(std::unique_lock<std::mutex>& lock, const std::vector<ObjectID>& ids, int needed,
+                    std::chrono::steady_clock::time_point deadline);
   void FlushWrites();
   ObjectError FeasibilityError(const TaskSpec& spec) const;
 
   NodeOptions options_;
   std::mutex mu_;
-  std::condition_variable objects_changed_;
   std::condition_variable workers_changed_;
+  // Get/Wait callers in this process, woken only when their objects complete.
+  std::unordered_map<ObjectID, std::vector<std::shared_ptr<Waiter>>> waiters_;
+  std::vector<std::shared_ptr<Waiter>> to_notify_;  // notified after mu_ is released
 
   std::unordered_map<ObjectID, Entry> objects_;
   std::unordered_map<TaskID, Task> tasks_;

@@ -1,6 +1,6 @@
 #include "lumen/storage/object_id.h"
 
-#include <unistd.h>
+#include <pthread.h>
 
 #include <atomic>
 #include <random>
@@ -9,22 +9,28 @@ namespace lumen {
 
 namespace {
 // Random prefix from the OS (unique across processes) plus a counter (cheap
-// per id). Reseeded in a forked child so parent and child never collide.
+// per id). A forked child draws a new prefix (pthread_atfork), so parent and
+// child never collide; no system call per id.
 struct IdSource {
   std::array<uint8_t, 8> prefix{};
   std::atomic<uint64_t> counter{0};
-  std::atomic<pid_t> pid{-1};
+  void Reseed() {
+    std::random_device rd;
+    for (auto& b : prefix) b = static_cast<uint8_t>(rd());
+  }
+  IdSource() {
+    Reseed();
+    pthread_atfork(nullptr, nullptr, [] { Source().Reseed(); });
+  }
+  static IdSource& Source();
 };
 
-IdSource& Source() {
+IdSource& IdSource::Source() {
   static IdSource source;
-  if (source.pid.load(std::memory_order_relaxed) != getpid()) {
-    std::random_device rd;
-    for (auto& b : source.prefix) b = static_cast<uint8_t>(rd());
-    source.pid = getpid();
-  }
   return source;
 }
+
+IdSource& Source() { return IdSource::Source(); }
 }  // namespace
 
 template <>

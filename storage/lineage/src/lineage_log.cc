@@ -195,6 +195,11 @@ class RocksLineageLog final : public LineageLog {
         std::unique_lock lock(mu_);
         writer_idle_ = queue_.empty();
         queue_cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        // Group commit: give a small batch a moment to grow, so the writer
+        // wakes at most ~1/batch_delay times a second, not once per append
+        // (each wake-up costs the appending threads a core on small machines).
+        queue_cv_.wait_for(lock, options_.batch_delay,
+                           [&] { return queue_.size() >= options_.max_batch || stopping_; });
         writer_idle_ = false;
         if (queue_.empty()) return;  // stopping, and all drained
         first_seq = next_seq_ - queue_.size();

@@ -27,6 +27,7 @@
 // Thread safety: all methods may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -87,6 +88,9 @@ struct ActorRecord {
 struct LineageOptions {
   bool sync_writes = false;  // fsync each batch (survive power loss, ~4x slower)
   size_t max_batch = 1000;   // records per RocksDB WriteBatch
+  // How long a batch may wait for more records before it is written: bounds
+  // the writer's wake-ups; an append is acknowledged at most this much later.
+  std::chrono::microseconds batch_delay{1000};
 };
 
 class LineageLog {
