@@ -76,6 +76,22 @@ struct NodeManager::Worker {
   int blocked = 0;                   // outstanding Get/Wait requests
   std::unordered_map<ObjectID, int64_t> refs;  // references this worker holds
   bool dead = false;
+  ActorID actor;  // nil: a pool worker; else the actor this process hosts
+};
+
+struct NodeManager::ActorState {
+  ActorID id;
+  TaskID creation_task;          // one per incarnation: the factory call
+  TaskSpec creation;             // factory and arguments, re-run on restart
+  ActorOptions options;
+  std::vector<ObjectID> pins;    // by-ref factory arguments, kept for restarts
+  int owner = -1;                // worker number of its creator; -1 = the driver
+  enum State { kPending, kAlive, kRestarting, kDead } state = kPending;
+  int restarts = 0;
+  int worker = -1;               // its process, once spawned
+  std::deque<TaskID> queue;      // calls not sent yet, in submission order
+  std::deque<TaskID> in_flight;  // calls sent to its process, in order
+  std::string death_cause;
 };
 
 struct NodeManager::Request {
@@ -195,7 +211,7 @@ NodeManager::~NodeManager() {
   ::unlink(socket_path_.c_str());
 }
 
-void NodeManager::SpawnWorker() {
+void NodeManager::SpawnWorker(const ActorID& actor) {
   if (stopping_) return;
   int number = next_worker_++;
   std::vector<std::string> env;
@@ -223,6 +239,8 @@ void NodeManager::SpawnWorker() {
   auto w = std::make_unique<Worker>();
   w->number = number;
   w->pid = pid;
+  w->actor = actor;
+  if (!actor.IsNil()) actors_[actor].worker = number;
   workers_[number] = std::move(w);
 }
 
@@ -296,6 +314,20 @@ void NodeManager::Accept() {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
     startup_failures_ = 0;
     workers_changed_.notify_all();
+    if (!w->actor.IsNil()) {  // an actor's own process: create the instance
+      auto a = actors_.find(w->actor);
+      if (a == actors_.end() || a->second.state == ActorState::kDead) {
+        CloseConnection(*w);
+        continue;
+      }
+      WireWriter out(MsgType::kExecute);
+      out.U8(static_cast<uint8_t>(ExecKind::kCreateActor));
+      out.Id(a->second.id);
+      out.U8(a->second.restarts > 0);
+      out.I64(a->second.options.max_concurrency);
+      WriteExecute(out, a->second.creation_task, a->second.creation);
+      w->conn->Queue(out.Finish());
+    }
   }
 }
 
@@ -377,9 +409,21 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     for (int64_t i = 0; i < count; ++i) RemoveRefLocked(id);
   w.refs.clear();
   std::erase_if(requests_, [&](const Request& r) { return r.worker == w.number; });
+  // Actors this process created die with it, unless detached.
+  std::vector<ActorID> orphans;
+  for (auto& [id, a] : actors_)
+    if (a.owner == w.number && !a.options.detached.value_or(false) && a.state != ActorState::kDead)
+      orphans.push_back(id);
+  for (const ActorID& id : orphans)
+    KillActorLocked(id, true, "its creator (worker " + std::to_string(w.number) + ") died");
+  if (!w.actor.IsNil()) {
+    auto a = actors_.find(w.actor);
+    if (a != actors_.end() && a->second.worker == w.number) OnActorWorkerDeath(a->second, why);
+    return;
+  }
   if (stopping_) return;
   int alive = 0;
-  for (auto& [n, other] : workers_) alive += !other->dead;
+  for (auto& [n, other] : workers_) alive += !other->dead && IsPool(*other);
   if (alive < options_.num_workers) {
     if (startup_failures_ >= kMaxStartupFailures) {
       // Workers die before connecting: fail queued work rather than loop forever.
@@ -430,17 +474,36 @@ void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) 
     }
     case MsgType::kSubmit: {
       TaskID id = in.Id<TaskID>();
-      TaskSpec spec;
-      spec.function = in.Str();
-      spec.name = in.Str();
-      spec.max_retries = static_cast<int>(in.I64());
-      spec.retry_exceptions = in.U8();
-      for (uint32_t i = 0, n = in.U32(); i < n; ++i) {
-        std::string key = in.Str();
-        spec.resources[key] = in.F64();
-      }
-      spec.args = in.GetArgs();
-      SubmitLocked(id, std::move(spec), &w);
+      SubmitLocked(id, in.GetSpec(), &w);
+      break;
+    }
+    case MsgType::kCreateActor: {
+      ActorID id = in.Id<ActorID>();
+      TaskSpec spec = in.GetSpec();
+      CreateActorLocked(id, std::move(spec), in.GetActorOptions(), &w);
+      break;
+    }
+    case MsgType::kKillActor: {
+      ActorID id = in.Id<ActorID>();
+      bool no_restart = in.U8();
+      KillActorLocked(id, no_restart, "killed by ActorHandle::Kill()");
+      break;
+    }
+    case MsgType::kActorExit:
+      if (!w.actor.IsNil()) KillActorLocked(w.actor, true, "the actor called lumen::ExitActor()");
+      break;
+    case MsgType::kLookupActor: {
+      uint64_t request = in.U64();
+      std::string name = in.Str();
+      std::string ns = in.Str();
+      std::optional<ActorID> found;
+      auto it = named_actors_.find({ns.empty() ? options_.ns : ns, name});
+      if (it != named_actors_.end()) found = it->second;
+      WireWriter out(MsgType::kLookupReply);
+      out.U64(request);
+      out.U8(found.has_value());
+      out.Id(found.value_or(ActorID()));
+      w.conn->Queue(out.Finish());
       break;
     }
     case MsgType::kGet:
@@ -540,6 +603,17 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
   task.id = id;
   task.result = result;
   ObjectError failure = FeasibilityError(spec);
+  ActorState* actor = nullptr;
+  if (!spec.actor.IsNil()) {
+    auto a = actors_.find(spec.actor);
+    if (a == actors_.end()) {
+      failure = {ErrorKind::kActorDied, "no actor with id " + spec.actor.Hex() + " exists", ""};
+    } else if (a->second.state == ActorState::kDead) {
+      failure = {ErrorKind::kActorDied, "actor " + spec.actor.Hex() + " is dead: " + a->second.death_cause, ""};
+    } else {
+      actor = &a->second;
+    }
+  }
   for (const TaskArg& arg : spec.args) {
     const std::vector<ObjectID>& refs = arg.by_ref ? std::vector<ObjectID>{arg.ref} : arg.value.nested_refs;
     for (const ObjectID& ref : refs) {
@@ -572,6 +646,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
     rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
     rec.returns = {result};
     rec.submitted_ms = NowMs();
+    rec.actor = spec.actor;
     for (const TaskArg& arg : spec.args) {
       storage::ArgRecord a;
       a.by_ref = arg.by_ref;
@@ -584,6 +659,9 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
   task.spec = std::move(spec);
   if (failure.kind != ErrorKind::kNone) {
     FailTask(task, std::move(failure));
+  } else if (actor) {
+    actor->queue.push_back(id);  // in submission order, whatever its dependencies
+    DispatchActor(*actor);
   } else if (task.missing_deps == 0) {
     ready_.push_back(id);
   }
@@ -594,7 +672,7 @@ NodeManager::Worker* NodeManager::PickWorker() {
   Worker* best = nullptr;
   int runnable = 0;
   for (auto& [n, w] : workers_) {
-    if (w->dead || !w->conn) continue;
+    if (w->dead || !w->conn || !IsPool(*w)) continue;
     if (w->blocked) continue;
     ++runnable;
     if (w->in_flight.size() >= kMaxInFlightPerWorker) continue;
@@ -603,6 +681,7 @@ NodeManager::Worker* NodeManager::PickWorker() {
   // Workers blocked in Get hold no CPU: start more so their dependencies can run.
   int starting = 0, total = 0;
   for (auto& [n, w] : workers_) {
+    if (!IsPool(*w)) continue;
     starting += !w->dead && !w->conn;
     total += !w->dead;
   }
@@ -626,37 +705,50 @@ void NodeManager::Dispatch() {
     ready_.pop_front();
     Task& task = t->second;
     WireWriter out(MsgType::kExecute);
-    out.Id(task.id);
-    out.Str(task.spec.function);
-    out.Str(task.spec.name);
-    out.U32(static_cast<uint32_t>(task.spec.args.size()));
-    for (const TaskArg& arg : task.spec.args) {
-      if (!arg.by_ref) {
-        out.U8(0);
-        out.U64(arg.value.bytes->size());
-        out.Raw(arg.value.bytes->data(), arg.value.bytes->size());
-        continue;
-      }
-      const Entry& e = objects_.at(arg.ref);
-      if (e.in_store) {
-        out.U8(1);
-        out.Id(arg.ref);
-        out.U64(e.size);
-      } else {
-        out.U8(0);
-        out.U64(e.bytes->size());
-        out.Raw(e.bytes->data(), e.bytes->size());
-      }
-    }
+    out.U8(static_cast<uint8_t>(ExecKind::kTask));
+    WriteExecute(out, task.id, task.spec);
     task.worker = w->number;
     w->in_flight.push_back(task.id);
     w->conn->Queue(out.Finish());
   }
 }
 
+// The task and its arguments, resolved: inline bytes, or where in the store.
+void NodeManager::WriteExecute(WireWriter& out, const TaskID& id, const TaskSpec& spec) {
+  out.Id(id);
+  out.Str(spec.function);
+  out.Str(spec.name);
+  out.U32(static_cast<uint32_t>(spec.args.size()));
+  for (const TaskArg& arg : spec.args) {
+    if (!arg.by_ref) {
+      out.U8(0);
+      out.U64(arg.value.bytes->size());
+      out.Raw(arg.value.bytes->data(), arg.value.bytes->size());
+      continue;
+    }
+    const Entry& e = objects_.at(arg.ref);
+    if (e.in_store) {
+      out.U8(1);
+      out.Id(arg.ref);
+      out.U64(e.size);
+    } else {
+      out.U8(0);
+      out.U64(e.bytes->size());
+      out.Raw(e.bytes->data(), e.bytes->size());
+    }
+  }
+}
+
 void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
   auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), id);
   if (pos != w.in_flight.end()) w.in_flight.erase(pos);
+  if (!w.actor.IsNil()) {
+    auto a = actors_.find(w.actor);
+    if (a != actors_.end()) {
+      if (id == a->second.creation_task) return ActorCreated(a->second, std::move(payload));
+      std::erase(a->second.in_flight, id);
+    }
+  }
   auto t = tasks_.find(id);
   if (t == tasks_.end()) return;
   Task& task = t->second;
@@ -667,7 +759,7 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     return;
   }
   if (payload.kind == Payload::kError && payload.error.kind == ErrorKind::kTask && task.spec.retry_exceptions &&
-      RetriesLeft(task)) {
+      task.spec.actor.IsNil() && RetriesLeft(task)) {
     ++task.attempt;
     ready_.push_back(id);
     return;
@@ -750,7 +842,11 @@ void NodeManager::Complete(const ObjectID& id, Payload payload) {
     if (failed) {
       FailTask(t->second, error);
     } else if (--t->second.missing_deps == 0) {
-      ready_.push_back(dep);
+      if (t->second.spec.actor.IsNil()) {
+        ready_.push_back(dep);
+      } else if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) {
+        DispatchActor(a->second);
+      }
     }
   }
 }
@@ -985,6 +1081,234 @@ void NodeManager::CheckRequests() {
     requests_[i] = std::move(requests_.back());
     requests_.pop_back();
   }
+}
+
+// ---- actors ------------------------------------------------------------------
+
+bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil(); }
+
+ActorID NodeManager::CreateActor(TaskSpec factory, ActorOptions options) {
+  // The factory's by-ref arguments must be ready: wait for them (their errors
+  // are the caller's), so a restart can always re-run the factory.
+  std::vector<ObjectID> by_ref;
+  for (const TaskArg& arg : factory.args)
+    if (arg.by_ref) by_ref.push_back(arg.ref);
+  if (!by_ref.empty()) Get(by_ref, -1);
+  std::vector<ObjectID> promoted;
+  for (TaskArg& arg : factory.args) {
+    if (arg.by_ref || arg.value.bytes->size() <= kMaxInlineBytes) continue;
+    promoted.push_back(PutBytes(*arg.value.bytes, std::move(arg.value.nested_refs)));
+    arg = TaskArg{true, promoted.back(), {}};
+  }
+  Unlocker locked(this);
+  std::string ns = options.ns.empty() ? options_.ns : options.ns;
+  if (!options.name.empty() && named_actors_.count({ns, options.name}))
+    throw Error("an actor named '" + options.name + "' already exists in namespace '" + ns +
+                "'; pick another name, or get it with lumen::GetActor");
+  ObjectError infeasible = FeasibilityError(factory);
+  if (infeasible.kind != ErrorKind::kNone) throw Error(infeasible.message);
+  ActorID id = ActorID::Random();
+  CreateActorLocked(id, std::move(factory), std::move(options), nullptr);
+  for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the actor pins them now
+  return id;
+}
+
+void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner) {
+  if (factory.name.empty()) factory.name = factory.function;
+  ActorState& a = actors_[id];
+  a.id = id;
+  a.owner = owner ? owner->number : -1;
+  if (!options.detached) options.detached = options_.actors_detached_by_default;
+  if (options.ns.empty()) options.ns = options_.ns;
+  for (const TaskArg& arg : factory.args) {
+    const std::vector<ObjectID>& refs = arg.by_ref ? std::vector<ObjectID>{arg.ref} : arg.value.nested_refs;
+    for (const ObjectID& ref : refs) {
+      AddRefLocked(ref);
+      a.pins.push_back(ref);
+    }
+  }
+  a.creation = std::move(factory);
+  a.options = std::move(options);
+  a.creation_task = TaskID::Random();
+  std::string error;
+  if (!a.options.name.empty()) {
+    auto [it, inserted] = named_actors_.emplace(std::make_pair(a.options.ns, a.options.name), id);
+    if (!inserted) error = "an actor named '" + a.options.name + "' already exists in namespace '" + a.options.ns + "'";
+  }
+  for (const TaskArg& arg : a.creation.args) {  // arguments must still exist and not have failed
+    if (!arg.by_ref || !error.empty()) continue;
+    auto it = objects_.find(arg.ref);
+    if (it == objects_.end()) error = "argument object " + arg.ref.Hex() + " no longer exists";
+    else if (it->second.state == Entry::kFailed) error = "an argument failed: " + it->second.error.message;
+  }
+  if (options_.lineage) {
+    storage::TaskRecord rec;
+    rec.id = a.creation_task;
+    rec.function = a.creation.function;
+    rec.name = a.creation.name;
+    rec.actor = id;
+    rec.actor_creation = true;
+    rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
+    rec.submitted_ms = NowMs();
+    for (const TaskArg& arg : a.creation.args) {
+      storage::ArgRecord r;
+      r.by_ref = arg.by_ref;
+      r.ref = arg.ref;
+      if (!arg.by_ref) r.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
+      rec.args.push_back(std::move(r));
+    }
+    options_.lineage->Append(rec);
+  }
+  if (!error.empty()) {
+    ActorIsDead(a, "its creation failed: " + error);
+    return;
+  }
+  RecordActor(a);
+  SpawnWorker(id);
+}
+
+void NodeManager::ActorCreated(ActorState& a, Payload payload) {
+  if (a.state == ActorState::kDead) return;
+  if (payload.kind == Payload::kError) {  // the factory threw: dead, with its message
+    ActorIsDead(a, "its creation failed: " + payload.error.message);
+    if (a.worker >= 0) {
+      auto w = workers_.find(a.worker);
+      if (w != workers_.end()) CloseConnection(*w->second);
+    }
+    return;
+  }
+  a.state = ActorState::kAlive;
+  RecordActor(a);
+  DispatchActor(a);
+}
+
+// Sends the actor its queued calls, in order; a call whose arguments are not
+// ready yet holds back the calls behind it.
+void NodeManager::DispatchActor(ActorState& a) {
+  if (a.state != ActorState::kAlive || a.worker < 0) return;
+  auto w = workers_.find(a.worker);
+  if (w == workers_.end() || !w->second->conn) return;
+  while (!a.queue.empty()) {
+    auto t = tasks_.find(a.queue.front());
+    if (t == tasks_.end()) {  // failed or cancelled meanwhile
+      a.queue.pop_front();
+      continue;
+    }
+    if (t->second.missing_deps > 0) break;
+    a.queue.pop_front();
+    WireWriter out(MsgType::kExecute);
+    out.U8(static_cast<uint8_t>(ExecKind::kActorCall));
+    WriteExecute(out, t->second.id, t->second.spec);
+    t->second.worker = a.worker;
+    a.in_flight.push_back(t->second.id);
+    w->second->conn->Queue(out.Finish());
+  }
+}
+
+void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
+  a.worker = -1;
+  if (a.state == ActorState::kDead) return;  // killed or exited: its calls failed already
+  bool can_restart = a.options.max_restarts < 0 || a.restarts < a.options.max_restarts;
+  if (!can_restart || stopping_) {
+    ActorIsDead(a, "its process died (" + why + ") and its restarts are spent (max_restarts=" +
+                       std::to_string(a.options.max_restarts) + ")");
+    return;
+  }
+  ++a.restarts;
+  a.state = ActorState::kRestarting;
+  // Calls it was running: re-sent to the new incarnation (in order) while
+  // they have retries left, else failed.
+  for (auto it = a.in_flight.rbegin(); it != a.in_flight.rend(); ++it) {
+    auto t = tasks_.find(*it);
+    if (t == tasks_.end()) continue;
+    Task& task = t->second;
+    task.worker = -1;
+    if (a.options.max_task_retries < 0 || task.attempt < a.options.max_task_retries) {
+      ++task.attempt;
+      a.queue.push_front(task.id);
+    } else {
+      FailTask(task, {ErrorKind::kActorDied,
+                      "the actor's process died (" + why + ") while running '" + task.spec.name +
+                          "' (max_task_retries=" + std::to_string(a.options.max_task_retries) + ")",
+                      ""});
+    }
+  }
+  a.in_flight.clear();
+  a.creation_task = TaskID::Random();
+  RecordActor(a);
+  SpawnWorker(a.id);
+}
+
+void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause) {
+  auto it = actors_.find(id);
+  if (it == actors_.end()) return;
+  ActorState& a = it->second;
+  if (a.state == ActorState::kDead) return;
+  int worker = a.worker;
+  if (no_restart) ActorIsDead(a, cause);
+  if (worker >= 0) {
+    auto w = workers_.find(worker);
+    if (w != workers_.end()) {
+      CloseConnection(*w->second);  // SIGKILL; the death arrives through CAF
+      if (!w->second->conn && !w->second->ever_connected) ::kill(w->second->pid, SIGKILL);
+    }
+  } else {
+    for (auto& [n, w] : workers_)  // still starting
+      if (w->actor == id && !w->dead) ::kill(w->pid, SIGKILL);
+  }
+}
+
+// Dead for good: every pending and later call fails at once.
+void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
+  a.state = ActorState::kDead;
+  a.death_cause = std::move(cause);
+  ObjectError error{ErrorKind::kActorDied, "actor " + a.id.Hex() + " is dead: " + a.death_cause, ""};
+  std::deque<TaskID> calls = std::move(a.in_flight);
+  calls.insert(calls.end(), a.queue.begin(), a.queue.end());
+  a.in_flight.clear();
+  a.queue.clear();
+  for (const TaskID& id : calls) {
+    auto t = tasks_.find(id);
+    if (t != tasks_.end()) FailTask(t->second, error);
+  }
+  if (!a.options.name.empty()) {
+    auto n = named_actors_.find({a.options.ns, a.options.name});
+    if (n != named_actors_.end() && n->second == a.id) named_actors_.erase(n);
+  }
+  std::vector<ObjectID> pins = std::move(a.pins);
+  a.pins.clear();
+  for (const ObjectID& pin : pins) RemoveRefLocked(pin);
+  RecordActor(a);
+}
+
+void NodeManager::RecordActor(const ActorState& a) {
+  if (!options_.lineage) return;
+  storage::ActorRecord rec;
+  rec.id = a.id;
+  rec.creation_task = a.creation_task;
+  rec.class_name = a.options.class_name;
+  rec.name = a.options.name;
+  rec.ns = a.options.ns;
+  rec.state = a.state == ActorState::kAlive      ? storage::ActorState::kAlive
+              : a.state == ActorState::kDead     ? storage::ActorState::kDead
+              : a.state == ActorState::kPending  ? storage::ActorState::kPending
+                                                 : storage::ActorState::kRestarting;
+  rec.restarts = static_cast<uint32_t>(a.restarts);
+  rec.death_cause = a.death_cause;
+  options_.lineage->Append(rec);
+}
+
+void NodeManager::KillActor(const ActorID& id, bool no_restart) {
+  Unlocker locked(this);
+  KillActorLocked(id, no_restart, "killed by ActorHandle::Kill()");
+  FlushWrites();
+}
+
+std::optional<ActorID> NodeManager::GetNamedActor(const std::string& name, const std::string& ns) {
+  Unlocker locked(this);
+  auto it = named_actors_.find({ns.empty() ? options_.ns : ns, name});
+  if (it == named_actors_.end()) return std::nullopt;
+  return it->second;
 }
 
 // ---- introspection -----------------------------------------------------------

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -49,6 +50,8 @@ struct NodeOptions {
   std::shared_ptr<storage::ObjectStore> store;
   storage::LineageLog* lineage = nullptr;   // may be null (lineage off)
   std::string node_name;
+  std::string ns;                           // the job's namespace for named actors
+  bool actors_detached_by_default = false;
 };
 
 class NodeManager : public Core {
@@ -64,6 +67,9 @@ class NodeManager : public Core {
   void AddRef(const ObjectID& id) override;
   void RemoveRef(const ObjectID& id) override;
   void Cancel(const ObjectID& id) override;
+  ActorID CreateActor(TaskSpec factory, ActorOptions options) override;
+  void KillActor(const ActorID& id, bool no_restart) override;
+  std::optional<ActorID> GetNamedActor(const std::string& name, const std::string& ns) override;
 
   // Introspection for tests, lessons and the CLI.
   struct Counters {
@@ -82,12 +88,13 @@ class NodeManager : public Core {
   struct Entry;
   struct Request;
   struct Waiter;
+  struct ActorState;
   class Unlocker;
   using Clock = std::chrono::steady_clock;
 
   explicit NodeManager(NodeOptions options);
   void Loop();
-  void SpawnWorker();
+  void SpawnWorker(const ActorID& actor = ActorID());
   void Accept();
   void HandleFrame(Worker& w, MsgType type, const std::string& body);
   void OnWorkerDeath(Worker& w, const std::string& why);
@@ -115,6 +122,17 @@ class NodeManager : public Core {
                     std::chrono::steady_clock::time_point deadline);
   void FlushWrites();
   ObjectError FeasibilityError(const TaskSpec& spec) const;
+  void WriteExecute(WireWriter& out, const TaskID& id, const TaskSpec& spec);
+
+  // Actors: each lives in a worker process of its own (Worker::actor).
+  void CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner);
+  void ActorCreated(ActorState& a, Payload payload);
+  void DispatchActor(ActorState& a);
+  void OnActorWorkerDeath(ActorState& a, const std::string& why);
+  void KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause);
+  void ActorIsDead(ActorState& a, std::string cause);
+  void RecordActor(const ActorState& a);
+  bool IsPool(const Worker& w) const;
 
   NodeOptions options_;
   std::mutex mu_;
@@ -130,6 +148,8 @@ class NodeManager : public Core {
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
   std::vector<Request> requests_;                   // workers' pending Get/Wait
   std::vector<ObjectID> deletes_;                   // store deletes, done outside mu_
+  std::unordered_map<ActorID, ActorState> actors_;
+  std::map<std::pair<std::string, std::string>, ActorID> named_actors_;  // (namespace, name)
   int next_worker_ = 0;
   uint64_t deaths_seen_by_caf_ = 0;
   uint64_t deaths_seen_by_reaping_ = 0;

@@ -149,6 +149,8 @@ void Init(const Config& config) {
   node.store = cluster->store->LocalClient();
   node.lineage = cluster->lineage.get();
   node.node_name = "node-" + id;
+  node.ns = cluster->ns;
+  node.actors_detached_by_default = config.default_actor_lifetime == ActorLifetime::DETACHED;
   cluster->node_name = node.node_name;
   cluster->resources = node.resources;
   cluster->node = std::shared_ptr<NodeManager>(NodeManager::Start(std::move(node)));

@@ -18,6 +18,7 @@ void ThrowObjectError(const ObjectError& error) {
     case ErrorKind::kLost: throw ObjectLostError(error.message);
     case ErrorKind::kStoreFull: throw ObjectStoreFullError(error.message);
     case ErrorKind::kTimeout: throw GetTimeoutError(error.message);
+    case ErrorKind::kActorDied: throw ActorDiedError(error.message);
     case ErrorKind::kBadCall:
     case ErrorKind::kNone: break;
   }
@@ -93,6 +94,58 @@ std::vector<TaskArg> WireReader::GetArgs() {
     }
   }
   return args;
+}
+
+void WireWriter::PutSpec(const TaskSpec& spec) {
+  Id(spec.actor);
+  Str(spec.function);
+  Str(spec.name);
+  I64(spec.max_retries);
+  U8(spec.retry_exceptions);
+  U32(static_cast<uint32_t>(spec.resources.size()));
+  for (const auto& [k, v] : spec.resources) {
+    Str(k);
+    F64(v);
+  }
+  PutArgs(spec.args);
+}
+
+TaskSpec WireReader::GetSpec() {
+  TaskSpec spec;
+  spec.actor = Id<ActorID>();
+  spec.function = Str();
+  spec.name = Str();
+  spec.max_retries = static_cast<int>(I64());
+  spec.retry_exceptions = U8();
+  for (uint32_t i = 0, n = U32(); i < n; ++i) {
+    std::string key = Str();
+    spec.resources[key] = F64();
+  }
+  spec.args = GetArgs();
+  return spec;
+}
+
+void WireWriter::PutActorOptions(const ActorOptions& o) {
+  Str(o.class_name);
+  I64(o.max_restarts);
+  I64(o.max_task_retries);
+  I64(o.max_concurrency);
+  Str(o.name);
+  Str(o.ns);
+  U8(o.detached ? (*o.detached ? 2 : 1) : 0);
+}
+
+ActorOptions WireReader::GetActorOptions() {
+  ActorOptions o;
+  o.class_name = Str();
+  o.max_restarts = static_cast<int>(I64());
+  o.max_task_retries = static_cast<int>(I64());
+  o.max_concurrency = static_cast<int>(I64());
+  o.name = Str();
+  o.ns = Str();
+  uint8_t d = U8();
+  if (d) o.detached = d == 2;
+  return o;
 }
 
 Connection::Connection(int fd) : fd_(fd) {}

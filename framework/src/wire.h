@@ -35,6 +35,19 @@ enum class MsgType : uint8_t {
   kPut,          // object id, payload
   kRefs,         // added ids, removed ids
   kCancel,       // object id
+  kCreateActor,  // actor id, factory spec, options (from a task that creates an actor)
+  kKillActor,    // actor id, no_restart
+  kLookupActor,  // request id, name, namespace
+  kActorExit,    // the actor in this process called ExitActor
+  // node manager -> worker
+  kLookupReply,  // request id, found, actor id
+};
+
+// What a kExecute frame asks of a worker.
+enum class ExecKind : uint8_t {
+  kTask = 0,         // run a function
+  kCreateActor = 1,  // run an actor factory and keep the instance
+  kActorCall = 2,    // call a method of the instance
 };
 
 // How an object failed; mapped to the public error types at Get.
@@ -45,6 +58,7 @@ enum class ErrorKind : uint8_t {
   kCancelled,      // TaskCancelledError
   kLost,           // ObjectLostError
   kBadCall,        // lumen::Error: unregistered function, type mismatch
+  kActorDied,      // ActorDiedError
   kStoreFull,      // ObjectStoreFullError
   kTimeout,        // GetTimeoutError
 };
@@ -90,6 +104,9 @@ class WireWriter {
   void Raw(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
   void PutPayload(const Payload& p);
   void PutArgs(const std::vector<TaskArg>& args);
+  // Task options and arguments, as kSubmit and kCreateActor carry them.
+  void PutSpec(const TaskSpec& spec);
+  void PutActorOptions(const ActorOptions& options);
   // Fills in the length; the frame is ready to send.
   std::string Finish() {
     uint32_t len = static_cast<uint32_t>(buf_.size() - 4);
@@ -129,6 +146,8 @@ class WireReader {
   }
   Payload GetPayload();
   std::vector<TaskArg> GetArgs();
+  TaskSpec GetSpec();
+  ActorOptions GetActorOptions();
   void Raw(void* out, size_t n) { Need(n); std::memcpy(out, p_, n); p_ += n; }
 
  private:

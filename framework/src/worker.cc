@@ -7,7 +7,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <condition_variable>
 #include <deque>
+#include <map>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <typeinfo>
@@ -34,7 +38,17 @@ std::string Demangle(const char* name) {
   return out;
 }
 
+// Thrown by ExitActor through the user's method to the worker's loop.
+struct ActorExitRequest {};
+
+std::atomic<bool> g_actor_restarted{false};
+std::atomic<bool> g_hosting_actor{false};
+
 struct ExecuteMsg {
+  ExecKind kind = ExecKind::kTask;
+  ActorID actor;         // kCreateActor
+  bool restarted = false;
+  int max_concurrency = 1;
   TaskID id;
   std::string function;
   std::string name;
@@ -53,6 +67,58 @@ class WorkerCore : public Core {
       ExecuteMsg task;
       if (!NextTask(lock, &task)) return;
       Execute(lock, task);
+      if (max_concurrency_ > 1) {
+        lock.unlock();
+        return RunConcurrent();
+      }
+    }
+  }
+
+  // An actor with max_concurrency n: this thread only reads frames; n
+  // threads run the calls and send their replies, and requests they make
+  // (Get, Wait) get their replies through this thread.
+  void RunConcurrent() {
+    std::mutex pool_mu;
+    std::condition_variable pool_cv;
+    std::deque<ExecuteMsg> pool_queue;
+    bool stop = false;
+    std::vector<std::thread> pool;
+    for (int i = 0; i < max_concurrency_; ++i)
+      pool.emplace_back([&] {
+        for (;;) {
+          ExecuteMsg task;
+          {
+            std::unique_lock l(pool_mu);
+            pool_cv.wait(l, [&] { return stop || !pool_queue.empty(); });
+            if (pool_queue.empty()) return;
+            task = std::move(pool_queue.front());
+            pool_queue.pop_front();
+          }
+          std::unique_lock lock(mu_);
+          Execute(lock, task);
+          if (!conn_.FlushBlocking()) Exit();
+        }
+      });
+    {
+      std::lock_guard lock(mu_);
+      reader_thread_mode_ = true;
+    }
+    MsgType t;
+    std::string body;
+    for (;;) {
+      while (conn_.NextFrame(&t, &body)) {
+        WireReader in(body.data(), body.size());
+        if (t == MsgType::kExecute) {
+          std::lock_guard l(pool_mu);
+          pool_queue.push_back(ParseExecute(in));
+          pool_cv.notify_one();
+        } else {
+          std::lock_guard lock(mu_);
+          replies_[in.U64()] = body.substr(8);
+          reply_cv_.notify_all();
+        }
+      }
+      if (!conn_.ReadBlocking(-1)) Exit();
     }
   }
 
@@ -63,16 +129,7 @@ class WorkerCore : public Core {
     if (spec.name.empty()) spec.name = spec.function;
     WireWriter out(MsgType::kSubmit);
     out.Id(id);
-    out.Str(spec.function);
-    out.Str(spec.name);
-    out.I64(spec.max_retries);
-    out.U8(spec.retry_exceptions);
-    out.U32(static_cast<uint32_t>(spec.resources.size()));
-    for (const auto& [k, v] : spec.resources) {
-      out.Str(k);
-      out.F64(v);
-    }
-    out.PutArgs(spec.args);
+    out.PutSpec(spec);
     Send(out.Finish());
     lock.unlock();
     for (const ObjectID& arg : promoted) RemoveRef(arg);  // the task pins them now
@@ -153,6 +210,49 @@ class WorkerCore : public Core {
     Send(out.Finish());
   }
 
+  // From a task: the node manager creates the actor; a name already taken
+  // makes the actor dead with that cause (its calls fail with ActorDiedError).
+  ActorID CreateActor(TaskSpec factory, ActorOptions options) override {
+    std::vector<ObjectID> by_ref;
+    for (const TaskArg& arg : factory.args)
+      if (arg.by_ref) by_ref.push_back(arg.ref);
+    if (!by_ref.empty()) Get(by_ref, -1);  // ready before the factory runs
+    std::vector<ObjectID> promoted = PromoteLargeArgs(factory);
+    ActorID id = ActorID::Random();
+    std::unique_lock lock(mu_);
+    WireWriter out(MsgType::kCreateActor);
+    out.Id(id);
+    out.PutSpec(factory);
+    out.PutActorOptions(options);
+    Send(out.Finish());
+    lock.unlock();
+    for (const ObjectID& arg : promoted) RemoveRef(arg);
+    return id;
+  }
+
+  void KillActor(const ActorID& id, bool no_restart) override {
+    std::unique_lock lock(mu_);
+    WireWriter out(MsgType::kKillActor);
+    out.Id(id);
+    out.U8(no_restart);
+    Send(out.Finish());
+  }
+
+  std::optional<ActorID> GetNamedActor(const std::string& name, const std::string& ns) override {
+    std::unique_lock lock(mu_);
+    uint64_t id = next_request_++;
+    WireWriter out(MsgType::kLookupActor);
+    out.U64(id);
+    out.Str(name);
+    out.Str(ns);
+    std::string reply = SendAndAwait(lock, out.Finish(), id);
+    WireReader in(reply.data(), reply.size());
+    bool found = in.U8();
+    ActorID actor = in.Id<ActorID>();
+    if (!found) return std::nullopt;
+    return actor;
+  }
+
  private:
   // Queues `frame` after pending reference additions; removals follow it.
   void Send(std::string frame) {
@@ -194,16 +294,28 @@ class WorkerCore : public Core {
 
   // Sends a Get/Wait request and reads frames until its reply; tasks that
   // arrive meanwhile go straight back, since this worker is blocked.
-  std::string Request(std::unique_lock<std::mutex>&, MsgType type, const std::vector<ObjectID>& ids, int num,
+  std::string Request(std::unique_lock<std::mutex>& lock, MsgType type, const std::vector<ObjectID>& ids, int num,
                       int64_t timeout_ms) {
-    ReturnQueuedTasks();
     uint64_t id = next_request_++;
     WireWriter out(type);
     out.U64(id);
     out.Ids(ids);
     out.U32(static_cast<uint32_t>(num));
     out.I64(timeout_ms);
-    Send(out.Finish());
+    return SendAndAwait(lock, out.Finish(), id);
+  }
+
+  // Sends a request and returns its reply's body (after the request id).
+  std::string SendAndAwait(std::unique_lock<std::mutex>& lock, std::string frame, uint64_t id) {
+    if (reader_thread_mode_) {  // the reader thread delivers replies
+      Send(std::move(frame));
+      reply_cv_.wait(lock, [&] { return replies_.count(id) > 0; });
+      std::string reply = std::move(replies_[id]);
+      replies_.erase(id);
+      return reply;
+    }
+    ReturnQueuedTasks();
+    Send(std::move(frame));
     MsgType t;
     std::string body;
     for (;;) {
@@ -213,7 +325,8 @@ class WorkerCore : public Core {
           queue_.push_back(ParseExecute(in));
           ReturnQueuedTasks();
           if (!conn_.FlushBlocking()) Exit();
-        } else if ((t == MsgType::kGetReply || t == MsgType::kWaitReply) && in.U64() == id) {
+        } else if ((t == MsgType::kGetReply || t == MsgType::kWaitReply || t == MsgType::kLookupReply) &&
+                   in.U64() == id) {
           return body.substr(8);
         }
       }
@@ -232,6 +345,12 @@ class WorkerCore : public Core {
 
   static ExecuteMsg ParseExecute(WireReader& in) {
     ExecuteMsg m;
+    m.kind = static_cast<ExecKind>(in.U8());
+    if (m.kind == ExecKind::kCreateActor) {
+      m.actor = in.Id<ActorID>();
+      m.restarted = in.U8();
+      m.max_concurrency = static_cast<int>(in.I64());
+    }
     m.id = in.Id<TaskID>();
     m.function = in.Str();
     m.name = in.Str();
@@ -333,7 +452,10 @@ class WorkerCore : public Core {
     void Emit(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override {
       payload = core_->Store(id_, encoded, std::move(nested_refs));
     }
-    void EmitInstance(void* instance, void (*deleter)(void*)) override { deleter(instance); }
+    void EmitInstance(void* instance, void (*deleter)(void*)) override {
+      core_->instance_ = std::unique_ptr<void, void (*)(void*)>(instance, deleter);
+      Emit(codec::Encode(true), {});  // "created"
+    }
     Payload payload;
 
    private:
@@ -345,12 +467,28 @@ class WorkerCore : public Core {
     Sink sink(this, ObjectID::ForTaskReturn(task.id, 0));
     lock.unlock();  // the task may call the lumen API
     ObjectError error;
+    bool exit_actor = false;
     try {
       const RemoteFunction* fn = FindFunction(task.function);
       if (!fn) throw BadCallError("function '" + task.function + "' is not registered in the worker's binary");
       std::vector<ObjectData> args;
       for (size_t i = 0; i < task.args.size(); ++i) args.push_back(Resolve(task.store_ids[i], task.args[i].second));
-      fn->invoke(nullptr, args, sink);
+      if (task.kind == ExecKind::kCreateActor) {
+        if (!fn->is_factory) throw BadCallError("'" + task.function + "' is not an actor factory (a function returning T*)");
+        g_actor_restarted = task.restarted;
+        g_hosting_actor = true;
+        fn->invoke(nullptr, args, sink);
+        if (!instance_) throw BadCallError("actor factory '" + task.function + "' returned nullptr");
+        max_concurrency_ = std::max(1, task.max_concurrency);
+      } else if (task.kind == ExecKind::kActorCall) {
+        if (!fn->is_member) throw BadCallError("'" + task.function + "' is not an actor method");
+        fn->invoke(instance_.get(), args, sink);
+      } else {
+        fn->invoke(nullptr, args, sink);
+      }
+    } catch (const ActorExitRequest&) {
+      exit_actor = true;
+      error = {ErrorKind::kActorDied, "the actor called lumen::ExitActor() in '" + task.name + "'", ""};
     } catch (const BadCallError& e) {
       error = {ErrorKind::kBadCall, e.what(), ""};
     } catch (const ObjectLostError& e) {
@@ -378,6 +516,11 @@ class WorkerCore : public Core {
     }
     if (!added.empty()) conn_.Queue(RefsFrame(added, {}));
     conn_.Queue(out.Finish());
+    if (exit_actor) {  // the reply first, then the end of this actor
+      conn_.Queue(WireWriter(MsgType::kActorExit).Finish());
+      conn_.FlushBlocking();
+      Exit();
+    }
     // Send now without waiting for the socket: the next queued task must not
     // hold this result back. NextTask flushes whatever is left.
     if (!conn_.Flush()) Exit();
@@ -385,6 +528,11 @@ class WorkerCore : public Core {
 
   Connection conn_;
   std::shared_ptr<storage::ObjectStore> store_;
+  std::unique_ptr<void, void (*)(void*)> instance_{nullptr, [](void*) {}};  // the actor hosted here
+  int max_concurrency_ = 1;
+  bool reader_thread_mode_ = false;  // RunConcurrent: replies come through the reader thread
+  std::condition_variable reply_cv_;
+  std::map<uint64_t, std::string> replies_;
   std::mutex mu_;  // the connection and the task queue
   std::deque<ExecuteMsg> queue_;
   uint64_t next_request_ = 1;
@@ -405,6 +553,13 @@ int ConnectUnix(const char* path) {
 }
 
 }  // namespace
+
+void ExitCurrentActor() {
+  if (!g_hosting_actor) throw Error("lumen::ExitActor() was called outside an actor method");
+  throw ActorExitRequest{};
+}
+
+bool CurrentActorWasRestarted() { return g_actor_restarted; }
 
 int RunWorker() {
   const char* node_socket = std::getenv("LUMEN_WORKER_SOCKET");

@@ -3,11 +3,13 @@
 //   cluster_info.h GetClusterInfo: workers, objects, store usage
 //   remote.h      LUMEN_REMOTE, LUMEN_FUNC
 //   task.h        Task(f).Remote(...)
+//   actor.h       Actor(factory).Remote(...), handle.Task(&C::m).Remote(...), GetActor
 //   object_ref.h  ObjectRef, Get, Put, Wait, Cancel
 //   object_view.h GetView: zero-copy reads
 //   errors.h      the typed errors
 #pragma once
 
+#include "lumen/actor.h"
 #include "lumen/cluster_info.h"
 #include "lumen/config.h"
 #include "lumen/errors.h"

@@ -12,6 +12,10 @@
 
 namespace lumen {
 
+// NON_DETACHED actors die with the process that created them; DETACHED ones
+// live until killed or the cluster stops.
+enum class ActorLifetime { NON_DETACHED, DETACHED };
+
 struct Config {
   // "" starts an embedded cluster; "host:port" joins one (env LUMEN_ADDRESS
   // wins over an empty field). Joining is not supported yet.
@@ -27,6 +31,8 @@ struct Config {
   // Size of the node's shared-memory object store; 0 = 512 MiB (env
   // LUMEN_OBJECT_STORE_MB sets the default). Prefaulted in the background.
   size_t object_store_bytes = 0;
+  // Lifetime of actors created without SetLifetime.
+  ActorLifetime default_actor_lifetime = ActorLifetime::NON_DETACHED;
   // Record every task and Put in the lineage log (env LUMEN_LINEAGE=0 turns it off).
   bool enable_lineage = true;
 };

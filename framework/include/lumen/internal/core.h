@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,12 +51,23 @@ struct TaskArg {
 };
 
 struct TaskSpec {
+  ActorID actor;         // nil for a plain task; the target of an actor method call
   std::string function;  // registered name
   std::vector<TaskArg> args;
   std::string name;      // SetName; "" = the function's name
   int max_retries = 3;   // -1 = forever
   bool retry_exceptions = false;
   std::map<std::string, double> resources;
+};
+
+struct ActorOptions {
+  std::string class_name;   // for messages and lineage
+  int max_restarts = 0;     // -1 = forever
+  int max_task_retries = 0; // -1 = forever
+  int max_concurrency = 1;
+  std::string name;         // named actors only
+  std::string ns;           // "" = the job's namespace
+  std::optional<bool> detached;  // outlives its creator; unset = Config's default
 };
 
 // What a process running lumen offers the templates.
@@ -76,7 +88,19 @@ class Core {
   virtual void AddRef(const ObjectID& id) = 0;
   virtual void RemoveRef(const ObjectID& id) = 0;
   virtual void Cancel(const ObjectID& id) = 0;
+
+  // Actors. CreateActor runs `factory` (a registered factory and its
+  // arguments) in a new worker process of its own; lumen::Error if the name
+  // is taken. Method calls go through Submit with spec.actor set.
+  virtual ActorID CreateActor(TaskSpec factory, ActorOptions options) = 0;
+  virtual void KillActor(const ActorID& id, bool no_restart) = 0;
+  // The actor named `name` in namespace `ns` ("" = the job's), if alive.
+  virtual std::optional<ActorID> GetNamedActor(const std::string& name, const std::string& ns) = 0;
 };
+
+// In an actor's process: ends the actor after the current call.
+[[noreturn]] void ExitCurrentActor();
+bool CurrentActorWasRestarted();
 
 // The process's core. Throws lumen::Error if lumen::Init() has not run.
 Core& CurrentCore();
