@@ -53,7 +53,13 @@ int AddThroughTask(lumen::ActorHandle<Counter> counter, int x) { return *counter
 lumen::ActorHandle<Counter> MakeCounter(int start) {
   return lumen::Actor(LUMEN_FUNC(Counter::FactoryCreate, int)).Remote(start);
 }
-LUMEN_REMOTE(AddThroughTask, MakeCounter);
+// Creates an actor from inside a task; returns it with the creating worker's pid.
+std::pair<lumen::ActorHandle<Counter>, int> MakeOwnedCounter(bool detached) {
+  auto creator = lumen::Actor(LUMEN_FUNC(Counter::FactoryCreate, int));
+  if (detached) creator.SetLifetime(lumen::ActorLifetime::DETACHED);
+  return {creator.Remote(1), getpid()};
+}
+LUMEN_REMOTE(AddThroughTask, MakeCounter, MakeOwnedCounter);
 
 // Waits (bounded) until the node has noticed one more worker death.
 void AwaitDeathNoticed(uint64_t before) {
@@ -205,6 +211,27 @@ TEST_F(ActorsTest, MaxConcurrencyRunsCallsAtOnce) {
   for (auto& r : lumen::Get(b)) max_parallel = std::max(max_parallel, *r);
   EXPECT_EQ(max_serial, 1);
   EXPECT_GE(max_parallel, 2);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(ActorsTest, NonDetachedActorsDieWithTheirCreator) {
+  auto owned = *lumen::Task(MakeOwnedCounter).Remote(false).Get();
+  auto detached = *lumen::Task(MakeOwnedCounter).Remote(true).Get();
+  EXPECT_EQ(*owned.first.Task(&Counter::Get).Remote().Get(), 1);
+  EXPECT_EQ(*detached.first.Task(&Counter::Get).Remote().Get(), 1);
+  uint64_t before = lumen::GetClusterInfo().worker_deaths_seen_by_caf;
+  ASSERT_EQ(kill(owned.second, SIGKILL), 0);
+  uint64_t kills = 1;
+  if (detached.second != owned.second) {
+    ASSERT_EQ(kill(detached.second, SIGKILL), 0);
+    ++kills;
+  }
+  AwaitDeathNoticed(before + kills - 1);
+  EXPECT_THROW(owned.first.Task(&Counter::Get).Remote().Get(10000), lumen::ActorDiedError);
+  EXPECT_EQ(*detached.first.Task(&Counter::Get).Remote().Get(10000), 1);  // outlives its creator
 }
 
 }  // namespace
