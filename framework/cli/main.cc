@@ -24,8 +24,8 @@ constexpr const char* kUsage =
     "usage: lumen COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
-    "  microbenchmark   measure tasks, objects, the store and the lineage log on\n"
-    "                   this machine (Ray's `ray microbenchmark` set), next to the\n"
+    "  microbenchmark   measure tasks, actors, objects, the store and the lineage\n"
+    "                   log on this machine (Ray's `ray microbenchmark` set), next to the\n"
     "                   machine's own limits (pipe round trip, memcpy)\n"
     "  help [COMMAND]   show this message, or a command's options\n"
     "\n"
@@ -41,10 +41,11 @@ int main(int argc, char** argv) {
 
   lumen::cli::MicrobenchmarkOptions bench;
   CLI::App* micro = app.add_subcommand("microbenchmark", "Measure lumen on this machine (like `ray microbenchmark`)");
-  micro->add_flag("--quick", bench.quick, "about 0.2 s per metric, one run each (a smoke test, < 15 s)");
+  micro->add_flag("--quick", bench.quick, "about 0.2 s per metric, one run each (a smoke test, < 20 s)");
   micro->add_option("--filter", bench.filter, "run only the metrics whose name contains SUBSTR")->type_name("SUBSTR");
   micro->add_flag("--list", bench.list, "print the metric names and exit");
-  micro->footer("Prints one line per metric, `NAME per second MEAN +- STDEV`, then ratios; progress goes to stderr.");
+  micro->footer("Prints one line per metric, `NAME per second MEAN +- STDEV` (latencies: `NAME mean MS +- STDEV p50 MS max MS`), "
+               "then ratios; progress goes to stderr.");
 
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");

@@ -12,10 +12,13 @@
 // tasks, bytes/1e9 for gigabytes). Beside them, the limits of this machine
 // measured in the same run: a bare pipe round trip between two processes
 // (what a synchronous task can at best approach) and memcpy bandwidth (what
-// a Put of a large object can at best approach).
+// a Put of a large object can at best approach). Actor metrics follow Ray's
+// (1:1 sync/async/concurrent, 1:n, n:n), plus the time an actor takes to come
+// back after its process is SIGKILLed.
 #include "microbenchmark.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,10 +51,38 @@ namespace {
 // Ray's `small_value`: a no-op task returning b"ok".
 std::string SmallValue() { return "ok"; }
 
+// Ray's `Actor` (ray_perf.py): small_value, and small_value_batch(n), which
+// submits n small_value tasks and gets them (multi_client_tasks_async).
+class BenchActor {
+ public:
+  static BenchActor* Make() { return new BenchActor(); }
+  std::string SmallValue() { return "ok"; }
+  int SmallValueBatch(int n) {
+    std::vector<ObjectRef<std::string>> refs;
+    refs.reserve(n);
+    for (int i = 0; i < n; ++i) refs.push_back(lumen::Task(cli::SmallValue).Remote());
+    lumen::Get(refs);
+    return 0;
+  }
+  int Pid() { return static_cast<int>(::getpid()); }
+};
+
+// Ray's `work(actors)` of n:n actor calls async: n calls spread round-robin
+// over the actors, then get them all.
+int CallActorsRoundRobin(std::vector<ActorHandle<BenchActor>> actors, int n) {
+  std::vector<ObjectRef<std::string>> refs;
+  refs.reserve(n);
+  for (int i = 0; i < n; ++i) refs.push_back(actors[i % actors.size()].Task(&BenchActor::SmallValue).Remote());
+  lumen::Get(refs);
+  return 0;
+}
+
 }  // namespace
 }  // namespace lumen::cli
 
-LUMEN_REMOTE(lumen::cli::SmallValue);
+LUMEN_REMOTE(lumen::cli::SmallValue, lumen::cli::BenchActor::Make, &lumen::cli::BenchActor::SmallValue,
+             &lumen::cli::BenchActor::SmallValueBatch, &lumen::cli::BenchActor::Pid,
+             lumen::cli::CallActorsRoundRobin);
 
 namespace lumen::cli {
 namespace {
@@ -69,7 +100,11 @@ constexpr size_t kLargeBytes = kLargeElements * sizeof(int64_t);
 constexpr size_t kMaxVectorBytes = (size_t{1} << 29) - 8;
 constexpr int kBatch = 1000;            // tasks per async batch, refs per wait, as Ray
 constexpr int kMultiClients = 4;        // Ray: m = 4 submitting actors
+constexpr int kMultiClientTasks = 10000;  // Ray: n = 10000 tasks per submitting actor
 constexpr int kRefsInObject = 10000;    // refs nested in one object, as Ray
+constexpr int kActorConcurrency = 16;   // Ray's 1:1 actor calls concurrent
+constexpr int kCallsPerActor = 5000;    // Ray's 1:n: n = 5000 calls to each actor
+constexpr int kCallsPerWorker = 5000;   // Ray's n:n: m = 4 tasks x n = 5000 calls
 
 const std::vector<std::string> kMetrics = {
     "single_client_get_calls",
@@ -83,6 +118,14 @@ const std::vector<std::string> kMetrics = {
     "single_client_tasks_sync",
     "single_client_tasks_async",
     "multi_client_tasks_async",
+    "multi_thread_tasks_async",
+    "1_1_actor_calls_sync",
+    "1_1_actor_calls_async",
+    "1_1_actor_calls_concurrent",
+    "1_n_actor_calls_async",
+    "n_n_actor_calls_async",
+    "actor_restart_latency_ms",
+    "actor_restart_latency_retry_ms",
     "single_client_tasks_sync_lineage_off",
     "single_client_tasks_async_lineage_off",
     "single_client_put_calls_lineage_off",
@@ -177,6 +220,18 @@ class Bench {
     if (!Wanted(name)) return;
     results_[name] = s;
     std::printf("%s per second %.2f +- %.2f\n", name.c_str(), s.mean, s.sd);
+    std::fflush(stdout);
+  }
+
+  // A latency in milliseconds: mean +- stdev, median and worst of the samples.
+  void ReportLatency(const std::string& name, std::vector<double> ms) {
+    if (!Wanted(name) || ms.empty()) return;
+    Stat s = StatOf(ms);
+    std::sort(ms.begin(), ms.end());
+    const size_t n = ms.size();
+    const double p50 = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+    std::printf("%s mean %.2f +- %.2f p50 %.2f max %.2f (%zu restarts)\n", name.c_str(), s.mean, s.sd, p50, ms.back(),
+                n);
     std::fflush(stdout);
   }
 
@@ -354,13 +409,130 @@ void RunClusterBenchmarks(Bench& b) {
   b.TimeIt("single_client_tasks_sync", [] { lumen::Get(lumen::Task(SmallValue).Remote()); });
   // Ray: ray.get([small_value.remote() for _ in range(1000)]); ops = tasks
   b.TimeIt("single_client_tasks_async", [] { SubmitAndGetBatch(kBatch); }, kBatch);
-  // Ray: 4 actors each submitting 10,000 tasks and getting them. lumen has no
-  // actors yet: 4 driver threads each submit 1000 tasks and get them.
-  b.TimeIt("multi_client_tasks_async", [] {
+  // Ray: 4 actors each submitting 10,000 tasks and getting them; an op is
+  // the 40,000 tasks.
+  if (b.Wanted("multi_client_tasks_async")) {
+    std::vector<ActorHandle<BenchActor>> clients;
+    for (int c = 0; c < kMultiClients; ++c) clients.push_back(lumen::Actor(BenchActor::Make).Remote());
+    b.Guard("multi_client_tasks_async", [&] {
+      for (auto& c : clients) lumen::Get(c.Task(&BenchActor::SmallValue).Remote());  // all up
+      b.TimeIt("multi_client_tasks_async", [&] {
+        std::vector<ObjectRef<int>> done;
+        for (auto& c : clients) done.push_back(c.Task(&BenchActor::SmallValueBatch).Remote(kMultiClientTasks));
+        lumen::Get(done);
+      }, kMultiClients * kMultiClientTasks);
+    });
+    for (auto& c : clients) c.Kill();
+  }
+  // The previous definition (before actors): 4 threads of the driver each
+  // submit 1000 tasks and get them.
+  b.TimeIt("multi_thread_tasks_async", [] {
     std::vector<std::thread> clients;
     for (int c = 0; c < kMultiClients; ++c) clients.emplace_back([] { SubmitAndGetBatch(kBatch); });
     for (auto& t : clients) t.join();
   }, kMultiClients * kBatch);
+}
+
+// Number of actors of the 1:n and n:n metrics. Ray: cpu_count() // 2 (32 on
+// its 64-vCPU machine); here at least 2, or "n" would be 1.
+int NumServerActors() {
+  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::max(2u, cpus / 2));
+}
+
+std::vector<ActorHandle<BenchActor>> StartActors(int n, int max_concurrency = 1) {
+  std::vector<ActorHandle<BenchActor>> actors;
+  for (int i = 0; i < n; ++i) actors.push_back(lumen::Actor(BenchActor::Make).SetMaxConcurrency(max_concurrency).Remote());
+  for (auto& a : actors) lumen::Get(a.Task(&BenchActor::SmallValue).Remote());  // up and answering
+  return actors;
+}
+
+void CallAndGet(ActorHandle<BenchActor>& a, int n) {
+  std::vector<ObjectRef<std::string>> refs;
+  refs.reserve(n);
+  for (int i = 0; i < n; ++i) refs.push_back(a.Task(&BenchActor::SmallValue).Remote());
+  lumen::Get(refs);
+}
+
+// Kills the actor's process with SIGKILL and times, in ms, until a call on it
+// answers. retry_at_once = false: the call is submitted once the node has
+// noticed the death (a call sent before would die with the process: the actor
+// has no task retries); true: the actor has max_task_retries = -1 and the call
+// goes right after the kill.
+std::vector<double> RestartLatencies(int restarts, bool retry_at_once) {
+  auto creator = lumen::Actor(BenchActor::Make).SetMaxRestarts(-1);
+  if (retry_at_once) creator.SetMaxTaskRetries(-1);
+  auto a = creator.Remote();
+  std::vector<double> ms;
+  for (int i = 0; i < restarts; ++i) {
+    const int pid = *lumen::Get(a.Task(&BenchActor::Pid).Remote(), 30000);  // also: the incarnation is up
+    const uint64_t deaths = lumen::GetClusterInfo().worker_deaths_seen_by_caf;
+    auto start = Clock::now();
+    if (::kill(pid, SIGKILL) != 0) throw std::runtime_error(std::string("kill: ") + std::strerror(errno));
+    if (!retry_at_once) {
+      while (lumen::GetClusterInfo().worker_deaths_seen_by_caf <= deaths) {
+        if (SecondsSince(start) > 30) throw std::runtime_error("the node did not notice the actor's death in 30 s");
+        ::usleep(50);
+      }
+    }
+    lumen::Get(a.Task(&BenchActor::SmallValue).Remote(), 30000);
+    ms.push_back(1e3 * SecondsSince(start));
+  }
+  a.Kill();
+  return ms;
+}
+
+void RunActorBenchmarks(Bench& b) {
+  // Ray: a = Actor.remote(); ray.get(a.small_value.remote())
+  if (b.AnyWanted("1_1_actor_calls_sync", "1_1_actor_calls_async")) {
+    auto actors = StartActors(1);
+    b.TimeIt("1_1_actor_calls_sync", [&] { lumen::Get(actors[0].Task(&BenchActor::SmallValue).Remote()); });
+    // Ray: ray.get([a.small_value.remote() for _ in range(1000)]); ops = calls
+    b.TimeIt("1_1_actor_calls_async", [&] { CallAndGet(actors[0], kBatch); }, kBatch);
+    actors[0].Kill();
+  }
+  // Ray: Actor.options(max_concurrency=16), then as 1_1_actor_calls_async.
+  if (b.Wanted("1_1_actor_calls_concurrent")) {
+    auto actors = StartActors(1, kActorConcurrency);
+    b.TimeIt("1_1_actor_calls_concurrent", [&] { CallAndGet(actors[0], kBatch); }, kBatch);
+    actors[0].Kill();
+  }
+  // Ray: a Client actor calls small_value 5000 times on each of n actors, then
+  // gets them all. Here the caller is the driver.
+  if (b.Wanted("1_n_actor_calls_async")) {
+    auto actors = StartActors(NumServerActors());
+    b.TimeIt("1_n_actor_calls_async", [&] {
+      std::vector<ObjectRef<std::string>> refs;
+      refs.reserve(kCallsPerActor * actors.size());
+      for (auto& a : actors)
+        for (int i = 0; i < kCallsPerActor; ++i) refs.push_back(a.Task(&BenchActor::SmallValue).Remote());
+      lumen::Get(refs);
+    }, static_cast<double>(kCallsPerActor) * static_cast<double>(actors.size()));
+    for (auto& a : actors) a.Kill();
+  }
+  // Ray: m = 4 tasks, each making 5000 calls round-robin over the n actors
+  // (the handles are the task's argument) and getting them.
+  if (b.Wanted("n_n_actor_calls_async")) {
+    auto actors = StartActors(NumServerActors());
+    b.TimeIt("n_n_actor_calls_async", [&] {
+      std::vector<ObjectRef<int>> done;
+      for (int c = 0; c < kMultiClients; ++c) done.push_back(lumen::Task(CallActorsRoundRobin).Remote(actors, kCallsPerWorker));
+      lumen::Get(done);
+    }, kMultiClients * kCallsPerWorker);
+    for (auto& a : actors) a.Kill();
+  }
+  const int restarts = b.quick() ? 3 : 10;
+  if (b.Wanted("actor_restart_latency_ms")) {
+    b.Progress("actor_restart_latency_ms");
+    b.Guard("actor_restart_latency_ms",
+            [&] { b.ReportLatency("actor_restart_latency_ms", RestartLatencies(restarts, /*retry_at_once=*/false)); });
+  }
+  if (b.Wanted("actor_restart_latency_retry_ms")) {
+    b.Progress("actor_restart_latency_retry_ms");
+    b.Guard("actor_restart_latency_retry_ms", [&] {
+      b.ReportLatency("actor_restart_latency_retry_ms", RestartLatencies(restarts, /*retry_at_once=*/true));
+    });
+  }
 }
 
 void RunLineageOffBenchmarks(Bench& b) {
@@ -444,8 +616,14 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
   }
   std::printf("# per second = mean +- stdev over the runs; *_gigabytes in GB/s (1e9 bytes); "
               "tasks_and_get_batch and wait_1k_refs count batches of 1000, as Ray\n");
-  std::printf("# multi_client_tasks_async: %d driver threads x %d tasks (Ray: 4 actors x 10000; lumen has no actors yet)\n",
-              kMultiClients, kBatch);
+  std::printf("# multi_client_tasks_async: %d actors x %d tasks, as Ray; multi_thread_tasks_async: %d driver threads x %d "
+              "tasks (its definition before actors)\n",
+              kMultiClients, kMultiClientTasks, kMultiClients, kBatch);
+  std::printf("# 1_n / n_n_actor_calls_async: %d actors (Ray: cpu_count // 2); 1_n: the driver makes %d calls to each "
+              "(Ray: a client actor); n_n: %d tasks x %d calls round-robin, as Ray\n",
+              NumServerActors(), kCallsPerActor, kMultiClients, kCallsPerWorker);
+  std::printf("# actor_restart_latency*_ms: SIGKILL of the actor's process until a call answers (ms); _ms: the call is "
+              "sent once the node noticed the death; _retry_ms: max_task_retries=-1, sent at once\n");
   std::fflush(stdout);
 
   auto start = Clock::now();
@@ -456,6 +634,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
     b.Guard("cluster (lineage on)", [&] {
       StartCluster(/*lineage=*/true, /*large_store=*/!b.quick() && b.Wanted("single_client_put_gigabytes"));
       RunClusterBenchmarks(b);
+      RunActorBenchmarks(b);
     });
     lumen::Shutdown();
   }
@@ -470,6 +649,8 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
   RunStorageBenchmarks(b);
 
   b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
+  b.Ratio("actor_calls_sync_over_ipc_roundtrip_limit", "1_1_actor_calls_sync", "ipc_roundtrip_limit");
+  b.Ratio("actor_calls_sync_over_tasks_sync", "1_1_actor_calls_sync", "single_client_tasks_sync");
   b.Ratio("put_gigabytes_over_memcpy", "single_client_put_gigabytes", "memcpy_gigabytes");
   b.Ratio("tasks_sync_lineage_on_over_off", "single_client_tasks_sync", "single_client_tasks_sync_lineage_off");
   b.Ratio("tasks_async_lineage_on_over_off", "single_client_tasks_async", "single_client_tasks_async_lineage_off");

@@ -574,16 +574,43 @@ ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
   return {};
 }
 
-ObjectID NodeManager::Submit(TaskSpec spec) {
-  // Arguments larger than an inline object become objects in the shared
-  // store (as Ray does): the task, its lineage record and its dispatch carry
-  // a 20-byte id, not the bytes. Done before taking the lock.
+// Arguments larger than an inline object become objects in the shared store
+// (as Ray does): the task, its lineage record and its dispatch carry a 20-byte
+// id, not the bytes. Called before taking the lock; the caller drops the
+// returned references once the task or actor pins the objects.
+std::vector<ObjectID> NodeManager::PromoteLargeArgs(TaskSpec& spec) {
   std::vector<ObjectID> promoted;
   for (TaskArg& arg : spec.args) {
     if (arg.by_ref || arg.value.bytes->size() <= kMaxInlineBytes) continue;
     promoted.push_back(PutBytes(*arg.value.bytes, std::move(arg.value.nested_refs)));
     arg = TaskArg{true, promoted.back(), {}};
   }
+  return promoted;
+}
+
+storage::TaskRecord NodeManager::LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const {
+  storage::TaskRecord rec;
+  rec.id = id;
+  rec.function = spec.function;
+  rec.name = spec.name;
+  rec.max_retries = spec.max_retries;
+  rec.retry_exceptions = spec.retry_exceptions;
+  rec.resources = spec.resources;
+  rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
+  rec.submitted_ms = NowMs();
+  rec.actor = spec.actor;
+  for (const TaskArg& arg : spec.args) {
+    storage::ArgRecord a;
+    a.by_ref = arg.by_ref;
+    a.ref = arg.ref;
+    if (!arg.by_ref) a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
+    rec.args.push_back(std::move(a));
+  }
+  return rec;
+}
+
+ObjectID NodeManager::Submit(TaskSpec spec) {
+  std::vector<ObjectID> promoted = PromoteLargeArgs(spec);
   Unlocker locked(this);
   ObjectID id = SubmitLocked(TaskID::Random(), std::move(spec), nullptr);
   for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the task pins them now
@@ -636,24 +663,8 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
     }
   }
   if (options_.lineage) {
-    storage::TaskRecord rec;
-    rec.id = id;
-    rec.function = spec.function;
-    rec.name = spec.name;
-    rec.max_retries = spec.max_retries;
-    rec.retry_exceptions = spec.retry_exceptions;
-    rec.resources = spec.resources;
-    rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
+    storage::TaskRecord rec = LineageRecord(id, spec, owner);
     rec.returns = {result};
-    rec.submitted_ms = NowMs();
-    rec.actor = spec.actor;
-    for (const TaskArg& arg : spec.args) {
-      storage::ArgRecord a;
-      a.by_ref = arg.by_ref;
-      a.ref = arg.ref;
-      if (!arg.by_ref) a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
-      rec.args.push_back(std::move(a));
-    }
     options_.lineage->Append(rec);
   }
   task.spec = std::move(spec);
@@ -1094,12 +1105,7 @@ ActorID NodeManager::CreateActor(TaskSpec factory, ActorOptions options) {
   for (const TaskArg& arg : factory.args)
     if (arg.by_ref) by_ref.push_back(arg.ref);
   if (!by_ref.empty()) Get(by_ref, -1);
-  std::vector<ObjectID> promoted;
-  for (TaskArg& arg : factory.args) {
-    if (arg.by_ref || arg.value.bytes->size() <= kMaxInlineBytes) continue;
-    promoted.push_back(PutBytes(*arg.value.bytes, std::move(arg.value.nested_refs)));
-    arg = TaskArg{true, promoted.back(), {}};
-  }
+  std::vector<ObjectID> promoted = PromoteLargeArgs(factory);
   Unlocker locked(this);
   std::string ns = options.ns.empty() ? options_.ns : options.ns;
   if (!options.name.empty() && named_actors_.count({ns, options.name}))
@@ -1142,21 +1148,9 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
     else if (it->second.state == Entry::kFailed) error = "an argument failed: " + it->second.error.message;
   }
   if (options_.lineage) {
-    storage::TaskRecord rec;
-    rec.id = a.creation_task;
-    rec.function = a.creation.function;
-    rec.name = a.creation.name;
+    storage::TaskRecord rec = LineageRecord(a.creation_task, a.creation, owner);
     rec.actor = id;
     rec.actor_creation = true;
-    rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
-    rec.submitted_ms = NowMs();
-    for (const TaskArg& arg : a.creation.args) {
-      storage::ArgRecord r;
-      r.by_ref = arg.by_ref;
-      r.ref = arg.ref;
-      if (!arg.by_ref) r.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
-      rec.args.push_back(std::move(r));
-    }
     options_.lineage->Append(rec);
   }
   if (!error.empty()) {

@@ -104,6 +104,8 @@ class NodeManager : public Core {
 
   ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
   ObjectID PutBytes(const Bytes& bytes, std::vector<ObjectID> nested_refs);
+  std::vector<ObjectID> PromoteLargeArgs(TaskSpec& spec);
+  storage::TaskRecord LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const;
   ObjectID Adopt(const ObjectID& id, Payload payload);
   void Dispatch();
   Worker* PickWorker();

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cluster_fixture.h"
 #include "lumen/api.h"
 
 namespace {
@@ -66,15 +67,7 @@ void AwaitDeathNoticed(uint64_t before) {
   for (int i = 0; i < 5000 && lumen::GetClusterInfo().worker_deaths_seen_by_caf <= before; ++i) usleep(1000);
 }
 
-class ActorsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    lumen::Config config;
-    config.num_cpus = 2;
-    lumen::Init(config);
-  }
-  static void TearDownTestSuite() { lumen::Shutdown(); }
-};
+using ActorsTest = ClusterTest;
 
 TEST_F(ActorsTest, CallsFromOneCallerRunInOrder) {
   auto counter = lumen::Actor(LUMEN_FUNC(Counter::FactoryCreate, int)).Remote(10);

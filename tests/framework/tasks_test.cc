@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cluster_fixture.h"
 #include "lumen/api.h"
 
 namespace {
@@ -74,15 +75,7 @@ LUMEN_REMOTE(Return1, Plus, Greet, Fail, Pid, SlowPlus, SumRefs, Fib, MakeRef, P
 
 int Unregistered(int x) { return x; }
 
-class TasksTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    lumen::Config config;
-    config.num_cpus = 2;
-    lumen::Init(config);
-  }
-  static void TearDownTestSuite() { lumen::Shutdown(); }
-};
+using TasksTest = ClusterTest;
 
 TEST(BeforeInitTest, CallsBeforeInitSayWhatToDo) {
   try {
