@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "lumen/errors.h"
+#include "placement_groups.h"
 
 extern char** environ;
 
@@ -559,6 +560,10 @@ bool NodeManager::RetriesLeft(const Task& task) const {
 }
 
 ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
+  if (!spec.placement_group.empty()) {
+    std::string why = PlacementGroups().CheckRequest(spec.placement_group, spec.bundle_index, spec.resources);
+    if (!why.empty()) return {ErrorKind::kBadCall, "'" + spec.name + "' " + why, ""};
+  }
   for (const auto& [name, amount] : spec.resources) {
     auto it = options_.resources.find(name);
     double have = it == options_.resources.end() ? 0 : it->second;

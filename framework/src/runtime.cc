@@ -17,6 +17,7 @@
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
 #include "node_manager.h"
+#include "placement_groups.h"
 #include "worker.h"
 
 namespace lumen {
@@ -30,6 +31,7 @@ struct Cluster {
   std::string ns;
   std::string node_name;
   std::map<std::string, double> resources;
+  std::unique_ptr<PlacementGroupTable> placement_groups;
   std::unique_ptr<storage::StoreServer> store;
   std::unique_ptr<storage::LineageLog> lineage;
   std::shared_ptr<NodeManager> node;
@@ -57,6 +59,11 @@ size_t DefaultStoreBytes() {
 void SetCurrentCore(std::shared_ptr<Core> core) {
   g_core.store(core.get());
   g_core_owner = std::move(core);
+}
+
+PlacementGroupTable& PlacementGroups() {
+  if (!g_cluster) throw Error("placement groups are managed by the driver of an embedded cluster: call lumen::Init() first (not available inside tasks yet)");
+  return *g_cluster->placement_groups;
 }
 
 NodeManager* EmbeddedNodeManager() {
@@ -153,6 +160,7 @@ void Init(const Config& config) {
   node.actors_detached_by_default = config.default_actor_lifetime == ActorLifetime::DETACHED;
   cluster->node_name = node.node_name;
   cluster->resources = node.resources;
+  cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
   cluster->node = std::shared_ptr<NodeManager>(NodeManager::Start(std::move(node)));
   SetCurrentCore(cluster->node);
   g_cluster = std::move(cluster);

@@ -107,6 +107,8 @@ void WireWriter::PutSpec(const TaskSpec& spec) {
     Str(k);
     F64(v);
   }
+  Str(spec.placement_group);
+  I64(spec.bundle_index);
   PutArgs(spec.args);
 }
 
@@ -121,6 +123,8 @@ TaskSpec WireReader::GetSpec() {
     std::string key = Str();
     spec.resources[key] = F64();
   }
+  spec.placement_group = Str();
+  spec.bundle_index = static_cast<int>(I64());
   spec.args = GetArgs();
   return spec;
 }

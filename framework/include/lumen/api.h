@@ -6,6 +6,7 @@
 //   actor.h       Actor(factory).Remote(...), handle.Task(&C::m).Remote(...), GetActor
 //   object_ref.h  ObjectRef, Get, Put, Wait, Cancel
 //   object_view.h GetView: zero-copy reads
+//   placement_group.h CreatePlacementGroup, SetPlacementGroup
 //   errors.h      the typed errors
 #pragma once
 
@@ -15,6 +16,7 @@
 #include "lumen/errors.h"
 #include "lumen/object_ref.h"
 #include "lumen/object_view.h"
+#include "lumen/placement_group.h"
 #include "lumen/remote.h"
 #include "lumen/task.h"
 #include "lumen/storage/codec.h"

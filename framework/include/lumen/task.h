@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "lumen/object_ref.h"
+#include "lumen/placement_group.h"
 #include "lumen/remote.h"
 
 namespace lumen {
@@ -49,6 +50,12 @@ class CallOptions {
   }
   Self& SetResource(const std::string& name, double amount) {
     spec_.resources[name] = amount;
+    return self();
+  }
+  // Run within bundle `bundle_index` of `pg`: the resource request must fit it.
+  Self& SetPlacementGroup(const PlacementGroup& pg, int bundle_index) {
+    spec_.placement_group = pg.GetID();
+    spec_.bundle_index = bundle_index;
     return self();
   }
 

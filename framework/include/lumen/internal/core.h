@@ -58,6 +58,8 @@ struct TaskSpec {
   int max_retries = 3;   // -1 = forever
   bool retry_exceptions = false;
   std::map<std::string, double> resources;
+  std::string placement_group;  // id; "" = none
+  int bundle_index = -1;
 };
 
 struct ActorOptions {

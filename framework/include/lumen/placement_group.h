@@ -1,0 +1,58 @@
+// Placement groups: reserve bundles of resources for tasks and actors.
+//
+// CreatePlacementGroup asks the cluster to reserve each bundle (e.g.
+// {"CPU", 1}) under a strategy; the group is CREATED once the reservation
+// fits, PENDING until then (Wait bounds how long you wait), REMOVED after
+// RemovePlacementGroup. Tasks and actors name a group and a bundle with
+// SetPlacementGroup(pg, index); their resource request must fit the bundle.
+//
+// On an embedded (single-node) cluster every bundle is on the one node:
+// PACK, SPREAD and STRICT_PACK are placed there; STRICT_SPREAD of more than
+// one bundle can never be placed and stays PENDING.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lumen {
+
+enum class PlacementStrategy { PACK, SPREAD, STRICT_PACK, STRICT_SPREAD };
+enum class PlacementGroupState { PENDING, CREATED, REMOVED };
+
+struct PlacementGroupCreationOptions {
+  std::string name;  // "" = anonymous; otherwise unique in the cluster
+  std::vector<std::map<std::string, double>> bundles;
+  PlacementStrategy strategy = PlacementStrategy::PACK;
+};
+
+class PlacementGroup {
+ public:
+  PlacementGroup() = default;
+  PlacementGroup(std::string id, PlacementGroupCreationOptions options)
+      : id_(std::move(id)), options_(std::move(options)) {}
+
+  // Waits up to timeout_seconds for the group to be CREATED; false otherwise.
+  bool Wait(int timeout_seconds) const;
+  PlacementGroupState GetState() const;
+
+  const std::string& GetID() const { return id_; }
+  const std::string& GetName() const { return options_.name; }
+  const std::vector<std::map<std::string, double>>& GetBundles() const { return options_.bundles; }
+  PlacementStrategy GetStrategy() const { return options_.strategy; }
+  bool Empty() const { return id_.empty(); }
+
+ private:
+  std::string id_;
+  PlacementGroupCreationOptions options_;
+};
+
+// lumen::Error for a duplicate name, no bundles, or a bundle asking for nothing.
+PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& options);
+void RemovePlacementGroup(const std::string& id);
+std::optional<PlacementGroup> GetPlacementGroup(const std::string& name);
+std::optional<PlacementGroup> GetPlacementGroupById(const std::string& id);
+std::vector<PlacementGroup> GetAllPlacementGroups();
+
+}  // namespace lumen
