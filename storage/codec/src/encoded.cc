@@ -2,6 +2,9 @@
 // place that decides whether a payload is copied or referenced.
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <capnp/orphan.h>
 #include <capnp/serialize.h>
@@ -45,6 +48,42 @@ size_t Encoded::size() const { return impl_->size; }
 
 bool Encoded::borrows() const { return impl_->references > 0; }
 
+namespace {
+
+// Copies a large payload with non-temporal stores. An object is written once
+// and read later, often by another process: caching it only evicts what the
+// writer needs. Measured on this kind of VM: glibc memcpy into the segment ran
+// at 3.4-6 GB/s whenever (dst - src) mod 4096 was small, streaming stores at
+// 10-12 GB/s at every offset (benchmarks/RESULTS.md).
+void BulkCopy(uint8_t* dst, const uint8_t* src, size_t n) {
+#if defined(__SSE2__)
+  constexpr size_t kStreamFrom = size_t{1} << 20;
+  if (n >= kStreamFrom) {
+    size_t head = (16 - reinterpret_cast<uintptr_t>(dst) % 16) % 16;
+    std::memcpy(dst, src, head);
+    dst += head;
+    src += head;
+    n -= head;
+    size_t blocks = n / 64;
+    for (size_t i = 0; i < blocks; ++i, dst += 64, src += 64) {
+      __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 16));
+      __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 32));
+      __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 48));
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst), a);
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 16), b);
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 32), c);
+      _mm_stream_si128(reinterpret_cast<__m128i*>(dst + 48), d);
+    }
+    _mm_sfence();  // streaming stores are weakly ordered: finish them before Seal publishes the object
+    n -= blocks * 64;
+  }
+#endif
+  std::memcpy(dst, src, n);
+}
+
+}  // namespace
+
 void Encoded::WriteTo(uint8_t* dest) const {
   // The standard flat format: uint32 segment count - 1, uint32 size in words of
   // each segment, padding to a word, then the segments back to back.
@@ -59,7 +98,7 @@ void Encoded::WriteTo(uint8_t* dest) const {
   for (const auto& segment : segments) put(segment.size());
   if (segments.size() % 2 == 0) put(0);
   for (const auto& segment : segments) {
-    std::memcpy(out, segment.begin(), segment.size() * sizeof(capnp::word));
+    BulkCopy(out, reinterpret_cast<const uint8_t*>(segment.begin()), segment.size() * sizeof(capnp::word));
     out += segment.size() * sizeof(capnp::word);
   }
 }
