@@ -12,7 +12,7 @@ namespace lumen::internal {
 namespace {
 
 // The supervision protocol, one line a message:
-//   supervisor <- (register, worker number, worker actor): monitor this worker process
+//   supervisor <- (register, worker number, worker actor): monitor this worker process (replies ok)
 //   head       <- (node, name, workers): record a node in the directory (replies ok)
 //   head       <- (nodes): list the directory (replies a vector of names)
 using register_atom = caf::atom_constant<caf::atom("register")>;
@@ -46,6 +46,7 @@ caf::behavior SupervisorActor(caf::event_based_actor* self, std::shared_ptr<Supe
         self->monitor(worker);
         std::lock_guard lock(st->mu);
         st->workers.emplace(worker.address(), number);
+        return caf::atom("ok");  // the worker serves only once it is monitored
       },
   };
 }
@@ -141,7 +142,14 @@ std::shared_ptr<void> JoinSupervisor(uint16_t port, int worker_number, std::stri
   link->self = link->system->spawn([]() -> caf::behavior {
     return {[](caf::atom_value) {}};
   });
-  caf::anon_send(*supervisor, register_atom::value, int32_t{worker_number}, link->self);
+  // Wait until the supervisor monitors this process: a death before that
+  // would go unnoticed by CAF (reaping would catch it, a second later).
+  bool registered = false;
+  caf::scoped_actor self{*link->system};
+  self->request(*supervisor, std::chrono::seconds(10), register_atom::value, int32_t{worker_number}, link->self)
+      .receive([&](caf::atom_value) { registered = true; },
+               [&](caf::error& e) { *error = "registering with the supervisor: " + link->system->render(e); });
+  if (!registered) return nullptr;
   return link;
 }
 
