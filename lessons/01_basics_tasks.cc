@@ -53,9 +53,12 @@
 #include <thread>
 #include <vector>
 
+#include "lesson_util.h"
 #include "lumen/api.h"
 
 namespace {
+
+using namespace lesson;  // MsSince, Section, Check: lesson_util.h
 
 // ---- The remote functions ---------------------------------------------------
 // Plain functions. Their parameters and results are encoded (Cap'n Proto) when
@@ -91,25 +94,6 @@ int Divide(int a, int b) {
 
 // One line makes them callable as tasks, by name, in every process.
 LUMEN_REMOTE(Square, Add, SlowSquare, Where, Divide);
-
-// ---- Printing helpers -------------------------------------------------------
-
-using Clock = std::chrono::steady_clock;
-
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-void Section(const char* title) { std::printf("\n== %s\n", title); }
-
-// The lesson checks what it teaches: a broken promise makes it exit 1.
-int g_failures = 0;
-void Check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("  !! UNEXPECTED: %s\n", what.c_str());
-    ++g_failures;
-  }
-}
 
 }  // namespace
 

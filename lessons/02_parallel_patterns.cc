@@ -48,11 +48,12 @@
 #include <utility>
 #include <vector>
 
+#include "lesson_util.h"
 #include "lumen/api.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace lesson;  // MsSince, Section, Check: lesson_util.h
 
 // steady_clock is CLOCK_MONOTONIC: one clock for every process on the machine,
 // so times taken in workers and in the driver can be compared.
@@ -169,20 +170,6 @@ Partial SumRange(int64_t lo, int64_t hi, int64_t leaf) {
 LUMEN_REMOTE(Work, CountWords, MergeCounts, Load, Left, Right, Combine, Sleepy, SumRange);
 
 // ---- Printing helpers -------------------------------------------------------------
-
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-void Section(const char* title) { std::printf("\n== %s\n", title); }
-
-int g_failures = 0;
-void Check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("  !! UNEXPECTED: %s\n", what.c_str());
-    ++g_failures;
-  }
-}
 
 const char* kText[] = {
     "the driver submits tasks and the workers run the tasks",

@@ -64,15 +64,12 @@
 #include <thread>
 #include <vector>
 
+#include "lesson_util.h"
 #include "lumen/api.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using namespace lesson;  // MsSince, Section, Check: lesson_util.h
 
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
@@ -257,17 +254,6 @@ LUMEN_REMOTE(BumpGlobal, TrainStep, RecordHits,
              LUMEN_FUNC(Sleeper::FactoryCreate), &Sleeper::Nap);
 
 // ---- Printing helpers -------------------------------------------------------
-
-void Section(const char* title) { std::printf("\n== %s\n", title); }
-
-// The lesson checks what it teaches: a broken promise makes it exit 1.
-int g_failures = 0;
-void Check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("  !! UNEXPECTED: %s\n", what.c_str());
-    ++g_failures;
-  }
-}
 
 std::string Vec(const std::vector<double>& w) {
   std::string s = "[";

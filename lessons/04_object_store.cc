@@ -47,11 +47,12 @@
 #include <thread>
 #include <vector>
 
+#include "lesson_util.h"
 #include "lumen/api.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using namespace lesson;  // MsSince, Section, Check: lesson_util.h
 
 // What a reader task saw: which process read the vector, and its checksum.
 struct Reading {
@@ -143,20 +144,6 @@ ViewReading ReadView(std::vector<lumen::ObjectRef<std::vector<double>>> refs) {
 LUMEN_REMOTE(Read, Length, WorkerMapping, ReadView);
 
 // ---- Printing helpers -----------------------------------------------------------
-
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-void Section(const char* title) { std::printf("\n== %s\n", title); }
-
-int g_failures = 0;
-void Check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("  !! UNEXPECTED: %s\n", what.c_str());
-    ++g_failures;
-  }
-}
 
 std::string Size(size_t bytes) {
   char buf[32];
