@@ -139,9 +139,11 @@ std::shared_ptr<void> JoinSupervisor(uint16_t port, int worker_number, std::stri
     return nullptr;
   }
   // An actor with a behavior lives while referenced: it stands for this process.
-  link->self = link->system->spawn([]() -> caf::behavior {
-    return {[](caf::atom_value) {}};
-  });
+  // (Spawned with an argument: CAF 0.17 dereferences a null tuple pointer when
+  // a functor actor takes none, which UBSan rightly reports.)
+  link->self = link->system->spawn(
+      [](caf::event_based_actor*, int32_t) -> caf::behavior { return {[](caf::atom_value) {}}; },
+      int32_t{worker_number});
   // Wait until the supervisor monitors this process: a death before that
   // would go unnoticed by CAF (reaping would catch it, a second later).
   bool registered = false;
