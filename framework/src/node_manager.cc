@@ -97,10 +97,11 @@ struct NodeManager::ActorState {
 
 struct NodeManager::Request {
   int worker;
-  uint64_t id;
+  uint64_t id;                 // the worker's request id
   bool is_wait;
   std::vector<ObjectID> ids;
   int num_objects;
+  int remaining = 0;           // completions still needed
   Clock::time_point deadline;  // max() = none
 };
 
@@ -250,16 +251,12 @@ void NodeManager::SpawnWorker(const ActorID& actor) {
 void NodeManager::Loop() {
   epoll_event events[64];
   for (;;) {
-    int timeout_ms = 100;  // also the pace of reaping dead workers that never connected
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_) return;
-      auto now = Clock::now();
-      for (const auto& r : requests_)
-        if (r.deadline != Clock::time_point::max())
-          timeout_ms = std::min<int64_t>(timeout_ms, std::max<int64_t>(0,
-              std::chrono::duration_cast<std::chrono::milliseconds>(r.deadline - now).count() + 1));
-    }
+    // Also the pace of reaping workers that died before joining supervision.
+    int timeout_ms = 100;
+    Clock::time_point next_deadline = next_deadline_.load();
+    if (next_deadline != Clock::time_point::max())
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - Clock::now()).count() + 1, 0, 100));
     int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
     Unlocker locked(this);
     if (stopping_) return;
@@ -409,7 +406,7 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
   for (auto& [id, count] : w.refs)
     for (int64_t i = 0; i < count; ++i) RemoveRefLocked(id);
   w.refs.clear();
-  std::erase_if(requests_, [&](const Request& r) { return r.worker == w.number; });
+  std::erase_if(requests_, [&](const auto& kv) { return kv.second.worker == w.number; });
   // Actors this process created die with it, unless detached.
   std::vector<ActorID> orphans;
   for (auto& [id, a] : actors_)
@@ -518,7 +515,7 @@ void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) 
       int64_t timeout = in.I64();
       r.deadline = timeout < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout);
       ++w.blocked;
-      requests_.push_back(std::move(r));
+      AddRequest(std::move(r));
       break;
     }
     case MsgType::kPut: {
@@ -762,7 +759,12 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     auto a = actors_.find(w.actor);
     if (a != actors_.end()) {
       if (id == a->second.creation_task) return ActorCreated(a->second, std::move(payload));
-      std::erase(a->second.in_flight, id);
+      auto& in_flight = a->second.in_flight;
+      if (!in_flight.empty() && in_flight.front() == id) {  // calls finish in order (one at a time)
+        in_flight.pop_front();
+      } else if (auto pos = std::find(in_flight.begin(), in_flight.end(), id); pos != in_flight.end()) {
+        in_flight.erase(pos);
+      }
     }
   }
   auto t = tasks_.find(id);
@@ -843,9 +845,19 @@ void NodeManager::Complete(const ObjectID& id, Payload payload) {
       if (--w->remaining == 0) to_notify_.push_back(w);
     waiters_.erase(waiting_here);
   }
-  if (!requests_.empty()) {  // a worker may be waiting for it: let the I/O loop answer
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
+  auto requested = request_waiters_.find(id);
+  if (requested != request_waiters_.end()) {  // workers blocked in Get/Wait for it
+    std::vector<uint64_t> keys = std::move(requested->second);
+    request_waiters_.erase(requested);
+    bool answered = false;
+    for (uint64_t key : keys) {
+      auto r = requests_.find(key);
+      if (r != requests_.end() && --r->second.remaining <= 0) answered |= AnswerRequest(key, true);
+    }
+    if (answered && std::this_thread::get_id() != thread_.get_id()) {  // let the I/O loop send it
+      uint64_t one = 1;
+      (void)!::write(wake_fd_, &one, sizeof one);
+    }
   }
   // Wake the tasks that waited for it.
   auto waiting = waiting_on_.find(id);
@@ -1059,44 +1071,69 @@ std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_ob
   return ready;
 }
 
-// Answers workers' Get and Wait requests that are satisfied or timed out.
-void NodeManager::CheckRequests() {
-  auto now = Clock::now();
-  for (size_t i = 0; i < requests_.size();) {
-    Request& r = requests_[i];
-    int done = 0;
+// A worker's Get or Wait: answered at once if satisfied, else when the
+// objects it needs complete (Complete) or its deadline passes (CheckRequests).
+void NodeManager::AddRequest(Request r) {
+  int done = 0;
+  for (const ObjectID& id : r.ids) {
+    auto it = objects_.find(id);
+    done += it == objects_.end() || it->second.state != Entry::kPending;
+  }
+  r.remaining = (r.is_wait ? r.num_objects : static_cast<int>(r.ids.size())) - done;
+  uint64_t key = next_request_key_++;
+  bool expires = r.deadline != Clock::time_point::max();
+  if (expires) deadlines_.emplace(r.deadline, key);
+  std::vector<ObjectID> pending;
+  if (r.remaining > 0)
     for (const ObjectID& id : r.ids) {
       auto it = objects_.find(id);
-      done += it == objects_.end() || it->second.state != Entry::kPending;
+      if (it != objects_.end() && it->second.state == Entry::kPending) request_waiters_[id].push_back(key);
     }
-    bool satisfied = r.is_wait ? done >= r.num_objects : done == static_cast<int>(r.ids.size());
-    bool expired = now >= r.deadline;
-    if (!satisfied && !expired) {
-      ++i;
-      continue;
-    }
-    auto w = workers_.find(r.worker);
-    if (w != workers_.end() && w->second->conn) {
-      Worker& worker = *w->second;
-      --worker.blocked;
-      WireWriter out(r.is_wait ? MsgType::kWaitReply : MsgType::kGetReply);
-      out.U64(r.id);
-      if (r.is_wait) {
-        for (const ObjectID& id : r.ids) {
-          auto it = objects_.find(id);
-          out.U8(it == objects_.end() || it->second.state != Entry::kPending);
-        }
-      } else if (!satisfied) {
-        out.U8(0);  // timed out
-      } else {
-        out.U8(1);
-        for (const ObjectID& id : r.ids) out.PutPayload(PayloadOf(id));
-      }
-      worker.conn->Queue(out.Finish());
-    }
-    requests_[i] = std::move(requests_.back());
-    requests_.pop_back();
+  requests_.emplace(key, std::move(r));
+  if (requests_[key].remaining <= 0) {
+    AnswerRequest(key, true);
+  } else if (expires) {
+    next_deadline_ = deadlines_.begin()->first;
   }
+}
+
+// Sends the reply and forgets the request; false if its worker is gone.
+bool NodeManager::AnswerRequest(uint64_t key, bool satisfied) {
+  auto it = requests_.find(key);
+  if (it == requests_.end()) return false;
+  Request r = std::move(it->second);
+  requests_.erase(it);
+  auto w = workers_.find(r.worker);
+  if (w == workers_.end() || !w->second->conn) return false;
+  Worker& worker = *w->second;
+  --worker.blocked;
+  WireWriter out(r.is_wait ? MsgType::kWaitReply : MsgType::kGetReply);
+  out.U64(r.id);
+  if (r.is_wait) {
+    for (const ObjectID& id : r.ids) {
+      auto o = objects_.find(id);
+      out.U8(o == objects_.end() || o->second.state != Entry::kPending);
+    }
+  } else if (!satisfied) {
+    out.U8(0);  // timed out
+  } else {
+    out.U8(1);
+    for (const ObjectID& id : r.ids) out.PutPayload(PayloadOf(id));
+  }
+  worker.conn->Queue(out.Finish());
+  return true;
+}
+
+// Answers the requests whose deadline passed (a Wait with what is ready).
+void NodeManager::CheckRequests() {
+  auto now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    uint64_t key = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    auto it = requests_.find(key);
+    if (it != requests_.end()) AnswerRequest(key, it->second.remaining <= 0);
+  }
+  next_deadline_ = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
 }
 
 // ---- actors ------------------------------------------------------------------

@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -119,6 +120,8 @@ class NodeManager : public Core {
   bool RetriesLeft(const Task& task) const;
   Payload PayloadOf(const ObjectID& id);
   void CheckRequests();
+  void AddRequest(Request r);
+  bool AnswerRequest(uint64_t key, bool satisfied);
   // Blocks until `needed` of the pending `ids` complete, or the deadline.
   bool AwaitObjects(std::unique_lock<std::mutex>& lock, const std::vector<ObjectID>& ids, int needed,
                     std::chrono::steady_clock::time_point deadline);
@@ -148,7 +151,13 @@ class NodeManager : public Core {
   std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
   std::deque<TaskID> ready_;
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
-  std::vector<Request> requests_;                   // workers' pending Get/Wait
+  // Workers' pending Get/Wait requests, by key; the keys waiting on each
+  // pending object; and their deadlines, soonest first.
+  std::unordered_map<uint64_t, Request> requests_;
+  std::unordered_map<ObjectID, std::vector<uint64_t>> request_waiters_;
+  std::multimap<std::chrono::steady_clock::time_point, uint64_t> deadlines_;
+  std::atomic<std::chrono::steady_clock::time_point> next_deadline_{std::chrono::steady_clock::time_point::max()};
+  uint64_t next_request_key_ = 1;
   std::vector<ObjectID> deletes_;                   // store deletes, done outside mu_
   std::unordered_map<ActorID, ActorState> actors_;
   std::map<std::pair<std::string, std::string>, ActorID> named_actors_;  // (namespace, name)
