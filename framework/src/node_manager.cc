@@ -213,37 +213,64 @@ NodeManager::~NodeManager() {
   ::unlink(socket_path_.c_str());
 }
 
+// Records a new worker; the I/O thread forks it. The kernel's parent-death
+// signal follows the thread that forked, so only the node manager's own
+// thread (alive as long as the node) may fork: a worker forked by a user's
+// short-lived thread would be killed when that thread ends.
 void NodeManager::SpawnWorker(const ActorID& actor) {
   if (stopping_) return;
-  int number = next_worker_++;
-  std::vector<std::string> env;
-  for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "LUMEN_WORKER", 12) != 0 && std::strncmp(*e, "LUMEN_STORE", 11) != 0) env.push_back(*e);
-  env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
-  env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
-  env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
-  env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervisor_port_));
-  std::vector<char*> envp, argv;
-  for (auto& s : env) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  for (auto& s : worker_argv_) argv.push_back(s.data());
-  argv.push_back(nullptr);
-
-  pid_t parent = getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // A worker never outlives its node manager's process.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(1);
-    ::execve("/proc/self/exe", argv.data(), envp.data());
-    _exit(127);
-  }
   auto w = std::make_unique<Worker>();
-  w->number = number;
-  w->pid = pid;
+  w->number = next_worker_++;
   w->actor = actor;
-  if (!actor.IsNil()) actors_[actor].worker = number;
-  workers_[number] = std::move(w);
+  if (!actor.IsNil()) actors_[actor].worker = w->number;
+  to_fork_.push_back(w->number);
+  workers_[w->number] = std::move(w);
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    ForkPending();
+  } else {
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+}
+
+void NodeManager::ForkPending() {
+  std::vector<int> numbers;
+  numbers.swap(to_fork_);
+  for (int number : numbers) {
+    auto it = workers_.find(number);
+    if (it == workers_.end() || it->second->dead || stopping_) continue;
+    Worker& w = *it->second;
+    if (!w.actor.IsNil()) {  // its actor died before it started: nothing to host
+      auto a = actors_.find(w.actor);
+      if (a == actors_.end() || a->second.state == ActorState::kDead || a->second.worker != number) {
+        w.dead = true;
+        continue;
+      }
+    }
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e)
+      if (std::strncmp(*e, "LUMEN_WORKER", 12) != 0 && std::strncmp(*e, "LUMEN_STORE", 11) != 0) env.push_back(*e);
+    env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
+    env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
+    env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
+    env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervisor_port_));
+    std::vector<char*> envp, argv;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    for (auto& a : worker_argv_) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    pid_t parent = getpid();
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      // A worker never outlives its node manager's thread (nor process).
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
+      ::execve("/proc/self/exe", argv.data(), envp.data());
+      _exit(127);
+    }
+    w.pid = pid;
+  }
 }
 
 // ---- the I/O loop ----------------------------------------------------------
@@ -260,6 +287,7 @@ void NodeManager::Loop() {
     int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
     Unlocker locked(this);
     if (stopping_) return;
+    ForkPending();
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
       if (tag == ~0ull) {
@@ -338,6 +366,7 @@ void NodeManager::ReapWorkers() {
       if (w->pid > 0 && ::waitpid(w->pid, nullptr, WNOHANG) != 0) w->pid = -1;
       continue;
     }
+    if (w->pid <= 0) continue;  // not forked yet
     if (w->ever_connected && (w->conn || now - w->disconnected_at < std::chrono::seconds(1))) continue;
     int status;
     if (::waitpid(w->pid, &status, WNOHANG) == w->pid) {
@@ -369,7 +398,7 @@ void NodeManager::CloseConnection(Worker& w) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
   w.conn.reset();
   w.disconnected_at = Clock::now();
-  ::kill(w.pid, SIGKILL);  // not reaped yet, so the pid is still ours
+  if (w.pid > 0) ::kill(w.pid, SIGKILL);  // not reaped yet, so the pid is still ours
 }
 
 void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
@@ -379,8 +408,8 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
     w.conn.reset();
   }
-  if (::waitpid(w.pid, nullptr, WNOHANG) != 0) {
-    w.pid = -1;  // reaped (or gone)
+  if (w.pid <= 0 || ::waitpid(w.pid, nullptr, WNOHANG) != 0) {
+    w.pid = -1;  // reaped, gone, or never forked
   } else {
     ::kill(w.pid, SIGKILL);  // its connection broke but it runs on: end it, reap it later
   }
@@ -1286,11 +1315,11 @@ void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std:
     auto w = workers_.find(worker);
     if (w != workers_.end()) {
       CloseConnection(*w->second);  // SIGKILL; the death arrives through CAF
-      if (!w->second->conn && !w->second->ever_connected) ::kill(w->second->pid, SIGKILL);
+      if (!w->second->conn && !w->second->ever_connected && w->second->pid > 0) ::kill(w->second->pid, SIGKILL);
     }
   } else {
     for (auto& [n, w] : workers_)  // still starting
-      if (w->actor == id && !w->dead) ::kill(w->pid, SIGKILL);
+      if (w->actor == id && !w->dead && w->pid > 0) ::kill(w->pid, SIGKILL);
   }
 }
 

@@ -96,6 +96,7 @@ class NodeManager : public Core {
   explicit NodeManager(NodeOptions options);
   void Loop();
   void SpawnWorker(const ActorID& actor = ActorID());
+  void ForkPending();  // on the I/O thread only
   void Accept();
   void HandleFrame(Worker& w, MsgType type, const std::string& body);
   void OnWorkerDeath(Worker& w, const std::string& why);
@@ -162,6 +163,7 @@ class NodeManager : public Core {
   std::unordered_map<ActorID, ActorState> actors_;
   std::map<std::pair<std::string, std::string>, ActorID> named_actors_;  // (namespace, name)
   int next_worker_ = 0;
+  std::vector<int> to_fork_;  // workers recorded, not forked yet
   uint64_t deaths_seen_by_caf_ = 0;
   uint64_t deaths_seen_by_reaping_ = 0;
   int startup_failures_ = 0;

@@ -228,3 +228,22 @@ TEST_F(ActorsTest, NonDetachedActorsDieWithTheirCreator) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ActorsTest, ActorsOutliveTheThreadThatCreatedThem) {
+  // Workers are forked by the node manager's own thread: a parent-death
+  // signal tied to this short-lived thread would kill the actor on its exit.
+  lumen::ActorHandle<Counter> counter;
+  int pid = 0;
+  std::thread creator([&] {
+    counter = lumen::Actor(LUMEN_FUNC(Counter::FactoryCreate, int)).Remote(5);
+    pid = *counter.Task(&Counter::Pid).Remote().Get();
+  });
+  creator.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a death signal would have landed by now
+  EXPECT_EQ(*counter.Task(&Counter::Get).Remote().Get(10000), 5);
+  EXPECT_EQ(*counter.Task(&Counter::Pid).Remote().Get(), pid);
+}
+
+}  // namespace
