@@ -1,13 +1,18 @@
 # Warnings as errors on our own code, the sanitizer flags every target shares,
 # and the helpers that define one library or test binary per folder.
+# LUMEN_SANITIZER_LINK_FLAGS: what a program linking instrumented lumen
+# libraries needs too (exported on lumen::lumen for outside projects).
 if(LUMEN_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-  add_link_options(-fsanitize=address,undefined)
+  set(LUMEN_SANITIZER_LINK_FLAGS -fsanitize=address,undefined)
 elseif(LUMEN_SANITIZE STREQUAL "thread")
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=thread)
+  set(LUMEN_SANITIZER_LINK_FLAGS -fsanitize=thread)
 elseif(NOT LUMEN_SANITIZE STREQUAL "")
   message(FATAL_ERROR "LUMEN_SANITIZE must be '', 'address' or 'thread', not '${LUMEN_SANITIZE}'")
+endif()
+if(LUMEN_SANITIZER_LINK_FLAGS)
+  add_link_options(${LUMEN_SANITIZER_LINK_FLAGS})
 endif()
 
 function(lumen_target_defaults target)
