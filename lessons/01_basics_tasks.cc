@@ -245,12 +245,7 @@ int main() {
       "  4. Pass a std::vector<std::string> or your own LUMEN_FIELDS struct as an argument and\n"
       "     return one from a task.\n");
 
-  if (g_failures) {
-    std::printf("\nLesson 01 FAILED: %d unexpected results\n", g_failures);
-    return 1;
-  }
-  std::printf("\nLesson 01 complete.\n");
-  return 0;
+  return Finish("01");
 }
 
 // Exercises (also printed at the end of the run):

@@ -55,6 +55,8 @@ namespace {
 
 using namespace lesson;  // MsSince, Section, Check: lesson_util.h
 
+constexpr int kWorkers = 2;  // worker processes of the lesson's cluster
+
 // steady_clock is CLOCK_MONOTONIC: one clock for every process on the machine,
 // so times taken in workers and in the driver can be compared.
 int64_t NowUs() {
@@ -185,13 +187,9 @@ const char* kText[] = {
 }  // namespace
 
 int main() {
-  lumen::Config config;
-  config.num_cpus = 2;
-  lumen::Init(config);
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  StartCluster(kWorkers);
 
-  std::printf("Lesson 02: parallel patterns (driver pid %d, %d workers)\n", static_cast<int>(getpid()),
-              config.num_cpus);
+  std::printf("Lesson 02: parallel patterns (driver pid %d, %d workers)\n", static_cast<int>(getpid()), kWorkers);
   // Warm up: the first task also waits for the worker processes to start.
   lumen::Get(lumen::Task(Work).Remote(0, 0));
 
@@ -219,7 +217,7 @@ int main() {
     std::printf("  parallel (Remote all, then Get all):  %6.0f ms  (all 4 submitted after %.2f ms)\n",
                 parallel_ms, submitted_ms);
     std::printf("  speed-up: %.2fx  (ideal: %d workers -> 2x; one task = %d ms, %d tasks)\n",
-                serial_ms / parallel_ms, config.num_cpus, kMs, kTasks);
+                serial_ms / parallel_ms, kWorkers, kMs, kTasks);
     Check(serial_sum == parallel_sum && serial_sum == 0 + 1 + 4 + 9, "same results both ways");
     Check(serial_ms >= kTasks * kMs, "the serial loop takes at least 4 x 300 ms");
   }
@@ -337,7 +335,7 @@ int main() {
                 pids.size());
     std::printf("  (more than num_cpus = %d: a parent blocked in Get holds no CPU, so the node started\n"
                 "   extra workers for its children instead of deadlocking)\n",
-                config.num_cpus);
+                kWorkers);
     Check(p.sum == kN * (kN - 1) / 2, "the sum is n(n-1)/2");
     Check(p.tasks == 15, "15 tasks in the tree");
   }
@@ -346,19 +344,14 @@ int main() {
 
   std::printf(
       "\nExercises\n"
-      "  1. Set config.num_cpus = 4 and run again: what happens to the speed-up of section 1?\n"
+      "  1. Set kWorkers = 4 and run again: what happens to the speed-up of section 1?\n"
       "     Replace the sleep in Work with a CPU-bound loop: what speed-up do you get on 2 cores?\n"
       "  2. Make the reduce a tree: merge the parts two by two (MergeCounts of 2 refs each),\n"
       "     so no single task reads every part.\n"
       "  3. Add a fifth DAG step that takes `left` and `combine`; draw its bar in the timeline.\n"
       "  4. In section 4, stop after the first 3 results and lumen::Cancel the rest.\n");
 
-  if (g_failures) {
-    std::printf("\nLesson 02 FAILED: %d unexpected results\n", g_failures);
-    return 1;
-  }
-  std::printf("\nLesson 02 complete.\n");
-  return 0;
+  return Finish("02");
 }
 
 // Exercises (also printed at the end of the run):

@@ -71,6 +71,8 @@ namespace {
 
 using namespace lesson;  // MsSince, Section, Check: lesson_util.h
 
+constexpr int kWorkers = 2;  // worker processes of the lesson's cluster
+
 void SleepMs(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 // ---- 1. A task with a global: state by accident -----------------------------
@@ -287,14 +289,11 @@ double AwaitDeathNoticed(uint64_t before) {
 
 int main() {
   // Init first: in a worker process main never runs (lesson 01).
-  lumen::Config config;
-  config.num_cpus = 2;
-  lumen::Init(config);
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  StartCluster(kWorkers);
   auto lesson_start = Clock::now();
 
   std::printf("Lesson 03: actors — state that lives in a process of its own\n");
-  std::printf("  driver pid %d, %d CPUs for tasks\n", static_cast<int>(getpid()), config.num_cpus);
+  std::printf("  driver pid %d, %d CPUs for tasks\n", static_cast<int>(getpid()), kWorkers);
 
   // ---- 1. Tasks are stateless ----------------------------------------------
   Section("1. Tasks are stateless: a global in a task is per process, by accident");
@@ -599,12 +598,7 @@ int main() {
       "  4. Add a method that calls lumen::ExitActor(). What does that call return, and the next one?\n"
       "     How is that different from throwing an exception?\n");
 
-  if (g_failures) {
-    std::printf("\nLesson 03 FAILED: %d unexpected results\n", g_failures);
-    return 1;
-  }
-  std::printf("\nLesson 03 complete.\n");
-  return 0;
+  return Finish("03");
 }
 
 // Exercises (also printed at the end of the run):

@@ -54,6 +54,8 @@ namespace {
 
 using namespace lesson;  // MsSince, Section, Check: lesson_util.h
 
+constexpr int kWorkers = 2;  // worker processes of the lesson's cluster
+
 // What a reader task saw: which process read the vector, and its checksum.
 struct Reading {
   int pid = 0;
@@ -160,13 +162,9 @@ constexpr size_t kInlineLimit = 100 * 1024;
 }  // namespace
 
 int main() {
-  lumen::Config config;
-  config.num_cpus = 2;
-  lumen::Init(config);
-  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  StartCluster(kWorkers);
 
-  std::printf("Lesson 04: the object store (driver pid %d, %d workers)\n", static_cast<int>(getpid()),
-              config.num_cpus);
+  std::printf("Lesson 04: the object store (driver pid %d, %d workers)\n", static_cast<int>(getpid()), kWorkers);
 
   // ---- 1. Put and refs -------------------------------------------------------------
   Section("1. lumen::Put makes an object; an ObjectRef names it");
@@ -355,12 +353,7 @@ int main() {
       "  4. Return the big vector from a task instead of Putting it, and pass that ref to the\n"
       "     readers: where does the result live, and who owns it?\n");
 
-  if (g_failures) {
-    std::printf("\nLesson 04 FAILED: %d unexpected results\n", g_failures);
-    return 1;
-  }
-  std::printf("\nLesson 04 complete.\n");
-  return 0;
+  return Finish("04");
 }
 
 // Exercises (also printed at the end of the run):

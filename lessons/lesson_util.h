@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include "lumen/api.h"
+
 namespace lesson {
 
 using Clock = std::chrono::steady_clock;
@@ -23,6 +25,25 @@ inline void Check(bool ok, const std::string& what) {
     std::printf("  !! UNEXPECTED: %s\n", what.c_str());
     ++g_failures;
   }
+}
+
+// Starts the lesson's embedded cluster (lesson 01 shows these steps one by
+// one); output goes out line by line so it interleaves with the workers'.
+inline void StartCluster(int workers) {
+  lumen::Config config;
+  config.num_cpus = workers;
+  lumen::Init(config);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+}
+
+// The lesson's exit code: 0 if every check held.
+inline int Finish(const char* lesson) {
+  if (g_failures) {
+    std::printf("\nLesson %s FAILED: %d unexpected results\n", lesson, g_failures);
+    return 1;
+  }
+  std::printf("\nLesson %s complete.\n", lesson);
+  return 0;
 }
 
 }  // namespace lesson
