@@ -586,6 +586,11 @@ bool NodeManager::RetriesLeft(const Task& task) const {
 }
 
 ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
+  if (!spec.node_affinity.empty() && spec.node_affinity != options_.node_name && !spec.node_affinity_soft)
+    return {ErrorKind::kBadCall,
+            "'" + spec.name + "' must run on node '" + spec.node_affinity + "', which is not in this cluster (its node: '" +
+                options_.node_name + "'); use NodeAffinity(node, /*soft=*/true) to prefer it instead",
+            ""};
   if (!spec.placement_group.empty()) {
     std::string why = PlacementGroups().CheckRequest(spec.placement_group, spec.bundle_index, spec.resources);
     if (!why.empty()) return {ErrorKind::kBadCall, "'" + spec.name + "' " + why, ""};

@@ -109,6 +109,8 @@ void WireWriter::PutSpec(const TaskSpec& spec) {
   }
   Str(spec.placement_group);
   I64(spec.bundle_index);
+  Str(spec.node_affinity);
+  U8(spec.node_affinity_soft);
   PutArgs(spec.args);
 }
 
@@ -125,6 +127,8 @@ TaskSpec WireReader::GetSpec() {
   }
   spec.placement_group = Str();
   spec.bundle_index = static_cast<int>(I64());
+  spec.node_affinity = Str();
+  spec.node_affinity_soft = U8();
   spec.args = GetArgs();
   return spec;
 }

@@ -188,6 +188,21 @@ TEST_F(TasksTest, InfeasibleResourcesFailFast) {
   }
 }
 
+TEST_F(TasksTest, SchedulingStrategies) {
+  std::string node = lumen::GetClusterInfo().node_name;
+  using S = lumen::SchedulingStrategy;
+  EXPECT_EQ(*lumen::Task(Return1).SetSchedulingStrategy(S::Default()).Remote().Get(), 1);
+  EXPECT_EQ(*lumen::Task(Return1).SetSchedulingStrategy(S::Spread()).Remote().Get(), 1);
+  EXPECT_EQ(*lumen::Task(Return1).SetSchedulingStrategy(S::NodeAffinity(node)).Remote().Get(), 1);
+  EXPECT_EQ(*lumen::Task(Return1).SetSchedulingStrategy(S::NodeAffinity("elsewhere", true)).Remote().Get(), 1);
+  try {
+    lumen::Task(Return1).SetSchedulingStrategy(S::NodeAffinity("elsewhere")).Remote().Get(5000);
+    FAIL() << "expected lumen::Error";
+  } catch (const lumen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("elsewhere"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(TasksTest, TasksSubmitTasks) {
   // Fib(8) blocks workers in Get while their children run: the node must
   // start workers beyond the two CPUs rather than deadlock.

@@ -14,6 +14,22 @@
 #include "lumen/remote.h"
 
 namespace lumen {
+
+// Where a task or actor may run. DEFAULT packs work on the least loaded
+// worker; SPREAD spreads it over nodes; node affinity asks for one node
+// (its name: GetClusterInfo().node_name), strictly unless `soft`.
+struct SchedulingStrategy {
+  enum class Kind { DEFAULT, SPREAD, NODE_AFFINITY } kind = Kind::DEFAULT;
+  std::string node;  // NODE_AFFINITY
+  bool soft = false;
+
+  static SchedulingStrategy Default() { return {}; }
+  static SchedulingStrategy Spread() { return {Kind::SPREAD, "", false}; }
+  static SchedulingStrategy NodeAffinity(std::string node, bool soft = false) {
+    return {Kind::NODE_AFFINITY, std::move(node), soft};
+  }
+};
+
 namespace internal {
 
 template <class Param, class Arg>
@@ -50,6 +66,11 @@ class CallOptions {
   }
   Self& SetResource(const std::string& name, double amount) {
     spec_.resources[name] = amount;
+    return self();
+  }
+  Self& SetSchedulingStrategy(const SchedulingStrategy& strategy) {
+    spec_.node_affinity = strategy.kind == SchedulingStrategy::Kind::NODE_AFFINITY ? strategy.node : "";
+    spec_.node_affinity_soft = strategy.soft;
     return self();
   }
   // Run within bundle `bundle_index` of `pg`: the resource request must fit it.

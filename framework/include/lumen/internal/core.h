@@ -60,6 +60,8 @@ struct TaskSpec {
   std::map<std::string, double> resources;
   std::string placement_group;  // id; "" = none
   int bundle_index = -1;
+  std::string node_affinity;    // node name; "" = any node
+  bool node_affinity_soft = false;
 };
 
 struct ActorOptions {
