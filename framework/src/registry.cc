@@ -1,6 +1,7 @@
 // The table of registered functions: pointer key -> name, name -> invoker.
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "lumen/remote.h"
 
@@ -11,6 +12,8 @@ struct Registry {
   std::mutex mu;
   std::unordered_map<std::string, std::string> names;         // pointer key -> name
   std::unordered_map<std::string, RemoteFunction> functions;  // name -> function
+  std::unordered_map<std::string, std::string> keys;          // name -> pointer key
+  std::unordered_set<std::string> ambiguous;  // names two different functions registered
 };
 
 Registry& TheRegistry() {
@@ -32,6 +35,8 @@ void Register(const std::string& key, RemoteFunction function) {
   std::lock_guard lock(r.mu);
   r.names[key] = function.name;
   std::string name = function.name;
+  auto [it, inserted] = r.keys.emplace(name, key);
+  if (!inserted && it->second != key) r.ambiguous.insert(name);  // reported when called
   r.functions[name] = std::move(function);
 }
 
@@ -43,6 +48,10 @@ const std::string& FunctionName(const std::string& key) {
     throw Error(
         "this function is not registered as a remote function: add LUMEN_REMOTE(<function>) at "
         "namespace scope in any .cc file of the program");
+  if (r.ambiguous.count(it->second))
+    throw Error("more than one function is registered as '" + it->second +
+                "' (e.g. functions of the same name in different namespaces): name them apart in "
+                "LUMEN_REMOTE, e.g. LUMEN_REMOTE(my_namespace::" + it->second + ")");
   return it->second;
 }
 
