@@ -610,20 +610,6 @@ ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
   return {};
 }
 
-// Arguments larger than an inline object become objects in the shared store
-// (as Ray does): the task, its lineage record and its dispatch carry a 20-byte
-// id, not the bytes. Called before taking the lock; the caller drops the
-// returned references once the task or actor pins the objects.
-std::vector<ObjectID> NodeManager::PromoteLargeArgs(TaskSpec& spec) {
-  std::vector<ObjectID> promoted;
-  for (TaskArg& arg : spec.args) {
-    if (arg.by_ref || arg.value.bytes->size() <= kMaxInlineBytes) continue;
-    promoted.push_back(PutBytes(*arg.value.bytes, std::move(arg.value.nested_refs)));
-    arg = TaskArg{true, promoted.back(), {}};
-  }
-  return promoted;
-}
-
 storage::TaskRecord NodeManager::LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const {
   storage::TaskRecord rec;
   rec.id = id;
@@ -646,7 +632,7 @@ storage::TaskRecord NodeManager::LineageRecord(const TaskID& id, const TaskSpec&
 }
 
 ObjectID NodeManager::Submit(TaskSpec spec) {
-  std::vector<ObjectID> promoted = PromoteLargeArgs(spec);
+  std::vector<ObjectID> promoted = TransferredRefs(spec.args);
   Unlocker locked(this);
   ObjectID id = SubmitLocked(TaskID::Random(), std::move(spec), nullptr);
   for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the task pins them now
@@ -978,17 +964,6 @@ ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> n
   return Adopt(id, std::move(p));
 }
 
-ObjectID NodeManager::PutBytes(const Bytes& bytes, std::vector<ObjectID> nested_refs) {
-  ObjectID id = ObjectID::ForPut();
-  Status s = options_.store->Put(id, bytes.data(), bytes.size(), /*reconstructable=*/false);
-  if (!s.ok()) throw ObjectStoreFullError("storing a " + std::to_string(bytes.size()) + "-byte argument: " + s.message());
-  Payload p;
-  p.kind = Payload::kInStore;
-  p.size = bytes.size();
-  p.nested_refs = std::move(nested_refs);
-  return Adopt(id, std::move(p));
-}
-
 // Records a ready object put by the driver, with one reference for the caller.
 ObjectID NodeManager::Adopt(const ObjectID& id, Payload p) {
   Unlocker locked(this);
@@ -1181,7 +1156,7 @@ ActorID NodeManager::CreateActor(TaskSpec factory, ActorOptions options) {
   for (const TaskArg& arg : factory.args)
     if (arg.by_ref) by_ref.push_back(arg.ref);
   if (!by_ref.empty()) Get(by_ref, -1);
-  std::vector<ObjectID> promoted = PromoteLargeArgs(factory);
+  std::vector<ObjectID> promoted = TransferredRefs(factory.args);
   Unlocker locked(this);
   std::string ns = options.ns.empty() ? options_.ns : options.ns;
   if (!options.name.empty() && named_actors_.count({ns, options.name}))

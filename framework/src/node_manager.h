@@ -39,9 +39,6 @@
 
 namespace lumen::internal {
 
-// Objects up to this size travel inline in frames and live in the owner's
-// memory; larger ones go to the shared-memory store.
-inline constexpr size_t kMaxInlineBytes = 100 * 1024;
 
 struct NodeOptions {
   int num_workers = 2;
@@ -105,8 +102,6 @@ class NodeManager : public Core {
   void ReapWorkers();
 
   ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
-  ObjectID PutBytes(const Bytes& bytes, std::vector<ObjectID> nested_refs);
-  std::vector<ObjectID> PromoteLargeArgs(TaskSpec& spec);
   storage::TaskRecord LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const;
   ObjectID Adopt(const ObjectID& id, Payload payload);
   void Dispatch();

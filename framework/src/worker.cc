@@ -19,7 +19,6 @@
 #include "lumen/errors.h"
 #include "lumen/remote.h"
 #include "lumen/storage/object_store.h"
-#include "node_manager.h"  // kMaxInlineBytes
 #include "runtime.h"
 #include "supervision.h"
 #include "wire.h"
@@ -123,7 +122,7 @@ class WorkerCore : public Core {
   }
 
   ObjectID Submit(TaskSpec spec) override {
-    std::vector<ObjectID> promoted = PromoteLargeArgs(spec);
+    std::vector<ObjectID> promoted = TransferredRefs(spec.args);
     std::unique_lock lock(mu_);
     TaskID id = TaskID::Random();
     if (spec.name.empty()) spec.name = spec.function;
@@ -134,26 +133,6 @@ class WorkerCore : public Core {
     lock.unlock();
     for (const ObjectID& arg : promoted) RemoveRef(arg);  // the task pins them now
     return ObjectID::ForTaskReturn(id, 0);
-  }
-
-  // Arguments larger than an inline object become objects in the shared
-  // store (as Ray does): the task carries a 20-byte id, not the bytes.
-  std::vector<ObjectID> PromoteLargeArgs(TaskSpec& spec) {
-    std::vector<ObjectID> promoted;
-    for (TaskArg& arg : spec.args) {
-      if (arg.by_ref || arg.value.bytes->size() <= kMaxInlineBytes) continue;
-      ObjectID id = ObjectID::ForPut();
-      Payload p = StoreBytes(id, *arg.value.bytes, std::move(arg.value.nested_refs));
-      if (p.kind == Payload::kError) ThrowObjectError(p.error);
-      std::unique_lock lock(mu_);
-      WireWriter out(MsgType::kPut);
-      out.Id(id);
-      out.PutPayload(p);
-      Send(out.Finish());
-      arg = TaskArg{true, id, {}};
-      promoted.push_back(id);
-    }
-    return promoted;
   }
 
   ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override {
@@ -217,7 +196,7 @@ class WorkerCore : public Core {
     for (const TaskArg& arg : factory.args)
       if (arg.by_ref) by_ref.push_back(arg.ref);
     if (!by_ref.empty()) Get(by_ref, -1);  // ready before the factory runs
-    std::vector<ObjectID> promoted = PromoteLargeArgs(factory);
+    std::vector<ObjectID> promoted = TransferredRefs(factory.args);
     ActorID id = ActorID::Random();
     std::unique_lock lock(mu_);
     WireWriter out(MsgType::kCreateActor);
@@ -404,20 +383,6 @@ class WorkerCore : public Core {
     return {buf.data, buf.size, std::shared_ptr<const void>(buf.data, [store, id](const void*) {
               (void)store->Release(id);
             })};
-  }
-
-  // Already-encoded bytes into the shared store.
-  Payload StoreBytes(const ObjectID& id, const Bytes& bytes, std::vector<ObjectID> nested_refs) {
-    Payload p;
-    p.kind = Payload::kInStore;
-    p.size = bytes.size();
-    p.nested_refs = std::move(nested_refs);
-    Status s = store_->Put(id, bytes.data(), bytes.size(), /*reconstructable=*/false);
-    if (!s.ok()) {
-      p.kind = Payload::kError;
-      p.error = {ErrorKind::kStoreFull, "storing a " + std::to_string(bytes.size()) + "-byte argument: " + s.message(), ""};
-    }
-    return p;
   }
 
   // Encodes a value inline, or into the shared store when large.

@@ -13,7 +13,14 @@
 namespace {
 
 int Twice(int x) { return 2 * x; }
-LUMEN_REMOTE(Twice);
+double Sum(std::vector<double> v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s;
+}
+// From inside a task: a large argument by value to a nested task.
+double SumNested(int n) { return *lumen::Task(Sum).Remote(std::vector<double>(n, 1.0)).Get(); }
+LUMEN_REMOTE(Twice, Sum, SumNested);
 
 // Files this process's clusters leave in /dev/shm or /tmp (named after the pid).
 std::vector<std::string> LeftoverFiles() {
@@ -111,6 +118,26 @@ TEST(ReferenceCountingTest, TaskResultsAndNestedRefsAreFreed) {
   // report their dropped refs asynchronously: wait for that, bounded).
   for (int i = 0; i < 1000 && lumen::GetClusterInfo().num_objects > before; ++i) usleep(2000);
   EXPECT_EQ(lumen::GetClusterInfo().num_objects, before);
+  lumen::Shutdown();
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ReferenceCountingTest, LargeArgumentsByValueGoThroughTheStoreAndAreFreed) {
+  lumen::Config config;
+  config.num_cpus = 2;
+  lumen::Init(config);
+  size_t before = lumen::GetClusterInfo().num_objects;
+  {
+    std::vector<double> big(1 << 20, 0.5);  // 8 MiB: travels as an object in the store, not inline
+    EXPECT_DOUBLE_EQ(*lumen::Task(Sum).Remote(big).Get(), 0.5 * (1 << 20));
+    EXPECT_DOUBLE_EQ(*lumen::Task(SumNested).Remote(1 << 20).Get(), double(1 << 20));
+  }
+  for (int i = 0; i < 1000 && lumen::GetClusterInfo().num_objects > before; ++i) usleep(2000);
+  EXPECT_EQ(lumen::GetClusterInfo().num_objects, before);  // the argument objects were freed
+  EXPECT_LT(lumen::GetClusterInfo().store_used_bytes, size_t{1} << 20);
   lumen::Shutdown();
 }
 

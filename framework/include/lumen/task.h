@@ -43,11 +43,11 @@ TaskArg MakeArg(Arg&& arg) {
     out.by_ref = true;
     out.ref = arg.id();
   } else if constexpr (std::is_same_v<A, P>) {
-    out.value = EncodeValue(arg);
+    out = ValueArg(arg);
   } else {
     static_assert(std::is_convertible_v<Arg&&, P>,
                   "lumen: a task argument must convert to the function's parameter type");
-    out.value = EncodeValue(static_cast<P>(std::forward<Arg>(arg)));
+    out = ValueArg(static_cast<P>(std::forward<Arg>(arg)));
   }
   return out;
 }

@@ -48,7 +48,22 @@ struct TaskArg {
   bool by_ref = false;
   ObjectID ref;          // by_ref
   EncodedValue value;    // inline
+  bool transfer_ref = false;  // by_ref: the caller's reference passes to the submission
 };
+
+// The references a submission takes over from its caller (large by-value
+// arguments, put into the store by ValueArg): the submitter drops them once
+// the task or actor pins the objects.
+inline std::vector<ObjectID> TransferredRefs(const std::vector<TaskArg>& args) {
+  std::vector<ObjectID> refs;
+  for (const TaskArg& arg : args)
+    if (arg.by_ref && arg.transfer_ref) refs.push_back(arg.ref);
+  return refs;
+}
+
+// Objects up to this size travel inline in messages and live in the owner's
+// memory; larger ones, task arguments included, go to the shared store.
+inline constexpr size_t kMaxInlineBytes = 100 * 1024;
 
 struct TaskSpec {
   ActorID actor;         // nil for a plain task; the target of an actor method call
@@ -126,14 +141,24 @@ class NestedRefCollector {
   NestedRefCollector* outer_;
 };
 
-// Encodes `value` into owned bytes, noting nested refs.
+// A task argument passed by value: its encoded bytes inline, or, when large,
+// an object written straight into the shared store (as Ray does), whose
+// reference the submission takes over.
 template <class T>
-EncodedValue EncodeValue(const T& value) {
+TaskArg ValueArg(const T& value) {
   NestedRefCollector collector;
   codec::Encoded encoded = codec::Encode(value);
+  TaskArg arg;
+  if (encoded.size() > kMaxInlineBytes) {
+    arg.by_ref = true;
+    arg.ref = CurrentCore().Put(encoded, collector.Take());
+    arg.transfer_ref = true;
+    return arg;
+  }
   auto bytes = std::make_shared<Bytes>(encoded.size());
   encoded.WriteTo(bytes->data());
-  return {std::move(bytes), collector.Take()};
+  arg.value = {std::move(bytes), collector.Take()};
+  return arg;
 }
 
 // Decodes an object, turning a codec failure into lumen::Error that names
