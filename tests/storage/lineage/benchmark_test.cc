@@ -26,7 +26,7 @@ TEST(LineageBenchmark, FailsWithZeroWhenTheDirectoryIsUnusable) {
 }
 
 // The caller's path only: Append must not wait for the writer.
-TEST(LineageBenchmark, AppendAloneIsCheap) {
+TEST(LineageBenchmark, ManyAppendsAllBecomeDurable) {
   testing::TempDir dir;
   std::unique_ptr<LineageLog> log;
   ASSERT_TRUE(LineageLog::Open(dir.path(), {}, &log).ok());
@@ -40,8 +40,9 @@ TEST(LineageBenchmark, AppendAloneIsCheap) {
   std::chrono::duration<double> total = std::chrono::steady_clock::now() - start;
   std::printf("Append alone: %.0f records/s; with flush: %.0f records/s\n", kRecords / append.count(),
               kRecords / total.count());
-  // Far below the 500k/s target, only to catch a path that blocks on I/O.
-  EXPECT_GT(kRecords / append.count(), 100000);
+  // Rates are printed, not asserted (lumen microbenchmark measures them);
+  // what must hold is that every appended record was written.
+  EXPECT_EQ(log->DurableSeq(), static_cast<uint64_t>(kRecords));
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ TEST(ObjectStoreDisconnect, ServerDestroyed) {
   EXPECT_FALSE(client->Contains(id));
   EXPECT_TRUE(StartsWith(shell->Call("get " + Hex(id)), Err(StatusCode::kDisconnected)));
   EXPECT_EQ(local->Get(id, &buf).code(), StatusCode::kDisconnected);
-  EXPECT_LT(SecondsSince(start), 1.0);
+  EXPECT_LT(SecondsSince(start), 10.0);  // noticed at once, not by the 60 s backstop
   // Mappings outlive the server: buffers already handed out stay readable.
   EXPECT_EQ(std::memcmp(held.data, "abc", 3), 0);
   EXPECT_EQ(std::memcmp(local_held.data, "abc", 3), 0);
@@ -58,7 +58,7 @@ TEST(ObjectStoreDisconnect, ServerProcessKilled) {
   uint8_t* data;
   EXPECT_EQ(client->Create(ObjectID::ForPut(), 10, false, &data).code(), StatusCode::kDisconnected);
   EXPECT_EQ(client->Seal(id).code(), StatusCode::kDisconnected);
-  EXPECT_LT(SecondsSince(start), 1.0);
+  EXPECT_LT(SecondsSince(start), 10.0);  // noticed at once, not by the 60 s backstop
 
   // A killed server cannot clean up; its successor must be able to.
   std::filesystem::remove("/dev/shm/" + config.segment_name);
