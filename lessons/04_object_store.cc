@@ -156,7 +156,7 @@ std::string Size(size_t bytes) {
   return buf;
 }
 
-// The runtime's threshold (DESIGN.md "Where speed comes from").
+// The runtime's threshold for inline objects (lumen::internal::kMaxInlineBytes).
 constexpr size_t kInlineLimit = 100 * 1024;
 
 }  // namespace

@@ -21,7 +21,7 @@ using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 
 void QuietConfig(caf::actor_system_config& cfg, size_t threads) {
   cfg.load<caf::io::middleman>();
-  cfg.set("scheduler.max-threads", threads);  // one thread halves cross-process latency (NOTES)
+  cfg.set("scheduler.max-threads", threads);  // fewer threads: fewer wake-ups per message
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
 }

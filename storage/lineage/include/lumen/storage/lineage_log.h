@@ -22,7 +22,8 @@
 //
 // One LineageLog per directory: RocksDB locks it, so a second Open of the same
 // directory (in any process) fails with kIOError until the first is closed.
-// Never use one in a fork()ed child that has not exec'd (NOTES.md).
+// Never use one in a fork()ed child that has not exec'd: RocksDB's threads
+// and locks do not survive fork().
 //
 // Thread safety: all methods may be called from any thread.
 #pragma once
