@@ -17,6 +17,7 @@
 
 #include "lumen/errors.h"
 #include "node_manager_records.h"
+#include "payloads.h"
 #include "placement_groups.h"
 
 extern char** environ;
@@ -577,7 +578,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
     }
   }
   for (const TaskArg& arg : spec.args) {
-    const std::vector<ObjectID>& refs = arg.by_ref ? std::vector<ObjectID>{arg.ref} : arg.value.nested_refs;
+    const std::vector<ObjectID> refs = ArgRefs(arg);
     for (const ObjectID& ref : refs) {
       auto it = objects_.find(ref);
       if (it == objects_.end()) {
@@ -858,29 +859,10 @@ void NodeManager::CancelLocked(const ObjectID& id) {
 
 ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
   ObjectID id = ObjectID::ForPut();
-  Payload p;
-  p.size = encoded.size();
-  if (encoded.size() <= kMaxInlineBytes) {
-    auto bytes = std::make_shared<Bytes>(encoded.size());
-    encoded.WriteTo(bytes->data());
-    p.bytes = std::move(bytes);
-  } else {
-    uint8_t* dest = nullptr;
-    Status s = options_.store->Create(id, encoded.size(), /*reconstructable=*/false, &dest);
-    if (!s.ok()) throw ObjectStoreFullError("Put of " + std::to_string(encoded.size()) + " bytes: " + s.message());
-    encoded.WriteTo(dest);
-    s = options_.store->Seal(id);
-    if (!s.ok()) throw Error("Put: sealing the object failed: " + s.message());
-    p.kind = Payload::kInStore;
-  }
-  p.nested_refs = std::move(nested_refs);
-  return Adopt(id, std::move(p));
-}
-
-// Records a ready object put by the driver, with one reference for the caller.
-ObjectID NodeManager::Adopt(const ObjectID& id, Payload p) {
+  Payload p = StorePayload(*options_.store, id, encoded, std::move(nested_refs));
+  if (p.kind == Payload::kError) ThrowObjectError(p.error);
   Unlocker locked(this);
-  objects_[id].refs += 1;
+  objects_[id].refs += 1;  // the caller's reference
   if (options_.lineage)
     options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, "driver", p.size, options_.node_name});
   Complete(id, std::move(p));
@@ -953,22 +935,9 @@ std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64
     payloads.reserve(ids.size());
     for (const ObjectID& id : ids) payloads.push_back(PayloadOf(id));
   }
-  std::vector<ObjectData> out(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    Payload& p = payloads[i];
-    if (p.kind == Payload::kError) ThrowObjectError(p.error);
-    if (p.kind == Payload::kInline) {
-      out[i] = {p.bytes->data(), p.bytes->size(), p.bytes};
-      continue;
-    }
-    storage::ObjectBuffer buf;
-    Status s = options_.store->Get(ids[i], &buf);
-    if (!s.ok()) throw ObjectLostError("object " + ids[i].Hex() + " is not in the object store: " + s.message());
-    auto store = options_.store;
-    ObjectID id = ids[i];
-    out[i] = {buf.data, buf.size,
-              std::shared_ptr<const void>(buf.data, [store, id](const void*) { (void)store->Release(id); })};
-  }
+  std::vector<ObjectData> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) out.push_back(ResolvePayload(options_.store, ids[i], payloads[i]));
   return out;
 }
 

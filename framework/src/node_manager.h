@@ -103,7 +103,6 @@ class NodeManager : public Core {
 
   ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
   storage::TaskRecord LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const;
-  ObjectID Adopt(const ObjectID& id, Payload payload);
   void Dispatch();
   Worker* PickWorker();
   void TaskDone(Worker& w, const TaskID& id, Payload payload);

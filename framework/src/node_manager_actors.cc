@@ -43,7 +43,7 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
   if (!options.detached) options.detached = options_.actors_detached_by_default;
   if (options.ns.empty()) options.ns = options_.ns;
   for (const TaskArg& arg : factory.args) {
-    const std::vector<ObjectID>& refs = arg.by_ref ? std::vector<ObjectID>{arg.ref} : arg.value.nested_refs;
+    const std::vector<ObjectID> refs = ArgRefs(arg);
     for (const ObjectID& ref : refs) {
       AddRefLocked(ref);
       a.pins.push_back(ref);

@@ -20,6 +20,7 @@
 #include "lumen/remote.h"
 #include "lumen/storage/object_store.h"
 #include "runtime.h"
+#include "payloads.h"
 #include "supervision.h"
 #include "wire.h"
 
@@ -233,14 +234,18 @@ class WorkerCore : public Core {
   }
 
  private:
+  // The reference changes recorded since the last call.
+  std::pair<std::vector<ObjectID>, std::vector<ObjectID>> TakeRefChanges(bool removals = true) {
+    std::lock_guard lock(refs_mu_);
+    std::pair<std::vector<ObjectID>, std::vector<ObjectID>> changes;
+    changes.first.swap(added_);
+    if (removals) changes.second.swap(removed_);
+    return changes;
+  }
+
   // Queues `frame` after pending reference additions; removals follow it.
   void Send(std::string frame) {
-    std::vector<ObjectID> added, removed;
-    {
-      std::lock_guard lock(refs_mu_);
-      added.swap(added_);
-      removed.swap(removed_);
-    }
+    auto [added, removed] = TakeRefChanges();
     if (!added.empty()) conn_.Queue(RefsFrame(added, {}));
     conn_.Queue(std::move(frame));
     if (!removed.empty()) conn_.Queue(RefsFrame({}, removed));
@@ -248,12 +253,7 @@ class WorkerCore : public Core {
   }
 
   void FlushRefs() {
-    std::vector<ObjectID> added, removed;
-    {
-      std::lock_guard lock(refs_mu_);
-      added.swap(added_);
-      removed.swap(removed_);
-    }
+    auto [added, removed] = TakeRefChanges();
     if (added.empty() && removed.empty()) return;
     conn_.Queue(RefsFrame(added, removed));
   }
@@ -373,42 +373,10 @@ class WorkerCore : public Core {
     }
   }
 
-  ObjectData Resolve(const ObjectID& id, const Payload& p) {
-    if (p.kind == Payload::kError) ThrowObjectError(p.error);
-    if (p.kind == Payload::kInline) return {p.bytes->data(), p.bytes->size(), p.bytes};
-    storage::ObjectBuffer buf;
-    Status s = store_->Get(id, &buf);
-    if (!s.ok()) throw ObjectLostError("object " + id.Hex() + " is not in the object store: " + s.message());
-    auto store = store_;
-    return {buf.data, buf.size, std::shared_ptr<const void>(buf.data, [store, id](const void*) {
-              (void)store->Release(id);
-            })};
-  }
+  ObjectData Resolve(const ObjectID& id, const Payload& p) { return ResolvePayload(store_, id, p); }
 
-  // Encodes a value inline, or into the shared store when large.
   Payload Store(const ObjectID& id, const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
-    Payload p;
-    p.size = encoded.size();
-    p.nested_refs = std::move(nested_refs);
-    if (encoded.size() <= kMaxInlineBytes) {
-      auto bytes = std::make_shared<Bytes>(encoded.size());
-      encoded.WriteTo(bytes->data());
-      p.bytes = std::move(bytes);
-      return p;
-    }
-    uint8_t* dest = nullptr;
-    Status s = store_->Create(id, encoded.size(), /*reconstructable=*/false, &dest);
-    if (s.ok()) {
-      encoded.WriteTo(dest);
-      s = store_->Seal(id);
-    }
-    if (!s.ok()) {
-      p.kind = Payload::kError;
-      p.error = {ErrorKind::kStoreFull, "storing a " + std::to_string(encoded.size()) + "-byte object: " + s.message(), ""};
-      return p;
-    }
-    p.kind = Payload::kInStore;
-    return p;
+    return StorePayload(*store_, id, encoded, std::move(nested_refs));
   }
 
   class Sink : public ResultSink {
@@ -474,11 +442,8 @@ class WorkerCore : public Core {
     WireWriter out(MsgType::kTaskDone);
     out.Id(task.id);
     out.PutPayload(sink.payload);
-    std::vector<ObjectID> added;
-    {
-      std::lock_guard refs(refs_mu_);
-      added.swap(added_);
-    }
+    // Additions go before the result; removals wait for a later message.
+    std::vector<ObjectID> added = TakeRefChanges(/*removals=*/false).first;
     if (!added.empty()) conn_.Queue(RefsFrame(added, {}));
     conn_.Queue(out.Finish());
     if (exit_actor) {  // the reply first, then the end of this actor

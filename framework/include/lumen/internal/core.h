@@ -51,6 +51,12 @@ struct TaskArg {
   bool transfer_ref = false;  // by_ref: the caller's reference passes to the submission
 };
 
+// The objects an argument names: the one it passes by ref, or those nested
+// in its inline value. Tasks and actors keep them alive while they need them.
+inline std::vector<ObjectID> ArgRefs(const TaskArg& arg) {
+  return arg.by_ref ? std::vector<ObjectID>{arg.ref} : arg.value.nested_refs;
+}
+
 // The references a submission takes over from its caller (large by-value
 // arguments, put into the store by ValueArg): the submitter drops them once
 // the task or actor pins the objects.
