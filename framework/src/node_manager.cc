@@ -5,33 +5,32 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "lumen/errors.h"
 #include "node_manager_records.h"
+#include "deadline.h"
 #include "payloads.h"
 #include "placement_groups.h"
+#include "validation.h"
 
 extern char** environ;
 
 namespace lumen::internal {
 
 namespace {
-// Tasks sent ahead to a busy worker, so it never waits for the next one. Only
-// when the queue is long (many small tasks): a short queue waits for an idle
-// worker, so no task sits behind a long one while another worker is free.
-constexpr size_t kMaxInFlightPerWorker = 8;
-constexpr size_t kPipelineMinQueuePerWorker = 16;
-// Extra workers started while others are blocked in Get, at most.
-constexpr int kMaxExtraWorkers = 32;
 constexpr int kMaxStartupFailures = 5;
 
 uint64_t NowMs() {
@@ -64,8 +63,9 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
     throw Error("session directory path too long for a Unix socket: " + nm->socket_path_);
   std::strcpy(addr.sun_path, nm->socket_path_.c_str());
   if (::bind(nm->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(nm->listen_fd_, 128) != 0)
+      ::chmod(nm->socket_path_.c_str(), 0600) != 0 || ::listen(nm->listen_fd_, 128) != 0)
     throw Error("cannot listen on " + nm->socket_path_ + ": " + std::strerror(errno));
+  nm->available_ = nm->options_.resources;
 
   nm->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   nm->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -161,6 +161,8 @@ void NodeManager::ForkPending() {
         continue;
       }
     }
+    if (w.actor.IsNil() && !w.claims) w.claims = ClaimSlots::Create();
+    int claims_fd = w.claims ? w.claims->fd() : -1;
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e)
       if (std::strncmp(*e, "LUMEN_WORKER", 12) != 0 && std::strncmp(*e, "LUMEN_STORE", 11) != 0) env.push_back(*e);
@@ -168,6 +170,7 @@ void NodeManager::ForkPending() {
     env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
     env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
     env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervisor_port_));
+    if (claims_fd >= 0) env.push_back("LUMEN_WORKER_CLAIMS_FD=" + std::to_string(claims_fd));
     std::vector<char*> envp, argv;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -180,10 +183,12 @@ void NodeManager::ForkPending() {
       // A worker never outlives its node manager's thread (nor process).
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(1);
+      if (claims_fd >= 0) ::fcntl(claims_fd, F_SETFD, 0);  // this child alone inherits it
       ::execve("/proc/self/exe", argv.data(), envp.data());
       _exit(127);
     }
     w.pid = pid;
+    if (w.claims) w.claims->CloseFd();  // the mapping stays
   }
 }
 
@@ -201,6 +206,7 @@ void NodeManager::Loop() {
     int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
     Unlocker locked(this);
     if (stopping_) return;
+    ResumeAcceptingWhenDue();
     ForkPending();
     for (int i = 0; i < n; ++i) {
       uint64_t tag = events[i].data.u64;
@@ -235,7 +241,10 @@ void NodeManager::Loop() {
 void NodeManager::Accept() {
   for (;;) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (fd < 0) return;
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) PauseAccepting();
+      return;
+    }
     ucred cred{};
     socklen_t len = sizeof cred;
     ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
@@ -262,6 +271,7 @@ void NodeManager::Accept() {
       }
       WireWriter out(MsgType::kExecute);
       out.U8(static_cast<uint8_t>(ExecKind::kCreateActor));
+      out.U64(0);  // actors' calls are never stolen: no sequence number
       out.Id(a->second.id);
       out.U8(a->second.restarts > 0);
       out.I64(a->second.options.max_concurrency);
@@ -333,11 +343,11 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     if (t == tasks_.end()) continue;
     Task& task = t->second;
     task.worker = -1;
-    if (task.cancelled) {
-      FinishTask(task.id);
+    if (task.cancelled || !Reachable(task)) {
+      FinishTask(task.id);  // nobody can see its result: no retry
     } else if (RetriesLeft(task)) {
       ++task.attempt;
-      ready_.push_front(task.id);
+      Enqueue(task, /*front=*/true);
     } else {
       FailTask(task, {ErrorKind::kWorkerCrashed,
                       "the worker running task '" + task.spec.name + "' died (" + why + "); retries spent (max_retries=" +
@@ -346,6 +356,7 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     }
   }
   w.in_flight.clear();
+  SettleLease(w);
   for (auto& [id, count] : w.refs)
     for (int64_t i = 0; i < count; ++i) RemoveRefLocked(id);
   w.refs.clear();
@@ -368,13 +379,12 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
   if (alive < options_.num_workers) {
     if (startup_failures_ >= kMaxStartupFailures) {
       // Workers die before connecting: fail queued work rather than loop forever.
-      for (const TaskID& id : ready_) {
+      for (const TaskID& id : ready_.TakeAll()) {
         auto t = tasks_.find(id);
         if (t != tasks_.end())
           FailTask(t->second, {ErrorKind::kWorkerCrashed,
                                "worker processes fail to start (last one: " + why + ")", ""});
       }
-      ready_.clear();
     } else {
       SpawnWorker();
     }
@@ -408,9 +418,10 @@ void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) 
         auto t = tasks_.find(*it);
         if (t != tasks_.end()) {
           t->second.worker = -1;
-          ready_.push_front(*it);
+          Enqueue(t->second, /*front=*/true);
         }
       }
+      SettleLease(w);
       break;
     }
     case MsgType::kSubmit: {
@@ -455,9 +466,8 @@ void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) 
       r.is_wait = type == MsgType::kWait;
       r.ids = in.Ids();
       r.num_objects = static_cast<int>(in.U32());
-      int64_t timeout = in.I64();
-      r.deadline = timeout < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout);
-      ++w.blocked;
+      r.deadline = DeadlineAfter(in.I64());
+      SetBlocked(w, +1);
       AddRequest(std::move(r));
       break;
     }
@@ -546,6 +556,7 @@ storage::TaskRecord NodeManager::LineageRecord(const TaskID& id, const TaskSpec&
 }
 
 ObjectID NodeManager::Submit(TaskSpec spec) {
+  CheckTask(spec);
   std::vector<ObjectID> promoted = TransferredRefs(spec.args);
   Unlocker locked(this);
   ObjectID id = SubmitLocked(TaskID::Random(), std::move(spec), nullptr);
@@ -565,6 +576,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
   Task& task = tasks_[id];
   task.id = id;
   task.result = result;
+  task.depth = owner ? DepthOfTasksFrom(*owner) : 0;
   ObjectError failure = FeasibilityError(spec);
   ActorState* actor = nullptr;
   if (!spec.actor.IsNil()) {
@@ -610,54 +622,9 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
     actor->queue.push_back(id);  // in submission order, whatever its dependencies
     DispatchActor(*actor);
   } else if (task.missing_deps == 0) {
-    ready_.push_back(id);
+    Enqueue(task, /*front=*/false);
   }
   return result;
-}
-
-NodeManager::Worker* NodeManager::PickWorker() {
-  Worker* best = nullptr;
-  int runnable = 0;
-  for (auto& [n, w] : workers_) {
-    if (w->dead || !w->conn || !IsPool(*w)) continue;
-    if (w->blocked) continue;
-    ++runnable;
-    if (w->in_flight.size() >= kMaxInFlightPerWorker) continue;
-    if (!best || w->in_flight.size() < best->in_flight.size()) best = w.get();
-  }
-  // Workers blocked in Get hold no CPU: start more so their dependencies can run.
-  int starting = 0, total = 0;
-  for (auto& [n, w] : workers_) {
-    if (!IsPool(*w)) continue;
-    starting += !w->dead && !w->conn;
-    total += !w->dead;
-  }
-  if ((!best || !best->in_flight.empty()) && runnable + starting < options_.num_workers &&
-      total < options_.num_workers + kMaxExtraWorkers && !ready_.empty())
-    SpawnWorker();
-  if (best && !best->in_flight.empty() && ready_.size() < kPipelineMinQueuePerWorker * std::max(runnable, 1))
-    return nullptr;
-  return best;
-}
-
-void NodeManager::Dispatch() {
-  while (!ready_.empty()) {
-    auto t = tasks_.find(ready_.front());
-    if (t == tasks_.end() || t->second.cancelled || t->second.worker >= 0) {
-      ready_.pop_front();
-      continue;
-    }
-    Worker* w = PickWorker();
-    if (!w) return;
-    ready_.pop_front();
-    Task& task = t->second;
-    WireWriter out(MsgType::kExecute);
-    out.U8(static_cast<uint8_t>(ExecKind::kTask));
-    WriteExecute(out, task.id, task.spec);
-    task.worker = w->number;
-    w->in_flight.push_back(task.id);
-    w->conn->Queue(out.Finish());
-  }
 }
 
 // The task and its arguments, resolved: inline bytes, or where in the store.
@@ -689,6 +656,7 @@ void NodeManager::WriteExecute(WireWriter& out, const TaskID& id, const TaskSpec
 void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
   auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), id);
   if (pos != w.in_flight.end()) w.in_flight.erase(pos);
+  SettleLease(w);
   if (!w.actor.IsNil()) {
     auto a = actors_.find(w.actor);
     if (a != actors_.end()) {
@@ -711,9 +679,9 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     return;
   }
   if (payload.kind == Payload::kError && payload.error.kind == ErrorKind::kTask && task.spec.retry_exceptions &&
-      task.spec.actor.IsNil() && RetriesLeft(task)) {
+      task.spec.actor.IsNil() && RetriesLeft(task) && Reachable(task)) {
     ++task.attempt;
-    ready_.push_back(id);
+    Enqueue(task, /*front=*/false);
     return;
   }
   if (options_.lineage && payload.kind != Payload::kError)
@@ -741,7 +709,20 @@ void NodeManager::FinishTask(const TaskID& id) {
 
 // ---- objects -----------------------------------------------------------------
 
+// Completing an object can fail the tasks that depend on it, and so their
+// results, down a chain of any length: a work list, never recursion (a chain
+// of 200,000 tasks whose head failed once overflowed the stack).
 void NodeManager::Complete(const ObjectID& id, Payload payload) {
+  std::deque<std::pair<ObjectID, Payload>> work;
+  work.emplace_back(id, std::move(payload));
+  while (!work.empty()) {
+    auto [oid, p] = std::move(work.front());
+    work.pop_front();
+    CompleteOne(oid, std::move(p), work);
+  }
+}
+
+void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<std::pair<ObjectID, Payload>>& work) {
   auto it = objects_.find(id);
   if (it == objects_.end()) {  // nobody holds a reference any more
     if (payload.kind == Payload::kInStore) deletes_.push_back(id);
@@ -793,7 +774,7 @@ void NodeManager::Complete(const ObjectID& id, Payload payload) {
       (void)!::write(wake_fd_, &one, sizeof one);
     }
   }
-  // Wake the tasks that waited for it.
+  // Wake the tasks that waited for it; a failure flows to them.
   auto waiting = waiting_on_.find(id);
   if (waiting == waiting_on_.end()) return;
   std::vector<TaskID> dependents = std::move(waiting->second);
@@ -802,10 +783,14 @@ void NodeManager::Complete(const ObjectID& id, Payload payload) {
     auto t = tasks_.find(dep);
     if (t == tasks_.end()) continue;
     if (failed) {
-      FailTask(t->second, error);
+      Payload p;
+      p.kind = Payload::kError;
+      p.error = error;
+      work.emplace_back(t->second.result, std::move(p));
+      FinishTask(dep);
     } else if (--t->second.missing_deps == 0) {
       if (t->second.spec.actor.IsNil()) {
-        ready_.push_back(dep);
+        Enqueue(t->second, /*front=*/false);
       } else if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) {
         DispatchActor(a->second);
       }
@@ -818,14 +803,20 @@ void NodeManager::AddRefLocked(const ObjectID& id) {
   if (it != objects_.end()) ++it->second.refs;
 }
 
-void NodeManager::RemoveRefLocked(const ObjectID& id) {
-  auto it = objects_.find(id);
-  if (it == objects_.end() || --it->second.refs > 0) return;
-  if (it->second.state == Entry::kPending) return;  // freed when it completes
-  if (it->second.in_store) deletes_.push_back(id);
-  std::vector<ObjectID> nested = std::move(it->second.nested);
-  objects_.erase(it);
-  for (const ObjectID& ref : nested) RemoveRefLocked(ref);
+// Freeing an object drops the references it holds, which may free more
+// (nested refs of any depth): a work list, not recursion.
+void NodeManager::RemoveRefLocked(const ObjectID& first) {
+  std::vector<ObjectID> work{first};
+  while (!work.empty()) {
+    ObjectID id = work.back();
+    work.pop_back();
+    auto it = objects_.find(id);
+    if (it == objects_.end() || --it->second.refs > 0) continue;
+    if (it->second.state == Entry::kPending) continue;  // freed when it completes
+    if (it->second.in_store) deletes_.push_back(id);
+    work.insert(work.end(), it->second.nested.begin(), it->second.nested.end());
+    objects_.erase(it);
+  }
 }
 
 void NodeManager::AddRef(const ObjectID& id) {
@@ -874,7 +865,7 @@ Payload NodeManager::PayloadOf(const ObjectID& id) {
   auto it = objects_.find(id);
   if (it == objects_.end()) {
     p.kind = Payload::kError;
-    p.error = {ErrorKind::kLost, "object " + id.Hex() + " no longer exists (every reference to it was dropped)", ""};
+    p.error = {ErrorKind::kLost, UnknownObjectMessage(id), ""};
     return p;
   }
   const Entry& e = it->second;
@@ -920,7 +911,7 @@ std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64
   std::vector<Payload> payloads;
   {
     Unlocker locked(this);
-    auto deadline = timeout_ms < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout_ms);
+    auto deadline = DeadlineAfter(timeout_ms);
     int pending = 0;
     for (const ObjectID& id : ids) {
       auto it = objects_.find(id);
@@ -953,7 +944,7 @@ std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_ob
     }
     return n >= num_objects;
   };
-  auto deadline = timeout_ms < 0 ? Clock::time_point::max() : Clock::now() + std::chrono::milliseconds(timeout_ms);
+  auto deadline = DeadlineAfter(timeout_ms);
   if (!enough()) {
     int have = static_cast<int>(std::count(ready.begin(), ready.end(), true));
     AwaitObjects(locked.lock(), ids, num_objects - have, deadline);
@@ -997,7 +988,7 @@ bool NodeManager::AnswerRequest(uint64_t key, bool satisfied) {
   auto w = workers_.find(r.worker);
   if (w == workers_.end() || !w->second->conn) return false;
   Worker& worker = *w->second;
-  --worker.blocked;
+  SetBlocked(worker, -1);
   WireWriter out(r.is_wait ? MsgType::kWaitReply : MsgType::kGetReply);
   out.U64(r.id);
   if (r.is_wait) {
@@ -1025,6 +1016,68 @@ void NodeManager::CheckRequests() {
     if (it != requests_.end()) AnswerRequest(key, it->second.remaining <= 0);
   }
   next_deadline_ = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
+}
+
+// A task whose result no process can reach any more is not worth re-running.
+bool NodeManager::Reachable(const Task& task) const {
+  auto it = objects_.find(task.result);
+  return it != objects_.end() && it->second.refs > 0;
+}
+
+// Tasks submitted by a worker run one level deeper than the task it runs.
+int NodeManager::DepthOfTasksFrom(const Worker& w) const {
+  if (!IsPool(w) || w.in_flight.empty()) return 1;
+  auto t = tasks_.find(w.in_flight.front());
+  return t == tasks_.end() ? 1 : t->second.depth + 1;
+}
+
+std::string NodeManager::UnknownObjectMessage(const ObjectID& id) const {
+  std::string what = "object " + id.Hex();
+  if (!options_.lineage)
+    return what + " is unknown here: it never existed in this cluster, or every reference to it was dropped "
+                  "(lineage is off, so the runtime cannot tell which)";
+  if (!options_.lineage->GetObject(id) && !options_.lineage->GetTask(id.Task()))
+    return what + " never existed in this cluster: the lineage log has no record of it";
+  return what + " no longer exists: every reference to it was dropped";
+}
+
+// ---- file descriptors ----------------------------------------------------------
+
+// "" if `needed` more descriptors fit under this process's limit with room
+// to spare (CAF, RocksDB and the store need some too); else why not.
+std::string NodeManager::FdShortage(int needed) const {
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  int open = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    ++open;
+  constexpr int kSpare = 32;
+  if (limit.rlim_cur == RLIM_INFINITY || open + needed + kSpare <= static_cast<int64_t>(limit.rlim_cur)) return "";
+  return "out of file descriptors: " + std::to_string(open) + " of this process's limit of " +
+         std::to_string(limit.rlim_cur) + " are open, and each worker or actor holds " +
+         std::to_string(kFdsPerWorker) + " in the driver; raise the limit (ulimit -n) or use fewer actors";
+}
+
+// accept() failed for want of descriptors: stop polling the listening socket
+// for a moment rather than spin on it; the worker waiting to connect is
+// reaped or connects once descriptors are free.
+void NodeManager::PauseAccepting() {
+  if (accept_paused_) return;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+  accept_paused_ = true;
+  accept_resume_at_ = Clock::now() + std::chrono::milliseconds(100);
+  std::fprintf(stderr, "lumen: out of file descriptors; a worker cannot connect now (raise ulimit -n)\n");
+}
+
+void NodeManager::ResumeAcceptingWhenDue() {
+  if (!accept_paused_ || Clock::now() < accept_resume_at_) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = ~0ull;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  accept_paused_ = false;
 }
 
 // ---- introspection -----------------------------------------------------------

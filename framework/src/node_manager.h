@@ -34,6 +34,7 @@
 #include "lumen/internal/core.h"
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
+#include "ready_queue.h"
 #include "supervision.h"
 #include "wire.h"
 
@@ -103,11 +104,28 @@ class NodeManager : public Core {
 
   ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
   storage::TaskRecord LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const;
+  // Scheduling (node_manager_scheduling.cc).
+  static ResourceShape ShapeOf(const TaskSpec& spec);
+  bool Fits(const ResourceShape& shape) const;
+  void Enqueue(const Task& task, bool front);
   void Dispatch();
-  Worker* PickWorker();
+  Worker* PickWorker(const ResourceShape& shape);
+  void SendTask(Worker& w, Task& task);
+  void SettleLease(Worker& w);
+  void SetBlocked(Worker& w, int delta);
+  void SpawnForReadyWork();
+  void StealForIdleWorkers();
+  bool Reachable(const Task& task) const;
+  int DepthOfTasksFrom(const Worker& w) const;
+  std::string UnknownObjectMessage(const ObjectID& id) const;
+  std::string FdShortage(int needed) const;
+  void PauseAccepting();
+  void ResumeAcceptingWhenDue();
+
   void TaskDone(Worker& w, const TaskID& id, Payload payload);
   void FinishTask(const TaskID& id);
   void Complete(const ObjectID& id, Payload payload);
+  void CompleteOne(const ObjectID& id, Payload payload, std::deque<std::pair<ObjectID, Payload>>& work);
   void FailTask(Task& task, ObjectError error);
   void AddRefLocked(const ObjectID& id);
   void RemoveRefLocked(const ObjectID& id);
@@ -144,7 +162,8 @@ class NodeManager : public Core {
   std::unordered_map<ObjectID, Entry> objects_;
   std::unordered_map<TaskID, Task> tasks_;
   std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
-  std::deque<TaskID> ready_;
+  ReadyQueue ready_;
+  ResourceShape available_;  // the node's resources not leased to running tasks
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
   // Workers' pending Get/Wait requests, by key; the keys waiting on each
   // pending object; and their deadlines, soonest first.
@@ -162,6 +181,12 @@ class NodeManager : public Core {
   uint64_t deaths_seen_by_reaping_ = 0;
   int startup_failures_ = 0;
   bool stopping_ = false;
+  bool warned_fd_shortage_ = false;
+  bool accept_paused_ = false;
+  Clock::time_point accept_resume_at_;
+  // The driver's descriptors per worker: its frame socket, its CAF
+  // connection, its object store connection.
+  static constexpr int kFdsPerWorker = 3;
 
   int listen_fd_ = -1;
   int epoll_fd_ = -1;

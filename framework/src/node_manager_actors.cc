@@ -8,6 +8,7 @@
 #include "lumen/errors.h"
 #include "node_manager.h"
 #include "node_manager_records.h"
+#include "validation.h"
 
 namespace lumen::internal {
 
@@ -15,6 +16,7 @@ namespace lumen::internal {
 bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil(); }
 
 ActorID NodeManager::CreateActor(TaskSpec factory, ActorOptions options) {
+  CheckActor(factory, options);
   // The factory's by-ref arguments must be ready: wait for them (their errors
   // are the caller's), so a restart can always re-run the factory.
   std::vector<ObjectID> by_ref;
@@ -29,6 +31,8 @@ ActorID NodeManager::CreateActor(TaskSpec factory, ActorOptions options) {
                 "'; pick another name, or get it with lumen::GetActor");
   ObjectError infeasible = FeasibilityError(factory);
   if (infeasible.kind != ErrorKind::kNone) throw Error(infeasible.message);
+  std::string shortage = FdShortage(kFdsPerWorker);
+  if (!shortage.empty()) throw Error("cannot create actor '" + factory.function + "': " + shortage);
   ActorID id = ActorID::Random();
   CreateActorLocked(id, std::move(factory), std::move(options), nullptr);
   for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the actor pins them now
@@ -69,6 +73,7 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
     rec.actor_creation = true;
     options_.lineage->Append(rec);
   }
+  if (error.empty()) error = FdShortage(kFdsPerWorker);
   if (!error.empty()) {
     ActorIsDead(a, "its creation failed: " + error);
     return;
@@ -108,6 +113,7 @@ void NodeManager::DispatchActor(ActorState& a) {
     a.queue.pop_front();
     WireWriter out(MsgType::kExecute);
     out.U8(static_cast<uint8_t>(ExecKind::kActorCall));
+    out.U64(0);  // in order, never stolen
     WriteExecute(out, t->second.id, t->second.spec);
     t->second.worker = a.worker;
     a.in_flight.push_back(t->second.id);

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "claim_slots.h"
 #include "node_manager.h"
 
 namespace lumen::internal {
@@ -33,6 +34,8 @@ struct NodeManager::Task {
   int attempt = 0;             // retries used
   int missing_deps = 0;
   int worker = -1;             // running on, or -1
+  uint64_t seq = 0;            // its sequence number on that worker (ClaimSlots)
+  int depth = 0;               // 0: submitted by the driver; n + 1: by a task of depth n
   std::vector<ObjectID> pins;  // objects kept alive for this task
   bool cancelled = false;
 };
@@ -45,6 +48,14 @@ struct NodeManager::Worker {
   std::unique_ptr<Connection> conn;  // null until the worker connects
   std::deque<TaskID> in_flight;      // sent, in order
   int blocked = 0;                   // outstanding Get/Wait requests
+  std::unique_ptr<ClaimSlots> claims;  // pool workers: which sent tasks it started
+  uint64_t next_seq = 1;
+  // The resources its tasks hold while it has any in flight (a lease, as in
+  // Ray: tasks of the same shape pipeline onto it). While it is blocked in
+  // Get its CPU goes back to the node, so the tasks it waits for can run.
+  ResourceShape lease;
+  bool holds_lease = false;
+  bool cpu_lent = false;
   std::unordered_map<ObjectID, int64_t> refs;  // references this worker holds
   bool dead = false;
   ActorID actor;  // nil: a pool worker; else the actor this process hosts

@@ -18,6 +18,8 @@
 #include "lumen/storage/object_store.h"
 #include "node_manager.h"
 #include "placement_groups.h"
+#include "session.h"
+#include "validation.h"
 #include "worker.h"
 
 namespace lumen {
@@ -35,6 +37,7 @@ struct Cluster {
   std::unique_ptr<storage::StoreServer> store;
   std::unique_ptr<storage::LineageLog> lineage;
   std::shared_ptr<NodeManager> node;
+  std::unique_ptr<SignalGuard> signals;  // SIGINT/SIGTERM: clean up, then die as asked
 };
 
 std::mutex g_mu;                  // Init/Shutdown
@@ -117,11 +120,13 @@ void Init(const Config& config) {
                 "') is not supported yet; leave Config::address empty (and LUMEN_ADDRESS unset) for an embedded cluster");
   int cpus = config.num_cpus > 0 ? config.num_cpus : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (config.num_cpus < 0) throw Error("lumen::Init: Config::num_cpus must be >= 0, got " + std::to_string(config.num_cpus));
+  CheckResources(config.resources, "lumen::Init: Config::resources");
+  RaiseDescriptorLimit();
+  RemoveDeadSessions();
 
   auto cluster = std::make_unique<Cluster>();
   std::string id = std::to_string(getpid()) + "-" + RandomSuffix();
-  cluster->session_dir = "/tmp/lumen-" + id;
-  std::filesystem::create_directories(cluster->session_dir);
+  cluster->session_dir = MakePrivateSessionDir(id);
   cluster->ns = config.ns.empty() ? "job-" + id : config.ns;
 
   storage::StoreConfig store_config;
@@ -140,6 +145,7 @@ void Init(const Config& config) {
   if (lineage_on) {
     cluster->storage_dir = config.storage_dir.empty() ? cluster->session_dir + "/lineage" : config.storage_dir;
     s = storage::LineageLog::Open(cluster->storage_dir, storage::LineageOptions{}, &cluster->lineage);
+    if (s.ok()) MakePrivate(cluster->storage_dir);
     if (!s.ok()) {
       cluster->store.reset();
       std::filesystem::remove_all(cluster->session_dir);
@@ -163,6 +169,7 @@ void Init(const Config& config) {
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
   cluster->node = std::shared_ptr<NodeManager>(NodeManager::Start(std::move(node)));
   SetCurrentCore(cluster->node);
+  cluster->signals = SignalGuard::Install(cluster->session_dir, cluster->lineage.get());
   g_cluster = std::move(cluster);
 }
 
@@ -172,6 +179,7 @@ ClusterInfo GetClusterInfo() {
   ClusterInfo info;
   NodeManager::Counters c = g_cluster->node->GetCounters();
   info.node_name = g_cluster->node_name;
+  info.session_dir = g_cluster->session_dir;
   info.resources = g_cluster->resources;
   info.worker_pids = std::move(c.worker_pids);
   info.num_objects = c.num_objects;
@@ -198,6 +206,7 @@ std::string GetNamespace() {
 void Shutdown() {
   std::lock_guard lock(g_mu);
   if (!g_cluster) return;
+  g_cluster->signals.reset();  // the default disposition again
   g_core.store(nullptr);
   g_core_owner.reset();
   g_cluster->node.reset();     // workers stop

@@ -19,9 +19,11 @@
 #include "lumen/errors.h"
 #include "lumen/remote.h"
 #include "lumen/storage/object_store.h"
+#include "claim_slots.h"
 #include "runtime.h"
 #include "payloads.h"
 #include "supervision.h"
+#include "validation.h"
 #include "wire.h"
 
 namespace lumen::internal {
@@ -46,6 +48,7 @@ std::atomic<bool> g_hosting_actor{false};
 
 struct ExecuteMsg {
   ExecKind kind = ExecKind::kTask;
+  uint64_t seq = 0;      // kTask: claimed before it runs (ClaimSlots); 0 = always ours
   ActorID actor;         // kCreateActor
   bool restarted = false;
   int max_concurrency = 1;
@@ -58,7 +61,8 @@ struct ExecuteMsg {
 
 class WorkerCore : public Core {
  public:
-  WorkerCore(int fd, std::shared_ptr<storage::ObjectStore> store) : conn_(fd), store_(std::move(store)) {}
+  WorkerCore(int fd, std::shared_ptr<storage::ObjectStore> store, std::unique_ptr<ClaimSlots> claims)
+      : conn_(fd), store_(std::move(store)), claims_(std::move(claims)) {}
 
   // The worker's main loop: returns when the node manager goes away.
   void Run() {
@@ -123,6 +127,7 @@ class WorkerCore : public Core {
   }
 
   ObjectID Submit(TaskSpec spec) override {
+    CheckTask(spec);
     std::vector<ObjectID> promoted = TransferredRefs(spec.args);
     std::unique_lock lock(mu_);
     TaskID id = TaskID::Random();
@@ -193,6 +198,7 @@ class WorkerCore : public Core {
   // From a task: the node manager creates the actor; a name already taken
   // makes the actor dead with that cause (its calls fail with ActorDiedError).
   ActorID CreateActor(TaskSpec factory, ActorOptions options) override {
+    CheckActor(factory, options);
     std::vector<ObjectID> by_ref;
     for (const TaskArg& arg : factory.args)
       if (arg.by_ref) by_ref.push_back(arg.ref);
@@ -313,8 +319,11 @@ class WorkerCore : public Core {
     }
   }
 
+  // A pool worker blocked in Get hands back the tasks it was sent ahead, so
+  // others run them. An actor keeps its calls: they are its own, in order,
+  // and run after the one that waits.
   void ReturnQueuedTasks() {
-    if (queue_.empty()) return;
+    if (queue_.empty() || g_hosting_actor) return;
     WireWriter out(MsgType::kReturnTasks);
     out.U32(static_cast<uint32_t>(queue_.size()));
     for (const auto& t : queue_) out.Id(t.id);
@@ -325,6 +334,7 @@ class WorkerCore : public Core {
   static ExecuteMsg ParseExecute(WireReader& in) {
     ExecuteMsg m;
     m.kind = static_cast<ExecKind>(in.U8());
+    m.seq = in.U64();
     if (m.kind == ExecKind::kCreateActor) {
       m.actor = in.Id<ActorID>();
       m.restarted = in.U8();
@@ -359,6 +369,8 @@ class WorkerCore : public Core {
       if (!queue_.empty()) {
         *task = std::move(queue_.front());
         queue_.pop_front();
+        // Sent ahead and then taken back by the node for an idle worker: skip it.
+        if (task->seq && claims_ && !claims_->Claim(task->seq)) continue;
         return true;
       }
       while (conn_.NextFrame(&t, &body)) {
@@ -458,6 +470,7 @@ class WorkerCore : public Core {
 
   Connection conn_;
   std::shared_ptr<storage::ObjectStore> store_;
+  std::unique_ptr<ClaimSlots> claims_;  // pool workers
   std::unique_ptr<void, void (*)(void*)> instance_{nullptr, [](void*) {}};  // the actor hosted here
   int max_concurrency_ = 1;
   bool reader_thread_mode_ = false;  // RunConcurrent: replies come through the reader thread
@@ -513,7 +526,9 @@ int RunWorker() {
     std::_Exit(1);
   }
   if (!link) std::fprintf(stderr, "lumen worker: not supervised through CAF (%s); relying on reaping\n", error.c_str());
-  auto core = std::make_shared<WorkerCore>(fd, store);
+  std::unique_ptr<ClaimSlots> claims;
+  if (const char* claims_fd = std::getenv("LUMEN_WORKER_CLAIMS_FD")) claims = ClaimSlots::Open(std::atoi(claims_fd));
+  auto core = std::make_shared<WorkerCore>(fd, store, std::move(claims));
   SetCurrentCore(core);
   core->Run();
   // Leave at once: the driver's static objects were never set up for this process.

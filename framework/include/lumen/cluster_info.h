@@ -13,6 +13,7 @@ namespace lumen {
 
 struct ClusterInfo {
   std::string node_name;
+  std::string session_dir;                  // this cluster's sockets and files (private to its user)
   std::map<std::string, double> resources;  // the node's total, "CPU" included
   std::vector<pid_t> worker_pids;           // connected worker processes
   size_t num_objects = 0;                   // objects the node tracks (any state)

@@ -1,0 +1,102 @@
+// A driver's session on the machine: private files, and nothing left behind
+// when the driver is signalled or killed (each failed before its fix: the
+// session dir stayed, mode 0755 under the default umask).
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "lumen/api.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The helper driver, running; its session dir and worker pids.
+struct Driver {
+  pid_t pid = -1;
+  FILE* out = nullptr;
+  int stdin_fd = -1;
+  std::string session_dir;
+  std::vector<pid_t> workers;
+
+  static Driver Start() {
+    int out_pipe[2], in_pipe[2];
+    EXPECT_EQ(::pipe(out_pipe), 0);
+    EXPECT_EQ(::pipe(in_pipe), 0);
+    Driver d;
+    d.pid = ::fork();
+    if (d.pid == 0) {
+      ::dup2(out_pipe[1], 1);
+      ::dup2(in_pipe[0], 0);
+      ::close(out_pipe[0]);
+      ::close(in_pipe[1]);
+      ::execl(LUMEN_SESSION_DRIVER, LUMEN_SESSION_DRIVER, nullptr);
+      ::_exit(127);
+    }
+    ::close(out_pipe[1]);
+    ::close(in_pipe[0]);
+    d.out = ::fdopen(out_pipe[0], "r");
+    d.stdin_fd = in_pipe[1];
+    char line[4096] = {};
+    if (std::fgets(line, sizeof line, d.out)) {
+      std::istringstream in(line);
+      in >> d.session_dir;
+      for (pid_t w; in >> w;) d.workers.push_back(w);
+    }
+    return d;
+  }
+  int Wait() {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    std::fclose(out);
+    ::close(stdin_fd);
+    return status;
+  }
+};
+
+bool GoneWithin(pid_t pid, std::chrono::seconds bound) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::kill(pid, 0) != 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST(SessionTest, SigtermCleansUpAndTheDriverDiesOfIt) {
+  Driver d = Driver::Start();
+  ASSERT_FALSE(d.session_dir.empty());
+  ASSERT_TRUE(fs::exists(d.session_dir));
+  ASSERT_EQ(::kill(d.pid, SIGTERM), 0);
+  int status = d.Wait();
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << "status " << status;
+  EXPECT_FALSE(fs::exists(d.session_dir));
+  EXPECT_FALSE(fs::exists(fs::path("/dev/shm") / fs::path(d.session_dir).filename()));
+  for (pid_t w : d.workers) EXPECT_TRUE(GoneWithin(w, std::chrono::seconds(10))) << "worker " << w;
+}
+
+TEST(SessionTest, WhatAKilledDriverLeftIsRemovedByTheNextInit) {
+  Driver d = Driver::Start();
+  ASSERT_FALSE(d.session_dir.empty());
+  ASSERT_EQ(::kill(d.pid, SIGKILL), 0);
+  d.Wait();
+  for (pid_t w : d.workers) EXPECT_TRUE(GoneWithin(w, std::chrono::seconds(10))) << "worker " << w;
+  ASSERT_TRUE(fs::exists(d.session_dir)) << "SIGKILL leaves no chance to clean up";
+  lumen::Init();
+  EXPECT_FALSE(fs::exists(d.session_dir));
+  EXPECT_FALSE(fs::exists(fs::path("/dev/shm") / fs::path(d.session_dir).filename()));
+  lumen::Shutdown();
+}
+
+}  // namespace
