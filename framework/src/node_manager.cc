@@ -168,6 +168,7 @@ void NodeManager::ForkPending() {
       if (std::strncmp(*e, "LUMEN_WORKER", 12) != 0 && std::strncmp(*e, "LUMEN_STORE", 11) != 0) env.push_back(*e);
     env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
     env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
+    env.push_back("LUMEN_WORKER_NAMESPACE=" + options_.ns);
     env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
     env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervisor_port_));
     if (claims_fd >= 0) env.push_back("LUMEN_WORKER_CLAIMS_FD=" + std::to_string(claims_fd));

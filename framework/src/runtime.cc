@@ -109,7 +109,13 @@ void Init() { Init(Config{}); }
 void Init(const Config& config, int, char**) { Init(config); }
 
 void Init(const Config& config) {
-  if (IsWorkerProcess()) std::_Exit(RunWorker());  // binaries linked without --wrap=main
+  if (IsWorkerProcess()) {
+    // Task code calling Init (e.g. `if (!IsInitialized()) Init();` gone
+    // wrong) must not restart the worker; binaries linked without
+    // --wrap=main become workers here.
+    if (g_core.load()) throw Error("lumen::Init: lumen is already running in this worker process");
+    std::_Exit(RunWorker());
+  }
   std::lock_guard lock(g_mu);
   if (g_cluster) throw Error("lumen::Init: lumen is already running; call lumen::Shutdown() first");
   std::string address = config.address;
@@ -192,12 +198,15 @@ ClusterInfo GetClusterInfo() {
   return info;
 }
 
+// In a worker, lumen runs from before main: both answer as in the driver.
 bool IsInitialized() {
+  if (IsWorkerProcess()) return g_core.load() != nullptr;
   std::lock_guard lock(g_mu);
   return g_cluster != nullptr;
 }
 
 std::string GetNamespace() {
+  if (IsWorkerProcess()) return WorkerNamespace();
   std::lock_guard lock(g_mu);
   if (!g_cluster) throw Error("lumen::GetNamespace: lumen is not running; call lumen::Init() first");
   return g_cluster->ns;

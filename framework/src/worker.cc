@@ -30,6 +30,11 @@ namespace lumen::internal {
 
 bool IsWorkerProcess() { return std::getenv("LUMEN_WORKER_SOCKET") != nullptr; }
 
+std::string WorkerNamespace() {
+  const char* ns = std::getenv("LUMEN_WORKER_NAMESPACE");
+  return ns ? ns : "";
+}
+
 namespace {
 
 std::string Demangle(const char* name) {
@@ -408,6 +413,16 @@ class WorkerCore : public Core {
     ObjectID id_;
   };
 
+  // How errors name what ran: a task, an actor's method, or an actor's factory.
+  static std::string What(const ExecuteMsg& task) {
+    const std::string& name = task.name.empty() ? task.function : task.name;
+    switch (task.kind) {
+      case ExecKind::kCreateActor: return "creating actor with factory '" + name + "'";
+      case ExecKind::kActorCall: return "actor method '" + name + "'";
+      default: return "task '" + name + "'";
+    }
+  }
+
   void Execute(std::unique_lock<std::mutex>& lock, ExecuteMsg& task) {
     Sink sink(this, ObjectID::ForTaskReturn(task.id, 0));
     lock.unlock();  // the task may call the lumen API
@@ -440,10 +455,10 @@ class WorkerCore : public Core {
       error = {ErrorKind::kLost, e.what(), ""};
     } catch (const std::exception& e) {
       std::string type = Demangle(typeid(e).name());
-      error = {ErrorKind::kTask, "task '" + task.name + "' raised " + type + ": " + e.what(), type};
+      error = {ErrorKind::kTask, What(task) + " raised " + type + ": " + e.what(), type};
     } catch (...) {
       std::string type = Demangle(abi::__cxa_current_exception_type()->name());
-      error = {ErrorKind::kTask, "task '" + task.name + "' raised " + type, type};
+      error = {ErrorKind::kTask, What(task) + " raised " + type, type};
     }
     if (error.kind != ErrorKind::kNone) {
       sink.payload = Payload();

@@ -4,10 +4,14 @@
 // (nested tasks, Get, Put) by messages to the node manager.
 #pragma once
 
+#include <string>
+
 namespace lumen::internal {
 
 // True in a worker process.
 bool IsWorkerProcess();
+// The job's namespace, as the node handed it to this worker.
+std::string WorkerNamespace();
 // Runs the worker until its node manager goes away; returns the exit code.
 int RunWorker();
 

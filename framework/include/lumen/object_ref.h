@@ -51,8 +51,9 @@ class ObjectRef {
     return Borrow(id);
   }
 
-  std::shared_ptr<T> Get() const;
-  std::shared_ptr<T> Get(int64_t timeout_ms) const;
+  // A shared_ptr to the value; nothing for ObjectRef<void> (it waits and rethrows).
+  auto Get() const;
+  auto Get(int64_t timeout_ms) const;
 
   bool IsNil() const { return id_.IsNil(); }
   const ObjectID& id() const { return id_; }
@@ -105,12 +106,23 @@ std::vector<std::shared_ptr<T>> Get(const std::vector<ObjectRef<T>>& refs, int64
   return values;
 }
 
+// The result of a task or method returning void: waits, rethrows its error.
+inline void Get(const ObjectRef<void>& ref, int64_t timeout_ms = -1) {
+  internal::CurrentCore().Get({ref.id()}, timeout_ms);
+}
+inline void Get(const std::vector<ObjectRef<void>>& refs, int64_t timeout_ms = -1) {
+  std::vector<ObjectID> ids;
+  ids.reserve(refs.size());
+  for (const auto& r : refs) ids.push_back(r.id());
+  internal::CurrentCore().Get(ids, timeout_ms);
+}
+
 template <class T>
-std::shared_ptr<T> ObjectRef<T>::Get() const {
+auto ObjectRef<T>::Get() const {
   return lumen::Get(*this);
 }
 template <class T>
-std::shared_ptr<T> ObjectRef<T>::Get(int64_t timeout_ms) const {
+auto ObjectRef<T>::Get(int64_t timeout_ms) const {
   return lumen::Get(*this, timeout_ms);
 }
 

@@ -88,7 +88,13 @@ void InvokeWith(const std::string& name, const std::vector<ObjectData>& args, Re
                        std::to_string(args.size()));
   std::tuple<std::decay_t<std::tuple_element_t<I, Params>>...> values{
       DecodeArgument<std::decay_t<std::tuple_element_t<I, Params>>>(args[I], I, name)...};
-  EmitResult(call(static_cast<std::tuple_element_t<I, Params>&&>(std::get<I>(values))...), sink);
+  using R = decltype(call(static_cast<std::tuple_element_t<I, Params>&&>(std::get<I>(values))...));
+  if constexpr (std::is_void_v<R>) {
+    call(static_cast<std::tuple_element_t<I, Params>&&>(std::get<I>(values))...);
+    EmitResult(true, sink);  // ObjectRef<void>: "done"
+  } else {
+    EmitResult(call(static_cast<std::tuple_element_t<I, Params>&&>(std::get<I>(values))...), sink);
+  }
 }
 
 template <class R, class... Args>

@@ -37,7 +37,12 @@ TaskArg MakeArg(Arg&& arg) {
   using P = std::decay_t<Param>;
   using A = std::decay_t<Arg>;
   TaskArg out;
-  if constexpr (IsObjectRef<A>::value) {
+  if constexpr (IsObjectRef<A>::value && IsObjectRef<P>::value) {
+    // A parameter of type ObjectRef<T> gets the reference itself, not its
+    // value: the task borrows it (the submission pins the object meanwhile).
+    static_assert(std::is_same_v<A, P>, "lumen: an ObjectRef argument must match the ObjectRef parameter's type");
+    out = ValueArg(arg);
+  } else if constexpr (IsObjectRef<A>::value) {
     static_assert(std::is_same_v<typename A::value_type, P>,
                   "lumen: an ObjectRef<T> argument must have T equal to the parameter's type");
     out.by_ref = true;
@@ -122,7 +127,6 @@ class TaskCaller<R (*)(Params...)> : public internal::CallOptions<TaskCaller<R (
 
 template <class R, class... Params>
 TaskCaller<R (*)(Params...)> Task(R (*f)(Params...)) {
-  static_assert(!std::is_void_v<R>, "lumen: a task must return a value");
   return TaskCaller<R (*)(Params...)>(f);
 }
 
