@@ -88,6 +88,12 @@ Status StoreServerImpl::Init() {
   if (config_.capacity_bytes < Allocator::kAlignment) {
     return {StatusCode::kInvalid, "capacity_bytes " + std::to_string(config_.capacity_bytes) + " is too small"};
   }
+  // Far above any machine's memory, far below where page rounding wraps around.
+  constexpr uint64_t kMaxCapacity = uint64_t{1} << 46;
+  if (config_.capacity_bytes > kMaxCapacity) {
+    return {StatusCode::kInvalid, "capacity_bytes " + std::to_string(config_.capacity_bytes) +
+                                      " is larger than a store can map (2^46 bytes, 64 TiB)"};
+  }
   sockaddr_un addr;
   if (!FillAddress(config_.socket_path, &addr)) {
     return {StatusCode::kInvalid, "socket_path '" + config_.socket_path + "' is empty or longer than " +

@@ -59,8 +59,8 @@ class ObjectStore {
 
   // Allocates `size` bytes for `id` and returns a writable pointer into this
   // process's mapping. The object is invisible to Get until Seal.
-  // kAlreadyExists if `id` exists; kObjectTooLarge if size > capacity;
-  // kStoreFull if no room could be made.
+  // kAlreadyExists if `id` exists; kObjectTooLarge (naming the size and the
+  // capacity) if size > capacity; kStoreFull if no room could be made.
   virtual Status Create(const ObjectID& id, size_t size, bool reconstructable, uint8_t** data) = 0;
   virtual Status Seal(const ObjectID& id) = 0;
   // Frees an object this client created and has not sealed.
@@ -72,7 +72,10 @@ class ObjectStore {
   virtual Status Get(const ObjectID& id, ObjectBuffer* out) = 0;
   // Drops one pin taken by Get.
   virtual Status Release(const ObjectID& id) = 0;
-  // Deletes `id`; memory is freed once the last pin is released.
+  // Deletes `id`; memory is freed once the last pin is released. A client
+  // connected over the socket may delete only what it created or pins now
+  // (else kPermissionDenied, and nothing changes); the server's LocalClient
+  // may delete anything.
   virtual Status Delete(const ObjectID& id) = 0;
   virtual bool Contains(const ObjectID& id) = 0;
   virtual StoreStats Stats() = 0;
