@@ -17,7 +17,7 @@ StoreCore::StoreCore(std::unique_ptr<Segment> segment, std::string spill_dir)
 }
 
 Status StoreCore::ClosedError() const {
-  return {StatusCode::kDisconnected, "object store server '" + segment_->name() + "' has shut down"};
+  return {StatusCode::kDisconnected, "object store server '" + segment_->label() + "' has shut down"};
 }
 
 Status StoreCore::Create(ClientId client, const ObjectID& id, uint64_t size, bool reconstructable,
@@ -309,7 +309,7 @@ void StoreCore::RemoveFromLru(Entry* e) {
 }
 
 std::string StoreCore::SpillPath(const ObjectID& id) const {
-  return spill_dir_ + "/" + segment_->name() + "-" + id.Hex() + ".spill";
+  return spill_dir_ + "/" + segment_->label() + "-" + id.Hex() + ".spill";
 }
 
 uint64_t StoreCore::PinnedBytes() const {
