@@ -11,7 +11,8 @@
 //                                 Copying a few KiB is cheaper than any shared
 //                                 memory bookkeeping.
 //     large (> 100 KiB)           in the node's *object store*: one shared-
-//                                 memory segment (/dev/shm/lumen-...) that the
+//                                 memory segment (an unnamed memfd, shown as
+//                                 /memfd:lumen-... in /proc/PID/maps) that the
 //                                 driver and every worker map. The object is
 //                                 written there once; any process on the node
 //                                 reads it from the same pages.
@@ -87,7 +88,7 @@ std::string StoreMapping() {
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
-    size_t at = line.find("/dev/shm/lumen-");
+    size_t at = line.find("/memfd:lumen-");
     if (at == std::string::npos) continue;
     unsigned long from = 0, to = 0;
     std::sscanf(line.c_str(), "%lx-%lx", &from, &to);
@@ -112,7 +113,7 @@ std::pair<uintptr_t, uintptr_t> SegmentRange() {
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
-    if (line.find("/dev/shm/lumen-") == std::string::npos) continue;
+    if (line.find("/memfd:lumen-") == std::string::npos) continue;
     unsigned long from = 0, to = 0;
     std::sscanf(line.c_str(), "%lx-%lx", &from, &to);
     return {from, to};

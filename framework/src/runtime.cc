@@ -136,7 +136,7 @@ void Init(const Config& config) {
   cluster->ns = config.ns.empty() ? "job-" + id : config.ns;
 
   storage::StoreConfig store_config;
-  store_config.segment_name = "lumen-" + id;
+  store_config.label = "lumen-" + id;
   store_config.socket_path = cluster->session_dir + "/store.sock";
   store_config.capacity_bytes = config.object_store_bytes ? config.object_store_bytes : DefaultStoreBytes();
   store_config.spill_dir = cluster->session_dir + "/spill";

@@ -52,7 +52,7 @@ TEST(LifecycleTest, ShutdownLeavesNothingBehindAndInitWorksAgain) {
     }
     EXPECT_EQ(info.worker_pids.size(), 2u);
     EXPECT_GT(info.store_used_bytes, size_t{8} << 20);
-    EXPECT_FALSE(LeftoverFiles().empty());  // the segment and the session dir exist
+    EXPECT_FALSE(LeftoverFiles().empty());  // the session dir exists
     lumen::Shutdown();
     lumen::Shutdown();  // twice is fine
     EXPECT_FALSE(lumen::IsInitialized());

@@ -10,13 +10,16 @@
 #include <capnp/message.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <variant>
 
+#include "info_log.h"
 #include "queries.h"
 #include "records.h"
 
@@ -250,12 +253,15 @@ class RocksLineageLog final : public LineageLog {
   // Publishes the outcome of writing everything up to `last_seq`.
   void Finish(uint64_t last_seq, const Status& s) {
     std::vector<std::pair<std::function<void(const Status&)>, Status>> due;
+    bool newly_failed = false;
     {
       std::lock_guard lock(mu_);
       if (s.ok()) {
         durable_seq_ = last_seq;
       } else if (error_.ok()) {
-        error_ = s;
+        error_ = Status(s.code(), s.message() + " (lineage is degraded: records after " +
+                                      std::to_string(durable_seq_) + " are refused)");
+        newly_failed = true;
       }
       auto end = error_.ok() ? callbacks_.upper_bound(durable_seq_) : callbacks_.end();
       for (auto it = callbacks_.begin(); it != end; ++it) {
@@ -264,6 +270,8 @@ class RocksLineageLog final : public LineageLog {
       callbacks_.erase(callbacks_.begin(), end);
     }
     durable_cv_.notify_all();
+    // Appends are fire-and-forget for most callers: say it loudly, once.
+    if (newly_failed) std::fprintf(stderr, "lumen: %s\n", LastError().message().c_str());
     for (auto& [callback, outcome] : due) callback(outcome);
   }
 
@@ -296,6 +304,9 @@ Status LineageLog::Open(const std::string& dir, const LineageOptions& options,
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);  // for the info log; Open reports real failures
+  db_options.info_log = lineage::OpenInfoLog(dir + "/LOG");
   rocksdb::ColumnFamilyOptions cf_options;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, cf_options},

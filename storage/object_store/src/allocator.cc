@@ -10,6 +10,7 @@ Allocator::Allocator(uint64_t capacity) : capacity_(capacity & ~(kAlignment - 1)
 }
 
 bool Allocator::Allocate(uint64_t size, uint64_t* offset) {
+  if (size > capacity_) return false;
   const uint64_t need = RoundUp(size);
   auto fit = by_size_.lower_bound({need, 0});
   if (fit == by_size_.end()) return false;

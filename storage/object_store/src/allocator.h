@@ -26,12 +26,15 @@ class Allocator {
   Allocator& operator=(const Allocator&) = delete;
 
   // Returns true and sets *offset to a block of RoundUp(size) bytes; false if
-  // no free block is large enough. A size of 0 still takes one unit, so every
+  // no free block is large enough (and for any size over the capacity, which
+  // RoundUp could wrap around). A size of 0 still takes one unit, so every
   // object has its own offset.
   bool Allocate(uint64_t size, uint64_t* offset);
   // REQUIRES: [offset, offset + RoundUp(size)) came from Allocate and is live.
   void Free(uint64_t offset, uint64_t size);
 
+  // REQUIRES: size <= UINT64_MAX - kAlignment + 1 (true of any size that fits
+  // a capacity); larger sizes would wrap around to 0.
   static uint64_t RoundUp(uint64_t size) {
     if (size == 0) return kAlignment;
     return (size + kAlignment - 1) & ~(kAlignment - 1);

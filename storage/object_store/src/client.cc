@@ -156,17 +156,15 @@ Status ConnectToStore(const std::string& socket_path, std::shared_ptr<ObjectStor
                                                std::strerror(errno));
   }
   wire::Hello hello;
-  ssize_t n;
-  do {
-    n = recv(fd, &hello, sizeof hello, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n != sizeof hello || hello.magic != wire::kMagic || hello.version != wire::kVersion ||
-      hello.segment_name[sizeof hello.segment_name - 1] != '\0') {
+  int segment_fd;
+  if (!wire::ReceiveHello(fd, &hello, &segment_fd) || hello.magic != wire::kMagic ||
+      hello.version != wire::kVersion || hello.label[sizeof hello.label - 1] != '\0') {
+    if (segment_fd >= 0) close(segment_fd);
     return fail(StatusCode::kDisconnected,
                 "no valid greeting from the object store server on " + socket_path);
   }
   std::unique_ptr<Segment> segment;
-  Status s = Segment::Open(hello.segment_name, hello.segment_size, &segment);
+  Status s = Segment::Open(segment_fd, hello.label, hello.segment_size, &segment);
   if (!s.ok()) return fail(s.code(), s.message());
   SetTimeouts(fd, kReplyTimeoutSeconds);
   *out = std::make_shared<SocketStore>(fd, std::move(segment));

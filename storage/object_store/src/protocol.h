@@ -2,15 +2,21 @@
 //
 // A client has one SOCK_SEQPACKET Unix connection and at most one request in
 // flight on it, so every message is one packet and needs no framing. Right
-// after accept the server sends a Hello; from then on each Request is answered
-// by exactly one Response. A connection's end (EOF) is the client's death
+// after accept the server sends a Hello, with the segment's descriptor
+// attached (SCM_RIGHTS): that is the only way to reach the segment. From then
+// on each Request is answered by exactly one Response. A connection's end (EOF) is the client's death
 // notice: the server drops its pins and frees what it created but never sealed.
 //
 // Both ends are processes of the same build on the same host: structs travel
 // in native layout, checked by the magic and version in Hello.
 #pragma once
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -23,17 +29,75 @@
 namespace lumen::storage::wire {
 
 inline constexpr uint32_t kMagic = 0x4C4D5354;  // "LMST"
-inline constexpr uint32_t kVersion = 1;
+inline constexpr uint32_t kVersion = 2;  // 2: the segment travels as a descriptor
 // Large enough for a Response with a full error message; longer messages are cut.
 inline constexpr size_t kMaxPacket = 2048;
 
-// Server -> client, once, right after accept.
+// Server -> client, once, right after accept, carrying the segment's fd.
 struct Hello {
   uint32_t magic = kMagic;
   uint32_t version = kVersion;
-  uint64_t segment_size = 0;   // bytes to map
-  char segment_name[256] = {};  // NUL-terminated shm name
+  uint64_t segment_size = 0;  // bytes to map
+  char label[256] = {};       // NUL-terminated StoreConfig::label, for messages
 };
+
+// Sends `hello` with `fd` attached; true if the whole packet went out.
+inline bool SendHello(int socket, const Hello& hello, int fd) {
+  iovec iov{const_cast<Hello*>(&hello), sizeof hello};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(sizeof hello);
+}
+
+// Receives a Hello and its one descriptor (close-on-exec). False, with *fd =
+// -1 and nothing left open, unless exactly one packet of Hello's size came
+// with exactly one descriptor.
+inline bool ReceiveHello(int socket, Hello* hello, int* fd) {
+  *fd = -1;
+  iovec iov{hello, sizeof *hello};
+  // Room for a few: any descriptors beyond one are closed, never leaked.
+  alignas(cmsghdr) char control[CMSG_SPACE(4 * sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(socket, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return false;
+  int received = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int one;
+      std::memcpy(&one, CMSG_DATA(c) + i * sizeof(int), sizeof one);
+      if (received++ == 0) {
+        *fd = one;
+      } else {
+        close(one);
+      }
+    }
+  }
+  const bool ok = n == static_cast<ssize_t>(sizeof *hello) && received == 1 &&
+                  (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0;
+  if (!ok && *fd >= 0) {
+    close(*fd);
+    *fd = -1;
+  }
+  return ok;
+}
 
 enum class Op : uint8_t {
   kCreate = 1,  // id, size, reconstructable -> offset

@@ -1,17 +1,15 @@
 #include "segment.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/interprocess/mapped_region.hpp>
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace lumen::storage {
-
-namespace bip = boost::interprocess;
 
 namespace {
 
@@ -31,17 +29,20 @@ void Prefault(uint8_t* base, size_t size) {
   }
 }
 
+Status SysError(const std::string& what, int err) {
+  return {StatusCode::kIOError, what + ": " + std::strerror(err)};
+}
+
 }  // namespace
 
-Segment::Segment(std::string name, std::unique_ptr<bip::mapped_region> region)
-    : name_(std::move(name)),
-      region_(std::move(region)),
-      base_(static_cast<uint8_t*>(region_->get_address())),
-      size_(region_->get_size()) {}
+Segment::Segment(std::string label, int fd, uint8_t* base, size_t size)
+    : label_(std::move(label)), fd_(fd), base_(base), size_(size) {}
 
 Segment::~Segment() {
   stop_prefault_ = true;
   if (prefaulter_.joinable()) prefaulter_.join();
+  munmap(base_, size_);
+  if (fd_ >= 0) close(fd_);
 }
 
 void Segment::PrefaultInBackground() {
@@ -52,44 +53,48 @@ void Segment::PrefaultInBackground() {
   });
 }
 
-Status Segment::Create(const std::string& name, size_t size, std::unique_ptr<Segment>* out) {
-  try {
-    bip::shared_memory_object shm(bip::create_only, name.c_str(), bip::read_write);
-    try {
-      shm.truncate(static_cast<bip::offset_t>(size));
-      auto region = std::make_unique<bip::mapped_region>(shm, bip::read_write);
-      out->reset(new Segment(name, std::move(region)));
-    } catch (const bip::interprocess_exception&) {
-      bip::shared_memory_object::remove(name.c_str());
-      throw;
-    }
-  } catch (const bip::interprocess_exception& e) {
-    if (e.get_error_code() == bip::already_exists_error) {
-      return {StatusCode::kAlreadyExists,
-              "shared-memory segment '" + name + "' already exists (another store, or left by a "
-              "crashed one: remove /dev/shm/" + name + ")"};
-    }
-    return {StatusCode::kIOError, "cannot create shared-memory segment '" + name + "' of " +
-                                      std::to_string(size) + " bytes: " + e.what()};
+Status Segment::Create(const std::string& label, size_t size, std::unique_ptr<Segment>* out) {
+  const std::string what = "cannot create the shared-memory segment '" + label + "' of " +
+                           std::to_string(size) + " bytes";
+  int fd = memfd_create(label.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return SysError(what + ": memfd_create", errno);
+  // The size is fixed for good: a client that could shrink the segment would
+  // make the server's next touch of the lost pages a SIGBUS.
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0 ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
+    const int err = errno;
+    close(fd);
+    return SysError(what, err);
   }
+  void* base = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (base == MAP_FAILED) {
+    const int err = errno;
+    close(fd);
+    return SysError(what + ": mmap", err);
+  }
+  out->reset(new Segment(label, fd, static_cast<uint8_t*>(base), size));
   (*out)->PrefaultInBackground();
   return Status::OK();
 }
 
-Status Segment::Open(const std::string& name, size_t expected_size, std::unique_ptr<Segment>* out) {
-  try {
-    bip::shared_memory_object shm(bip::open_only, name.c_str(), bip::read_write);
-    bip::offset_t actual = 0;
-    if (!shm.get_size(actual) || static_cast<size_t>(actual) != expected_size) {
-      return {StatusCode::kInvalid, "segment '" + name + "' has " + std::to_string(actual) +
-                                        " bytes, the server announced " +
-                                        std::to_string(expected_size)};
-    }
-    auto region = std::make_unique<bip::mapped_region>(shm, bip::read_write);
-    out->reset(new Segment(name, std::move(region)));
-  } catch (const bip::interprocess_exception& e) {
-    return {StatusCode::kIOError, "cannot map shared-memory segment '" + name + "': " + e.what()};
+Status Segment::Open(int fd, const std::string& label, size_t expected_size,
+                     std::unique_ptr<Segment>* out) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    const int err = errno;
+    close(fd);
+    return SysError("cannot map the shared-memory segment '" + label + "'", err);
   }
+  if (static_cast<uint64_t>(st.st_size) != expected_size || expected_size == 0) {
+    close(fd);
+    return {StatusCode::kInvalid, "segment '" + label + "' has " + std::to_string(st.st_size) +
+                                      " bytes, the server announced " + std::to_string(expected_size)};
+  }
+  void* base = mmap(nullptr, expected_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  const int err = errno;
+  close(fd);  // the mapping keeps the memory alive
+  if (base == MAP_FAILED) return SysError("cannot map the shared-memory segment '" + label + "'", err);
+  out->reset(new Segment(label, -1, static_cast<uint8_t*>(base), expected_size));
   return Status::OK();
 }
 
@@ -100,7 +105,5 @@ void Segment::Populate(const uint8_t* p, size_t n) const {
   // Best effort: on kernels without it, the first touch faults the pages in.
   madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_READ);
 }
-
-void Segment::Unlink(const std::string& name) { bip::shared_memory_object::remove(name.c_str()); }
 
 }  // namespace lumen::storage

@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -71,7 +72,6 @@ class StoreServerImpl final : public StoreServer {
 
   const StoreConfig config_;
   std::shared_ptr<StoreCore> core_;
-  bool segment_created_ = false;
   bool socket_bound_ = false;
   bool spill_dir_created_ = false;
   int listen_fd_ = -1;
@@ -82,11 +82,18 @@ class StoreServerImpl final : public StoreServer {
 };
 
 Status StoreServerImpl::Init() {
-  if (config_.segment_name.empty() || config_.segment_name.size() >= sizeof wire::Hello::segment_name) {
-    return {StatusCode::kInvalid, "segment_name must have 1 to 255 characters"};
+  // memfd_create takes names of up to 249 bytes.
+  if (config_.label.empty() || config_.label.size() > 200) {
+    return {StatusCode::kInvalid, "label must have 1 to 200 characters"};
   }
   if (config_.capacity_bytes < Allocator::kAlignment) {
     return {StatusCode::kInvalid, "capacity_bytes " + std::to_string(config_.capacity_bytes) + " is too small"};
+  }
+  // Far above any machine's memory, far below where page rounding wraps around.
+  constexpr uint64_t kMaxCapacity = uint64_t{1} << 46;
+  if (config_.capacity_bytes > kMaxCapacity) {
+    return {StatusCode::kInvalid, "capacity_bytes " + std::to_string(config_.capacity_bytes) +
+                                      " is larger than a store can map (2^46 bytes, 64 TiB)"};
   }
   sockaddr_un addr;
   if (!FillAddress(config_.socket_path, &addr)) {
@@ -105,9 +112,8 @@ Status StoreServerImpl::Init() {
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   const size_t size = (config_.capacity_bytes + page - 1) / page * page;
   std::unique_ptr<Segment> segment;
-  Status s = Segment::Create(config_.segment_name, size, &segment);
+  Status s = Segment::Create(config_.label, size, &segment);
   if (!s.ok()) return s;
-  segment_created_ = true;
   core_ = std::make_shared<StoreCore>(std::move(segment), config_.spill_dir);
 
   listen_fd_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -116,6 +122,11 @@ Status StoreServerImpl::Init() {
     return SysError("cannot bind " + config_.socket_path, errno);
   }
   socket_bound_ = true;
+  // bind() applies the umask; nobody can connect before listen(), so fixing
+  // the mode in between leaves no window: only this user may reach the store.
+  if (chmod(config_.socket_path.c_str(), 0600) != 0) {
+    return SysError("cannot restrict " + config_.socket_path + " to its owner", errno);
+  }
   if (listen(listen_fd_, SOMAXCONN) != 0) return SysError("listen", errno);
 
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -147,7 +158,6 @@ StoreServerImpl::~StoreServerImpl() {
     if (fd >= 0) close(fd);
   }
   if (socket_bound_) unlink(config_.socket_path.c_str());
-  if (segment_created_) Segment::Unlink(config_.segment_name);
   // Only a directory we made, and only if empty: never someone else's files.
   if (spill_dir_created_) rmdir(config_.spill_dir.c_str());
 }
@@ -182,11 +192,11 @@ void StoreServerImpl::Accept() {
     }
     wire::Hello hello;
     hello.segment_size = core_->segment().size();
-    std::memcpy(hello.segment_name, config_.segment_name.data(), config_.segment_name.size());
+    std::memcpy(hello.label, config_.label.data(), config_.label.size());
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = fd;
-    if (send(fd, &hello, sizeof hello, MSG_NOSIGNAL | MSG_DONTWAIT) != sizeof hello ||
+    if (!wire::SendHello(fd, hello, core_->segment().fd()) ||
         epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
       close(fd);
       continue;

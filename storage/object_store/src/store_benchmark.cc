@@ -79,7 +79,7 @@ StoreBenchResult RunStoreBenchmark(int seconds_budget_hint) {
   static std::atomic<int> run{0};
   const std::string tag = std::to_string(getpid()) + "-" + std::to_string(run++);
   StoreConfig config;
-  config.segment_name = "lumen-bench-" + tag;
+  config.label = "lumen-bench-" + tag;
   config.socket_path = "/tmp/lumen-bench-" + tag + ".sock";
   config.capacity_bytes = kBigSize + (64ull << 20);
   std::unique_ptr<StoreServer> server;

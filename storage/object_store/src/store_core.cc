@@ -17,7 +17,7 @@ StoreCore::StoreCore(std::unique_ptr<Segment> segment, std::string spill_dir)
 }
 
 Status StoreCore::ClosedError() const {
-  return {StatusCode::kDisconnected, "object store server '" + segment_->name() + "' has shut down"};
+  return {StatusCode::kDisconnected, "object store server '" + segment_->label() + "' has shut down"};
 }
 
 Status StoreCore::Create(ClientId client, const ObjectID& id, uint64_t size, bool reconstructable,
@@ -27,7 +27,8 @@ Status StoreCore::Create(ClientId client, const ObjectID& id, uint64_t size, boo
   {
     std::lock_guard lock(mu_);
     if (closed_) return ClosedError();
-    if (Allocator::RoundUp(size) > allocator_.capacity()) {
+    // The raw size first: rounding 2^64 - 1 up wraps around to 0.
+    if (size > allocator_.capacity() || Allocator::RoundUp(size) > allocator_.capacity()) {
       return {StatusCode::kObjectTooLarge, "object " + id.Hex() + " of " + Bytes(size) +
                                                " is larger than the store's capacity of " +
                                                Bytes(allocator_.capacity())};
@@ -124,7 +125,7 @@ Status StoreCore::Release(ClientId client, const ObjectID& id) {
   return Status::OK();
 }
 
-Status StoreCore::Delete(ClientId, const ObjectID& id) {
+Status StoreCore::Delete(ClientId client, const ObjectID& id) {
   std::lock_guard lock(mu_);
   if (closed_) return ClosedError();
   auto it = objects_.find(id);
@@ -132,6 +133,12 @@ Status StoreCore::Delete(ClientId, const ObjectID& id) {
     return {StatusCode::kNotFound, "cannot delete " + id.Hex() + ": no such object"};
   }
   Entry& e = it->second;
+  // The owning process keeps the cluster's reference counts: it decides. A
+  // socket client may drop only what it made or holds, never another's data.
+  if (client != kLocalClientId && e.creator != client && !clients_[client].pins.contains(id)) {
+    return {StatusCode::kPermissionDenied,
+            "cannot delete " + id.Hex() + ": this client neither created it nor holds a pin on it"};
+  }
   if (e.state == State::kUnsealed) {
     return {StatusCode::kInvalid, "cannot delete " + id.Hex() + ": not sealed (its creator may Abort it)"};
   }
@@ -302,7 +309,7 @@ void StoreCore::RemoveFromLru(Entry* e) {
 }
 
 std::string StoreCore::SpillPath(const ObjectID& id) const {
-  return spill_dir_ + "/" + segment_->name() + "-" + id.Hex() + ".spill";
+  return spill_dir_ + "/" + segment_->label() + "-" + id.Hex() + ".spill";
 }
 
 uint64_t StoreCore::PinnedBytes() const {

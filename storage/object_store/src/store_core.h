@@ -47,6 +47,7 @@ class StoreCore {
   Status Abort(ClientId client, const ObjectID& id);
   Status Get(ClientId client, const ObjectID& id, uint64_t* offset, uint64_t* size);
   Status Release(ClientId client, const ObjectID& id);
+  // kPermissionDenied unless `client` is kLocalClientId, created `id` or pins it.
   Status Delete(ClientId client, const ObjectID& id);
   Status Contains(const ObjectID& id, bool* present);
   StoreStats Stats();

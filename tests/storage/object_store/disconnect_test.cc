@@ -36,7 +36,6 @@ TEST(ObjectStoreDisconnect, ServerDestroyed) {
   // Mappings outlive the server: buffers already handed out stay readable.
   EXPECT_EQ(std::memcmp(held.data, "abc", 3), 0);
   EXPECT_EQ(std::memcmp(local_held.data, "abc", 3), 0);
-  EXPECT_FALSE(std::filesystem::exists("/dev/shm/" + config.segment_name));
 
   std::shared_ptr<ObjectStore> late;
   EXPECT_EQ(ConnectToStore(config.socket_path, &late).code(), StatusCode::kDisconnected);
@@ -44,7 +43,7 @@ TEST(ObjectStoreDisconnect, ServerDestroyed) {
 
 TEST(ObjectStoreDisconnect, ServerProcessKilled) {
   StoreConfig config = MakeConfig(4 << 20);
-  Shell server({"--serve", config.segment_name, config.socket_path,
+  Shell server({"--serve", config.label, config.socket_path,
                 std::to_string(config.capacity_bytes), config.spill_dir});
   ASSERT_EQ(server.ReadLine(), "ok ready");
   std::shared_ptr<ObjectStore> client;
@@ -61,7 +60,6 @@ TEST(ObjectStoreDisconnect, ServerProcessKilled) {
   EXPECT_LT(SecondsSince(start), 10.0);  // noticed at once, not by the 60 s backstop
 
   // A killed server cannot clean up; its successor must be able to.
-  std::filesystem::remove("/dev/shm/" + config.segment_name);
   std::filesystem::remove(config.socket_path);
   std::filesystem::remove_all(config.spill_dir);
 }
@@ -69,12 +67,11 @@ TEST(ObjectStoreDisconnect, ServerProcessKilled) {
 TEST(ObjectStoreDisconnect, StaleSocketIsReplaced) {
   StoreConfig config = MakeConfig(1 << 20);
   {
-    Shell server({"--serve", config.segment_name, config.socket_path,
+    Shell server({"--serve", config.label, config.socket_path,
                   std::to_string(config.capacity_bytes), config.spill_dir});
     ASSERT_EQ(server.ReadLine(), "ok ready");
     server.Kill();
   }
-  std::filesystem::remove("/dev/shm/" + config.segment_name);
   ASSERT_TRUE(std::filesystem::exists(config.socket_path)) << "left behind by the killed server";
   auto server = StartServer(config);
   std::shared_ptr<ObjectStore> client;

@@ -33,7 +33,7 @@ inline StoreConfig MakeConfig(size_t capacity_bytes) {
   static int counter = 0;
   const std::string tag = std::to_string(getpid()) + "-" + std::to_string(counter++);
   StoreConfig config;
-  config.segment_name = "lumen-test-" + tag;
+  config.label = "lumen-test-" + tag;
   config.socket_path = "/tmp/lumen-test-" + tag + ".sock";
   config.capacity_bytes = capacity_bytes;
   config.spill_dir = (std::filesystem::temp_directory_path() / ("lumen-test-spill-" + tag)).string();

@@ -36,7 +36,7 @@ TEST(ObjectStoreZeroCopy, TwoReaderProcessesShareOneCopy) {
   const Memory a0 = ParseMemory(a->Call("mem")), b0 = ParseMemory(b->Call("mem"));
   ASSERT_EQ(a->Call("connect"), "ok");
   ASSERT_EQ(b->Call("connect"), "ok");
-  // "1": the bytes lie inside the reader's own /dev/shm mapping; the sum
+  // "1": the bytes lie inside the reader's own mapping of the segment; the sum
   // proves it read all of them.
   EXPECT_EQ(a->Call("get " + Hex(id)), expected);
   EXPECT_EQ(b->Call("get " + Hex(id)), expected);

@@ -2,12 +2,12 @@
 // tests line by line over stdin/stdout, so they can kill it at a known point.
 //
 //   store_shell <socket_path>    client: one command a line, one answer a line
-//   store_shell --serve <segment> <socket> <capacity> <spill_dir>
+//   store_shell --serve <label> <socket> <capacity> <spill_dir>
 //                                server: prints "ready", serves until stdin closes
 //
 // Answers are "ok ..." or "err <code> <message>". Commands: connect; create ID
 // SIZE RECON FILL; seal ID; put ID SIZE RECON FILL; get ID (pins; answers
-// size, whether the bytes lie in this process's /dev/shm mapping, and their
+// size, whether the bytes lie in this process's mapping of the store's memfd, and their
 // sum); release ID; delete ID; abort ID; contains ID; writeloop ID SIZE
 // (creates, answers, then writes forever); mem; stats; cycles N; rtt N;
 // pingpong N (then echoes N single bytes); exit.
@@ -74,13 +74,14 @@ ObjectID ParseId(const std::string& hex) {
   return id;
 }
 
-// True if [p, p + n) lies inside one /dev/shm mapping of this process.
-bool InShmMapping(const void* p, size_t n) {
+// True if [p, p + n) lies inside one memfd mapping of this process: the
+// store's segment, shared with the server, not a private copy.
+bool InSegmentMapping(const void* p, size_t n) {
   std::ifstream maps("/proc/self/maps");
   std::string line;
   const auto addr = reinterpret_cast<uintptr_t>(p);
   while (std::getline(maps, line)) {
-    if (line.find("/dev/shm/") == std::string::npos) continue;
+    if (line.find("/memfd:") == std::string::npos) continue;
     uintptr_t lo, hi;
     if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) != 2) continue;
     if (addr >= lo && addr + n <= hi) return true;
@@ -162,7 +163,7 @@ int Client(const std::string& socket_path) {
       uint64_t sum = 0;
       for (size_t i = 0; i < buf.size; ++i) sum += buf.data[i];
       ReplyStatus(s, std::to_string(buf.size) + " " +
-                         std::to_string(InShmMapping(buf.data, buf.size) ? 1 : 0) + " " +
+                         std::to_string(InSegmentMapping(buf.data, buf.size) ? 1 : 0) + " " +
                          std::to_string(sum));
     } else if (cmd == "release") {
       in >> hex;
@@ -226,7 +227,7 @@ int Client(const std::string& socket_path) {
 
 int Serve(char** argv) {
   StoreConfig config;
-  config.segment_name = argv[0];
+  config.label = argv[0];
   config.socket_path = argv[1];
   config.capacity_bytes = std::strtoull(argv[2], nullptr, 10);
   config.spill_dir = argv[3];
@@ -245,7 +246,7 @@ int Serve(char** argv) {
 int main(int argc, char** argv) {
   if (argc == 6 && std::strcmp(argv[1], "--serve") == 0) return Serve(argv + 2);
   if (argc != 2) {
-    std::fprintf(stderr, "usage: store_shell <socket> | --serve <segment> <socket> <capacity> <spill_dir>\n");
+    std::fprintf(stderr, "usage: store_shell <socket> | --serve <label> <socket> <capacity> <spill_dir>\n");
     return 2;
   }
   return Client(argv[1]);

@@ -17,6 +17,7 @@ enum class StatusCode {
   kTimedOut,
   kIOError,
   kDisconnected,    // the other process went away
+  kPermissionDenied,  // the caller may not do this to that object
 };
 
 class [[nodiscard]] Status {

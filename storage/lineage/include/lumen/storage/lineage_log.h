@@ -15,10 +15,12 @@
 // Records are stored as Cap'n Proto messages (storage/lineage/schema), one
 // RocksDB column family per kind, keyed by id. Queries read what is on disk:
 // a record is visible to Get*/RebuildPlan/Provenance once it is durable (call
-// Flush first to read your own appends). If a write fails, the log stops
-// writing for good (later appends are dropped, never acknowledged) and
-// LastError says why: an acknowledgement always means "on disk, and so is
-// everything before it".
+// Flush first to read your own appends). If a write fails (a full disk, an
+// I/O error), the log is degraded for good: it says so once on stderr, later
+// appends are refused (WaitDurable and Flush return false at once, WhenDurable
+// callbacks get the error) and LastError says why. The process keeps running
+// and an acknowledgement always means "on disk, and so is everything before
+// it"; reopen the directory once there is room to log again.
 //
 // One LineageLog per directory: RocksDB locks it, so a second Open of the same
 // directory (in any process) fails with kIOError until the first is closed.

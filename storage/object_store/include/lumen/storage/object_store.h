@@ -1,11 +1,14 @@
 // The node's shared-memory object store.
 //
-// One Boost.Interprocess segment per node holds every sealed object of the
-// node. A StoreServer owns the segment: only it allocates, frees, and keeps
-// the index, reference pins and LRU order. Clients in other processes map the
-// same segment and talk to the server over a Unix socket; they never take a
-// lock inside shared memory, so a client killed at any instant cannot wedge
-// the store. When a client's connection drops, the server releases its pins
+// One unnamed shared-memory segment (a memfd) per node holds every sealed
+// object of the node. A StoreServer owns the segment: only it allocates,
+// frees, and keeps the index, reference pins and LRU order. Clients in other
+// processes receive the segment's descriptor when they connect to the
+// server's Unix socket (mode 0600: the server's user only), map it, and talk
+// to the server over that socket; they never take a lock inside shared
+// memory, so a client killed at any instant cannot wedge the store. Nothing
+// of the segment outlives the last process that maps it, even a SIGKILLed
+// server. When a client's connection drops, the server releases its pins
 // and reclaims the objects it created but never sealed.
 //
 // Objects are immutable once sealed. An object created as `reconstructable`
@@ -29,7 +32,10 @@
 namespace lumen::storage {
 
 struct StoreConfig {
-  std::string segment_name;          // shm object name, e.g. "lumen-<session>" (/dev/shm/...)
+  // Names the store in messages, spill files and /proc/PID/maps, e.g.
+  // "lumen-<session>". Only a label: the segment has no name in any file
+  // system, and goes away with the last process that maps it.
+  std::string label;
   std::string socket_path;           // Unix socket the server listens on
   size_t capacity_bytes = 512ull << 20;
   std::string spill_dir;             // where unevictable objects go when full; created if missing
@@ -59,8 +65,8 @@ class ObjectStore {
 
   // Allocates `size` bytes for `id` and returns a writable pointer into this
   // process's mapping. The object is invisible to Get until Seal.
-  // kAlreadyExists if `id` exists; kObjectTooLarge if size > capacity;
-  // kStoreFull if no room could be made.
+  // kAlreadyExists if `id` exists; kObjectTooLarge (naming the size and the
+  // capacity) if size > capacity; kStoreFull if no room could be made.
   virtual Status Create(const ObjectID& id, size_t size, bool reconstructable, uint8_t** data) = 0;
   virtual Status Seal(const ObjectID& id) = 0;
   // Frees an object this client created and has not sealed.
@@ -72,7 +78,10 @@ class ObjectStore {
   virtual Status Get(const ObjectID& id, ObjectBuffer* out) = 0;
   // Drops one pin taken by Get.
   virtual Status Release(const ObjectID& id) = 0;
-  // Deletes `id`; memory is freed once the last pin is released.
+  // Deletes `id`; memory is freed once the last pin is released. A client
+  // connected over the socket may delete only what it created or pins now
+  // (else kPermissionDenied, and nothing changes); the server's LocalClient
+  // may delete anything.
   virtual Status Delete(const ObjectID& id) = 0;
   virtual bool Contains(const ObjectID& id) = 0;
   virtual StoreStats Stats() = 0;
@@ -82,7 +91,8 @@ class ObjectStore {
 };
 
 // Owns the segment and serves clients. Runs its own thread; destroying it
-// disconnects clients and removes the segment, the socket and spilled files.
+// disconnects clients and removes the socket and spilled files (the segment
+// goes with the last mapping).
 class StoreServer {
  public:
   // Creates the segment (prefaulted), binds the socket, starts serving.

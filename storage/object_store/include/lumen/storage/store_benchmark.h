@@ -1,6 +1,6 @@
 // A quick measurement of the object store on this machine, for the
-// `lumen microbenchmark` CLI. Starts a private store server (a fresh segment
-// in /dev/shm, removed afterwards) and talks to it through a socket client in
+// `lumen microbenchmark` CLI. Starts a private store server (a fresh segment,
+// gone afterwards) and talks to it through a socket client in
 // the same process, so the figures include the Unix-socket round trips.
 #pragma once
 
