@@ -13,6 +13,7 @@ find_dependency(CapnProto CONFIG)
 find_dependency(RocksDB CONFIG)
 find_dependency(Boost 1.74)
 find_dependency(Threads)
+find_dependency(OpenSSL)  # mutual TLS on the supervision port (libcaf_openssl)
 
 # CAF 0.17 ships neither a CMake config nor a pkg-config file.
 if(NOT TARGET lumen_caf::core)
@@ -27,4 +28,9 @@ if(NOT TARGET lumen_caf::core)
   set_target_properties(lumen_caf::io PROPERTIES
     IMPORTED_LOCATION "${LUMEN_CAF_IO_LIBRARY}"
     INTERFACE_LINK_LIBRARIES lumen_caf::core)
+  find_library(LUMEN_CAF_OPENSSL_LIBRARY caf_openssl REQUIRED)
+  add_library(lumen_caf::openssl UNKNOWN IMPORTED)
+  set_target_properties(lumen_caf::openssl PROPERTIES
+    IMPORTED_LOCATION "${LUMEN_CAF_OPENSSL_LIBRARY}"
+    INTERFACE_LINK_LIBRARIES "lumen_caf::io;OpenSSL::SSL;OpenSSL::Crypto")
 endif()

@@ -78,7 +78,8 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
 
   Supervision::NodeInfo info{nm->options_.node_name, nm->options_.num_workers, nm->options_.resources};
   NodeManager* raw = nm.get();
-  nm->supervision_ = Supervision::Start(info, [raw](int number, const std::string& reason) {
+  Supervision::Options supervision{nm->options_.session_dir, nm->options_.worker_liveness_timeout_ms};
+  nm->supervision_ = Supervision::Start(info, supervision, [raw](int number, const std::string& reason) {
     raw->OnWorkerDown(number, reason);
   });
   nm->supervisor_port_ = nm->supervision_->port();
@@ -170,7 +171,7 @@ void NodeManager::ForkPending() {
     env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
     env.push_back("LUMEN_WORKER_NAMESPACE=" + options_.ns);
     env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
-    env.push_back("LUMEN_WORKER_SUPERVISOR_PORT=" + std::to_string(supervisor_port_));
+    for (std::string& e : supervision_->WorkerEnvironment()) env.push_back(std::move(e));
     if (claims_fd >= 0) env.push_back("LUMEN_WORKER_CLAIMS_FD=" + std::to_string(claims_fd));
     std::vector<char*> envp, argv;
     for (auto& e : env) envp.push_back(e.data());
@@ -1091,6 +1092,7 @@ NodeManager::Counters NodeManager::GetCounters() {
   c.num_objects = objects_.size();
   c.deaths_seen_by_caf = deaths_seen_by_caf_;
   c.deaths_seen_by_reaping = deaths_seen_by_reaping_;
+  c.supervisor_port = supervisor_port_;
   return c;
 }
 

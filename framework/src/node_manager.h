@@ -51,6 +51,7 @@ struct NodeOptions {
   std::string node_name;
   std::string ns;                           // the job's namespace for named actors
   bool actors_detached_by_default = false;
+  int64_t worker_liveness_timeout_ms = 0;   // 0 = the default (supervision.h)
 };
 
 class NodeManager : public Core {
@@ -76,6 +77,7 @@ class NodeManager : public Core {
     size_t num_objects = 0;
     uint64_t deaths_seen_by_caf = 0;
     uint64_t deaths_seen_by_reaping = 0;
+    uint16_t supervisor_port = 0;
   };
   Counters GetCounters();
   // Blocks until `n` workers are connected, or timeout; false on timeout.

@@ -126,6 +126,9 @@ void Init(const Config& config) {
                 "') is not supported yet; leave Config::address empty (and LUMEN_ADDRESS unset) for an embedded cluster");
   int cpus = config.num_cpus > 0 ? config.num_cpus : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (config.num_cpus < 0) throw Error("lumen::Init: Config::num_cpus must be >= 0, got " + std::to_string(config.num_cpus));
+  if (config.worker_liveness_timeout_ms < 0)
+    throw Error("lumen::Init: Config::worker_liveness_timeout_ms must be >= 0, got " +
+                std::to_string(config.worker_liveness_timeout_ms));
   CheckResources(config.resources, "lumen::Init: Config::resources");
   RaiseDescriptorLimit();
   RemoveDeadSessions();
@@ -170,6 +173,7 @@ void Init(const Config& config) {
   node.node_name = "node-" + id;
   node.ns = cluster->ns;
   node.actors_detached_by_default = config.default_actor_lifetime == ActorLifetime::DETACHED;
+  node.worker_liveness_timeout_ms = config.worker_liveness_timeout_ms;
   cluster->node_name = node.node_name;
   cluster->resources = node.resources;
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
@@ -191,6 +195,7 @@ ClusterInfo GetClusterInfo() {
   info.num_objects = c.num_objects;
   info.worker_deaths_seen_by_caf = c.deaths_seen_by_caf;
   info.worker_deaths_seen_by_reaping = c.deaths_seen_by_reaping;
+  info.supervisor_port = c.supervisor_port;
   storage::StoreStats stats = g_cluster->store->LocalClient()->Stats();
   info.store_used_bytes = stats.used_bytes;
   info.store_capacity_bytes = stats.capacity_bytes;

@@ -2,25 +2,50 @@
 
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
 
+#include <cstdlib>
 #include <mutex>
+#include <set>
 #include <vector>
 
 #include "lumen/errors.h"
+#include "openssl_error_queue.h"
+#include "session_credentials.h"
 
 namespace lumen::internal {
 namespace {
 
 // The supervision protocol, one line a message:
-//   supervisor <- (register, worker number, worker actor): monitor this worker process (replies ok)
+//   supervisor <- (register, worker number, worker actor): monitor this worker process (replies ok;
+//                 an error if the number registered before)
 //   head       <- (node, name, workers): record a node in the directory (replies ok)
 //   head       <- (nodes): list the directory (replies a vector of names)
 using register_atom = caf::atom_constant<caf::atom("register")>;
 using node_atom = caf::atom_constant<caf::atom("node")>;
 using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 
-void QuietConfig(caf::actor_system_config& cfg, size_t threads) {
+constexpr const char* kPortVar = "LUMEN_WORKER_SUPERVISOR_PORT";
+constexpr const char* kCertificateVar = "LUMEN_WORKER_SUPERVISOR_CERT";
+constexpr const char* kKeyVar = "LUMEN_WORKER_SUPERVISOR_KEY";
+constexpr const char* kLivenessVar = "LUMEN_WORKER_LIVENESS_MS";
+
+// Both sides: TLS with the session's credentials in front of BASP, and
+// heartbeats that expose a silent peer (see the header). Only the supervisor
+// drops silent peers: CAF 0.17 starts a connection it opens as last seen at
+// the epoch, so a worker with a timeout of its own drops its connection to
+// the supervisor at its first tick if the handshake is not through by then.
+void SessionConfig(caf::actor_system_config& cfg, size_t threads, const SessionCredentials& credentials,
+                   int64_t liveness_timeout_ms, bool drop_silent_peers) {
+  if (!OpenSslErrorQueueGuarded()) std::abort();  // keeps the guard linked
   cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>();
+  cfg.openssl_certificate = credentials.certificate_path;
+  cfg.openssl_key = credentials.key_path;
+  cfg.openssl_cafile = credentials.certificate_path;  // trust this session's certificate alone
+  auto timeout = std::chrono::milliseconds(liveness_timeout_ms);
+  cfg.set("middleman.heartbeat-interval", caf::timespan{std::max(timeout / 10, std::chrono::milliseconds(1))});
+  if (drop_silent_peers) cfg.set("middleman.connection-timeout", caf::timespan{timeout});
   cfg.set("scheduler.max-threads", threads);  // fewer threads: fewer wake-ups per message
   cfg.set("logger.file-verbosity", caf::atom("quiet"));
   cfg.set("logger.console-verbosity", caf::atom("quiet"));
@@ -30,6 +55,7 @@ struct SupervisorState {
   std::mutex mu;
   Supervision::WorkerDown on_down;  // cleared on stop
   std::map<caf::actor_addr, int> workers;
+  std::set<int> ever_registered;  // a number registers once: no one else may speak for it
 };
 
 caf::behavior SupervisorActor(caf::event_based_actor* self, std::shared_ptr<SupervisorState> st) {
@@ -42,9 +68,10 @@ caf::behavior SupervisorActor(caf::event_based_actor* self, std::shared_ptr<Supe
     if (st->on_down) st->on_down(number, caf::to_string(dm.reason));
   });
   return {
-      [self, st](register_atom, int32_t number, caf::actor worker) {
-        self->monitor(worker);
+      [self, st](register_atom, int32_t number, caf::actor worker) -> caf::result<caf::atom_value> {
         std::lock_guard lock(st->mu);
+        if (!worker || !st->ever_registered.insert(number).second) return caf::sec::invalid_argument;
+        self->monitor(worker);
         st->workers.emplace(worker.address(), number);
         return caf::atom("ok");  // the worker serves only once it is monitored
       },
@@ -70,13 +97,18 @@ caf::behavior HeadActor(caf::stateful_actor<HeadState>* self, std::shared_ptr<st
 
 class CafSupervision : public Supervision {
  public:
-  CafSupervision(const NodeInfo& node, WorkerDown on_down) : state_(std::make_shared<SupervisorState>()) {
+  CafSupervision(const NodeInfo& node, const Options& options, WorkerDown on_down)
+      : state_(std::make_shared<SupervisorState>()) {
     state_->on_down = std::move(on_down);
-    QuietConfig(cfg_, 2);
+    liveness_timeout_ms_ = options.liveness_timeout_ms > 0 ? options.liveness_timeout_ms : DefaultLivenessTimeoutMs();
+    std::string error;
+    if (!MakeSessionCredentials(options.session_dir, &credentials_, &error))
+      throw Error("cannot start worker supervision: " + error);
+    SessionConfig(cfg_, 2, credentials_, liveness_timeout_ms_, /*drop_silent_peers=*/true);
     system_ = std::make_unique<caf::actor_system>(cfg_);
     head_ = system_->spawn(HeadActor, nodes_out_);
     supervisor_ = system_->spawn(SupervisorActor, state_);
-    auto port = system_->middleman().publish(supervisor_, 0, "127.0.0.1");
+    auto port = caf::openssl::publish(supervisor_, 0, "127.0.0.1");
     if (!port) throw Error("cannot start worker supervision: " + system_->render(port.error()));
     port_ = *port;
     caf::scoped_actor self{*system_};
@@ -100,6 +132,13 @@ class CafSupervision : public Supervision {
 
   uint16_t port() const override { return port_; }
 
+  std::vector<std::string> WorkerEnvironment() const override {
+    return {std::string(kPortVar) + "=" + std::to_string(port_),
+            std::string(kCertificateVar) + "=" + credentials_.certificate_path,
+            std::string(kKeyVar) + "=" + credentials_.key_path,
+            std::string(kLivenessVar) + "=" + std::to_string(liveness_timeout_ms_)};
+  }
+
   std::vector<NodeInfo> Nodes() override {
     caf::scoped_actor self{*system_};
     self->request(head_, std::chrono::seconds(5), nodes_atom::value).receive([](int32_t) {}, [](caf::error&) {});
@@ -107,6 +146,8 @@ class CafSupervision : public Supervision {
   }
 
  private:
+  SessionCredentials credentials_;
+  int64_t liveness_timeout_ms_ = 0;
   caf::actor_system_config cfg_;
   std::unique_ptr<caf::actor_system> system_;
   std::shared_ptr<SupervisorState> state_;
@@ -123,19 +164,46 @@ struct WorkerLink {
   caf::actor self;
 };
 
-}  // namespace
-
-std::unique_ptr<Supervision> Supervision::Start(const NodeInfo& node, WorkerDown on_worker_down) {
-  return std::make_unique<CafSupervision>(node, std::move(on_worker_down));
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
 }
 
-std::shared_ptr<void> JoinSupervisor(uint16_t port, int worker_number, std::string* error) {
+}  // namespace
+
+int64_t DefaultLivenessTimeoutMs() {
+  int64_t ms = std::atoll(Env(kLivenessVar).c_str());
+  return ms > 0 ? ms : 5000;
+}
+
+std::unique_ptr<Supervision> Supervision::Start(const NodeInfo& node, const Options& options,
+                                                WorkerDown on_worker_down) {
+  return std::make_unique<CafSupervision>(node, options, std::move(on_worker_down));
+}
+
+std::shared_ptr<void> JoinSupervisor(int worker_number, std::string* error) {
+  auto port = static_cast<uint16_t>(std::atoi(Env(kPortVar).c_str()));
+  SessionCredentials credentials{Env(kCertificateVar), Env(kKeyVar)};
+  if (port == 0 || credentials.certificate_path.empty() || credentials.key_path.empty()) {
+    *error = std::string("the supervisor's port or the session's credentials are missing from the environment (") +
+             kPortVar + ", " + kCertificateVar + ", " + kKeyVar + ")";
+    return nullptr;
+  }
   auto link = std::make_shared<WorkerLink>();
-  QuietConfig(link->cfg, 1);
+  SessionConfig(link->cfg, 1, credentials, DefaultLivenessTimeoutMs(), /*drop_silent_peers=*/false);
   link->system = std::make_unique<caf::actor_system>(link->cfg);
-  auto supervisor = link->system->middleman().remote_actor("127.0.0.1", port);
+  caf::actor supervisor;
+  {
+    // As caf::openssl::remote_actor, but bounded: a handshake can stall.
+    caf::scoped_actor self{*link->system};
+    self->request(link->system->openssl_manager().actor_handle(), std::chrono::seconds(10),
+                  caf::connect_atom::value, std::string("127.0.0.1"), port)
+        .receive([&](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                     const std::set<std::string>&) { supervisor = caf::actor_cast<caf::actor>(ptr); },
+                 [&](caf::error& e) { *error = "connecting to the supervisor: " + link->system->render(e); });
+  }
   if (!supervisor) {
-    *error = link->system->render(supervisor.error());
+    if (error->empty()) *error = "no supervisor at port " + std::to_string(port);
     return nullptr;
   }
   // An actor with a behavior lives while referenced: it stands for this process.
@@ -148,7 +216,7 @@ std::shared_ptr<void> JoinSupervisor(uint16_t port, int worker_number, std::stri
   // would go unnoticed by CAF (reaping would catch it, a second later).
   bool registered = false;
   caf::scoped_actor self{*link->system};
-  self->request(*supervisor, std::chrono::seconds(10), register_atom::value, int32_t{worker_number}, link->self)
+  self->request(supervisor, std::chrono::seconds(10), register_atom::value, int32_t{worker_number}, link->self)
       .receive([&](caf::atom_value) { registered = true; },
                [&](caf::error& e) { *error = "registering with the supervisor: " + link->system->render(e); });
   if (!registered) return nullptr;

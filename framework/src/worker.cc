@@ -530,10 +530,8 @@ int RunWorker() {
   }
   // Join CAF supervision: the node manager learns of this process's death from CAF.
   std::string error;
-  const char* port = std::getenv("LUMEN_WORKER_SUPERVISOR_PORT");
   const char* number = std::getenv("LUMEN_WORKER_NUMBER");
-  std::shared_ptr<void> link =
-      JoinSupervisor(static_cast<uint16_t>(std::atoi(port ? port : "0")), std::atoi(number ? number : "0"), &error);
+  std::shared_ptr<void> link = JoinSupervisor(std::atoi(number ? number : "0"), &error);
   int fd = ConnectUnix(node_socket);
   if (fd < 0) {
     if (!link) std::_Exit(0);  // the node shut down while this worker was starting

@@ -35,6 +35,13 @@ struct Config {
   ActorLifetime default_actor_lifetime = ActorLifetime::NON_DETACHED;
   // Record every task and Put in the lineage log (env LUMEN_LINEAGE=0 turns it off).
   bool enable_lineage = true;
+  // How long a worker process may stay silent (stopped, wedged, cut off)
+  // before it is declared dead, killed and its tasks retried or failed; 0 =
+  // 5000 ms (env LUMEN_WORKER_LIVENESS_MS sets the default). Workers send a
+  // heartbeat every tenth of it from a thread of their own, so a task that
+  // computes for longer does not make its worker silent. A silent worker is
+  // declared dead between 1x and 1.1x this after its last message.
+  int64_t worker_liveness_timeout_ms = 0;
 };
 
 void Init();

@@ -1,5 +1,8 @@
 #include "info_log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <rocksdb/env.h>
 
 #include <sys/time.h>
@@ -45,7 +48,8 @@ class StdioLogger final : public rocksdb::Logger {
 std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& path) {
   // One generation of history, as a crashed run's diagnostics may matter.
   std::rename(path.c_str(), (path + ".old").c_str());
-  return std::make_shared<StdioLogger>(std::fopen(path.c_str(), "we"));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);  // the owner's alone
+  return std::make_shared<StdioLogger>(fd < 0 ? nullptr : ::fdopen(fd, "w"));
 }
 
 }  // namespace lumen::storage::lineage

@@ -2,6 +2,7 @@
 // id, values are flat Cap'n Proto messages (records.cc). Appends go through a
 // queue to one writer thread that turns them into WriteBatches.
 #include "lumen/storage/lineage_log.h"
+#include "private_files.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -304,8 +305,11 @@ Status LineageLog::Open(const std::string& dir, const LineageOptions& options,
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
+  // The log holds task arguments: its files are the user's alone (0600), whatever the umask.
+  db_options.env = lineage::PrivateFilesEnv();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);  // for the info log; Open reports real failures
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   db_options.info_log = lineage::OpenInfoLog(dir + "/LOG");
   rocksdb::ColumnFamilyOptions cf_options;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {

@@ -20,6 +20,7 @@ Status EnsureSpillDir(const std::string& dir, bool* created) {
   std::error_code ec;
   *created = std::filesystem::create_directories(dir, ec);
   if (ec) return {StatusCode::kIOError, "cannot create spill dir '" + dir + "': " + ec.message()};
+  if (*created) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);  // spilled objects: the owner's alone
   return Status::OK();
 }
 
