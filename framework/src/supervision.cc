@@ -12,18 +12,10 @@
 #include "lumen/errors.h"
 #include "openssl_error_queue.h"
 #include "session_credentials.h"
+#include "supervision_protocol.h"
 
 namespace lumen::internal {
 namespace {
-
-// The supervision protocol, one line a message:
-//   supervisor <- (register, worker number, worker actor): monitor this worker process (replies ok;
-//                 an error if the number registered before)
-//   head       <- (node, name, workers): record a node in the directory (replies ok)
-//   head       <- (nodes): list the directory (replies a vector of names)
-using register_atom = caf::atom_constant<caf::atom("register")>;
-using node_atom = caf::atom_constant<caf::atom("node")>;
-using nodes_atom = caf::atom_constant<caf::atom("nodes")>;
 
 constexpr const char* kPortVar = "LUMEN_WORKER_SUPERVISOR_PORT";
 constexpr const char* kCertificateVar = "LUMEN_WORKER_SUPERVISOR_CERT";
@@ -58,7 +50,7 @@ struct SupervisorState {
   std::set<int> ever_registered;  // a number registers once: no one else may speak for it
 };
 
-caf::behavior SupervisorActor(caf::event_based_actor* self, std::shared_ptr<SupervisorState> st) {
+SupervisorActor::behavior_type Supervisor(SupervisorActor::pointer self, std::shared_ptr<SupervisorState> st) {
   self->set_down_handler([st](caf::down_msg& dm) {
     std::lock_guard lock(st->mu);
     auto it = st->workers.find(dm.source);
@@ -68,12 +60,12 @@ caf::behavior SupervisorActor(caf::event_based_actor* self, std::shared_ptr<Supe
     if (st->on_down) st->on_down(number, caf::to_string(dm.reason));
   });
   return {
-      [self, st](register_atom, int32_t number, caf::actor worker) -> caf::result<caf::atom_value> {
+      [self, st](register_atom, int32_t number, caf::actor worker) -> caf::result<ok_atom> {
         std::lock_guard lock(st->mu);
         if (!worker || !st->ever_registered.insert(number).second) return caf::sec::invalid_argument;
         self->monitor(worker);
         st->workers.emplace(worker.address(), number);
-        return caf::atom("ok");  // the worker serves only once it is monitored
+        return ok_atom::value;  // the worker serves only once it is monitored
       },
   };
 }
@@ -82,11 +74,12 @@ struct HeadState {
   std::vector<Supervision::NodeInfo> nodes;
 };
 
-caf::behavior HeadActor(caf::stateful_actor<HeadState>* self, std::shared_ptr<std::vector<Supervision::NodeInfo>> out) {
+HeadActor::behavior_type Head(HeadActor::stateful_pointer<HeadState> self,
+                              std::shared_ptr<std::vector<Supervision::NodeInfo>> out) {
   return {
       [self](node_atom, const std::string& name, int32_t workers) {
         self->state.nodes.push_back({name, workers, {}});
-        return caf::atom("ok");
+        return ok_atom::value;
       },
       [self, out](nodes_atom) {
         *out = self->state.nodes;
@@ -106,14 +99,14 @@ class CafSupervision : public Supervision {
       throw Error("cannot start worker supervision: " + error);
     SessionConfig(cfg_, 2, credentials_, liveness_timeout_ms_, /*drop_silent_peers=*/true);
     system_ = std::make_unique<caf::actor_system>(cfg_);
-    head_ = system_->spawn(HeadActor, nodes_out_);
-    supervisor_ = system_->spawn(SupervisorActor, state_);
+    head_ = system_->spawn(Head, nodes_out_);
+    supervisor_ = system_->spawn(Supervisor, state_);
     auto port = caf::openssl::publish(supervisor_, 0, "127.0.0.1");
     if (!port) throw Error("cannot start worker supervision: " + system_->render(port.error()));
     port_ = *port;
     caf::scoped_actor self{*system_};
     self->request(head_, std::chrono::seconds(5), node_atom::value, node.name, int32_t{node.num_workers})
-        .receive([](caf::atom_value) {}, [](caf::error&) {});
+        .receive([](ok_atom) {}, [](caf::error&) {});
   }
 
   ~CafSupervision() override {
@@ -152,8 +145,8 @@ class CafSupervision : public Supervision {
   std::unique_ptr<caf::actor_system> system_;
   std::shared_ptr<SupervisorState> state_;
   std::shared_ptr<std::vector<NodeInfo>> nodes_out_ = std::make_shared<std::vector<NodeInfo>>();
-  caf::actor head_;
-  caf::actor supervisor_;
+  HeadActor head_;
+  SupervisorActor supervisor_;
   uint16_t port_ = 0;
 };
 
@@ -192,14 +185,14 @@ std::shared_ptr<void> JoinSupervisor(int worker_number, std::string* error) {
   auto link = std::make_shared<WorkerLink>();
   SessionConfig(link->cfg, 1, credentials, DefaultLivenessTimeoutMs(), /*drop_silent_peers=*/false);
   link->system = std::make_unique<caf::actor_system>(link->cfg);
-  caf::actor supervisor;
+  SupervisorActor supervisor;
   {
     // As caf::openssl::remote_actor, but bounded: a handshake can stall.
     caf::scoped_actor self{*link->system};
     self->request(link->system->openssl_manager().actor_handle(), std::chrono::seconds(10),
                   caf::connect_atom::value, std::string("127.0.0.1"), port)
         .receive([&](const caf::node_id&, caf::strong_actor_ptr& ptr,
-                     const std::set<std::string>&) { supervisor = caf::actor_cast<caf::actor>(ptr); },
+                     const std::set<std::string>&) { supervisor = caf::actor_cast<SupervisorActor>(ptr); },
                  [&](caf::error& e) { *error = "connecting to the supervisor: " + link->system->render(e); });
   }
   if (!supervisor) {
@@ -217,7 +210,7 @@ std::shared_ptr<void> JoinSupervisor(int worker_number, std::string* error) {
   bool registered = false;
   caf::scoped_actor self{*link->system};
   self->request(supervisor, std::chrono::seconds(10), register_atom::value, int32_t{worker_number}, link->self)
-      .receive([&](caf::atom_value) { registered = true; },
+      .receive([&](ok_atom) { registered = true; },
                [&](caf::error& e) { *error = "registering with the supervisor: " + link->system->render(e); });
   if (!registered) return nullptr;
   return link;

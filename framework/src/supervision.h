@@ -35,6 +35,7 @@
 // is thus declared dead between 1x and 1.1x the timeout after its last
 // message (default 5 s; Config::worker_liveness_timeout_ms).
 //
+// The actors' protocols are written as types in supervision_protocol.h.
 // CAF headers stay inside supervision.cc: they cost ~10 s per translation unit.
 #pragma once
 
