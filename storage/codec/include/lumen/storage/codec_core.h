@@ -18,20 +18,21 @@
 #define LUMEN_STORAGE_CODEC_CORE_H_
 
 #include <cstddef>
-#include <stdexcept>
 #include <string>
 #include <type_traits>
 
 #include <capnp/message.h>
+#include <lumen/storage/error.h>
 #include <lumen/storage/object.capnp.h>
 
 namespace lumen::codec {
 
 // Thrown for every failure to encode or decode: a type mismatch, a truncated or
-// corrupted buffer, a payload over the format's limits.
-class CodecError : public std::runtime_error {
+// corrupted buffer, a payload over the format's limits. A lumen::Error, so
+// `catch (const lumen::Error&)` sees it wherever it escapes to a user.
+class CodecError : public ::lumen::Error {
  public:
-  using std::runtime_error::runtime_error;
+  using ::lumen::Error::Error;
 };
 
 namespace internal {
