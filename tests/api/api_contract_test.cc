@@ -45,6 +45,18 @@ LUMEN_REMOTE(Twin);
 
 namespace {
 
+// N structs inside one another.
+template <int N>
+struct Nested {
+  Nested<N - 1> inner;
+  LUMEN_FIELDS(inner);
+};
+template <>
+struct Nested<1> {
+  int leaf = 1;
+  LUMEN_FIELDS(leaf);
+};
+
 class ApiContract : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -129,9 +141,23 @@ TEST_F(ApiContract, ErrorsDeriveFromLumenError) {
   static_assert(std::is_base_of_v<lumen::Error, lumen::ObjectReconstructionFailedError>);
   static_assert(std::is_base_of_v<lumen::Error, lumen::GetTimeoutError>);
   static_assert(std::is_base_of_v<lumen::Error, lumen::TaskCancelledError>);
+  static_assert(std::is_base_of_v<lumen::Error, lumen::codec::CodecError>);
   static_assert(std::is_base_of_v<std::runtime_error, lumen::Error>);
   EXPECT_THROW(lumen::CreatePlacementGroup({"dup", {{{"CPU", 1}}}, lumen::PlacementStrategy::PACK}).GetID();
                lumen::CreatePlacementGroup({"dup", {{{"CPU", 1}}}, lumen::PlacementStrategy::PACK}), lumen::Error);
+}
+
+// What Put accepts, Get reads: a value nested past the format's limit is
+// refused at Put with a lumen::Error naming the limit, not stored unreadable.
+TEST_F(ApiContract, PutRefusesWhatGetCouldNotRead) {
+  auto deepest = lumen::Put(Nested<63>{});
+  EXPECT_NO_THROW(deepest.Get());
+  try {
+    lumen::Put(Nested<64>{});
+    FAIL() << "expected lumen::Error";
+  } catch (const lumen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 63"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(ApiContract, AmbiguousNamesAreAClearError) {

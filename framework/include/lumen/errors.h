@@ -4,16 +4,11 @@
 // error a task or object ended with; nothing in the API hangs instead.
 #pragma once
 
-#include <stdexcept>
 #include <string>
 
-namespace lumen {
+#include "lumen/storage/error.h"  // lumen::Error, also the base of codec::CodecError
 
-// Bad use: an unregistered function, a type mismatch, a call before Init, bad config.
-class Error : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace lumen {
 
 // User code threw. what() holds the task's name, the exception's type name and message.
 class TaskError : public Error {

@@ -20,8 +20,6 @@ constexpr size_t kFirstSegmentWords = 64;
 constexpr size_t kReferenceMinBytes = 8 * 1024;
 // Each referenced payload is a segment; keep the segment table short.
 constexpr int kMaxReferences = 128;
-// Cap'n Proto lists (and so Data blobs) hold at most 2^29 - 1 elements.
-constexpr size_t kMaxElements = (size_t{1} << 29) - 1;
 
 thread_local internal::Encoder* current_encoder = nullptr;
 
@@ -141,23 +139,15 @@ bool Encoder::TryReference(schema::Value::Builder b, const void* p, size_t n) {
 }
 
 void WriteBytes(schema::Value::Builder b, const void* p, size_t n, bool may_reference) {
-  if (n > kMaxElements) {
-    throw CodecError("cannot encode: a payload of " + std::to_string(n) +
-                     " bytes exceeds the object format's limit of 2^29 - 1 bytes per "
-                     "string or vector of numbers");
+  if (n > kMaxBlobBytes) {
+    throw CodecError("object too large: a string or vector of numbers holds at most 2^29 - 1 "
+                     "bytes (512 MiB) in one object, this one has " + std::to_string(n) +
+                     " bytes; split it into several objects");
   }
   Encoder* encoder = Encoder::Current();
   if (may_reference && encoder != nullptr && encoder->TryReference(b, p, n)) return;
   capnp::Data::Builder bytes = b.initBytes(static_cast<unsigned>(n));
   if (n != 0) std::memcpy(bytes.begin(), p, n);
-}
-
-capnp::List<schema::Value>::Builder InitList(schema::Value::Builder b, size_t n) {
-  if (n > kMaxElements) {
-    throw CodecError("cannot encode: a container of " + std::to_string(n) +
-                     " elements exceeds the object format's limit of 2^29 - 1");
-  }
-  return b.initList(static_cast<unsigned>(n));
 }
 
 void ThrowFromKj(const kj::Exception& e, const char* context) {

@@ -15,9 +15,7 @@ constexpr uint64_t kDecodeTraversalFactor = 4;
 constexpr uint64_t kDecodeTraversalSlackWords = 1024;
 // Views are read again and again and every read is charged: no practical limit.
 constexpr uint64_t kViewTraversalLimitWords = uint64_t{1} << 60;
-// Each level of a value costs two (a Value and its list); Cap'n Proto's default
-// of 64 would stop at 31 levels. Recursion stays bounded by this limit.
-constexpr int kNestingLimit = 128;
+// Nesting is bounded by kNestingLimit (codec_core.h), which Encode enforces too.
 
 // A stored name as it appears in an error: shortened, printable.
 std::string Printable(capnp::Text::Reader text) {

@@ -81,5 +81,28 @@ TEST(CodecErrors, UnalignedInputIsCopiedForDecodeButRefusedForViews) {
   EXPECT_THROW(ViewSpan<int16_t>(unaligned, aligned.size()), CodecError);
 }
 
+// Users catch lumen::Error for everything lumen throws; a codec failure that
+// escapes to them must be one too.
+TEST(CodecErrors, EveryCodecErrorIsALumenError) {
+  Buffer b = EncodeToBuffer(std::string("hello world"));
+  auto caught_as_lumen_error = [](auto f) {
+    try {
+      f();
+    } catch (const ::lumen::Error& e) {
+      return std::string(e.what());
+    } catch (...) {
+      return std::string("something else");
+    }
+    return std::string("nothing");
+  };
+  EXPECT_EQ(caught_as_lumen_error([&] { Decode<int>(b.data(), b.size()); }),
+            "object holds str, asked for i32");
+  const std::string corrupt =
+      caught_as_lumen_error([&] { Decode<std::string>(b.data(), b.size() - 8); });
+  EXPECT_EQ(corrupt.rfind("corrupt object: ", 0), 0u) << corrupt;
+  EXPECT_EQ(caught_as_lumen_error([&] { ViewSpan<int>(b.data() + 1, 8); }),
+            "cannot view an object in place: its buffer is not 8-byte aligned");
+}
+
 }  // namespace
 }  // namespace lumen::codec

@@ -12,3 +12,9 @@ struct Polyline {
   name @0 :Text;
   points @1 :List(Point);
 }
+
+# Nests as deep as it is long: for the nesting limit's tests.
+struct Chain {
+  value @0 :Int32;
+  next @1 :Chain;
+}

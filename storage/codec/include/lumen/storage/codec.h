@@ -16,9 +16,12 @@
 //
 // Robustness: decoding never trusts the buffer. A truncated, corrupted or
 // mistyped object throws CodecError; it never crashes and never reads outside
-// [data, data + size). Limits of the format: one contiguous payload (a string, a
-// vector of numbers) holds at most 2^29 - 1 bytes; values nest at most 62 levels
-// deep (a Message<S> counts its own nesting too).
+// [data, data + size). Limits of the format, refused by Encode with a
+// CodecError that names them (codec_core.h has the numbers): one contiguous
+// payload (a string, a vector of numbers) holds at most 2^29 - 1 bytes; a
+// container of other values at most 178,956,970 elements (a map counts keys
+// and values); containers nest at most 63 deep, and a Message<S> inside them
+// may nest only as deep as what is left. Whatever Encode accepts, Decode reads.
 //
 // Thread safety: all functions are reentrant; an Encoded or a StructView is used
 // by one thread at a time.
@@ -102,10 +105,15 @@ class Encoder {
   // payload is large, word-aligned and a multiple of 8 long, and the message has
   // not yet referenced too many payloads (each becomes a segment).
   bool TryReference(schema::Value::Builder b, const void* p, size_t n);
+  // How many containers are open around the value being written.
+  int depth() const { return depth_; }
 
  private:
+  friend class ListBuilder;  // counts depth_
+
   std::unique_ptr<Encoded::Impl> impl_;
   Encoder* previous_;  // the enclosing Encoder on this thread, if any
+  int depth_ = 0;      // containers open around the value being written
 };
 
 // Rethrows e as CodecError("<context>: <Cap'n Proto's description>").

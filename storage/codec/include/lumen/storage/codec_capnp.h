@@ -79,6 +79,7 @@ struct Codec<Message<S>> {
   static std::string TypeName() { return internal::CapnpTypeName<S>(); }
   static void Write(schema::Value::Builder b, const Message<S>& v) {
     b.initCapnp().setAs<S>(v.Get());
+    internal::CheckCapnpNesting(b);
   }
   static void Read(schema::Value::Reader r, Message<S>& out) {
     internal::ExpectWhich(r, schema::Value::Which::CAPNP);
@@ -93,7 +94,10 @@ template <class R>
 struct Codec<R> {
   using S = typename R::Reads;
   static std::string TypeName() { return internal::CapnpTypeName<S>(); }
-  static void Write(schema::Value::Builder b, const R& v) { b.initCapnp().setAs<S>(v); }
+  static void Write(schema::Value::Builder b, const R& v) {
+    b.initCapnp().setAs<S>(v);
+    internal::CheckCapnpNesting(b);
+  }
   static void Read(schema::Value::Reader, R&) {
     static_assert(internal::kAlwaysFalse<R>,
                   "lumen::codec: a Cap'n Proto S::Reader cannot own data: decode as "
