@@ -170,6 +170,7 @@ void NodeManager::ForkPending() {
     env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
     env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
     env.push_back("LUMEN_WORKER_NAMESPACE=" + options_.ns);
+    if (options_.lineage) env.push_back("LUMEN_WORKER_LINEAGE=1");  // results may be evicted: lineage re-makes them
     env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
     for (std::string& e : supervision_->WorkerEnvironment()) env.push_back(std::move(e));
     if (claims_fd >= 0) env.push_back("LUMEN_WORKER_CLAIMS_FD=" + std::to_string(claims_fd));
@@ -351,10 +352,12 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
       ++task.attempt;
       Enqueue(task, /*front=*/true);
     } else {
-      FailTask(task, {ErrorKind::kWorkerCrashed,
-                      "the worker running task '" + task.spec.name + "' died (" + why + "); retries spent (max_retries=" +
-                          std::to_string(task.spec.max_retries) + ", attempts=" + std::to_string(task.attempt + 1) + ")",
-                      ""});
+      ObjectError crashed{ErrorKind::kWorkerCrashed,
+                          "the worker running task '" + task.spec.name + "' died (" + why +
+                              "); retries spent (max_retries=" + std::to_string(task.spec.max_retries) +
+                              ", attempts=" + std::to_string(task.attempt + 1) + ")",
+                          ""};
+      FailTask(task, task.rebuild ? RebuildFailure(task, crashed) : crashed);
     }
   }
   w.in_flight.clear();
@@ -478,9 +481,7 @@ void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) 
       Payload p = in.GetPayload();
       objects_[id].refs += 1;
       w.refs[id] += 1;
-      if (options_.lineage)
-        options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, "worker-" + std::to_string(w.number),
-                                                       p.size, options_.node_name});
+      RecordPut(id, p, "worker-" + std::to_string(w.number));
       Complete(id, std::move(p));
       break;
     }
@@ -568,16 +569,19 @@ ObjectID NodeManager::Submit(TaskSpec spec) {
   return id;
 }
 
-ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
+ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild, int attempt) {
   if (spec.name.empty()) spec.name = spec.function;
   ObjectID result = ObjectID::ForTaskReturn(id, 0);
   Entry& entry = objects_[result];
-  entry.refs += 1;
+  entry.state = Entry::kPending;
+  if (!rebuild) entry.refs += 1;
   if (owner) owner->refs[result] += 1;
 
   Task& task = tasks_[id];
   task.id = id;
   task.result = result;
+  task.rebuild = rebuild;
+  task.attempt = attempt;
   task.depth = owner ? DepthOfTasksFrom(*owner) : 0;
   ObjectError failure = FeasibilityError(spec);
   ActorState* actor = nullptr;
@@ -594,6 +598,8 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
   for (const TaskArg& arg : spec.args) {
     const std::vector<ObjectID> refs = ArgRefs(arg);
     for (const ObjectID& ref : refs) {
+      if (!objects_.count(ref) && KnownToLineage(ref)) objects_[ref].state = Entry::kLost;
+      if (arg.by_ref) StartRebuild(ref);  // no-op unless its bytes are gone
       auto it = objects_.find(ref);
       if (it == objects_.end()) {
         if (failure.kind == ErrorKind::kNone)
@@ -615,6 +621,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner) {
   if (options_.lineage) {
     storage::TaskRecord rec = LineageRecord(id, spec, owner);
     rec.returns = {result};
+    rec.attempt = static_cast<uint32_t>(attempt);
     options_.lineage->Append(rec);
   }
   task.spec = std::move(spec);
@@ -686,6 +693,13 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     Enqueue(task, /*front=*/false);
     return;
   }
+  if (payload.kind == Payload::kError && payload.error.kind == ErrorKind::kLost && task.spec.actor.IsNil() &&
+      RetriesLeft(task) && Reachable(task)) {
+    ++task.attempt;  // an argument was evicted before it was read: rebuild it, run again
+    Enqueue(task, /*front=*/true);
+    return;
+  }
+  if (task.rebuild && payload.kind == Payload::kError) payload.error = RebuildFailure(task, payload.error);
   if (options_.lineage && payload.kind != Payload::kError)
     options_.lineage->Append(storage::ObjectRecord{task.result, id, false, "worker-" + std::to_string(w.number),
                                                    payload.size, options_.node_name});
@@ -749,7 +763,9 @@ void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<st
       break;
   }
   for (const ObjectID& ref : payload.nested_refs) AddRefLocked(ref);
+  std::vector<ObjectID> earlier = std::move(e.nested);  // a rebuilt object held these before
   e.nested = std::move(payload.nested_refs);
+  for (const ObjectID& ref : earlier) RemoveRefLocked(ref);
   bool failed = e.state == Entry::kFailed;
   ObjectError error = failed ? e.error : ObjectError{};
   if (e.refs <= 0) {
@@ -800,9 +816,17 @@ void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<st
   }
 }
 
+// A reference to an object this node no longer tracks (FromID, or a later
+// process on the same storage dir) counts too when the lineage log knows
+// it: the object is lost, and rebuilt when needed.
 void NodeManager::AddRefLocked(const ObjectID& id) {
   auto it = objects_.find(id);
-  if (it != objects_.end()) ++it->second.refs;
+  if (it == objects_.end()) {
+    if (!KnownToLineage(id)) return;
+    it = objects_.emplace(id, Entry{}).first;
+    it->second.state = Entry::kLost;
+  }
+  ++it->second.refs;
 }
 
 // Freeing an object drops the references it holds, which may free more
@@ -856,10 +880,43 @@ ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> n
   if (p.kind == Payload::kError) ThrowObjectError(p.error);
   Unlocker locked(this);
   objects_[id].refs += 1;  // the caller's reference
-  if (options_.lineage)
-    options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, "driver", p.size, options_.node_name});
+  RecordPut(id, p, "driver");
   Complete(id, std::move(p));
   return id;
+}
+
+// A Put is recorded as its object and, when small, as a put task holding the
+// value, so the log can restore it (in this process or a later one).
+void NodeManager::RecordPut(const ObjectID& id, const Payload& p, const std::string& owner) {
+  if (!options_.lineage) return;
+  options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, owner, p.size, options_.node_name});
+  if (p.kind != Payload::kInline || !p.nested_refs.empty()) return;  // large ones: not durable yet
+  storage::TaskRecord rec;
+  rec.id = id.Task();
+  rec.function = kPutTask;
+  rec.owner = owner;
+  rec.submitted_ms = NowMs();
+  rec.returns = {id};
+  storage::ArgRecord value;
+  value.value.assign(reinterpret_cast<const char*>(p.bytes->data()), p.bytes->size());
+  rec.args.push_back(std::move(value));
+  options_.lineage->Append(rec);
+}
+
+// False (and the task waits) if an argument's bytes are gone: it is being
+// rebuilt, and the task becomes ready again when it is back.
+bool NodeManager::ArgsPresent(Task& task) {
+  bool present = true;
+  for (const TaskArg& arg : task.spec.args) {
+    if (!arg.by_ref || !NeedsRebuild(arg.ref)) continue;
+    StartRebuild(arg.ref);
+    auto it = objects_.find(arg.ref);
+    if (it == objects_.end() || it->second.state != Entry::kPending) continue;  // failed: it flows below
+    ++task.missing_deps;
+    waiting_on_[arg.ref].push_back(task.id);
+    present = false;
+  }
+  return present;
 }
 
 Payload NodeManager::PayloadOf(const ObjectID& id) {
@@ -874,6 +931,9 @@ Payload NodeManager::PayloadOf(const ObjectID& id) {
   if (e.state == Entry::kFailed) {
     p.kind = Payload::kError;
     p.error = e.error;
+  } else if (e.state == Entry::kLost) {
+    p.kind = Payload::kError;
+    p.error = {ErrorKind::kLost, "object " + id.Hex() + " was evicted and lineage is off: it cannot be rebuilt", ""};
   } else if (e.in_store) {
     p.kind = Payload::kInStore;
     p.size = e.size;
@@ -910,10 +970,25 @@ bool NodeManager::AwaitObjects(std::unique_lock<std::mutex>& lock, const std::ve
 }
 
 std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
+  auto deadline = DeadlineAfter(timeout_ms);
+  // The store may evict an object between the lookup and the read: then it
+  // is lost, and the next round rebuilds it.
+  for (int round = 0;; ++round) {
+    try {
+      return GetOnce(ids, timeout_ms, deadline);
+    } catch (const ObjectLostError&) {
+      if (round >= 20 || !options_.lineage) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the eviction be recorded
+    }
+  }
+}
+
+std::vector<ObjectData> NodeManager::GetOnce(const std::vector<ObjectID>& ids, int64_t timeout_ms,
+                                             Clock::time_point deadline) {
   std::vector<Payload> payloads;
   {
     Unlocker locked(this);
-    auto deadline = DeadlineAfter(timeout_ms);
+    for (const ObjectID& id : ids) StartRebuild(id);  // no-op unless its bytes are gone
     int pending = 0;
     for (const ObjectID& id : ids) {
       auto it = objects_.find(id);
@@ -936,6 +1011,7 @@ std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64
 
 std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) {
   Unlocker locked(this);
+  for (const ObjectID& id : ids) StartRebuild(id);
   std::vector<bool> ready(ids.size());
   auto enough = [&] {
     int n = 0;
@@ -958,6 +1034,7 @@ std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_ob
 // A worker's Get or Wait: answered at once if satisfied, else when the
 // objects it needs complete (Complete) or its deadline passes (CheckRequests).
 void NodeManager::AddRequest(Request r) {
+  for (const ObjectID& id : r.ids) StartRebuild(id);
   int done = 0;
   for (const ObjectID& id : r.ids) {
     auto it = objects_.find(id);
@@ -1092,6 +1169,8 @@ NodeManager::Counters NodeManager::GetCounters() {
   c.num_objects = objects_.size();
   c.deaths_seen_by_caf = deaths_seen_by_caf_;
   c.deaths_seen_by_reaping = deaths_seen_by_reaping_;
+  c.objects_evicted = rebuild_stats_.evicted;
+  c.tasks_rebuilt = rebuild_stats_.tasks;
   c.supervisor_port = supervisor_port_;
   return c;
 }

@@ -78,8 +78,12 @@ class NodeManager : public Core {
     uint64_t deaths_seen_by_caf = 0;
     uint64_t deaths_seen_by_reaping = 0;
     uint16_t supervisor_port = 0;
+    uint64_t objects_evicted = 0;
+    uint64_t tasks_rebuilt = 0;
   };
   Counters GetCounters();
+  // The store evicted `id` to make room: it is rebuilt from lineage when needed.
+  void OnEvicted(const ObjectID& id);
   // Blocks until `n` workers are connected, or timeout; false on timeout.
   bool WaitForWorkers(int n, int64_t timeout_ms);
 
@@ -94,6 +98,9 @@ class NodeManager : public Core {
   using Clock = std::chrono::steady_clock;
 
   explicit NodeManager(NodeOptions options);
+  std::vector<ObjectData> GetOnce(const std::vector<ObjectID>& ids, int64_t timeout_ms, Clock::time_point deadline);
+  bool ArgsPresent(Task& task);
+  void RecordPut(const ObjectID& id, const Payload& p, const std::string& owner);
   void Loop();
   void SpawnWorker(const ActorID& actor = ActorID());
   void ForkPending();  // on the I/O thread only
@@ -104,7 +111,14 @@ class NodeManager : public Core {
   void CloseConnection(Worker& w);
   void ReapWorkers();
 
-  ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner);
+  // rebuild: re-run from the lineage log; the result's holders are already counted.
+  ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild = false, int attempt = 0);
+  // Rebuilding from lineage (node_manager_rebuild.cc).
+  bool NeedsRebuild(const ObjectID& id) const;
+  void StartRebuild(const ObjectID& id);
+  void MarkEvicted(const ObjectID& id);
+  bool KnownToLineage(const ObjectID& id) const;
+  ObjectError RebuildFailure(const Task& task, const ObjectError& cause) const;
   storage::TaskRecord LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const;
   // Scheduling (node_manager_scheduling.cc).
   static ResourceShape ShapeOf(const TaskSpec& spec);
@@ -184,6 +198,12 @@ class NodeManager : public Core {
   int startup_failures_ = 0;
   bool stopping_ = false;
   bool warned_fd_shortage_ = false;
+  struct RebuildStats {
+    uint64_t evicted = 0;  // objects the store evicted (rebuilt when needed)
+    uint64_t tasks = 0;    // tasks re-run (or Puts restored) from lineage
+  } rebuild_stats_;
+  // The lineage record of a small Put: a "task" whose one argument is the value.
+  static constexpr const char* kPutTask = "lumen.put";
   bool accept_paused_ = false;
   Clock::time_point accept_resume_at_;
   // The driver's descriptors per worker: its frame socket, its CAF

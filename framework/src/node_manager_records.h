@@ -18,7 +18,9 @@
 namespace lumen::internal {
 
 struct NodeManager::Entry {
-  enum State { kPending, kReady, kFailed } state = kPending;
+  // kLost: its bytes are gone (evicted, or known only to the lineage log);
+  // a Get or a task that needs it rebuilds it from lineage (kPending again).
+  enum State { kPending, kReady, kFailed, kLost } state = kPending;
   BytesPtr bytes;        // ready and inline
   bool in_store = false; // ready and in the shared store
   uint64_t size = 0;
@@ -38,6 +40,7 @@ struct NodeManager::Task {
   int depth = 0;               // 0: submitted by the driver; n + 1: by a task of depth n
   std::vector<ObjectID> pins;  // objects kept alive for this task
   bool cancelled = false;
+  bool rebuild = false;        // re-run from the lineage log to rebuild its result
 };
 
 struct NodeManager::Worker {

@@ -108,8 +108,8 @@ void NodeManager::Dispatch() {
     size_t popped = 0;
     while (!ids.empty()) {
       auto t = tasks_.find(ids.front());
-      if (t == tasks_.end() || t->second.cancelled || t->second.worker >= 0) {
-        ids.pop_front();
+      if (t == tasks_.end() || t->second.cancelled || t->second.worker >= 0 || !ArgsPresent(t->second)) {
+        ids.pop_front();  // gone, running, or waiting for an argument being rebuilt
         ++popped;
         continue;
       }

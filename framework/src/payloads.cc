@@ -5,7 +5,7 @@
 namespace lumen::internal {
 
 Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const codec::Encoded& encoded,
-                     std::vector<ObjectID> nested_refs) {
+                     std::vector<ObjectID> nested_refs, bool reconstructable) {
   Payload p;
   p.size = encoded.size();
   p.nested_refs = std::move(nested_refs);
@@ -16,7 +16,7 @@ Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const code
     return p;
   }
   uint8_t* dest = nullptr;
-  Status s = store.Create(id, encoded.size(), /*reconstructable=*/false, &dest);
+  Status s = store.Create(id, encoded.size(), reconstructable, &dest);
   if (s.ok()) {
     encoded.WriteTo(dest);
     s = store.Seal(id);

@@ -15,8 +15,9 @@ namespace lumen::internal {
 // Encodes `encoded` inline when it is at most kMaxInlineBytes, else writes it
 // into `store` as object `id`. A store that cannot take it gives a kStoreFull
 // payload (ObjectStoreFullError at Get), naming the size.
+// `reconstructable`: the store may evict it (lineage can rebuild it).
 Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const codec::Encoded& encoded,
-                     std::vector<ObjectID> nested_refs);
+                     std::vector<ObjectID> nested_refs, bool reconstructable = false);
 
 // The bytes of a ready payload: inline ones as they are, stored ones pinned in
 // `store` until the returned ObjectData's owner goes. Throws the payload's

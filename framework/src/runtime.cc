@@ -154,11 +154,15 @@ void Init(const Config& config) {
   if (lineage_on) {
     cluster->storage_dir = config.storage_dir.empty() ? cluster->session_dir + "/lineage" : config.storage_dir;
     s = storage::LineageLog::Open(cluster->storage_dir, storage::LineageOptions{}, &cluster->lineage);
-    if (s.ok()) MakePrivate(cluster->storage_dir);
+    if (s.ok()) {
+      MakePrivate(cluster->storage_dir);
+      NoteStorageHolder(cluster->storage_dir);
+    }
     if (!s.ok()) {
       cluster->store.reset();
       std::filesystem::remove_all(cluster->session_dir);
-      throw Error("lumen::Init: cannot open the lineage log in " + cluster->storage_dir + ": " + s.message());
+      throw Error("lumen::Init: cannot open the lineage log in " + cluster->storage_dir + ": " + s.message() +
+                  StorageHolder(cluster->storage_dir));
     }
   }
 
@@ -178,10 +182,37 @@ void Init(const Config& config) {
   cluster->resources = node.resources;
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
   cluster->node = std::shared_ptr<NodeManager>(NodeManager::Start(std::move(node)));
+  // Evicted objects are marked lost, to be rebuilt from lineage when needed.
+  cluster->store->SetEvictionListener([raw = cluster->node.get()](const ObjectID& id) { raw->OnEvicted(id); });
   SetCurrentCore(cluster->node);
   cluster->signals = SignalGuard::Install(cluster->session_dir, cluster->lineage.get());
   g_cluster = std::move(cluster);
 }
+
+void Flush() {
+  std::lock_guard lock(g_mu);
+  if (!g_cluster) throw Error("lumen::Flush: lumen is not running as a driver here; call lumen::Init() first");
+  if (!g_cluster->lineage) throw Error("lumen::Flush: lineage is off (Config::enable_lineage), so nothing is made durable");
+  constexpr int64_t kBoundMs = 60000;  // a disk that takes longer is reported, not waited on forever
+  if (!g_cluster->lineage->Flush(kBoundMs)) {
+    Status why = g_cluster->lineage->LastError();
+    throw Error("lumen::Flush: the lineage log could not make everything durable" +
+                (why.ok() ? " within " + std::to_string(kBoundMs / 1000) + " s" : ": " + why.message()));
+  }
+}
+
+namespace internal {
+std::string ProvenanceOf(const ObjectID& id) {
+  std::lock_guard lock(g_mu);
+  if (!g_cluster) throw Error("lumen::Lineage: lumen is not running as a driver here; call lumen::Init() first");
+  if (!g_cluster->lineage) throw Error("lumen::Lineage: lineage is off (Config::enable_lineage)");
+  g_cluster->lineage->Flush(5000);  // records become visible once durable
+  std::string tree;
+  Status s = g_cluster->lineage->Provenance(id, 64, &tree);
+  if (!s.ok()) throw Error("lumen::Lineage: " + s.message());
+  return tree;
+}
+}  // namespace internal
 
 ClusterInfo GetClusterInfo() {
   std::lock_guard lock(g_mu);
@@ -195,6 +226,8 @@ ClusterInfo GetClusterInfo() {
   info.num_objects = c.num_objects;
   info.worker_deaths_seen_by_caf = c.deaths_seen_by_caf;
   info.worker_deaths_seen_by_reaping = c.deaths_seen_by_reaping;
+  info.objects_evicted = c.objects_evicted;
+  info.tasks_rebuilt = c.tasks_rebuilt;
   info.supervisor_port = c.supervisor_port;
   storage::StoreStats stats = g_cluster->store->LocalClient()->Stats();
   info.store_used_bytes = stats.used_bytes;
@@ -223,6 +256,7 @@ void Shutdown() {
   g_cluster->signals.reset();  // the default disposition again
   g_core.store(nullptr);
   g_core_owner.reset();
+  g_cluster->store->SetEvictionListener(nullptr);
   g_cluster->node.reset();     // workers stop
   g_cluster->lineage.reset();  // what is queued is written
   g_cluster->store.reset();    // segment and socket removed

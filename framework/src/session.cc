@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -48,6 +49,26 @@ void RemoveDeadSessions() {
     fs::remove_all(it->path(), ignore);
     fs::remove(fs::path("/dev/shm") / name, ignore);  // a named segment, if the store made one
   }
+}
+
+void NoteStorageHolder(const std::string& storage_dir) {
+  std::string path = storage_dir + "/DRIVER";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  std::string pid = std::to_string(::getpid()) + "\n";
+  (void)!::write(fd, pid.data(), pid.size());
+  ::close(fd);
+}
+
+std::string StorageHolder(const std::string& storage_dir) {
+  FILE* f = std::fopen((storage_dir + "/DRIVER").c_str(), "re");
+  if (!f) return "";
+  long pid = 0;
+  bool read = std::fscanf(f, "%ld", &pid) == 1;
+  std::fclose(f);
+  if (!read || pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) return "";
+  return " (it is in use by the driver with pid " + std::to_string(pid) +
+         "; one driver at a time may use a storage dir)";
 }
 
 void RaiseDescriptorLimit() {

@@ -23,6 +23,10 @@ std::string MakePrivateSessionDir(const std::string& id);
 void MakePrivate(const std::string& path);
 // Removes what drivers of this user that are no longer running left behind.
 void RemoveDeadSessions();
+// Who holds a storage dir: NoteStorageHolder writes this process's pid into
+// it; StorageHolder(dir) says, for an error message, which process holds it.
+void NoteStorageHolder(const std::string& storage_dir);
+std::string StorageHolder(const std::string& storage_dir);
 // Lifts the soft limit on open files to the hard one: each actor holds
 // descriptors in the driver.
 void RaiseDescriptorLimit();

@@ -16,6 +16,7 @@ void ThrowObjectError(const ObjectError& error) {
     case ErrorKind::kWorkerCrashed: throw WorkerCrashedError(error.message);
     case ErrorKind::kCancelled: throw TaskCancelledError(error.message);
     case ErrorKind::kLost: throw ObjectLostError(error.message);
+    case ErrorKind::kReconstructionFailed: throw ObjectReconstructionFailedError(error.message);
     case ErrorKind::kStoreFull: throw ObjectStoreFullError(error.message);
     case ErrorKind::kTimeout: throw GetTimeoutError(error.message);
     case ErrorKind::kActorDied: throw ActorDiedError(error.message);

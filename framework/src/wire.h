@@ -61,6 +61,7 @@ enum class ErrorKind : uint8_t {
   kActorDied,      // ActorDiedError
   kStoreFull,      // ObjectStoreFullError
   kTimeout,        // GetTimeoutError
+  kReconstructionFailed,  // ObjectReconstructionFailedError: a task re-run from lineage failed
 };
 
 struct ObjectError {

@@ -169,7 +169,20 @@ class WorkerCore : public Core {
     for (size_t i = 0; i < ids.size(); ++i) payloads.push_back(in.GetPayload());
     lock.unlock();
     std::vector<ObjectData> out;
-    for (size_t i = 0; i < ids.size(); ++i) out.push_back(Resolve(ids[i], payloads[i]));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      // Evicted between the node's answer and this read: ask again, and the
+      // node rebuilds it (its eviction is recorded as the store makes room).
+      for (int round = 0; payloads[i].kind == Payload::kInStore && !store_->Contains(ids[i]) && round < 20; ++round) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        lock.lock();
+        std::string again = Request(lock, MsgType::kGet, {ids[i]}, 0, timeout_ms);
+        lock.unlock();
+        WireReader more(again.data(), again.size());
+        if (!more.U8()) throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms");
+        payloads[i] = more.GetPayload();
+      }
+      out.push_back(Resolve(ids[i], payloads[i]));
+    }
     return out;
   }
 
@@ -392,15 +405,17 @@ class WorkerCore : public Core {
 
   ObjectData Resolve(const ObjectID& id, const Payload& p) { return ResolvePayload(store_, id, p); }
 
-  Payload Store(const ObjectID& id, const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
-    return StorePayload(*store_, id, encoded, std::move(nested_refs));
+  Payload Store(const ObjectID& id, const codec::Encoded& encoded, std::vector<ObjectID> nested_refs,
+                bool reconstructable = false) {
+    return StorePayload(*store_, id, encoded, std::move(nested_refs), reconstructable);
   }
 
   class Sink : public ResultSink {
    public:
-    Sink(WorkerCore* core, ObjectID id) : core_(core), id_(id) {}
+    // A plain task's result may be evicted when lineage can re-make it.
+    Sink(WorkerCore* core, ObjectID id, bool reconstructable) : core_(core), id_(id), reconstructable_(reconstructable) {}
     void Emit(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override {
-      payload = core_->Store(id_, encoded, std::move(nested_refs));
+      payload = core_->Store(id_, encoded, std::move(nested_refs), reconstructable_);
     }
     void EmitInstance(void* instance, void (*deleter)(void*)) override {
       core_->instance_ = std::unique_ptr<void, void (*)(void*)>(instance, deleter);
@@ -411,6 +426,7 @@ class WorkerCore : public Core {
    private:
     WorkerCore* core_;
     ObjectID id_;
+    bool reconstructable_;
   };
 
   // How errors name what ran: a task, an actor's method, or an actor's factory.
@@ -424,7 +440,8 @@ class WorkerCore : public Core {
   }
 
   void Execute(std::unique_lock<std::mutex>& lock, ExecuteMsg& task) {
-    Sink sink(this, ObjectID::ForTaskReturn(task.id, 0));
+    static const bool lineage_on = std::getenv("LUMEN_WORKER_LINEAGE") != nullptr;
+    Sink sink(this, ObjectID::ForTaskReturn(task.id, 0), lineage_on && task.kind == ExecKind::kTask);
     lock.unlock();  // the task may call the lumen API
     ObjectError error;
     bool exit_actor = false;

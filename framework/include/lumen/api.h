@@ -14,6 +14,7 @@
 #include "lumen/cluster_info.h"
 #include "lumen/config.h"
 #include "lumen/errors.h"
+#include "lumen/lineage.h"
 #include "lumen/object_ref.h"
 #include "lumen/object_view.h"
 #include "lumen/placement_group.h"

@@ -24,6 +24,9 @@ struct ClusterInfo {
   // process (a worker that died before joining supervision).
   uint64_t worker_deaths_seen_by_caf = 0;
   uint64_t worker_deaths_seen_by_reaping = 0;
+  // Lineage at work: objects the store evicted, tasks (and Puts) re-made from the log.
+  uint64_t objects_evicted = 0;
+  uint64_t tasks_rebuilt = 0;
   // The loopback TCP port on which workers join supervision (CAF behind
   // mutual TLS: only processes holding the session's key get through).
   uint16_t supervisor_port = 0;
