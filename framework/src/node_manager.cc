@@ -682,6 +682,9 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
   if (t == tasks_.end()) return;
   Task& task = t->second;
   task.worker = -1;
+  if (!task.spec.actor.IsNil() && !task.replay)
+    if (auto a = actors_.find(task.spec.actor); a != actors_.end() && a->second.options.replay_on_restart)
+      RecordCall(a->second, task.spec);  // it ran: a restart re-runs it
   if (task.cancelled) {
     if (payload.kind == Payload::kInStore) deletes_.push_back(task.result);
     FinishTask(id);

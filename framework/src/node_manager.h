@@ -166,6 +166,8 @@ class NodeManager : public Core {
   void KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause);
   void ActorIsDead(ActorState& a, std::string cause);
   void RecordActor(const ActorState& a);
+  void QueueReplay(ActorState& a);
+  void RecordCall(ActorState& a, const TaskSpec& call);
   bool IsPool(const Worker& w) const;
 
   NodeOptions options_;

@@ -150,9 +150,33 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
     }
   }
   a.in_flight.clear();
+  QueueReplay(a);
   a.creation_task = TaskID::Random();
   RecordActor(a);
   SpawnWorker(a.id);
+}
+
+// replay_on_restart: each call the actor ran before, in order, goes ahead of
+// the calls it still owes; their results go nowhere (the originals stand).
+void NodeManager::QueueReplay(ActorState& a) {
+  for (auto it = a.history.rbegin(); it != a.history.rend(); ++it) {
+    TaskID id = TaskID::Random();
+    Task& t = tasks_[id];
+    t.id = id;
+    t.result = ObjectID::ForTaskReturn(id, 0);
+    t.spec = *it;
+    t.replay = true;
+    a.queue.push_front(id);
+  }
+}
+
+void NodeManager::RecordCall(ActorState& a, const TaskSpec& call) {
+  a.history.push_back(call);
+  for (const TaskArg& arg : call.args)
+    for (const ObjectID& ref : ArgRefs(arg)) {
+      AddRefLocked(ref);
+      a.history_pins.push_back(ref);
+    }
 }
 
 void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause) {
@@ -192,7 +216,10 @@ void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
     if (n != named_actors_.end() && n->second == a.id) named_actors_.erase(n);
   }
   std::vector<ObjectID> pins = std::move(a.pins);
+  pins.insert(pins.end(), a.history_pins.begin(), a.history_pins.end());
   a.pins.clear();
+  a.history.clear();
+  a.history_pins.clear();
   for (const ObjectID& pin : pins) RemoveRefLocked(pin);
   RecordActor(a);
 }

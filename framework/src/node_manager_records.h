@@ -41,6 +41,7 @@ struct NodeManager::Task {
   std::vector<ObjectID> pins;  // objects kept alive for this task
   bool cancelled = false;
   bool rebuild = false;        // re-run from the lineage log to rebuild its result
+  bool replay = false;         // an actor call re-run to restore its actor's state
 };
 
 struct NodeManager::Worker {
@@ -77,6 +78,10 @@ struct NodeManager::ActorState {
   std::deque<TaskID> queue;      // calls not sent yet, in submission order
   std::deque<TaskID> in_flight;  // calls sent to its process, in order
   std::string death_cause;
+  // replay_on_restart: every call it ran, in order (by-ref arguments pinned),
+  // re-run by each new incarnation before any new call.
+  std::vector<TaskSpec> history;
+  std::vector<ObjectID> history_pins;
 };
 
 struct NodeManager::Request {

@@ -142,6 +142,7 @@ void WireWriter::PutActorOptions(const ActorOptions& o) {
   Str(o.name);
   Str(o.ns);
   U8(o.detached ? (*o.detached ? 2 : 1) : 0);
+  U8(o.replay_on_restart);
 }
 
 ActorOptions WireReader::GetActorOptions() {
@@ -154,6 +155,7 @@ ActorOptions WireReader::GetActorOptions() {
   o.ns = Str();
   uint8_t d = U8();
   if (d) o.detached = d == 2;
+  o.replay_on_restart = U8() != 0;
   return o;
 }
 

@@ -247,3 +247,49 @@ TEST_F(ActorsTest, ActorsOutliveTheThreadThatCreatedThem) {
 }
 
 }  // namespace
+
+namespace {
+
+// replay_on_restart: the new incarnation re-runs every call it had run, in
+// order, before new ones (failed before its fix: the state was reset).
+class Ledger {
+ public:
+  static Ledger* Make(int start) { return new Ledger{start, {}}; }
+  int Add(int x) {
+    entries_.push_back(x);
+    return total_ += x;
+  }
+  std::vector<int> Entries() { return entries_; }
+  int Pid() { return getpid(); }
+  int total_;
+  std::vector<int> entries_;
+};
+LUMEN_REMOTE(Ledger::Make, &Ledger::Add, &Ledger::Entries, &Ledger::Pid);
+
+class ReplayTest : public ClusterTest {};
+
+TEST_F(ReplayTest, ARestartedActorReplaysItsCallsInOrder) {
+  auto ledger = lumen::Actor(Ledger::Make).SetMaxRestarts(1).SetReplayOnRestart(true).Remote(100);
+  for (int x : {1, 2, 3, 4}) ledger.Task(&Ledger::Add).Remote(x).Get(30000);
+  int pid = *ledger.Task(&Ledger::Pid).Remote().Get(30000);
+  uint64_t deaths = lumen::GetClusterInfo().worker_deaths_seen_by_caf;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  for (int i = 0; i < 1000 && lumen::GetClusterInfo().worker_deaths_seen_by_caf == deaths; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(*ledger.Task(&Ledger::Add).Remote(5).Get(30000), 115);
+  EXPECT_EQ(*ledger.Task(&Ledger::Entries).Remote().Get(30000), (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_NE(*ledger.Task(&Ledger::Pid).Remote().Get(30000), pid);
+}
+
+TEST_F(ReplayTest, WithoutReplayARestartedActorStartsAfresh) {
+  auto ledger = lumen::Actor(Ledger::Make).SetMaxRestarts(1).Remote(100);
+  ledger.Task(&Ledger::Add).Remote(1).Get(30000);
+  int pid = *ledger.Task(&Ledger::Pid).Remote().Get(30000);
+  uint64_t deaths = lumen::GetClusterInfo().worker_deaths_seen_by_caf;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  for (int i = 0; i < 1000 && lumen::GetClusterInfo().worker_deaths_seen_by_caf == deaths; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(*ledger.Task(&Ledger::Add).Remote(5).Get(30000), 105);
+}
+
+}  // namespace

@@ -82,6 +82,10 @@ class ActorCreator<T* (*)(Params...)> : public internal::CallOptions<ActorCreato
   ActorCreator& SetMaxRestarts(int n) { options_.max_restarts = n; return *this; }
   ActorCreator& SetMaxTaskRetries(int n) { options_.max_task_retries = n; return *this; }
   ActorCreator& SetMaxConcurrency(int n) { options_.max_concurrency = n; return *this; }
+  // After its process dies, the restarted actor first re-runs every call it
+  // had run, in their original order, before any new call: a deterministic
+  // actor comes back with its state. Needs SetMaxRestarts.
+  ActorCreator& SetReplayOnRestart(bool replay = true) { options_.replay_on_restart = replay; return *this; }
   ActorCreator& SetLifetime(ActorLifetime lifetime) {
     options_.detached = lifetime == ActorLifetime::DETACHED;
     return *this;

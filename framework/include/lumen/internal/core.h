@@ -93,6 +93,7 @@ struct ActorOptions {
   std::string name;         // named actors only
   std::string ns;           // "" = the job's namespace
   std::optional<bool> detached;  // outlives its creator; unset = Config's default
+  bool replay_on_restart = false;  // a restart re-runs every call made so far, in order
 };
 
 // What a process running lumen offers the templates.
