@@ -68,7 +68,8 @@ class Run {
     if (policy.max_bytes > 0) {
       uint64_t size_cutoff = 0;
       if (Status s = SizeCutoff(policy.max_bytes, &size_cutoff); !s.ok()) return s;
-      cutoff = std::max(cutoff, size_cutoff);
+      // A minute's bucket may end after now: never claim "older than" a future time.
+      cutoff = std::max(cutoff, std::min(size_cutoff, now_ms + 1));
     }
     report_.cutoff_ms = cutoff;
     report_.retained_bytes = total_;  // recounted below if anything goes
