@@ -69,12 +69,14 @@ Status RocksDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Roc
     s = rocksdb::DB::ListColumnFamilies(db_options, dir, &present);
     if (!s.ok()) return FromRocks(s, "cannot read the lineage log in " + dir);
     for (size_t f = 0; f < kFamilyCount; ++f) {
-      if (std::find(present.begin(), present.end(), kFamilyNames[f]) == present.end()) continue;
+      if (std::find(present.begin(), present.end(), kFamilyNames[f]) == present.end()) {
+        // Only the retention family may be missing: logs older than it have none.
+        if (f == kRetentionFamily) continue;
+        return {StatusCode::kNotFound, "no lineage log in " + dir + " (a RocksDB database without the '" +
+                                           kFamilyNames[f] + "' family)"};
+      }
       families.emplace_back(kFamilyNames[f], FamilyOptions());
       slots.push_back(f);
-    }
-    if (slots.size() < kRetentionFamily) {
-      return {StatusCode::kNotFound, "no lineage log in " + dir + " (a RocksDB database without its families)"};
     }
     rocks->scratch_dir_ = MakeScratchDir();
     if (rocks->scratch_dir_.empty()) return {StatusCode::kIOError, "cannot make a scratch directory for a reader"};

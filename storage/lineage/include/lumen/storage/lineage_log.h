@@ -194,7 +194,7 @@ class LineageLog {
   // recorded" for the object asked about.
   Status Provenance(const ObjectID& id, int max_depth, std::string* tree);
   // The same with existence marks and/or as JSON (see ProvenanceQuery). The
-  // JSON document: {"object": {"id", "kind": "task_return"|"put", "size",
+  // JSON document: {"object": {"id", "kind": "task_return"|"put", "return_index", "size",
   // "node", "owner", "recorded_ms", "record": "present"|"missing"|
   // "removed_by_retention", "exists"?, "task": {"id", "function", "name",
   // "attempt", "owner", "submitted_ms", "max_retries", "retry_exceptions",
