@@ -11,6 +11,7 @@ endif()
 
 find_dependency(CapnProto CONFIG)
 find_dependency(RocksDB CONFIG)
+find_dependency(nlohmann_json 3 CONFIG)  # header-only; named by lumen_lineage's exported link interface
 find_dependency(Boost 1.74)
 find_dependency(Threads)
 find_dependency(OpenSSL)  # mutual TLS on the supervision port (libcaf_openssl)

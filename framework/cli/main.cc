@@ -1,10 +1,12 @@
 // The `lumen` command line.
 //
 //   lumen microbenchmark [--quick] [--filter SUBSTR] [--list]
+//   lumen lineage ID --storage DIR [--json] [--depth N]
+//   lumen gc --storage DIR [--older-than DURATION] [--max-bytes N]
 //   lumen help [COMMAND]
 //
-// Later: `lumen start --head`, `lumen lineage ID` (each one more subcommand
-// below and a file beside this one).
+// Later: `lumen start --head` (each one more subcommand below and a file
+// beside this one).
 //
 // This binary is also a lumen driver: `lumen microbenchmark` starts an
 // embedded cluster whose worker processes re-execute it; the runtime takes
@@ -15,6 +17,7 @@
 #include <exception>
 #include <string>
 
+#include "lineage_commands.h"
 #include "lumen/errors.h"
 #include "microbenchmark.h"
 
@@ -27,11 +30,16 @@ constexpr const char* kUsage =
     "  microbenchmark   measure tasks, actors, objects, the store and the lineage\n"
     "                   log on this machine (Ray's `ray microbenchmark` set), next to the\n"
     "                   machine's own limits (pipe round trip, memcpy)\n"
+    "  lineage ID       how object ID was made, from the lineage log of a storage dir\n"
+    "                   (works while a driver or head holds the log)\n"
+    "  gc               apply the lineage log's retention now (removes old records)\n"
     "  help [COMMAND]   show this message, or a command's options\n"
     "\n"
     "Run 'lumen help COMMAND' or 'lumen COMMAND --help' for a command's options.\n";
 
-bool IsCommand(const std::string& s) { return s == "microbenchmark" || s == "help"; }
+bool IsCommand(const std::string& s) {
+  return s == "microbenchmark" || s == "lineage" || s == "gc" || s == "help";
+}
 
 }  // namespace
 
@@ -46,6 +54,31 @@ int main(int argc, char** argv) {
   micro->add_flag("--list", bench.list, "print the metric names and exit");
   micro->footer("Prints one line per metric, `NAME per second MEAN +- STDEV` (latencies: `NAME mean MS +- STDEV p50 MS max MS`), "
                "then ratios; progress goes to stderr.");
+
+  lumen::cli::LineageCommandOptions lineage_options;
+  CLI::App* lineage = app.add_subcommand("lineage", "Show how an object was made (its provenance tree)");
+  lineage->add_option("id", lineage_options.id, "the object id (40 hex digits, as ObjectRef::ID() prints it)")
+      ->required();
+  lineage->add_option("--storage", lineage_options.storage, "the storage dir holding the lineage log")
+      ->required()->type_name("DIR");
+  lineage->add_flag("--json", lineage_options.json, "print a JSON document instead of the text tree");
+  lineage->add_option("--depth", lineage_options.depth, "expand at most N tasks deep (default 64)")->type_name("N");
+  lineage->footer("Opens the log read-only, so it works beside a running driver or head (it sees what was "
+                  "durable when it started). Exit 1 if there is no log, or the object was never recorded or "
+                  "was removed by retention (the message says which); 2 if the id is malformed.");
+
+  lumen::cli::GcCommandOptions gc_options;
+  CLI::App* gc = app.add_subcommand("gc", "Apply the lineage log's retention now");
+  gc->add_option("--storage", gc_options.storage, "the storage dir holding the lineage log")
+      ->required()->type_name("DIR");
+  gc->add_option("--older-than", gc_options.older_than,
+                 "remove records written longer ago than this (default 30d; 0: any age)")->type_name("DURATION");
+  gc->add_option("--max-bytes", gc_options.max_bytes,
+                 "then remove the oldest until the records fill at most 90% of N (default 4G; 0: no bound)")
+      ->type_name("N");
+  gc->footer("Records of actors that are not dead are kept whatever their age. What is removed stays marked: "
+             "`lumen lineage` of a removed id says 'removed by retention'. Needs the log to itself: a running "
+             "driver or head applies the same policy by itself every hour.");
 
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
@@ -76,15 +109,19 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    if (help_topic == "microbenchmark") {
-      std::fputs(micro->help().c_str(), stdout);
-      return 0;
+    for (CLI::App* command : {micro, lineage, gc}) {
+      if (help_topic == command->get_name()) {
+        std::fputs(command->help().c_str(), stdout);
+        return 0;
+      }
     }
     std::fprintf(stderr, "lumen: unknown command '%s'\n\n%s", help_topic.c_str(), kUsage);
     return 2;
   }
   try {
     if (*micro) return lumen::cli::RunMicrobenchmark(bench);
+    if (*lineage) return lumen::cli::RunLineageCommand(lineage_options);
+    if (*gc) return lumen::cli::RunGcCommand(gc_options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lumen: %s\n", e.what());
     return 1;

@@ -36,6 +36,7 @@ struct LineageTask {
   actor @10 :Data;              # 16-byte ActorID, all zero for a plain task
   actorCreation @11 :Bool;
   submittedMs @12 :UInt64;
+  recordedMs @13 :UInt64;       # when the log wrote it (unix ms): retention's age; 0 in older logs
 }
 
 struct LineageObject {
@@ -45,6 +46,7 @@ struct LineageObject {
   owner @3 :Text;
   size @4 :UInt64;
   node @5 :Text;
+  recordedMs @6 :UInt64;        # as in LineageTask
 }
 
 enum LineageActorState {
@@ -63,4 +65,5 @@ struct LineageActor {
   state @5 :LineageActorState;
   restarts @6 :UInt32;
   deathCause @7 :Text;
+  recordedMs @8 :UInt64;        # as in LineageTask
 }

@@ -1,11 +1,10 @@
 // LineageLog on RocksDB: one column family per record kind, keyed by binary
 // id, values are flat Cap'n Proto messages (records.cc). Appends go through a
-// queue to one writer thread that turns them into WriteBatches.
+// queue to one writer thread that turns them into WriteBatches; a second
+// thread applies the retention policy (retention.cc) now and then.
 #include "lumen/storage/lineage_log.h"
 #include "private_files.h"
 
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
 #include <capnp/message.h>
@@ -13,59 +12,53 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <variant>
 
-#include "info_log.h"
 #include "queries.h"
 #include "records.h"
+#include "retention.h"
+#include "rocks_db.h"
 
 namespace lumen::storage {
 
 namespace {
 
+using lineage::Family;
+using lineage::FromRocks;
+using lineage::Key;
 using lineage::Parse;
+using lineage::RocksDb;
 
-constexpr const char* kTasks = "tasks";
-constexpr const char* kObjects = "objects";
-constexpr const char* kActors = "actors";
-
-Status FromRocks(const rocksdb::Status& s, const std::string& what) {
-  return {StatusCode::kIOError, what + ": " + s.ToString()};
+uint64_t SystemNowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
 }
-
-// The RocksDB key of an id: its bytes in reverse order. Ids from one process
-// are a fixed prefix plus a little-endian counter (object_id.cc), so reversed
-// they ascend, and the memtable's skiplist inserts them next to the previous
-// one instead of at a random place: measured 135k -> 185k durable task
-// records/s. Only speed depends on this; any id layout stays correct.
-template <size_t N>
-class Key {
- public:
-  explicit Key(const BinaryID<N>& id) {
-    for (size_t i = 0; i < N; ++i) bytes_[i] = static_cast<char>(id.data()[N - 1 - i]);
-  }
-  operator rocksdb::Slice() const { return {bytes_, N}; }  // NOLINT: a key is a slice
-
- private:
-  char bytes_[N];
-};
 
 class RocksLineageLog final : public LineageLog {
  public:
-  RocksLineageLog(const LineageOptions& options, rocksdb::DB* db,
-                  std::vector<rocksdb::ColumnFamilyHandle*> handles)
-      : options_(options), db_(db), handles_(std::move(handles)) {
+  // `marks`: what retention removed before, as read from `rocks`.
+  RocksLineageLog(const LineageOptions& options, std::unique_ptr<RocksDb> rocks,
+                  const lineage::RetentionIndex::Ranges& marks)
+      : options_(options), rocks_(std::move(rocks)), db_(rocks_->db()) {
+    retention_index_.Commit(marks);
     if (options_.max_batch == 0) options_.max_batch = 1;
+    if (!options_.now_ms) options_.now_ms = SystemNowMs;
     std::memset(first_segment_.begin(), 0, first_segment_.size() * sizeof(capnp::word));
-    tasks_ = handles_[1];
-    objects_ = handles_[2];
-    actors_ = handles_[3];
+    tasks_ = rocks_->family(lineage::kTaskFamily);
+    objects_ = rocks_->family(lineage::kObjectFamily);
+    actors_ = rocks_->family(lineage::kActorFamily);
+    if (rocks_->read_only()) {
+      error_ = Status(StatusCode::kInvalid, "lineage log opened read-only: appends are refused");
+      return;  // no threads: nothing to write
+    }
     writer_ = std::thread([this] { WriterLoop(); });
+    if (options_.retention.interval.count() > 0) retention_thread_ = std::thread([this] { RetentionLoop(); });
   }
 
   ~RocksLineageLog() override {
@@ -73,16 +66,20 @@ class RocksLineageLog final : public LineageLog {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
+    {
+      std::lock_guard lock(retention_wait_mu_);  // else the loop could miss the wake-up and sleep an interval
+      stop_retention_ = true;
+    }
     queue_cv_.notify_one();
-    writer_.join();  // drains the queue first
+    retention_cv_.notify_one();
+    if (retention_thread_.joinable()) retention_thread_.join();
+    if (writer_.joinable()) writer_.join();  // drains the queue first
     // Left: callbacks for seqs never appended. Tell them rather than drop them.
     for (auto& [seq, callback] : callbacks_) {
       callback(Status(StatusCode::kDisconnected, "lineage log closed before record " +
                                                      std::to_string(seq) + " was appended"));
     }
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
-    db_->Close().PermitUncheckedError();
-    delete db_;
+    // rocks_ closes the database.
   }
 
   uint64_t Append(const TaskRecord& record) override { return Enqueue(Record(record)); }
@@ -156,14 +153,22 @@ class RocksLineageLog final : public LineageLog {
     return lineage::BuildRebuildPlan(*this, target, exists, plan);
   }
 
-  Status Provenance(const ObjectID& id, int max_depth, std::string* tree) override {
-    return lineage::RenderProvenance(*this, id, max_depth, tree);
+  Status ApplyRetention(const RetentionPolicy& policy, RetentionReport* report) override {
+    // One run at a time: two would both re-check and remove the same chunk.
+    std::lock_guard lock(retention_run_mu_);
+    return lineage::RunRetention({rocks_.get(), &write_mu_, &retention_index_, &stop_retention_}, policy,
+                                 options_.now_ms(), report);
+  }
+
+  std::optional<RetentionMark> RemovedByRetention(const TaskID& id) override {
+    return retention_index_.Lookup(id);
   }
 
  private:
   using Record = std::variant<TaskRecord, ObjectRecord, ActorRecord>;
 
   uint64_t Enqueue(Record&& record) {
+    if (rocks_->read_only()) return 0;  // refused: LastError says why
     // The copy into `record` happened outside the lock; inside, only a move.
     uint64_t seq;
     bool wake;
@@ -188,6 +193,17 @@ class RocksLineageLog final : public LineageLog {
     T record;
     if (!Parse(std::string_view(value.data(), value.size()), &record).ok()) return std::nullopt;
     return record;
+  }
+
+  // Applies the policy right after Open, then every interval, until closed.
+  void RetentionLoop() {
+    for (;;) {
+      RetentionReport report;
+      Status s = ApplyRetention(options_.retention, &report);
+      if (!s.ok() && !stop_retention_) std::fprintf(stderr, "lumen: lineage retention: %s\n", s.message().c_str());
+      std::unique_lock lock(retention_wait_mu_);
+      if (retention_cv_.wait_for(lock, options_.retention.interval, [&] { return stop_retention_.load(); })) return;
+    }
   }
 
   void WriterLoop() {
@@ -226,6 +242,7 @@ class RocksLineageLog final : public LineageLog {
       if (!error_.ok()) return error_;  // failed for good: never write past a hole
     }
     rocksdb::WriteBatch wb;
+    uint64_t now_ms = options_.now_ms();  // one clock read a batch: the records' age for retention
     for (size_t i = begin; i < end; ++i) {
       // The reused zeroed first segment holds a typical record without an
       // allocation (the builder re-zeroes what it used when it dies); larger
@@ -233,7 +250,7 @@ class RocksLineageLog final : public LineageLog {
       capnp::MallocMessageBuilder message(first_segment_.asPtr());
       rocksdb::Status s = std::visit(
           [&](const auto& r) {
-            lineage::BuildMessage(r, &message);
+            lineage::BuildMessage(r, now_ms, &message);
             lineage::Flatten(message, scratch);
             return wb.Put(FamilyOf(r), Key(r.id), *scratch);
           },
@@ -242,7 +259,11 @@ class RocksLineageLog final : public LineageLog {
     }
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
-    rocksdb::Status s = db_->Write(wo, &wb);
+    rocksdb::Status s;
+    {
+      std::lock_guard write_lock(write_mu_);  // retention re-checks what it removes under it
+      s = db_->Write(wo, &wb);
+    }
     if (!s.ok()) return FromRocks(s, "lineage log: writing records");
     return Status::OK();
   }
@@ -277,8 +298,8 @@ class RocksLineageLog final : public LineageLog {
   }
 
   LineageOptions options_;
+  const std::unique_ptr<RocksDb> rocks_;
   rocksdb::DB* const db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, tasks, objects, actors
   rocksdb::ColumnFamilyHandle* tasks_;
   rocksdb::ColumnFamilyHandle* objects_;
   rocksdb::ColumnFamilyHandle* actors_;
@@ -295,35 +316,39 @@ class RocksLineageLog final : public LineageLog {
   bool stopping_ = false;
   bool writer_idle_ = false;            // the writer sleeps (or is about to)
   std::multimap<uint64_t, std::function<void(const Status&)>> callbacks_;
-  std::thread writer_;                  // last: starts after everything above
+
+  std::mutex write_mu_;                 // held around each db_->Write of records, and by retention
+  lineage::RetentionIndex retention_index_;
+  std::mutex retention_run_mu_;         // one ApplyRetention at a time
+  std::mutex retention_wait_mu_;        // only for retention_cv_
+  std::condition_variable retention_cv_;
+  std::atomic<bool> stop_retention_{false};
+
+  std::thread writer_;                  // last: start after everything above
+  std::thread retention_thread_;
 };
+
+// Both opens: the database, its retention marks, then the log around them.
+Status OpenLog(const std::string& dir, bool read_only, const LineageOptions& options,
+               std::unique_ptr<LineageLog>* out) {
+  std::unique_ptr<RocksDb> rocks;
+  if (Status s = RocksDb::Open(dir, read_only, &rocks); !s.ok()) return s;
+  lineage::RetentionIndex::Ranges marks;
+  Status s = lineage::RetentionIndex::Read(rocks->db(), rocks->family(lineage::kRetentionFamily), &marks);
+  if (!s.ok()) return s;
+  *out = std::make_unique<RocksLineageLog>(options, std::move(rocks), marks);
+  return Status::OK();
+}
 
 }  // namespace
 
 Status LineageLog::Open(const std::string& dir, const LineageOptions& options,
                         std::unique_ptr<LineageLog>* out) {
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = true;
-  db_options.create_missing_column_families = true;
-  // The log holds task arguments: its files are the user's alone (0600), whatever the umask.
-  db_options.env = lineage::PrivateFilesEnv();
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);  // for the info log; Open reports real failures
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-  db_options.info_log = lineage::OpenInfoLog(dir + "/LOG");
-  rocksdb::ColumnFamilyOptions cf_options;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, cf_options},
-      {kTasks, cf_options},
-      {kObjects, cf_options},
-      {kActors, cf_options},
-  };
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, families, &handles, &db);
-  if (!s.ok()) return FromRocks(s, "cannot open lineage log in " + dir);
-  out->reset(new RocksLineageLog(options, db, std::move(handles)));
-  return Status::OK();
+  return OpenLog(dir, false, options, out);
+}
+
+Status LineageLog::OpenReadOnly(const std::string& dir, std::unique_ptr<LineageLog>* out) {
+  return OpenLog(dir, true, LineageOptions(), out);
 }
 
 }  // namespace lumen::storage

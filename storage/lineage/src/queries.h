@@ -15,7 +15,4 @@ Status BuildRebuildPlan(LineageLog& log, const ObjectID& target,
                         const std::function<bool(const ObjectID&)>& exists,
                         std::vector<TaskRecord>* plan);
 
-// LineageLog::Provenance over `log`'s records (see lineage_log.h).
-Status RenderProvenance(LineageLog& log, const ObjectID& id, int max_depth, std::string* tree);
-
 }  // namespace lumen::storage::lineage

@@ -39,10 +39,12 @@ Status BuildRebuildPlan(LineageLog& log, const ObjectID& target,
     if (!task) {
       // Say why: a Put object has no task to re-run; otherwise the record is missing.
       std::optional<ObjectRecord> record = log.GetObject(object);
+      std::optional<RetentionMark> removed = log.RemovedByRetention(task_id);
       std::string why = record && record->is_put
                             ? "it was made by Put (owner " + record->owner +
                                   ") and is gone; only task results can be re-made"
-                            : "the log has no record of task " + task_id.Hex() + " that returns it";
+                        : removed ? "the lineage of task " + task_id.Hex() + " that returns it was " + removed->Describe()
+                                  : "the log has no record of task " + task_id.Hex() + " that returns it";
       return {StatusCode::kNotFound,
               "cannot rebuild object " + target.Hex() + ": object " + object.Hex() + " is needed but " + why};
     }

@@ -71,7 +71,7 @@ Status WithRoot(std::string_view bytes, const char* kind, Fn&& parse) {
 
 }  // namespace
 
-void BuildMessage(const TaskRecord& r, capnp::MessageBuilder* message) {
+void BuildMessage(const TaskRecord& r, uint64_t recorded_ms, capnp::MessageBuilder* message) {
   auto b = message->initRoot<schema::LineageTask>();
   b.setId(Bytes(r.id));
   b.setFunction(Text(r.function));
@@ -100,9 +100,10 @@ void BuildMessage(const TaskRecord& r, capnp::MessageBuilder* message) {
   if (!r.actor.IsNil()) b.setActor(Bytes(r.actor));
   b.setActorCreation(r.actor_creation);
   b.setSubmittedMs(r.submitted_ms);
+  b.setRecordedMs(recorded_ms);
 }
 
-void BuildMessage(const ObjectRecord& r, capnp::MessageBuilder* message) {
+void BuildMessage(const ObjectRecord& r, uint64_t recorded_ms, capnp::MessageBuilder* message) {
   auto b = message->initRoot<schema::LineageObject>();
   b.setId(Bytes(r.id));
   b.setCreatedBy(Bytes(r.created_by));
@@ -110,9 +111,10 @@ void BuildMessage(const ObjectRecord& r, capnp::MessageBuilder* message) {
   b.setOwner(Text(r.owner));
   b.setSize(r.size);
   b.setNode(Text(r.node));
+  b.setRecordedMs(recorded_ms);
 }
 
-void BuildMessage(const ActorRecord& r, capnp::MessageBuilder* message) {
+void BuildMessage(const ActorRecord& r, uint64_t recorded_ms, capnp::MessageBuilder* message) {
   auto b = message->initRoot<schema::LineageActor>();
   b.setId(Bytes(r.id));
   b.setCreationTask(Bytes(r.creation_task));
@@ -127,6 +129,7 @@ void BuildMessage(const ActorRecord& r, capnp::MessageBuilder* message) {
   }
   b.setRestarts(r.restarts);
   b.setDeathCause(Text(r.death_cause));
+  b.setRecordedMs(recorded_ms);
 }
 
 void Flatten(capnp::MessageBuilder& message, std::string* out) {
@@ -182,6 +185,7 @@ Status Parse(std::string_view bytes, TaskRecord* out) {
     if (!ReadId(t.getActor(), &r.actor)) return BadId("task", "actor");
     r.actor_creation = t.getActorCreation();
     r.submitted_ms = t.getSubmittedMs();
+    r.recorded_ms = t.getRecordedMs();
     *out = std::move(r);
     return Status::OK();
   });
@@ -196,6 +200,7 @@ Status Parse(std::string_view bytes, ObjectRecord* out) {
     r.owner = String(o.getOwner());
     r.size = o.getSize();
     r.node = String(o.getNode());
+    r.recorded_ms = o.getRecordedMs();
     *out = std::move(r);
     return Status::OK();
   });
@@ -220,9 +225,35 @@ Status Parse(std::string_view bytes, ActorRecord* out) {
     }
     r.restarts = a.getRestarts();
     r.death_cause = String(a.getDeathCause());
+    r.recorded_ms = a.getRecordedMs();
     *out = std::move(r);
     return Status::OK();
   });
+}
+
+Status Peek(Kind kind, std::string_view bytes, RecordAge* out) {
+  *out = RecordAge();
+  switch (kind) {
+    case Kind::kTask:
+      return WithRoot<schema::LineageTask>(bytes, "task", [&](schema::LineageTask::Reader t) -> Status {
+        out->recorded_ms = t.getRecordedMs();
+        return ReadId(t.getActor(), &out->actor) ? Status::OK() : BadId("task", "actor");
+      });
+    case Kind::kObject:
+      return WithRoot<schema::LineageObject>(bytes, "object", [&](schema::LineageObject::Reader o) -> Status {
+        out->recorded_ms = o.getRecordedMs();
+        return Status::OK();
+      });
+    case Kind::kActor: {
+      ActorRecord actor;  // actors are few and small: the full parse checks the state
+      Status s = Parse(bytes, &actor);
+      out->recorded_ms = actor.recorded_ms;
+      out->actor = actor.id;
+      out->state = actor.state;
+      return s;
+    }
+  }
+  return {StatusCode::kInvalid, "unknown lineage record kind"};
 }
 
 }  // namespace lumen::storage::lineage

@@ -13,10 +13,11 @@ class MessageBuilder;
 
 namespace lumen::storage::lineage {
 
-// Fill `message` (empty) with `record` as its root.
-void BuildMessage(const TaskRecord& record, capnp::MessageBuilder* message);
-void BuildMessage(const ObjectRecord& record, capnp::MessageBuilder* message);
-void BuildMessage(const ActorRecord& record, capnp::MessageBuilder* message);
+// Fill `message` (empty) with `record` as its root, stamped `recorded_ms`
+// (the record's own field is ignored: the log decides when it wrote it).
+void BuildMessage(const TaskRecord& record, uint64_t recorded_ms, capnp::MessageBuilder* message);
+void BuildMessage(const ObjectRecord& record, uint64_t recorded_ms, capnp::MessageBuilder* message);
+void BuildMessage(const ActorRecord& record, uint64_t recorded_ms, capnp::MessageBuilder* message);
 
 // Replaces *out with `message` in the flat (unpacked) stream format.
 void Flatten(capnp::MessageBuilder& message, std::string* out);
@@ -26,5 +27,14 @@ void Flatten(capnp::MessageBuilder& message, std::string* out);
 Status Parse(std::string_view bytes, TaskRecord* out);
 Status Parse(std::string_view bytes, ObjectRecord* out);
 Status Parse(std::string_view bytes, ActorRecord* out);
+
+// What retention needs of a stored record, read without copying it out.
+enum class Kind { kTask, kObject, kActor };
+struct RecordAge {
+  uint64_t recorded_ms = 0;
+  ActorID actor;                          // a task's actor (nil: plain task); an actor's own id
+  ActorState state = ActorState::kPending;  // actors only
+};
+Status Peek(Kind kind, std::string_view bytes, RecordAge* out);
 
 }  // namespace lumen::storage::lineage

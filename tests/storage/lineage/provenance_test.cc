@@ -1,6 +1,10 @@
 // Provenance: the text behind `lumen lineage ID`.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
 #include "lumen/storage/lineage_log.h"
 #include "temp_dir.h"
 
@@ -19,11 +23,15 @@ class ProvenanceTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(LineageLog::Open(dir_.path(), {}, &log_).ok()); }
 
-  ObjectID Task(const std::string& function, const std::vector<ObjectID>& args) {
+  ObjectID Task(const std::string& function, const std::vector<ObjectID>& args, ActorID actor = ActorID(),
+               bool creation = false) {
     TaskRecord task;
     task.id = TaskID::Random();
     task.function = function;
     task.owner = "driver";
+    task.actor = actor;
+    task.actor_creation = creation;
+    task.submitted_ms = 1700000000000;
     for (const ObjectID& id : args) {
       ArgRecord arg;
       arg.by_ref = true;
@@ -108,6 +116,106 @@ TEST_F(ProvenanceTest, AMissingArgumentRecordIsShownNotFatal) {
   ObjectID a = Task("a", {stranger});
   std::string tree = Render(a, 5);
   EXPECT_NE(tree.find("(no lineage record)"), std::string::npos) << tree;
+}
+
+TEST_F(ProvenanceTest, MarksWhichObjectsExistNow) {
+  ObjectID a = Task("load", {});
+  ObjectID b = Task("add", {a});
+  ASSERT_TRUE(log_->Flush(10000));
+  ProvenanceQuery query;
+  query.exists = [&](const ObjectID& id) { return id == a; };  // b was evicted, a is still there
+  std::string tree;
+  ASSERT_TRUE(log_->Provenance(b, query, &tree).ok());
+  SCOPED_TRACE(tree);
+  EXPECT_NE(tree.find("object " + b.Hex() + " = return 0 of task " + b.Task().Hex() + ", 8 B on node-1, owner driver [missing]\n"),
+            std::string::npos);
+  EXPECT_NE(tree.find("arg 0: object " + a.Hex() + " = return 0 of task " + a.Task().Hex() +
+                      ", 8 B on node-1, owner driver [in store]\n"),
+            std::string::npos);
+  EXPECT_NE(tree.find("submitted 2023-11-14T22:13:20.000Z"), std::string::npos);
+}
+
+TEST_F(ProvenanceTest, JsonHasTheSameTree) {
+  ObjectRecord put;
+  put.id = ObjectID::ForPut();
+  put.created_by = put.id.Task();
+  put.is_put = true;
+  put.owner = "driver";
+  put.size = 100;
+  log_->Append(put);
+  ObjectID a = Task("load", {put.id});
+  ObjectID b = Task("add", {a});
+  ASSERT_TRUE(log_->Flush(10000));
+  ProvenanceQuery query;
+  query.json = true;
+  query.exists = [&](const ObjectID& id) { return id != b; };
+  std::string text;
+  ASSERT_TRUE(log_->Provenance(b, query, &text).ok());
+  SCOPED_TRACE(text);
+  nlohmann::json doc = nlohmann::json::parse(text);
+  const auto& object = doc["object"];
+  EXPECT_EQ(object["id"], b.Hex());
+  EXPECT_EQ(object["kind"], "task_return");
+  EXPECT_EQ(object["record"], "present");
+  EXPECT_EQ(object["exists"], false);
+  EXPECT_EQ(object["size"], 8);
+  const auto& task = object["task"];
+  EXPECT_EQ(task["function"], "add");
+  EXPECT_EQ(task["owner"], "driver");
+  EXPECT_EQ(task["submitted_ms"], 1700000000000u);
+  EXPECT_GT(task["recorded_ms"].get<uint64_t>(), 0u);
+  ASSERT_EQ(task["args"].size(), 2u);
+  EXPECT_EQ(task["args"][1]["inline_bytes"], 8);
+  const auto& input = task["args"][0]["object"];
+  EXPECT_EQ(input["id"], a.Hex());
+  EXPECT_EQ(input["exists"], true);
+  EXPECT_EQ(input["task"]["function"], "load");
+  const auto& leaf = input["task"]["args"][0]["object"];
+  EXPECT_EQ(leaf["kind"], "put");
+  EXPECT_EQ(leaf["size"], 100);
+  EXPECT_FALSE(leaf.contains("task"));
+}
+
+TEST_F(ProvenanceTest, AnActorCallShowsTheActorAndHowItWasCreated) {
+  ActorRecord actor;
+  actor.id = TaskID::Random();
+  actor.class_name = "Counter";
+  actor.name = "hits";
+  actor.ns = "web";
+  actor.state = ActorState::kAlive;
+  actor.creation_task = Task("Counter", {}, actor.id, true).Task();
+  log_->Append(actor);
+  ObjectID call = Task("incr", {}, actor.id);
+  std::string tree = Render(call, 10);
+  SCOPED_TRACE(tree);
+  EXPECT_NE(tree.find("\n  task " + call.Task().Hex() + " incr() on actor " + actor.id.Hex()), std::string::npos);
+  EXPECT_NE(tree.find("\n    actor " + actor.id.Hex() + " Counter \"hits\" in web (alive, 0 restarts)\n"),
+            std::string::npos);
+  EXPECT_NE(tree.find("\n      task " + actor.creation_task.Hex() + " Counter() creates actor " + actor.id.Hex()),
+            std::string::npos);
+}
+
+TEST_F(ProvenanceTest, AReaderBesideTheLiveWriterSeesWhatIsDurable) {
+  ObjectID a = Task("load", {});
+  ObjectID b = Task("add", {a});
+  ASSERT_TRUE(log_->Flush(10000));  // durable in the write-ahead log only: nothing compacted
+  std::unique_ptr<LineageLog> reader;
+  Status s = LineageLog::OpenReadOnly(dir_.path(), &reader);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::string tree;
+  ASSERT_TRUE(reader->Provenance(b, 10, &tree).ok());
+  EXPECT_NE(tree.find(" load()"), std::string::npos) << tree;
+  log_->Append(TaskRecord());  // the writer goes on while the reader is open
+  EXPECT_TRUE(log_->Flush(10000));
+}
+
+TEST(ProvenanceReadOnly, NoLogIsNotFoundAndCreatesNothing) {
+  TempDir dir;
+  std::unique_ptr<LineageLog> reader;
+  Status s = LineageLog::OpenReadOnly(dir.path() + "/nothing", &reader);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_NE(s.message().find("no lineage log"), std::string::npos) << s.message();
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/nothing"));
 }
 
 }  // namespace

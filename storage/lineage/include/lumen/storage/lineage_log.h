@@ -24,6 +24,12 @@
 //
 // One LineageLog per directory: RocksDB locks it, so a second Open of the same
 // directory (in any process) fails with kIOError until the first is closed.
+// Readers that must not disturb it (`lumen lineage`) use OpenReadOnly, which
+// works beside a live writer.
+//
+// Retention (lineage_retention.h) bounds the disk use: an open log applies
+// its policy every `retention.interval`; what it removed is reported as such
+// by RemovedByRetention, by Provenance and by RebuildPlan.
 // Never use one in a fork()ed child that has not exec'd: RocksDB's threads
 // and locks do not survive fork().
 //
@@ -39,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "lumen/storage/lineage_retention.h"
 #include "lumen/storage/object_id.h"
 #include "lumen/storage/status.h"
 
@@ -64,6 +71,7 @@ struct TaskRecord {
   ActorID actor;             // nil for a plain task; the actor for creation/method tasks
   bool actor_creation = false;
   uint64_t submitted_ms = 0; // unix time
+  uint64_t recorded_ms = 0;  // when the log wrote it: set by the log, ignored by Append
 };
 
 struct ObjectRecord {
@@ -73,6 +81,7 @@ struct ObjectRecord {
   std::string owner;
   uint64_t size = 0;
   std::string node;
+  uint64_t recorded_ms = 0;  // as in TaskRecord
 };
 
 enum class ActorState : uint8_t { kPending, kAlive, kRestarting, kDead };
@@ -86,6 +95,7 @@ struct ActorRecord {
   ActorState state = ActorState::kPending;
   uint32_t restarts = 0;
   std::string death_cause;
+  uint64_t recorded_ms = 0;  // as in TaskRecord
 };
 
 struct LineageOptions {
@@ -94,6 +104,19 @@ struct LineageOptions {
   // How long a batch may wait for more records before it is written: bounds
   // the writer's wake-ups; an append is acknowledged at most this much later.
   std::chrono::microseconds batch_delay{1000};
+  RetentionPolicy retention;  // the defaults: 30 days, 4 GiB, applied hourly
+  // The clock that stamps `recorded_ms` (unix ms); empty: the system clock.
+  // Tests set it to write records "in the past".
+  std::function<uint64_t()> now_ms;
+};
+
+// What Provenance renders, and how.
+struct ProvenanceQuery {
+  int max_depth = 64;   // tasks deep; clamped to 0..256
+  bool json = false;    // a JSON document instead of the text tree
+  // If set, each object is marked as present now or not ("in store" /
+  // "missing"; JSON "exists": true/false); the caller answers from its store.
+  std::function<bool(const ObjectID&)> exists;
 };
 
 class LineageLog {
@@ -101,6 +124,11 @@ class LineageLog {
   // Opens (creating if needed) the log in `dir`.
   static Status Open(const std::string& dir, const LineageOptions& options,
                      std::unique_ptr<LineageLog>* out);
+  // Opens the log in `dir` for queries only, beside a live writer if there is
+  // one (a RocksDB secondary instance: it sees what was durable when it
+  // opened). Appends are refused (LastError says so), ApplyRetention too.
+  // kNotFound if `dir` holds no lineage log.
+  static Status OpenReadOnly(const std::string& dir, std::unique_ptr<LineageLog>* out);
   virtual ~LineageLog() = default;  // writes what is queued, then closes
 
   // Queue a record; returns its sequence number (1, 2, ...). Never blocks on I/O.
@@ -134,9 +162,19 @@ class LineageLog {
   // after the tasks making its missing by-ref arguments), stopping at objects
   // for which `exists` is true. Each task appears once. kNotFound (naming the
   // object) if some needed object has no record or was made by Put and is gone.
+  // When a needed record was removed by retention, the message says so.
   virtual Status RebuildPlan(const ObjectID& target,
                              const std::function<bool(const ObjectID&)>& exists,
                              std::vector<TaskRecord>* plan) = 0;
+
+  // Applies `policy` now (besides the periodic runs) and says what it did.
+  // Safe beside appends: a record re-written while the run goes is kept.
+  virtual Status ApplyRetention(const RetentionPolicy& policy, RetentionReport* report) = 0;
+  // Whether retention removed the record of `id` (an object's: its task's
+  // source; a task's or an actor's), and when. nullopt: it was not removed
+  // (it is in the log, or was never recorded).
+  virtual std::optional<RetentionMark> RemovedByRetention(const TaskID& id) = 0;
+  std::optional<RetentionMark> RemovedByRetention(const ObjectID& id) { return RemovedByRetention(id.Task()); }
 
   // Renders how `id` was made, for `lumen lineage ID`: the object, the task
   // that returns it (function, options, arguments), and each by-ref argument
@@ -146,10 +184,23 @@ class LineageLog {
   // that returns it. Example (ids are printed in full hex; shortened here):
   //
   //   object 6f..01 = return 0 of task 6f.., 8 B on node-1, owner driver
-  //     task 6f.. add() attempt 0, owner driver, max_retries 3
+  //     task 6f.. add() attempt 0, owner driver, max_retries 3, submitted 2024-..Z
   //       arg 0: inline 8 B
   //       arg 1: object 9a..00 = put by driver, 8 B on node-1
-  virtual Status Provenance(const ObjectID& id, int max_depth, std::string* tree) = 0;
+  //
+  // A task on an actor also shows the actor (class, name, state) and its
+  // creation task, expanded once. A record removed by retention is shown
+  // as such. kNotFound's message says "removed by retention ..." or "never
+  // recorded" for the object asked about.
+  Status Provenance(const ObjectID& id, int max_depth, std::string* tree);
+  // The same with existence marks and/or as JSON (see ProvenanceQuery). The
+  // JSON document: {"object": {"id", "kind": "task_return"|"put", "return_index", "size",
+  // "node", "owner", "recorded_ms", "record": "present"|"missing"|
+  // "removed_by_retention", "exists"?, "task": {"id", "function", "name",
+  // "attempt", "owner", "submitted_ms", "max_retries", "retry_exceptions",
+  // "resources", "actor"?, "args": [{"index", "inline_bytes"} | {"index",
+  // "object": {...}}], "record", "expanded": "here"|"above"|"depth_limit"}}}.
+  Status Provenance(const ObjectID& id, const ProvenanceQuery& query, std::string* out);
 };
 
 }  // namespace lumen::storage
