@@ -82,6 +82,8 @@ class NodeManager : public Core {
     uint64_t tasks_rebuilt = 0;
   };
   Counters GetCounters();
+  // True if `id`'s value is here now (ready, in the store or inline).
+  bool HasObject(const ObjectID& id);
   // The store evicted `id` to make room: it is rebuilt from lineage when needed.
   void OnEvicted(const ObjectID& id);
   // Blocks until `n` workers are connected, or timeout; false on timeout.

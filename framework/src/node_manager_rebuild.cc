@@ -29,6 +29,12 @@ bool NodeManager::NeedsRebuild(const ObjectID& id) const {
   return it != objects_.end() && it->second.state == Entry::kLost;
 }
 
+bool NodeManager::HasObject(const ObjectID& id) {
+  std::lock_guard lock(mu_);
+  auto it = objects_.find(id);
+  return it != objects_.end() && it->second.state == Entry::kReady;
+}
+
 void NodeManager::OnEvicted(const ObjectID& id) {
   Unlocker locked(this);
   MarkEvicted(id);

@@ -208,7 +208,10 @@ std::string ProvenanceOf(const ObjectID& id) {
   if (!g_cluster->lineage) throw Error("lumen::Lineage: lineage is off (Config::enable_lineage)");
   g_cluster->lineage->Flush(5000);  // records become visible once durable
   std::string tree;
-  Status s = g_cluster->lineage->Provenance(id, 64, &tree);
+  storage::ProvenanceQuery query;
+  NodeManager* node = g_cluster->node.get();
+  query.exists = [node](const ObjectID& oid) { return node->HasObject(oid); };
+  Status s = g_cluster->lineage->Provenance(id, query, &tree);
   if (!s.ok()) throw Error("lumen::Lineage: " + s.message());
   return tree;
 }
