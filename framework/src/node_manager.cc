@@ -888,12 +888,15 @@ ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> n
   return id;
 }
 
-// A Put is recorded as its object and, when small, as a put task holding the
-// value, so the log can restore it (in this process or a later one).
+// A small Put is recorded as a put task holding the value, so the log can
+// restore it (in this process or a later one); a large one as its object.
 void NodeManager::RecordPut(const ObjectID& id, const Payload& p, const std::string& owner) {
   if (!options_.lineage) return;
-  options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, owner, p.size, options_.node_name});
-  if (p.kind != Payload::kInline || !p.nested_refs.empty()) return;  // large ones: not durable yet
+  if (p.kind != Payload::kInline || !p.nested_refs.empty()) {  // large ones: recorded, not durable yet
+    options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, owner, p.size, options_.node_name});
+    return;
+  }
+  // One record, not two, on the Put path: the put task names its object.
   storage::TaskRecord rec;
   rec.id = id.Task();
   rec.function = kPutTask;
