@@ -320,8 +320,9 @@ int main(int argc, char** argv) {
       Check(false, "a task killed with SetMaxRetries(0) returned");
     } catch (const lumen::WorkerCrashedError& e) {
       crashed_message = e.what();
-      std::printf("  SetMaxRetries(0): kill -9 %d -> lumen::WorkerCrashedError after %.1f ms:\n    %s\n", pids[0],
-                  MsSince(t_kill), Short(e.what()).c_str());
+      std::printf("  SetMaxRetries(0): kill -9 %d -> lumen::WorkerCrashedError after %.1f ms:\n", pids[0],
+                  MsSince(t_kill));
+      for (const std::string& line : Wrap(e.what(), 96)) std::printf("    %s\n", line.c_str());
     }
     Check(ReadPids(path).size() == 1, "SetMaxRetries(0) ran the task only once");
     fs::remove(path);
@@ -354,7 +355,7 @@ int main(int argc, char** argv) {
       Check(false, "Flaky succeeded within 1 retry");
     } catch (const lumen::TaskError& e) {
       std::printf("  ... with SetMaxRetries(1):      %d runs -> lumen::TaskError: %s\n",
-                  static_cast<int>(ReadPids(path).size()), Short(e.what(), 60).c_str());
+                  static_cast<int>(ReadPids(path).size()), Short(e.what(), 72).c_str());
     }
     Check(ReadPids(path).size() == 2, "SetMaxRetries(1) allowed exactly one retry");
     fs::remove(path);
@@ -488,7 +489,8 @@ int main(int argc, char** argv) {
       ready = line == "READY";
     }
     Check(ready && ids.size() == 4, "the first run printed its 4 ids");
-    for (const auto& [name, id] : ids) std::printf("  first run printed: %-4s = %s\n", name.c_str(), id.c_str());
+    for (const char* name : {"text", "a", "b", "c"})
+      std::printf("  first run printed: %-4s = %s\n", name, ids[name].c_str());
 
     // One driver per storage dir: while the first run lives, we may not open it.
     lumen::Config recover;
@@ -499,9 +501,8 @@ int main(int argc, char** argv) {
       Check(false, "a second driver opened a storage dir in use");
       lumen::Shutdown();
     } catch (const lumen::Error& e) {
-      std::printf("  a second driver on the same dir, meanwhile: lumen::Init throws lumen::Error:\n    ...%s\n",
-                  Short(std::strstr(e.what(), "(it is in use") ? std::strstr(e.what(), "(it is in use") : e.what())
-                      .c_str());
+      std::printf("  a second driver on the same dir, meanwhile: lumen::Init throws lumen::Error:\n");
+      for (const std::string& line : Wrap(e.what(), 96)) std::printf("    %s\n", line.c_str());
       Check(std::strstr(e.what(), "in use") != nullptr, "the error says the storage dir is in use");
     }
 
