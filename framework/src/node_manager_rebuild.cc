@@ -19,9 +19,15 @@
 
 namespace lumen::internal {
 
+// Records are readable once written; one appended a moment ago may still be
+// queued, so an unknown id waits (briefly, bounded) for the queue once.
 bool NodeManager::KnownToLineage(const ObjectID& id) const {
   if (!options_.lineage) return false;
-  return options_.lineage->GetTask(id.Task()).has_value() || options_.lineage->GetObject(id).has_value();
+  auto known = [&] {
+    return options_.lineage->GetTask(id.Task()).has_value() || options_.lineage->GetObject(id).has_value();
+  };
+  if (known()) return true;
+  return options_.lineage->Flush(/*timeout_ms=*/200) && known();
 }
 
 bool NodeManager::NeedsRebuild(const ObjectID& id) const {

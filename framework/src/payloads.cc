@@ -17,6 +17,12 @@ Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const code
   }
   uint8_t* dest = nullptr;
   Status s = store.Create(id, encoded.size(), reconstructable, &dest);
+  if (s.code() == StatusCode::kAlreadyExists && store.Contains(id)) {
+    // A retried task's result, sealed by an attempt whose worker died before
+    // it reported: that copy is the result (task ids name their results).
+    p.kind = Payload::kInStore;
+    return p;
+  }
   if (s.ok()) {
     encoded.WriteTo(dest);
     s = store.Seal(id);
