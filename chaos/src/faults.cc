@@ -169,6 +169,7 @@ void FaultInjector::Fill(InjectedFault* record) {
   } catch (const lumen::ObjectStoreFullError& e) {
     // Allowed when what is pinned leaves no room: the error must be clear.
     record->note += ": refused, ObjectStoreFullError: " + std::string(e.what());
+    log_.Note("fill-store refused: " + std::string(e.what()));
   } catch (const lumen::Error& e) {
     log_.Fail("fill-store: the Put threw " + std::string(e.what()));
   }
