@@ -28,7 +28,7 @@ void PrintTableRow(std::FILE* out, const ScenarioResult& r) {
                static_cast<unsigned long long>(r.seed), r.kills, r.stops, r.fills, r.skipped,
                static_cast<unsigned long long>(r.worker_deaths), static_cast<unsigned long long>(r.actor_restarts),
                static_cast<unsigned long long>(r.results_checked), Recovery(r.recovery_ms).c_str(),
-               static_cast<double>(r.wall_ms) / 1000, r.extra.c_str(), r.passed() ? "PASS" : "FAIL");
+               static_cast<double>(r.wall_ms) / 1000, r.extra.c_str(), r.Verdict().c_str());
   std::fflush(out);
 }
 
@@ -52,8 +52,9 @@ void PrintDetails(std::FILE* out, const ScenarioResult& r) {
   }
   if (r.faults.empty()) std::fprintf(out, "  (none)\n");
   for (const std::string& note : r.notes) std::fprintf(out, "  note: %s\n", note.c_str());
+  for (const std::string& known : r.known_bugs) std::fprintf(out, "  KNOWN %s\n", known.c_str());
   for (const std::string& failure : r.failures) std::fprintf(out, "  FAILED: %s\n", failure.c_str());
-  if (!r.passed())
+  if (r.Verdict() != "PASS")
     std::fprintf(out, "  replay: lumen-chaos --seed %llu --scenario %s\n", static_cast<unsigned long long>(r.seed),
                  r.scenario.c_str());
   std::fflush(out);

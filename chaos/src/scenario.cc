@@ -5,6 +5,8 @@
 
 #include "faults.h"
 #include "invariants.h"
+#include "known_bugs.h"
+#include "processes.h"
 #include "lumen/api.h"
 #include "workload.h"
 
@@ -121,6 +123,9 @@ ScenarioResult RunScenario(const ScenarioOptions& options) {
   }
   result.worker_deaths = WorkerDeaths() - deaths_before;
   result.extra = workload->Extra();
+  // The leftover check below looks for our children; it must see the
+  // workers while they run, or it would pass blind.
+  if (OurChildren().empty()) log.Fail("no worker process is a child of the driver: the leftover check cannot see them");
   workload->Stop();
   workload.reset();
   lumen::Shutdown();
@@ -144,7 +149,12 @@ ScenarioResult RunScenario(const ScenarioOptions& options) {
   result.actor_restarts = log.ActorRestartsSeen();
   result.results_checked = log.ResultsChecked();
   result.recovery_ms = log.RecoveryMs();
-  result.failures = log.Failures();
+  for (const std::string& failure : log.Failures()) {
+    if (const KnownBug* bug = MatchKnownBug(failure))
+      result.known_bugs.push_back(std::string(bug->id) + ": " + failure + "\n      known bug: " + bug->what);
+    else
+      result.failures.push_back(failure);
+  }
   result.notes = log.Notes();
   return result;
 }

@@ -35,9 +35,12 @@ struct ScenarioResult {
   std::vector<int64_t> recovery_ms;  // per injected fault; -1: no result after it
   std::string extra;
   int64_t wall_ms = 0;
-  std::vector<std::string> failures;
+  std::vector<std::string> failures;      // broken invariants: the verdict is FAIL
+  std::vector<std::string> known_bugs;    // failures that show a known bug (known_bugs.h): KNOWN
   std::vector<std::string> notes;
   bool passed() const { return failures.empty(); }
+  // "PASS", "KNOWN" (only known bugs showed) or "FAIL".
+  std::string Verdict() const { return !failures.empty() ? "FAIL" : !known_bugs.empty() ? "KNOWN" : "PASS"; }
 };
 
 // Runs in this process: lumen::Init, the workload, lumen::Shutdown. lumen must
