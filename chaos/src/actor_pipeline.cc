@@ -9,8 +9,10 @@
 //     WasCurrentActorRestarted() and counts its calls from 1 again;
 //   - calls from one caller run in submission order: within an incarnation
 //     the call counter only grows.
-// Replay of calls after a restart (SetReplayOnRestart) is not built yet; once
-// it is, the counter must carry over a restart and this check tightens.
+// Replay of calls after a restart (SetReplayOnRestart) is being built. The
+// pipeline asks for it as soon as the API has it (kReplay, below, detects
+// the setter when this file compiles); the check then tightens to what replay
+// promises: a stage's n-th call reports n, across any number of restarts.
 #include <unistd.h>
 
 #include <string>
@@ -50,6 +52,18 @@ class Stage {
 };
 LUMEN_REMOTE(Stage::Make, &Stage::Apply);
 
+template <class Creator>
+concept HasReplayOnRestart = requires(Creator creator) { creator.SetReplayOnRestart(true); };
+using StageCreator = decltype(lumen::Actor(Stage::Make));
+constexpr bool kReplay = HasReplayOnRestart<StageCreator>;
+
+// A template, so that the call is only compiled where the setter exists.
+template <class Creator>
+Creator& AskForReplay(Creator& creator) {
+  if constexpr (HasReplayOnRestart<Creator>) creator.SetReplayOnRestart(true);
+  return creator;
+}
+
 class ActorPipeline : public Workload {
  public:
   explicit ActorPipeline(const WorkloadSettings& settings)
@@ -62,8 +76,11 @@ class ActorPipeline : public Workload {
   }
 
   void Start(RunLog&) override {
-    for (int s = 0; s < kStages; ++s)
-      stages_.push_back(lumen::Actor(Stage::Make).SetMaxRestarts(-1).SetMaxTaskRetries(-1).Remote(s, settings_.seed));
+    for (int s = 0; s < kStages; ++s) {
+      StageCreator creator = lumen::Actor(Stage::Make);
+      creator.SetMaxRestarts(-1).SetMaxTaskRetries(-1);
+      stages_.push_back(AskForReplay(creator).Remote(s, settings_.seed));
+    }
     seen_.assign(kStages, Incarnation{});
   }
 
@@ -83,6 +100,9 @@ class ActorPipeline : public Workload {
         StageOutput out = *GetWithin(outputs[s][i], settings_.get_timeout_ms, what);
         if (out.value != expected) log.Fail(what + ": value " + std::to_string(out.value) + ", expected " + std::to_string(expected));
         CheckIncarnation(log, s, out, what);
+        if (kReplay && out.calls != next_item_ + i + 1)
+          log.Fail(what + ": with replay the stage's call " + std::to_string(next_item_ + i + 1) + " reports " +
+                   std::to_string(out.calls) + ": state was not replayed exactly once");
         log.ActorSeenIn("stage" + std::to_string(s), out.pid);
       }
       log.ResultChecked();
@@ -90,7 +110,9 @@ class ActorPipeline : public Workload {
     next_item_ += items_per_round_;
   }
 
-  std::string Extra() const override { return std::to_string(next_item_) + " items x " + std::to_string(kStages); }
+  std::string Extra() const override {
+    return std::to_string(next_item_) + " items x " + std::to_string(kStages) + (kReplay ? ", replay" : ", no replay");
+  }
 
   void Stop() override {
     for (auto& stage : stages_) stage.Kill();
@@ -114,12 +136,12 @@ class ActorPipeline : public Workload {
       bool first_ever = last.pid == 0;
       if (first_ever && out.restarted) log.Fail(what + ": the first incarnation says it was restarted");
       if (!first_ever && !out.restarted) log.Fail(what + ": a new process without WasCurrentActorRestarted()");
-      // The factory re-ran, so the counter started over. A first result
+      // Without replay the factory re-ran, so the counter started over. A first result
       // above 1 means a call ran on the new incarnation whose result we got
       // from the old one: a call re-sent although it had finished, which
       // at-least-once allows when its reply was still on the way. A note,
       // not a failure.
-      if (!first_ever && out.calls != 1)
+      if (!kReplay && !first_ever && out.calls != 1)
         log.Note(what + ": the restarted incarnation's first result is its call " + std::to_string(out.calls) +
                  " (" + std::to_string(out.calls - 1) + " re-sent call(s) ran again)");
     }
