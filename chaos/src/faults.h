@@ -34,7 +34,7 @@ namespace chaos {
 struct InjectorSettings {
   int64_t liveness_timeout_ms = 1000;  // the cluster's Config::worker_liveness_timeout_ms
   int64_t stop_slack_ms = 3000;        // on top of 1.1x the timeout, for a loaded machine
-  int64_t get_timeout_ms = 20000;      // the filler's read-back
+  int64_t get_timeout_ms = 15000;      // the filler's read-back
 };
 
 class FaultInjector {

@@ -153,9 +153,10 @@ class Watchdog {
 bool Failed(const Args& args, const ScenarioResult& r) { return !r.passed() || (args.strict && !r.known_bugs.empty()); }
 
 ScenarioResult RunWatched(Watchdog& watchdog, const ScenarioOptions& run) {
-  // Rounds stop at max_run_ms; then a Get may still take its whole bound,
-  // the final check a few, and Init/Shutdown some seconds.
-  watchdog.Arm(run, std::chrono::milliseconds(run.max_run_ms + 4 * run.get_timeout_ms + 30000));
+  // Rounds stop at max_run_ms; past it, the round under way, the final
+  // check and the filler's read-back each stop at their first Get that runs
+  // out, and Init and Shutdown take seconds. (ctest's TIMEOUT is above this.)
+  watchdog.Arm(run, std::chrono::milliseconds(run.max_run_ms + 3 * run.get_timeout_ms + 15000));
   ScenarioResult result = chaos::RunScenario(run);
   watchdog.Disarm();
   return result;

@@ -16,9 +16,9 @@ namespace chaos {
 struct ScenarioOptions {
   std::string scenario;            // a workload name (WorkloadNames())
   uint64_t seed = 1;
-  int64_t get_timeout_ms = 20000;  // every Get's bound
+  int64_t get_timeout_ms = 15000;  // every Get's bound
   int64_t liveness_timeout_ms = 1000;
-  int64_t max_run_ms = 60000;      // past this the run stops and fails: no progress
+  int64_t max_run_ms = 30000;      // past this the run stops and fails: no progress
   int scale = 1;
   bool print_schedule = true;      // to stdout, before the run
 };

@@ -21,7 +21,7 @@ namespace chaos {
 
 struct WorkloadSettings {
   uint64_t seed = 1;
-  int64_t get_timeout_ms = 20000;  // the bound of every Get
+  int64_t get_timeout_ms = 15000;  // the bound of every Get
   int scale = 1;                   // >1 in long runs: bigger rounds
 };
 
