@@ -1,0 +1,63 @@
+#include "report.h"
+
+#include <algorithm>
+#include <string>
+
+namespace chaos {
+namespace {
+
+// "max 812 / med 143", "-" without faults, "none" when a fault had no result after it.
+std::string Recovery(const std::vector<int64_t>& ms) {
+  if (ms.empty()) return "-";
+  if (std::count(ms.begin(), ms.end(), -1) > 0) return "none after a fault";
+  std::vector<int64_t> sorted = ms;
+  std::sort(sorted.begin(), sorted.end());
+  return "max " + std::to_string(sorted.back()) + " / med " + std::to_string(sorted[sorted.size() / 2]);
+}
+
+}  // namespace
+
+void PrintTableHeader(std::FILE* out) {
+  std::fprintf(out, "%-9s %6s %5s %5s %5s %4s %6s %8s %7s %-22s %6s %-32s %s\n", "workload", "seed", "kills",
+               "stops", "fills", "skip", "deaths", "restarts", "results", "recover ms", "wall s", "work",
+               "verdict");
+}
+
+void PrintTableRow(std::FILE* out, const ScenarioResult& r) {
+  std::fprintf(out, "%-9s %6llu %5d %5d %5d %4d %6llu %8llu %7llu %-22s %6.1f %-32s %s\n", r.scenario.c_str(),
+               static_cast<unsigned long long>(r.seed), r.kills, r.stops, r.fills, r.skipped,
+               static_cast<unsigned long long>(r.worker_deaths), static_cast<unsigned long long>(r.actor_restarts),
+               static_cast<unsigned long long>(r.results_checked), Recovery(r.recovery_ms).c_str(),
+               static_cast<double>(r.wall_ms) / 1000, r.extra.c_str(), r.Verdict().c_str());
+  std::fflush(out);
+}
+
+void PrintTable(std::FILE* out, const std::vector<ScenarioResult>& results) {
+  PrintTableHeader(out);
+  for (const ScenarioResult& r : results) PrintTableRow(out, r);
+}
+
+void PrintDetails(std::FILE* out, const ScenarioResult& r) {
+  std::fprintf(out, "scenario %s seed %llu: faults as injected\n", r.scenario.c_str(),
+               static_cast<unsigned long long>(r.seed));
+  size_t recovered = 0;
+  for (const InjectedFault& f : r.faults) {
+    std::string recovery;
+    if (!f.skipped && recovered < r.recovery_ms.size()) {
+      int64_t ms = r.recovery_ms[recovered++];
+      recovery = ms < 0 ? "; no result after it" : "; next result " + std::to_string(ms) + " ms later";
+    }
+    std::fprintf(out, "  %+6lld ms  %-12s %s%s\n", static_cast<long long>(f.at_ms),
+                 FaultKindName(f.planned.kind).c_str(), f.note.c_str(), recovery.c_str());
+  }
+  if (r.faults.empty()) std::fprintf(out, "  (none)\n");
+  for (const std::string& note : r.notes) std::fprintf(out, "  note: %s\n", note.c_str());
+  for (const std::string& known : r.known_bugs) std::fprintf(out, "  KNOWN %s\n", known.c_str());
+  for (const std::string& failure : r.failures) std::fprintf(out, "  FAILED: %s\n", failure.c_str());
+  if (r.Verdict() != "PASS")
+    std::fprintf(out, "  replay: lumen-chaos --seed %llu --scenario %s\n", static_cast<unsigned long long>(r.seed),
+                 r.scenario.c_str());
+  std::fflush(out);
+}
+
+}  // namespace chaos

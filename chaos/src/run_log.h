@@ -1,0 +1,77 @@
+// What one scenario run observed, written by the workload (results checked,
+// wrong results, timeouts) and by the fault injector (faults injected) from
+// their own threads. The report and the verdict are computed from it alone.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "schedule.h"
+
+namespace chaos {
+
+using Clock = std::chrono::steady_clock;
+
+struct InjectedFault {
+  Fault planned;
+  int64_t at_ms = 0;    // when it was injected, after the workload started
+  pid_t pid = 0;        // the process signalled, if any
+  bool skipped = false; // nothing to inject into, or not supported yet
+  std::string note;     // what happened, for the log
+};
+
+class RunLog {
+ public:
+  explicit RunLog(Clock::time_point start) : start_(start) {}
+  RunLog(const RunLog&) = delete;
+  RunLog& operator=(const RunLog&) = delete;
+
+  int64_t NowMs() const;
+
+  // A result was checked and found exact: the clock for "time to recover".
+  void ResultChecked(uint64_t how_many = 1);
+  // A broken invariant: a wrong result, a Get past its bound, an error the
+  // workload should never see. Any failure makes the verdict FAIL.
+  void Fail(const std::string& what);
+  // Worth reporting, allowed by what lumen promises (at-least-once duplicates).
+  void Note(const std::string& what);
+  void Injected(InjectedFault fault);
+  // An actor (by the workload's name for it) answered from process `pid`.
+  void ActorSeenIn(const std::string& actor, pid_t pid);
+
+  bool Failed() const;
+  std::vector<std::string> Failures() const;
+  std::vector<std::string> Notes() const;
+  std::vector<InjectedFault> Faults() const;
+  uint64_t ResultsChecked() const;
+  // Restarts seen: for each actor, the processes it answered from, minus one.
+  uint64_t ActorRestartsSeen() const;
+  // Pids the workload's actors answered from last (the live incarnations).
+  std::vector<pid_t> LatestActorPids() const;
+  // For each injected fault, ms from it to the next checked result; -1 when
+  // no result came after it.
+  std::vector<int64_t> RecoveryMs() const;
+
+ private:
+  const Clock::time_point start_;
+  mutable std::mutex mu_;
+  // State below is guarded by mu_.
+  std::vector<int64_t> completions_ms_;  // ascending: appended as time goes
+  uint64_t results_checked_ = 0;
+  std::vector<std::string> failures_;
+  std::vector<std::string> notes_;
+  std::vector<InjectedFault> faults_;
+  std::map<std::string, std::set<pid_t>> actor_pids_;
+  std::map<std::string, pid_t> latest_actor_pid_;
+};
+
+}  // namespace chaos

@@ -1,0 +1,53 @@
+// One scenario run: a workload on a fresh embedded cluster, a fault schedule
+// drawn from the seed played against it, the invariants checked, and a
+// result row. The same (scenario, seed) draws the same schedule, so a
+// failing run is replayed with `lumen-chaos --seed S --scenario NAME`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "run_log.h"
+#include "schedule.h"
+
+namespace chaos {
+
+struct ScenarioOptions {
+  std::string scenario;            // a workload name (WorkloadNames())
+  uint64_t seed = 1;
+  int64_t get_timeout_ms = 15000;  // every Get's bound
+  int64_t liveness_timeout_ms = 1000;
+  int64_t max_run_ms = 30000;      // past this the run stops and fails: no progress
+  int scale = 1;
+  bool print_schedule = true;      // to stdout, before the run
+};
+
+struct ScenarioResult {
+  std::string scenario;
+  uint64_t seed = 0;
+  std::vector<Fault> schedule;
+  std::vector<InjectedFault> faults;
+  int kills = 0, stops = 0, fills = 0, skipped = 0;
+  uint64_t worker_deaths = 0;   // ClusterInfo: seen by CAF + by reaping
+  uint64_t actor_restarts = 0;  // new processes the workload's actors answered from
+  uint64_t results_checked = 0;
+  std::vector<int64_t> recovery_ms;  // per injected fault; -1: no result after it
+  std::string extra;
+  int64_t wall_ms = 0;
+  std::vector<std::string> failures;      // broken invariants: the verdict is FAIL
+  std::vector<std::string> known_bugs;    // failures that show a known bug (known_bugs.h): KNOWN
+  std::vector<std::string> notes;
+  bool passed() const { return failures.empty(); }
+  // "PASS", "KNOWN" (only known bugs showed) or "FAIL".
+  std::string Verdict() const { return !failures.empty() ? "FAIL" : !known_bugs.empty() ? "KNOWN" : "PASS"; }
+};
+
+// Runs in this process: lumen::Init, the workload, lumen::Shutdown. lumen must
+// not be running when it is called.
+ScenarioResult RunScenario(const ScenarioOptions& options);
+
+// The schedule a (scenario, seed) draws, without running it.
+std::vector<Fault> ScheduleFor(const std::string& scenario, uint64_t seed);
+
+}  // namespace chaos

@@ -1,0 +1,67 @@
+// Workload "tree": the sum of N numbers reduced pairwise by tasks, a binary
+// tree of 2N - 1 tasks a round whose root must be the exact sum. Every task
+// retries forever, so a killed or stopped worker may slow a round down but
+// never change its result: an interior sum computed twice is the same sum.
+#include <string>
+#include <vector>
+
+#include "workload.h"
+
+namespace chaos {
+namespace {
+
+uint64_t Leaf(uint64_t value) { return value; }
+uint64_t AddPair(uint64_t a, uint64_t b) { return a + b; }
+LUMEN_REMOTE(Leaf, AddPair);
+
+class TreeReduce : public Workload {
+ public:
+  explicit TreeReduce(const WorkloadSettings& settings)
+      : settings_(settings), leaves_(4096 * static_cast<uint64_t>(settings.scale)) {}
+
+  std::vector<FaultKind> Faults() const override {
+    return {FaultKind::kKillWorker, FaultKind::kKillWorker, FaultKind::kStopWorker, FaultKind::kFillStore};
+  }
+
+  void RunRound(RunLog& log) override {
+    // Round r sums base + 0 .. base + N-1, base = r * N + seed: a different
+    // exact answer each round, so a stale result cannot pass for a new one.
+    const uint64_t base = round_ * leaves_ + settings_.seed;
+    std::vector<lumen::ObjectRef<uint64_t>> level;
+    level.reserve(leaves_);
+    for (uint64_t i = 0; i < leaves_; ++i) level.push_back(lumen::Task(Leaf).SetMaxRetries(-1).Remote(base + i));
+    while (level.size() > 1) {
+      std::vector<lumen::ObjectRef<uint64_t>> next;
+      for (size_t i = 0; i + 1 < level.size(); i += 2)
+        next.push_back(lumen::Task(AddPair).SetMaxRetries(-1).Remote(level[i], level[i + 1]));
+      if (level.size() % 2) next.push_back(level.back());
+      level = std::move(next);
+    }
+    const uint64_t expected = leaves_ * base + leaves_ * (leaves_ - 1) / 2;
+    std::string what = "the root of round " + std::to_string(round_);
+    uint64_t got = *GetWithin(level[0], settings_.get_timeout_ms, what);
+    if (got != expected)
+      log.Fail("tree round " + std::to_string(round_) + ": sum " + std::to_string(got) + ", expected " +
+               std::to_string(expected));
+    else
+      log.ResultChecked();
+    tasks_ += 2 * leaves_ - 1;
+    ++round_;
+  }
+
+  std::string Extra() const override { return std::to_string(tasks_) + " tasks"; }
+
+ private:
+  const WorkloadSettings settings_;
+  const uint64_t leaves_;
+  uint64_t round_ = 0;
+  uint64_t tasks_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> MakeTreeReduce(const WorkloadSettings& settings) {
+  return std::make_unique<TreeReduce>(settings);
+}
+
+}  // namespace chaos
