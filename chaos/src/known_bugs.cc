@@ -11,12 +11,6 @@ struct Signature {
 };
 
 const Signature kKnownBugs[] = {
-    {{"retry-store-collision",
-      "a task retried after its worker died stores its result under the id the dead attempt had already "
-      "sealed: the store answers 'already exists' and the runtime reports ObjectStoreFullError "
-      "(a stopped worker killed by the liveness check does it too; replay: --scenario shuffle --seed 220889, "
-      "744981, 326316, 702231; about 1 run in 3)"},
-     {"already exists", "ObjectStoreFullError"}},
     {{"restore-fragmentation",
       "restoring a large spilled object fails while a small pinned object splits the free space, and "
       "Get throws ObjectLostError at once instead of waiting for room "
