@@ -13,11 +13,22 @@
 // ObjectReconstructionFailedError naming the task, its attempt and the cause,
 // and an object that cannot be rebuilt fails with ObjectLostError saying why.
 // Every function here REQUIRES mu_.
+#include <cstring>
+
 #include "lumen/errors.h"
 #include "node_manager.h"
 #include "node_manager_records.h"
 
 namespace lumen::internal {
+
+namespace {
+// A recorded value's bytes, 8-byte aligned as objects are read.
+BytesPtr BytesOf(const std::string& value) {
+  auto bytes = std::make_shared<Bytes>(value.size());
+  std::memcpy(bytes->data(), value.data(), value.size());
+  return bytes;
+}
+}  // namespace
 
 // Records are readable once written; one appended a moment ago may still be
 // queued, so an unknown id waits (briefly, bounded) for the queue once.
@@ -104,12 +115,9 @@ void NodeManager::StartRebuild(const ObjectID& id) {
         e.state = Entry::kPending;
         ++e.refs;
         held.push_back(ret);
-        const std::string& value = rec.args[0].value;
         Payload p;
-        auto bytes = std::make_shared<Bytes>(value.size());
-        std::memcpy(bytes->data(), value.data(), value.size());
-        p.bytes = std::move(bytes);
-        p.size = value.size();
+        p.bytes = BytesOf(rec.args[0].value);
+        p.size = p.bytes->size();
         Complete(ret, std::move(p));
       }
       continue;
@@ -125,11 +133,7 @@ void NodeManager::StartRebuild(const ObjectID& id) {
       TaskArg arg;
       arg.by_ref = a.by_ref;
       arg.ref = a.ref;
-      if (!a.by_ref) {
-        auto bytes = std::make_shared<Bytes>(a.value.size());
-        std::memcpy(bytes->data(), a.value.data(), a.value.size());
-        arg.value.bytes = std::move(bytes);
-      }
+      if (!a.by_ref) arg.value.bytes = BytesOf(a.value);
       spec.args.push_back(std::move(arg));
     }
     SubmitLocked(rec.id, std::move(spec), nullptr, /*rebuild=*/true, static_cast<int>(rec.attempt) + 1);
