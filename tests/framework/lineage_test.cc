@@ -100,10 +100,14 @@ TEST_F(LineageTest, AChainIsRebuiltInputsFirstEachTaskOnceForConcurrentCallers) 
   }
   lumen::Flush();
   ASSERT_EQ(Runs(runs), 3);
+  // Four callers at once, each holding its ref for the whole time (a ref
+  // dropped before another caller starts would let the object be freed and
+  // rightly rebuilt again).
+  std::vector<lumen::ObjectRef<int>> refs;
+  for (int i = 0; i < 4; ++i) refs.push_back(lumen::ObjectRef<int>::FromID(id));
   std::atomic<int> ok{0};
   std::vector<std::thread> callers;
-  for (int i = 0; i < 4; ++i)
-    callers.emplace_back([&] { ok += *lumen::Get(lumen::ObjectRef<int>::FromID(id), 30000) == 113; });
+  for (int i = 0; i < 4; ++i) callers.emplace_back([&, i] { ok += *lumen::Get(refs[i], 30000) == 113; });
   for (auto& t : callers) t.join();
   EXPECT_EQ(ok.load(), 4);
   EXPECT_EQ(Runs(runs), 6) << "each of the 3 tasks re-ran once, whatever the number of callers";
