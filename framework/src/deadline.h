@@ -16,4 +16,10 @@ inline std::chrono::steady_clock::time_point DeadlineAfter(int64_t timeout_ms) {
   return Clock::now() + std::chrono::milliseconds(timeout_ms);
 }
 
+// Wall-clock time in ms since the epoch, for records.
+inline uint64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace lumen::internal
