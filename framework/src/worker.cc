@@ -170,9 +170,15 @@ class WorkerCore : public Core {
     lock.unlock();
     std::vector<ObjectData> out;
     for (size_t i = 0; i < ids.size(); ++i) {
-      // Evicted between the node's answer and this read: ask again, and the
-      // node rebuilds it (its eviction is recorded as the store makes room).
-      for (int round = 0; payloads[i].kind == Payload::kInStore && !store_->Contains(ids[i]) && round < 20; ++round) {
+      for (int round = 0;; ++round) {
+        try {
+          out.push_back(Resolve(ids[i], payloads[i]));
+          break;
+        } catch (const ObjectLostError&) {
+          // Evicted between the node's answer and this read: ask again, and
+          // the node rebuilds it (its eviction is recorded as the store makes room).
+          if (payloads[i].kind != Payload::kInStore || round >= 20) throw;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         lock.lock();
         std::string again = Request(lock, MsgType::kGet, {ids[i]}, 0, timeout_ms);
@@ -181,7 +187,6 @@ class WorkerCore : public Core {
         if (!more.U8()) throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms");
         payloads[i] = more.GetPayload();
       }
-      out.push_back(Resolve(ids[i], payloads[i]));
     }
     return out;
   }

@@ -91,15 +91,6 @@ std::string Bytes(uint64_t n) { return std::to_string(n) + " B"; }
 std::string Owner(const std::string& owner) { return owner.empty() ? "?" : owner; }
 std::string Where(const std::string& node) { return node.empty() ? "" : " on " + node; }
 
-const char* StateName(ActorState state) {
-  switch (state) {
-    case ActorState::kPending: return "pending";
-    case ActorState::kAlive: return "alive";
-    case ActorState::kRestarting: return "restarting";
-    case ActorState::kDead: return "dead";
-  }
-  return "?";
-}
 
 std::string Missing(const RecordPresence& p) {
   return p.removed ? "(" + p.removed->Describe() + ")" : "(no lineage record)";

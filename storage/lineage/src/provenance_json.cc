@@ -11,15 +11,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-const char* StateName(ActorState state) {
-  switch (state) {
-    case ActorState::kPending: return "pending";
-    case ActorState::kAlive: return "alive";
-    case ActorState::kRestarting: return "restarting";
-    case ActorState::kDead: return "dead";
-  }
-  return "unknown";
-}
 
 void AddPresence(const RecordPresence& p, Json* out) {
   (*out)["record"] = p.present ? "present" : p.removed ? "removed_by_retention" : "missing";
