@@ -24,7 +24,7 @@
 #include <gtest/gtest.h>
 
 #include "lumen/api.h"
-#include "session_credentials.h"
+#include "control/session_credentials.h"
 
 namespace {
 

@@ -1,0 +1,292 @@
+#include "node/node_manager.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lumen/errors.h"
+#include "node/node_manager_records.h"
+#include "runtime/deadline.h"
+#include "protocol/payloads.h"
+#include "node/placement_groups.h"
+#include "runtime/validation.h"
+
+namespace lumen::internal {
+
+namespace {
+std::vector<std::string> OwnCommandLine() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> argv;
+  std::string arg;
+  while (std::getline(in, arg, '\0')) argv.push_back(arg);
+  return argv;
+}
+}  // namespace
+
+// ---- start and stop --------------------------------------------------------
+
+NodeManager::NodeManager(NodeOptions options) : options_(std::move(options)) {}
+
+std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
+  std::unique_ptr<NodeManager> nm(new NodeManager(std::move(options)));
+  nm->socket_path_ = nm->options_.session_dir + "/node.sock";
+  nm->worker_argv_ = OwnCommandLine();
+
+  nm->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (nm->socket_path_.size() >= sizeof addr.sun_path)
+    throw Error("session directory path too long for a Unix socket: " + nm->socket_path_);
+  std::strcpy(addr.sun_path, nm->socket_path_.c_str());
+  if (::bind(nm->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::chmod(nm->socket_path_.c_str(), 0600) != 0 || ::listen(nm->listen_fd_, 128) != 0)
+    throw Error("cannot listen on " + nm->socket_path_ + ": " + std::strerror(errno));
+  nm->available_ = nm->options_.resources;
+
+  nm->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  nm->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = ~0ull;  // the listening socket
+  ::epoll_ctl(nm->epoll_fd_, EPOLL_CTL_ADD, nm->listen_fd_, &ev);
+  ev.data.u64 = ~1ull;  // wake-ups
+  ::epoll_ctl(nm->epoll_fd_, EPOLL_CTL_ADD, nm->wake_fd_, &ev);
+
+  NodeManager* raw = nm.get();
+  Supervision::Options supervision{nm->options_.session_dir, nm->options_.worker_liveness_timeout_ms};
+  nm->supervision_ = Supervision::Start(supervision, [raw](int number, const std::string& reason) {
+    raw->OnWorkerDown(number, reason);
+  });
+  nm->supervisor_port_ = nm->supervision_->port();
+  {
+    std::lock_guard lock(nm->mu_);
+    for (int i = 0; i < nm->options_.num_workers; ++i) nm->SpawnWorker();
+  }
+  nm->thread_ = std::thread([p = nm.get()] { p->Loop(); });
+  return nm;
+}
+
+NodeManager::~NodeManager() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;  // no more spawning from here on
+  }
+  supervision_.reset();  // no more down messages (its handler may wait for mu_: not held here)
+  std::vector<pid_t> pids;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [n, w] : workers_) {
+      if (w->pid <= 0) continue;
+      pids.push_back(w->pid);
+      if (!w->conn) ::kill(w->pid, SIGKILL);  // still starting: nothing to lose
+      w->conn.reset();                        // EOF: the worker exits
+    }
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
+  }
+  thread_.join();
+  // Workers exit on EOF; give them a moment, then make sure.
+  auto deadline = Clock::now() + std::chrono::seconds(2);
+  for (pid_t pid : pids) {
+    while (::waitpid(pid, nullptr, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  ::close(listen_fd_);
+  ::close(epoll_fd_);
+  ::close(wake_fd_);
+  ::unlink(socket_path_.c_str());
+}
+
+// ---- the I/O loop ----------------------------------------------------------
+
+void NodeManager::Loop() {
+  epoll_event events[64];
+  for (;;) {
+    // Also the pace of reaping workers that died before joining supervision.
+    int timeout_ms = 100;
+    Clock::time_point next_deadline = next_deadline_.load();
+    if (next_deadline != Clock::time_point::max())
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - Clock::now()).count() + 1, 0, 100));
+    int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);
+    Unlocker locked(this);
+    if (stopping_) return;
+    ResumeAcceptingWhenDue();
+    ForkPending();
+    for (int i = 0; i < n; ++i) {
+      uint64_t tag = events[i].data.u64;
+      if (tag == ~0ull) {
+        Accept();
+      } else if (tag == ~1ull) {
+        uint64_t v;
+        (void)!::read(wake_fd_, &v, sizeof v);
+      } else {
+        auto it = workers_.find(static_cast<int>(tag));
+        if (it == workers_.end() || !it->second->conn) continue;
+        Worker& w = *it->second;
+        bool alive = w.conn->ReadAvailable();
+        MsgType type;
+        std::string body;
+        try {
+          while (w.conn && w.conn->NextFrame(&type, &body)) HandleFrame(w, type, body);
+        } catch (const std::exception& e) {
+          alive = false;
+        }
+        if (alive && w.conn && (events[i].events & (EPOLLHUP | EPOLLERR))) alive = false;
+        if (!alive) CloseConnection(w);
+      }
+    }
+    CheckRequests();
+    ReapWorkers();
+    Dispatch();
+    FlushWrites();
+  }
+}
+
+void NodeManager::FlushWrites() {
+  for (auto& [n, w] : workers_)
+    if (w->conn && w->conn->HasPendingWrites() && !w->conn->Flush()) CloseConnection(*w);
+}
+
+// ---- messages from workers -------------------------------------------------
+
+void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) {
+  WireReader in(body.data(), body.size());
+  switch (type) {
+    case MsgType::kTaskDone: {
+      TaskID id = in.Id<TaskID>();
+      TaskDone(w, id, in.GetPayload());
+      break;
+    }
+    case MsgType::kReturnTasks: {
+      auto n = in.U32();
+      std::vector<TaskID> ids;
+      for (uint32_t i = 0; i < n; ++i) ids.push_back(in.Id<TaskID>());
+      for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
+        auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), *it);
+        if (pos == w.in_flight.end()) continue;
+        w.in_flight.erase(pos);
+        auto t = tasks_.find(*it);
+        if (t != tasks_.end()) {
+          t->second.worker = -1;
+          Enqueue(t->second, /*front=*/true);
+        }
+      }
+      SettleLease(w);
+      break;
+    }
+    case MsgType::kSubmit: {
+      TaskID id = in.Id<TaskID>();
+      SubmitLocked(id, in.GetSpec(), &w);
+      break;
+    }
+    case MsgType::kCreateActor: {
+      ActorID id = in.Id<ActorID>();
+      TaskSpec spec = in.GetSpec();
+      CreateActorLocked(id, std::move(spec), in.GetActorOptions(), &w);
+      break;
+    }
+    case MsgType::kKillActor: {
+      ActorID id = in.Id<ActorID>();
+      bool no_restart = in.U8();
+      KillActorLocked(id, no_restart, "killed by ActorHandle::Kill()");
+      break;
+    }
+    case MsgType::kActorExit:
+      if (!w.actor.IsNil()) KillActorLocked(w.actor, true, "the actor called lumen::ExitActor()");
+      break;
+    case MsgType::kLookupActor: {
+      uint64_t request = in.U64();
+      std::string name = in.Str();
+      std::string ns = in.Str();
+      std::optional<ActorID> found;
+      auto it = named_actors_.find({ns.empty() ? options_.ns : ns, name});
+      if (it != named_actors_.end()) found = it->second;
+      WireWriter out(MsgType::kLookupReply);
+      out.U64(request);
+      out.U8(found.has_value());
+      out.Id(found.value_or(ActorID()));
+      w.conn->Queue(out.Finish());
+      break;
+    }
+    case MsgType::kGet:
+    case MsgType::kWait: {
+      Request r;
+      r.worker = w.number;
+      r.id = in.U64();
+      r.is_wait = type == MsgType::kWait;
+      r.ids = in.Ids();
+      r.num_objects = static_cast<int>(in.U32());
+      r.deadline = DeadlineAfter(in.I64());
+      SetBlocked(w, +1);
+      AddRequest(std::move(r));
+      break;
+    }
+    case MsgType::kPut: {
+      ObjectID id = in.Id<ObjectID>();
+      Payload p = in.GetPayload();
+      objects_[id].refs += 1;
+      w.refs[id] += 1;
+      RecordPut(id, p, "worker-" + std::to_string(w.number));
+      Complete(id, std::move(p));
+      break;
+    }
+    case MsgType::kRefs: {
+      for (const ObjectID& id : in.Ids()) {
+        AddRefLocked(id);
+        w.refs[id] += 1;
+      }
+      for (const ObjectID& id : in.Ids()) {
+        auto it = w.refs.find(id);
+        if (it == w.refs.end()) continue;
+        if (--it->second == 0) w.refs.erase(it);
+        RemoveRefLocked(id);
+      }
+      break;
+    }
+    case MsgType::kCancel:
+      CancelLocked(in.Id<ObjectID>());
+      break;
+    default:
+      throw WireError("unexpected message from a worker");
+  }
+}
+
+// ---- introspection -----------------------------------------------------------
+
+NodeManager::Counters NodeManager::GetCounters() {
+  std::lock_guard lock(mu_);
+  Counters c;
+  for (auto& [n, w] : workers_)
+    if (!w->dead && w->conn) c.worker_pids.push_back(w->pid);
+  c.num_objects = objects_.size();
+  c.deaths_seen_by_caf = deaths_seen_by_caf_;
+  c.deaths_seen_by_reaping = deaths_seen_by_reaping_;
+  c.objects_evicted = rebuild_stats_.evicted;
+  c.tasks_rebuilt = rebuild_stats_.tasks;
+  c.supervisor_port = supervisor_port_;
+  return c;
+}
+
+}  // namespace lumen::internal

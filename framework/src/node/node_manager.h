@@ -1,0 +1,226 @@
+// The node manager: owner of the node's objects and scheduler of its tasks.
+//
+// In an embedded cluster it lives in the driver process and is the driver's
+// Core: submitting a task is a direct call that writes one frame to a
+// worker. It keeps
+//   - the object directory: every object's state (pending, ready, failed),
+//     where its bytes are (inline here, or in the shared store) and its
+//     reference count, summed over all processes and pending tasks;
+//   - the task table: dependencies, retries, the worker running each task;
+//   - the worker pool: worker processes it spawns (the driver's own binary in
+//     worker mode), one Unix socket each for tasks and objects, each also
+//     monitored through CAF (supervision.h). A worker's death, reported by
+//     CAF's down message, re-queues or fails its tasks and spawns a
+//     replacement; reaping the process is the fallback if CAF stays silent.
+// One thread runs the I/O loop; API calls from any thread share one mutex.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "lumen/internal/core.h"
+#include "lumen/storage/lineage_log.h"
+#include "lumen/storage/object_store.h"
+#include "node/ready_queue.h"
+#include "control/supervision.h"
+#include "protocol/wire.h"
+
+namespace lumen::internal {
+
+class PlacementGroupTable;
+
+struct NodeOptions {
+  int num_workers = 2;
+  std::map<std::string, double> resources;  // the node's total, "CPU" included
+  std::string session_dir;                  // sockets live here
+  std::string store_socket;
+  std::shared_ptr<storage::ObjectStore> store;
+  storage::LineageLog* lineage = nullptr;   // may be null (lineage off)
+  PlacementGroupTable* placement_groups = nullptr;  // the cluster's bundles; outlives the node
+  std::string node_name;
+  std::string ns;                           // the job's namespace for named actors
+  bool actors_detached_by_default = false;
+  int64_t worker_liveness_timeout_ms = 0;   // 0 = the default (supervision.h)
+};
+
+class NodeManager : public Core {
+ public:
+  // Binds the worker socket and starts the I/O thread, which spawns the workers.
+  static std::unique_ptr<NodeManager> Start(NodeOptions options);
+  ~NodeManager() override;  // stops every worker (bounded) and the I/O thread
+
+  ObjectID Submit(TaskSpec spec) override;
+  ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override;
+  std::vector<ObjectData> Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) override;
+  std::vector<bool> Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) override;
+  void AddRef(const ObjectID& id) override;
+  void RemoveRef(const ObjectID& id) override;
+  void Cancel(const ObjectID& id) override;
+  ActorID CreateActor(TaskSpec factory, ActorOptions options) override;
+  void KillActor(const ActorID& id, bool no_restart) override;
+  std::optional<ActorID> GetNamedActor(const std::string& name, const std::string& ns) override;
+
+  // Introspection for tests, lessons and the CLI.
+  struct Counters {
+    std::vector<pid_t> worker_pids;
+    size_t num_objects = 0;
+    uint64_t deaths_seen_by_caf = 0;
+    uint64_t deaths_seen_by_reaping = 0;
+    uint16_t supervisor_port = 0;
+    uint64_t objects_evicted = 0;
+    uint64_t tasks_rebuilt = 0;
+  };
+  Counters GetCounters();
+  // True if `id`'s value is here now (ready, in the store or inline).
+  bool HasObject(const ObjectID& id);
+  // The store evicted `id` to make room: it is rebuilt from lineage when needed.
+  void OnEvicted(const ObjectID& id);
+
+ private:
+  struct Worker;
+  struct Task;
+  struct Entry;
+  struct Request;
+  struct Waiter;
+  struct ActorState;
+  class Unlocker;
+  using Clock = std::chrono::steady_clock;
+
+  explicit NodeManager(NodeOptions options);
+  std::vector<ObjectData> GetOnce(const std::vector<ObjectID>& ids, int64_t timeout_ms, Clock::time_point deadline);
+  bool ArgsPresent(Task& task);
+  void RecordPut(const ObjectID& id, const Payload& p, const std::string& owner);
+  void Loop();
+  void SpawnWorker(const ActorID& actor = ActorID());
+  void ForkPending();  // on the I/O thread only
+  void Accept();
+  void HandleFrame(Worker& w, MsgType type, const std::string& body);
+  void OnWorkerDeath(Worker& w, const std::string& why);
+  void OnWorkerDown(int number, const std::string& reason);  // from CAF
+  void CloseConnection(Worker& w);
+  void ReapWorkers();
+
+  // rebuild: re-run from the lineage log; the result's holders are already counted.
+  ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild = false, int attempt = 0);
+  // Rebuilding from lineage (node_manager_rebuild.cc).
+  bool NeedsRebuild(const ObjectID& id) const;
+  void StartRebuild(const ObjectID& id);
+  void MarkEvicted(const ObjectID& id);
+  bool KnownToLineage(const ObjectID& id) const;
+  ObjectError RebuildFailure(const Task& task, const ObjectError& cause) const;
+  storage::TaskRecord LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const;
+  // Scheduling (node_manager_scheduling.cc).
+  static ResourceShape ShapeOf(const TaskSpec& spec);
+  bool Fits(const ResourceShape& shape) const;
+  void Enqueue(const Task& task, bool front);
+  void Dispatch();
+  Worker* PickWorker(const ResourceShape& shape);
+  void SendTask(Worker& w, Task& task);
+  void SettleLease(Worker& w);
+  void SetBlocked(Worker& w, int delta);
+  void SpawnForReadyWork();
+  void StealForIdleWorkers();
+  bool Reachable(const Task& task) const;
+  int DepthOfTasksFrom(const Worker& w) const;
+  std::string UnknownObjectMessage(const ObjectID& id) const;
+  std::string FdShortage(int needed) const;
+  void PauseAccepting();
+  void ResumeAcceptingWhenDue();
+
+  void TaskDone(Worker& w, const TaskID& id, Payload payload);
+  void FinishTask(const TaskID& id);
+  void Complete(const ObjectID& id, Payload payload);
+  void CompleteOne(const ObjectID& id, Payload payload, std::deque<std::pair<ObjectID, Payload>>& work);
+  void FailTask(Task& task, ObjectError error);
+  void AddRefLocked(const ObjectID& id);
+  void RemoveRefLocked(const ObjectID& id);
+  void CancelLocked(const ObjectID& id);
+  bool RetriesLeft(const Task& task) const;
+  Payload PayloadOf(const ObjectID& id);
+  void CheckRequests();
+  void AddRequest(Request r);
+  bool AnswerRequest(uint64_t key, bool satisfied);
+  // Blocks until `needed` of the pending `ids` complete, or the deadline.
+  bool AwaitObjects(std::unique_lock<std::mutex>& lock, const std::vector<ObjectID>& ids, int needed,
+                    std::chrono::steady_clock::time_point deadline);
+  void FlushWrites();
+  ObjectError FeasibilityError(const TaskSpec& spec) const;
+  void WriteExecute(WireWriter& out, const TaskID& id, const TaskSpec& spec);
+
+  // Actors: each lives in a worker process of its own (Worker::actor).
+  void CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner);
+  void ActorCreated(ActorState& a, Payload payload);
+  void DispatchActor(ActorState& a);
+  void OnActorWorkerDeath(ActorState& a, const std::string& why);
+  void KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause);
+  void ActorIsDead(ActorState& a, std::string cause);
+  void RecordActor(const ActorState& a);
+  void QueueReplay(ActorState& a);
+  void RecordCall(ActorState& a, const TaskSpec& call);
+  bool IsPool(const Worker& w) const;
+
+  NodeOptions options_;
+  std::mutex mu_;
+  // Get/Wait callers in this process, woken only when their objects complete.
+  std::unordered_map<ObjectID, std::vector<std::shared_ptr<Waiter>>> waiters_;
+  std::vector<std::shared_ptr<Waiter>> to_notify_;  // notified after mu_ is released
+
+  std::unordered_map<ObjectID, Entry> objects_;
+  std::unordered_map<TaskID, Task> tasks_;
+  std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
+  ReadyQueue ready_;
+  ResourceShape available_;  // the node's resources not leased to running tasks
+  std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
+  // Workers' pending Get/Wait requests, by key; the keys waiting on each
+  // pending object; and their deadlines, soonest first.
+  std::unordered_map<uint64_t, Request> requests_;
+  std::unordered_map<ObjectID, std::vector<uint64_t>> request_waiters_;
+  std::multimap<std::chrono::steady_clock::time_point, uint64_t> deadlines_;
+  std::atomic<std::chrono::steady_clock::time_point> next_deadline_{std::chrono::steady_clock::time_point::max()};
+  uint64_t next_request_key_ = 1;
+  std::vector<ObjectID> deletes_;                   // store deletes, done outside mu_
+  std::unordered_map<ActorID, ActorState> actors_;
+  std::map<std::pair<std::string, std::string>, ActorID> named_actors_;  // (namespace, name)
+  int next_worker_ = 0;
+  std::vector<int> to_fork_;  // workers recorded, not forked yet
+  uint64_t deaths_seen_by_caf_ = 0;
+  uint64_t deaths_seen_by_reaping_ = 0;
+  int startup_failures_ = 0;
+  bool stopping_ = false;
+  bool warned_fd_shortage_ = false;
+  struct RebuildStats {
+    uint64_t evicted = 0;  // objects the store evicted (rebuilt when needed)
+    uint64_t tasks = 0;    // tasks re-run (or Puts restored) from lineage
+  } rebuild_stats_;
+  // The lineage record of a small Put: a "task" whose one argument is the value.
+  static constexpr const char* kPutTask = "lumen.put";
+  bool accept_paused_ = false;
+  Clock::time_point accept_resume_at_;
+  // The driver's descriptors per worker: its frame socket, its CAF
+  // connection, its object store connection.
+  static constexpr int kFdsPerWorker = 3;
+
+  int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::string socket_path_;
+  std::vector<std::string> worker_argv_;
+  std::unique_ptr<Supervision> supervision_;
+  uint16_t supervisor_port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace lumen::internal

@@ -1,0 +1,257 @@
+// The node manager's actors: each lives in a worker process of its own
+// (Worker::actor); its calls are queued here and sent in submission order;
+// its process's death restarts it or ends it (ActorState).
+#include <signal.h>
+
+#include <algorithm>
+
+#include "lumen/errors.h"
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+#include "runtime/validation.h"
+
+namespace lumen::internal {
+
+
+bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil(); }
+
+ActorID NodeManager::CreateActor(TaskSpec factory, ActorOptions options) {
+  CheckActor(factory, options);
+  // The factory's by-ref arguments must be ready: wait for them (their errors
+  // are the caller's), so a restart can always re-run the factory.
+  std::vector<ObjectID> by_ref;
+  for (const TaskArg& arg : factory.args)
+    if (arg.by_ref) by_ref.push_back(arg.ref);
+  if (!by_ref.empty()) Get(by_ref, -1);
+  std::vector<ObjectID> promoted = TransferredRefs(factory.args);
+  Unlocker locked(this);
+  std::string ns = options.ns.empty() ? options_.ns : options.ns;
+  if (!options.name.empty() && named_actors_.count({ns, options.name}))
+    throw Error("an actor named '" + options.name + "' already exists in namespace '" + ns +
+                "'; pick another name, or get it with lumen::GetActor");
+  ObjectError infeasible = FeasibilityError(factory);
+  if (infeasible.kind != ErrorKind::kNone) throw Error(infeasible.message);
+  std::string shortage = FdShortage(kFdsPerWorker);
+  if (!shortage.empty()) throw Error("cannot create actor '" + factory.function + "': " + shortage);
+  ActorID id = ActorID::Random();
+  CreateActorLocked(id, std::move(factory), std::move(options), nullptr);
+  for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the actor pins them now
+  return id;
+}
+
+void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner) {
+  if (factory.name.empty()) factory.name = factory.function;
+  ActorState& a = actors_[id];
+  a.id = id;
+  a.owner = owner ? owner->number : -1;
+  if (!options.detached) options.detached = options_.actors_detached_by_default;
+  if (options.ns.empty()) options.ns = options_.ns;
+  for (const TaskArg& arg : factory.args) {
+    const std::vector<ObjectID> refs = ArgRefs(arg);
+    for (const ObjectID& ref : refs) {
+      AddRefLocked(ref);
+      a.pins.push_back(ref);
+    }
+  }
+  a.creation = std::move(factory);
+  a.options = std::move(options);
+  a.creation_task = TaskID::Random();
+  std::string error;
+  if (!a.options.name.empty()) {
+    auto [it, inserted] = named_actors_.emplace(std::make_pair(a.options.ns, a.options.name), id);
+    if (!inserted) error = "an actor named '" + a.options.name + "' already exists in namespace '" + a.options.ns + "'";
+  }
+  for (const TaskArg& arg : a.creation.args) {  // arguments must still exist and not have failed
+    if (!arg.by_ref || !error.empty()) continue;
+    auto it = objects_.find(arg.ref);
+    if (it == objects_.end()) error = "argument object " + arg.ref.Hex() + " no longer exists";
+    else if (it->second.state == Entry::kFailed) error = "an argument failed: " + it->second.error.message;
+  }
+  if (options_.lineage) {
+    storage::TaskRecord rec = LineageRecord(a.creation_task, a.creation, owner);
+    rec.actor = id;
+    rec.actor_creation = true;
+    options_.lineage->Append(rec);
+  }
+  if (error.empty()) error = FdShortage(kFdsPerWorker);
+  if (!error.empty()) {
+    ActorIsDead(a, "its creation failed: " + error);
+    return;
+  }
+  RecordActor(a);
+  SpawnWorker(id);
+}
+
+void NodeManager::ActorCreated(ActorState& a, Payload payload) {
+  if (a.state == ActorState::kDead) return;
+  if (payload.kind == Payload::kError) {  // the factory threw: dead, with its message
+    ActorIsDead(a, "its creation failed: " + payload.error.message);
+    if (a.worker >= 0) {
+      auto w = workers_.find(a.worker);
+      if (w != workers_.end()) CloseConnection(*w->second);
+    }
+    return;
+  }
+  a.state = ActorState::kAlive;
+  RecordActor(a);
+  DispatchActor(a);
+}
+
+// Sends the actor its queued calls, in order; a call whose arguments are not
+// ready yet holds back the calls behind it.
+void NodeManager::DispatchActor(ActorState& a) {
+  if (a.state != ActorState::kAlive || a.worker < 0) return;
+  auto w = workers_.find(a.worker);
+  if (w == workers_.end() || !w->second->conn) return;
+  while (!a.queue.empty()) {
+    auto t = tasks_.find(a.queue.front());
+    if (t == tasks_.end()) {  // failed or cancelled meanwhile
+      a.queue.pop_front();
+      continue;
+    }
+    if (t->second.missing_deps > 0) break;
+    a.queue.pop_front();
+    WireWriter out(MsgType::kExecute);
+    out.U8(static_cast<uint8_t>(ExecKind::kActorCall));
+    out.U64(0);  // in order, never stolen
+    WriteExecute(out, t->second.id, t->second.spec);
+    t->second.worker = a.worker;
+    a.in_flight.push_back(t->second.id);
+    w->second->conn->Queue(out.Finish());
+  }
+}
+
+void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
+  a.worker = -1;
+  if (a.state == ActorState::kDead) return;  // killed or exited: its calls failed already
+  bool can_restart = a.options.max_restarts < 0 || a.restarts < a.options.max_restarts;
+  if (!can_restart || stopping_) {
+    ActorIsDead(a, "its process died (" + why + ") and its restarts are spent (max_restarts=" +
+                       std::to_string(a.options.max_restarts) + ")");
+    return;
+  }
+  ++a.restarts;
+  a.state = ActorState::kRestarting;
+  // Calls it was running: re-sent to the new incarnation (in order) while
+  // they have retries left, else failed.
+  for (auto it = a.in_flight.rbegin(); it != a.in_flight.rend(); ++it) {
+    auto t = tasks_.find(*it);
+    if (t == tasks_.end()) continue;
+    Task& task = t->second;
+    task.worker = -1;
+    if (a.options.max_task_retries < 0 || task.attempt < a.options.max_task_retries) {
+      ++task.attempt;
+      a.queue.push_front(task.id);
+    } else {
+      FailTask(task, {ErrorKind::kActorDied,
+                      "the actor's process died (" + why + ") while running '" + task.spec.name +
+                          "' (max_task_retries=" + std::to_string(a.options.max_task_retries) + ")",
+                      ""});
+    }
+  }
+  a.in_flight.clear();
+  QueueReplay(a);
+  a.creation_task = TaskID::Random();
+  RecordActor(a);
+  SpawnWorker(a.id);
+}
+
+// replay_on_restart: each call the actor ran before, in order, goes ahead of
+// the calls it still owes; their results go nowhere (the originals stand).
+void NodeManager::QueueReplay(ActorState& a) {
+  for (auto it = a.history.rbegin(); it != a.history.rend(); ++it) {
+    TaskID id = TaskID::Random();
+    Task& t = tasks_[id];
+    t.id = id;
+    t.result = ObjectID::ForTaskReturn(id, 0);
+    t.spec = *it;
+    t.replay = true;
+    a.queue.push_front(id);
+  }
+}
+
+void NodeManager::RecordCall(ActorState& a, const TaskSpec& call) {
+  a.history.push_back(call);
+  for (const TaskArg& arg : call.args)
+    for (const ObjectID& ref : ArgRefs(arg)) {
+      AddRefLocked(ref);
+      a.history_pins.push_back(ref);
+    }
+}
+
+void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause) {
+  auto it = actors_.find(id);
+  if (it == actors_.end()) return;
+  ActorState& a = it->second;
+  if (a.state == ActorState::kDead) return;
+  int worker = a.worker;
+  if (no_restart) ActorIsDead(a, cause);
+  if (worker >= 0) {
+    auto w = workers_.find(worker);
+    if (w != workers_.end()) {
+      CloseConnection(*w->second);  // SIGKILL; the death arrives through CAF
+      if (!w->second->conn && !w->second->ever_connected && w->second->pid > 0) ::kill(w->second->pid, SIGKILL);
+    }
+  } else {
+    for (auto& [n, w] : workers_)  // still starting
+      if (w->actor == id && !w->dead && w->pid > 0) ::kill(w->pid, SIGKILL);
+  }
+}
+
+// Dead for good: every pending and later call fails at once.
+void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
+  a.state = ActorState::kDead;
+  a.death_cause = std::move(cause);
+  ObjectError error{ErrorKind::kActorDied, "actor " + a.id.Hex() + " is dead: " + a.death_cause, ""};
+  std::deque<TaskID> calls = std::move(a.in_flight);
+  calls.insert(calls.end(), a.queue.begin(), a.queue.end());
+  a.in_flight.clear();
+  a.queue.clear();
+  for (const TaskID& id : calls) {
+    auto t = tasks_.find(id);
+    if (t != tasks_.end()) FailTask(t->second, error);
+  }
+  if (!a.options.name.empty()) {
+    auto n = named_actors_.find({a.options.ns, a.options.name});
+    if (n != named_actors_.end() && n->second == a.id) named_actors_.erase(n);
+  }
+  std::vector<ObjectID> pins = std::move(a.pins);
+  pins.insert(pins.end(), a.history_pins.begin(), a.history_pins.end());
+  a.pins.clear();
+  a.history.clear();
+  a.history_pins.clear();
+  for (const ObjectID& pin : pins) RemoveRefLocked(pin);
+  RecordActor(a);
+}
+
+void NodeManager::RecordActor(const ActorState& a) {
+  if (!options_.lineage) return;
+  storage::ActorRecord rec;
+  rec.id = a.id;
+  rec.creation_task = a.creation_task;
+  rec.class_name = a.options.class_name;
+  rec.name = a.options.name;
+  rec.ns = a.options.ns;
+  rec.state = a.state == ActorState::kAlive      ? storage::ActorState::kAlive
+              : a.state == ActorState::kDead     ? storage::ActorState::kDead
+              : a.state == ActorState::kPending  ? storage::ActorState::kPending
+                                                 : storage::ActorState::kRestarting;
+  rec.restarts = static_cast<uint32_t>(a.restarts);
+  rec.death_cause = a.death_cause;
+  options_.lineage->Append(rec);
+}
+
+void NodeManager::KillActor(const ActorID& id, bool no_restart) {
+  Unlocker locked(this);
+  KillActorLocked(id, no_restart, "killed by ActorHandle::Kill()");
+  FlushWrites();
+}
+
+std::optional<ActorID> NodeManager::GetNamedActor(const std::string& name, const std::string& ns) {
+  Unlocker locked(this);
+  auto it = named_actors_.find({ns.empty() ? options_.ns : ns, name});
+  if (it == named_actors_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace lumen::internal

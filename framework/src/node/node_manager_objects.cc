@@ -1,0 +1,417 @@
+// The node manager's object directory: states, reference counts, Put, and
+// Get/Wait for the driver (waiters) and for workers (requests).
+// Every function here REQUIRES mu_ (but the public API calls, which take it).
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "lumen/errors.h"
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+#include "runtime/deadline.h"
+#include "protocol/payloads.h"
+
+namespace lumen::internal {
+
+// ---- objects -----------------------------------------------------------------
+
+// Completing an object can fail the tasks that depend on it, and so their
+// results, down a chain of any length: a work list, never recursion (a chain
+// of 200,000 tasks whose head failed once overflowed the stack).
+void NodeManager::Complete(const ObjectID& id, Payload payload) {
+  std::deque<std::pair<ObjectID, Payload>> work;
+  work.emplace_back(id, std::move(payload));
+  while (!work.empty()) {
+    auto [oid, p] = std::move(work.front());
+    work.pop_front();
+    CompleteOne(oid, std::move(p), work);
+  }
+}
+
+void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<std::pair<ObjectID, Payload>>& work) {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) {  // nobody holds a reference any more
+    if (payload.kind == Payload::kInStore) deletes_.push_back(id);
+    return;
+  }
+  Entry& e = it->second;
+  if (e.state != Entry::kPending) return;  // e.g. cancelled before it finished
+  switch (payload.kind) {
+    case Payload::kInline:
+      e.state = Entry::kReady;
+      e.bytes = std::move(payload.bytes);
+      e.size = e.bytes->size();
+      break;
+    case Payload::kInStore:
+      e.state = Entry::kReady;
+      e.in_store = true;
+      e.size = payload.size;
+      break;
+    case Payload::kError:
+      e.state = Entry::kFailed;
+      e.error = std::move(payload.error);
+      break;
+  }
+  for (const ObjectID& ref : payload.nested_refs) AddRefLocked(ref);
+  std::vector<ObjectID> earlier = std::move(e.nested);  // a rebuilt object held these before
+  e.nested = std::move(payload.nested_refs);
+  for (const ObjectID& ref : earlier) RemoveRefLocked(ref);
+  bool failed = e.state == Entry::kFailed;
+  ObjectError error = failed ? e.error : ObjectError{};
+  if (e.refs <= 0) {
+    ++e.refs;  // freed through the usual path
+    RemoveRefLocked(id);
+  }
+  auto waiting_here = waiters_.find(id);
+  if (waiting_here != waiters_.end()) {
+    for (auto& w : waiting_here->second)
+      if (--w->remaining == 0) to_notify_.push_back(w);
+    waiters_.erase(waiting_here);
+  }
+  auto requested = request_waiters_.find(id);
+  if (requested != request_waiters_.end()) {  // workers blocked in Get/Wait for it
+    std::vector<uint64_t> keys = std::move(requested->second);
+    request_waiters_.erase(requested);
+    bool answered = false;
+    for (uint64_t key : keys) {
+      auto r = requests_.find(key);
+      if (r != requests_.end() && --r->second.remaining <= 0) answered |= AnswerRequest(key, true);
+    }
+    if (answered && std::this_thread::get_id() != thread_.get_id()) {  // let the I/O loop send it
+      uint64_t one = 1;
+      (void)!::write(wake_fd_, &one, sizeof one);
+    }
+  }
+  // Wake the tasks that waited for it; a failure flows to them.
+  auto waiting = waiting_on_.find(id);
+  if (waiting == waiting_on_.end()) return;
+  std::vector<TaskID> dependents = std::move(waiting->second);
+  waiting_on_.erase(waiting);
+  for (const TaskID& dep : dependents) {
+    auto t = tasks_.find(dep);
+    if (t == tasks_.end()) continue;
+    if (failed) {
+      Payload p;
+      p.kind = Payload::kError;
+      p.error = error;
+      work.emplace_back(t->second.result, std::move(p));
+      FinishTask(dep);
+    } else if (--t->second.missing_deps == 0) {
+      if (t->second.spec.actor.IsNil()) {
+        Enqueue(t->second, /*front=*/false);
+      } else if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) {
+        DispatchActor(a->second);
+      }
+    }
+  }
+}
+
+// A reference to an object this node no longer tracks (FromID, or a later
+// process on the same storage dir) counts too when the lineage log knows
+// it: the object is lost, and rebuilt when needed.
+void NodeManager::AddRefLocked(const ObjectID& id) {
+  auto it = objects_.find(id);
+  if (it == objects_.end()) {
+    if (!KnownToLineage(id)) return;
+    it = objects_.emplace(id, Entry{}).first;
+    it->second.state = Entry::kLost;
+  }
+  ++it->second.refs;
+}
+
+// Freeing an object drops the references it holds, which may free more
+// (nested refs of any depth): a work list, not recursion.
+void NodeManager::RemoveRefLocked(const ObjectID& first) {
+  std::vector<ObjectID> work{first};
+  while (!work.empty()) {
+    ObjectID id = work.back();
+    work.pop_back();
+    auto it = objects_.find(id);
+    if (it == objects_.end() || --it->second.refs > 0) continue;
+    if (it->second.state == Entry::kPending) continue;  // freed when it completes
+    if (it->second.in_store) deletes_.push_back(id);
+    work.insert(work.end(), it->second.nested.begin(), it->second.nested.end());
+    objects_.erase(it);
+  }
+}
+
+void NodeManager::AddRef(const ObjectID& id) {
+  Unlocker locked(this);
+  AddRefLocked(id);
+}
+
+void NodeManager::RemoveRef(const ObjectID& id) {
+  Unlocker locked(this);
+  RemoveRefLocked(id);
+}
+
+void NodeManager::Cancel(const ObjectID& id) {
+  Unlocker locked(this);
+  CancelLocked(id);
+  Dispatch();
+  FlushWrites();
+}
+
+void NodeManager::CancelLocked(const ObjectID& id) {
+  auto t = tasks_.find(id.Task());
+  if (t == tasks_.end()) return;  // finished already (or a Put)
+  Task& task = t->second;
+  task.cancelled = true;
+  Payload p;
+  p.kind = Payload::kError;
+  p.error = {ErrorKind::kCancelled, "task '" + task.spec.name + "' was cancelled", ""};
+  Complete(task.result, std::move(p));
+  if (task.worker < 0) FinishTask(task.id);  // not running: nothing will report back
+}
+
+ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
+  ObjectID id = ObjectID::ForPut();
+  Payload p = StorePayload(*options_.store, id, encoded, std::move(nested_refs));
+  if (p.kind == Payload::kError) ThrowObjectError(p.error);
+  Unlocker locked(this);
+  objects_[id].refs += 1;  // the caller's reference
+  RecordPut(id, p, "driver");
+  Complete(id, std::move(p));
+  return id;
+}
+
+// A small Put is recorded as a put task holding the value, so the log can
+// restore it (in this process or a later one); a large one as its object.
+void NodeManager::RecordPut(const ObjectID& id, const Payload& p, const std::string& owner) {
+  if (!options_.lineage) return;
+  if (p.kind != Payload::kInline || !p.nested_refs.empty()) {  // large ones: recorded, not durable yet
+    options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, owner, p.size, options_.node_name});
+    return;
+  }
+  // One record, not two, on the Put path: the put task names its object.
+  storage::TaskRecord rec;
+  rec.id = id.Task();
+  rec.function = kPutTask;
+  rec.owner = owner;
+  rec.submitted_ms = UnixMillis();
+  rec.returns = {id};
+  storage::ArgRecord value;
+  value.value.assign(reinterpret_cast<const char*>(p.bytes->data()), p.bytes->size());
+  rec.args.push_back(std::move(value));
+  options_.lineage->Append(rec);
+}
+
+// False (and the task waits) if an argument's bytes are gone: it is being
+// rebuilt, and the task becomes ready again when it is back.
+bool NodeManager::ArgsPresent(Task& task) {
+  bool present = true;
+  for (const TaskArg& arg : task.spec.args) {
+    if (!arg.by_ref || !NeedsRebuild(arg.ref)) continue;
+    StartRebuild(arg.ref);
+    auto it = objects_.find(arg.ref);
+    if (it == objects_.end() || it->second.state != Entry::kPending) continue;  // failed: it flows below
+    ++task.missing_deps;
+    waiting_on_[arg.ref].push_back(task.id);
+    present = false;
+  }
+  return present;
+}
+
+Payload NodeManager::PayloadOf(const ObjectID& id) {
+  Payload p;
+  auto it = objects_.find(id);
+  if (it == objects_.end()) {
+    p.kind = Payload::kError;
+    p.error = {ErrorKind::kLost, UnknownObjectMessage(id), ""};
+    return p;
+  }
+  const Entry& e = it->second;
+  if (e.state == Entry::kFailed) {
+    p.kind = Payload::kError;
+    p.error = e.error;
+  } else if (e.state == Entry::kLost) {
+    p.kind = Payload::kError;
+    p.error = {ErrorKind::kLost, "object " + id.Hex() + " was evicted and lineage is off: it cannot be rebuilt", ""};
+  } else if (e.in_store) {
+    p.kind = Payload::kInStore;
+    p.size = e.size;
+  } else {
+    p.bytes = e.bytes;
+    p.size = e.size;
+  }
+  return p;
+}
+
+bool NodeManager::AwaitObjects(std::unique_lock<std::mutex>& lock, const std::vector<ObjectID>& ids, int needed,
+                               Clock::time_point deadline) {
+  auto waiter = std::make_shared<Waiter>();
+  std::vector<ObjectID> registered;
+  for (const ObjectID& id : ids) {
+    auto it = objects_.find(id);
+    if (it == objects_.end() || it->second.state != Entry::kPending) continue;
+    waiters_[id].push_back(waiter);
+    registered.push_back(id);
+  }
+  waiter->remaining = needed;
+  if (needed <= 0) {
+    waiter->remaining = 0;
+  } else {
+    waiter->cv.wait_until(lock, deadline, [&] { return waiter->remaining <= 0; });
+  }
+  for (const ObjectID& id : registered) {  // forget this waiter where it still waits
+    auto it = waiters_.find(id);
+    if (it == waiters_.end()) continue;
+    std::erase(it->second, waiter);
+    if (it->second.empty()) waiters_.erase(it);
+  }
+  return waiter->remaining <= 0;
+}
+
+std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
+  auto deadline = DeadlineAfter(timeout_ms);
+  // The store may evict an object between the lookup and the read: then it
+  // is lost, and the next round rebuilds it.
+  for (int round = 0;; ++round) {
+    try {
+      return GetOnce(ids, timeout_ms, deadline);
+    } catch (const ObjectLostError&) {
+      if (round >= 20 || !options_.lineage) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the eviction be recorded
+    }
+  }
+}
+
+std::vector<ObjectData> NodeManager::GetOnce(const std::vector<ObjectID>& ids, int64_t timeout_ms,
+                                             Clock::time_point deadline) {
+  std::vector<Payload> payloads;
+  {
+    Unlocker locked(this);
+    for (const ObjectID& id : ids) StartRebuild(id);  // no-op unless its bytes are gone
+    int pending = 0;
+    for (const ObjectID& id : ids) {
+      auto it = objects_.find(id);
+      pending += it != objects_.end() && it->second.state == Entry::kPending;
+    }
+    if (pending > 0 && !AwaitObjects(locked.lock(), ids, pending, deadline)) {
+      size_t pending = 0;
+      for (const ObjectID& id : ids) pending += objects_.count(id) && objects_[id].state == Entry::kPending;
+      throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms: " +
+                            std::to_string(pending) + " of " + std::to_string(ids.size()) + " objects not ready");
+    }
+    payloads.reserve(ids.size());
+    for (const ObjectID& id : ids) payloads.push_back(PayloadOf(id));
+  }
+  std::vector<ObjectData> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) out.push_back(ResolvePayload(options_.store, ids[i], payloads[i]));
+  return out;
+}
+
+std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) {
+  Unlocker locked(this);
+  for (const ObjectID& id : ids) StartRebuild(id);
+  std::vector<bool> ready(ids.size());
+  auto enough = [&] {
+    int n = 0;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      auto it = objects_.find(ids[i]);
+      ready[i] = it == objects_.end() || it->second.state != Entry::kPending;
+      n += ready[i];
+    }
+    return n >= num_objects;
+  };
+  auto deadline = DeadlineAfter(timeout_ms);
+  if (!enough()) {
+    int have = static_cast<int>(std::count(ready.begin(), ready.end(), true));
+    AwaitObjects(locked.lock(), ids, num_objects - have, deadline);
+    enough();
+  }
+  return ready;
+}
+
+// A worker's Get or Wait: answered at once if satisfied, else when the
+// objects it needs complete (Complete) or its deadline passes (CheckRequests).
+void NodeManager::AddRequest(Request r) {
+  for (const ObjectID& id : r.ids) StartRebuild(id);
+  int done = 0;
+  for (const ObjectID& id : r.ids) {
+    auto it = objects_.find(id);
+    done += it == objects_.end() || it->second.state != Entry::kPending;
+  }
+  r.remaining = (r.is_wait ? r.num_objects : static_cast<int>(r.ids.size())) - done;
+  uint64_t key = next_request_key_++;
+  bool expires = r.deadline != Clock::time_point::max();
+  if (expires) deadlines_.emplace(r.deadline, key);
+  std::vector<ObjectID> pending;
+  if (r.remaining > 0)
+    for (const ObjectID& id : r.ids) {
+      auto it = objects_.find(id);
+      if (it != objects_.end() && it->second.state == Entry::kPending) request_waiters_[id].push_back(key);
+    }
+  requests_.emplace(key, std::move(r));
+  if (requests_[key].remaining <= 0) {
+    AnswerRequest(key, true);
+  } else if (expires) {
+    next_deadline_ = deadlines_.begin()->first;
+  }
+}
+
+// Sends the reply and forgets the request; false if its worker is gone.
+bool NodeManager::AnswerRequest(uint64_t key, bool satisfied) {
+  auto it = requests_.find(key);
+  if (it == requests_.end()) return false;
+  Request r = std::move(it->second);
+  requests_.erase(it);
+  auto w = workers_.find(r.worker);
+  if (w == workers_.end() || !w->second->conn) return false;
+  Worker& worker = *w->second;
+  SetBlocked(worker, -1);
+  WireWriter out(r.is_wait ? MsgType::kWaitReply : MsgType::kGetReply);
+  out.U64(r.id);
+  if (r.is_wait) {
+    for (const ObjectID& id : r.ids) {
+      auto o = objects_.find(id);
+      out.U8(o == objects_.end() || o->second.state != Entry::kPending);
+    }
+  } else if (!satisfied) {
+    out.U8(0);  // timed out
+  } else {
+    out.U8(1);
+    for (const ObjectID& id : r.ids) out.PutPayload(PayloadOf(id));
+  }
+  worker.conn->Queue(out.Finish());
+  return true;
+}
+
+// Answers the requests whose deadline passed (a Wait with what is ready).
+void NodeManager::CheckRequests() {
+  auto now = Clock::now();
+  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+    uint64_t key = deadlines_.begin()->second;
+    deadlines_.erase(deadlines_.begin());
+    auto it = requests_.find(key);
+    if (it != requests_.end()) AnswerRequest(key, it->second.remaining <= 0);
+  }
+  next_deadline_ = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
+}
+
+// A task whose result no process can reach any more is not worth re-running.
+bool NodeManager::Reachable(const Task& task) const {
+  auto it = objects_.find(task.result);
+  return it != objects_.end() && it->second.refs > 0;
+}
+
+// Tasks submitted by a worker run one level deeper than the task it runs.
+int NodeManager::DepthOfTasksFrom(const Worker& w) const {
+  if (!IsPool(w) || w.in_flight.empty()) return 1;
+  auto t = tasks_.find(w.in_flight.front());
+  return t == tasks_.end() ? 1 : t->second.depth + 1;
+}
+
+std::string NodeManager::UnknownObjectMessage(const ObjectID& id) const {
+  std::string what = "object " + id.Hex();
+  if (!options_.lineage)
+    return what + " is unknown here: it never existed in this cluster, or every reference to it was dropped "
+                  "(lineage is off, so the runtime cannot tell which)";
+  if (!options_.lineage->GetObject(id) && !options_.lineage->GetTask(id.Task()))
+    return what + " never existed in this cluster: the lineage log has no record of it";
+  return what + " no longer exists: every reference to it was dropped";
+}
+
+}  // namespace lumen::internal

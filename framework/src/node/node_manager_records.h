@@ -1,0 +1,126 @@
+// The records the node manager keeps (objects, tasks, workers, actors,
+// requests) and its lock helper. Private to node_manager*.cc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "protocol/claim_slots.h"
+#include "node/node_manager.h"
+
+namespace lumen::internal {
+
+struct NodeManager::Entry {
+  // kLost: its bytes are gone (evicted, or known only to the lineage log);
+  // a Get or a task that needs it rebuilds it from lineage (kPending again).
+  enum State { kPending, kReady, kFailed, kLost } state = kPending;
+  BytesPtr bytes;        // ready and inline
+  bool in_store = false; // ready and in the shared store
+  uint64_t size = 0;
+  ObjectError error;     // failed
+  int64_t refs = 0;
+  std::vector<ObjectID> nested;  // refs this object holds
+};
+
+struct NodeManager::Task {
+  TaskID id;
+  TaskSpec spec;
+  ObjectID result;
+  int attempt = 0;             // retries used
+  int missing_deps = 0;
+  int worker = -1;             // running on, or -1
+  uint64_t seq = 0;            // its sequence number on that worker (ClaimSlots)
+  int depth = 0;               // 0: submitted by the driver; n + 1: by a task of depth n
+  std::vector<ObjectID> pins;  // objects kept alive for this task
+  bool cancelled = false;
+  bool rebuild = false;        // re-run from the lineage log to rebuild its result
+  bool replay = false;         // an actor call re-run to restore its actor's state
+};
+
+struct NodeManager::Worker {
+  int number = 0;
+  pid_t pid = -1;
+  bool ever_connected = false;
+  std::chrono::steady_clock::time_point disconnected_at;
+  std::unique_ptr<Connection> conn;  // null until the worker connects
+  std::deque<TaskID> in_flight;      // sent, in order
+  int blocked = 0;                   // outstanding Get/Wait requests
+  std::unique_ptr<ClaimSlots> claims;  // pool workers: which sent tasks it started
+  uint64_t next_seq = 1;
+  // The resources its tasks hold while it has any in flight (a lease, as in
+  // Ray: tasks of the same shape pipeline onto it). While it is blocked in
+  // Get its CPU goes back to the node, so the tasks it waits for can run.
+  ResourceShape lease;
+  bool holds_lease = false;
+  bool cpu_lent = false;
+  std::unordered_map<ObjectID, int64_t> refs;  // references this worker holds
+  bool dead = false;
+  ActorID actor;  // nil: a pool worker; else the actor this process hosts
+};
+
+struct NodeManager::ActorState {
+  ActorID id;
+  TaskID creation_task;          // one per incarnation: the factory call
+  TaskSpec creation;             // factory and arguments, re-run on restart
+  ActorOptions options;
+  std::vector<ObjectID> pins;    // by-ref factory arguments, kept for restarts
+  int owner = -1;                // worker number of its creator; -1 = the driver
+  enum State { kPending, kAlive, kRestarting, kDead } state = kPending;
+  int restarts = 0;
+  int worker = -1;               // its process, once spawned
+  std::deque<TaskID> queue;      // calls not sent yet, in submission order
+  std::deque<TaskID> in_flight;  // calls sent to its process, in order
+  std::string death_cause;
+  // replay_on_restart: every call it ran, in order (by-ref arguments pinned),
+  // re-run by each new incarnation before any new call.
+  std::vector<TaskSpec> history;
+  std::vector<ObjectID> history_pins;
+};
+
+struct NodeManager::Request {
+  int worker;
+  uint64_t id;                 // the worker's request id
+  bool is_wait;
+  std::vector<ObjectID> ids;
+  int num_objects;
+  int remaining = 0;           // completions still needed
+  Clock::time_point deadline;  // max() = none
+};
+
+struct NodeManager::Waiter {
+  std::condition_variable cv;
+  int remaining = 0;  // completions still needed
+};
+
+// Releases mu_, then wakes the waiters whose objects completed (so they do
+// not wake into a held lock) and performs the store deletes queued under it:
+// the store is never called with mu_ held (its eviction listener may call in).
+class NodeManager::Unlocker {
+ public:
+  explicit Unlocker(NodeManager* nm) : nm_(nm), lock_(nm->mu_) {}
+  ~Unlocker() {
+    std::vector<ObjectID> deletes;
+    std::vector<std::shared_ptr<Waiter>> wake;
+    if (lock_.owns_lock()) {
+      deletes.swap(nm_->deletes_);
+      wake.swap(nm_->to_notify_);
+      lock_.unlock();
+    }
+    for (const auto& w : wake) w->cv.notify_one();
+    for (const auto& id : deletes) (void)nm_->options_.store->Delete(id);
+  }
+  std::unique_lock<std::mutex>& lock() { return lock_; }
+
+ private:
+  NodeManager* nm_;
+  std::unique_lock<std::mutex> lock_;
+};
+
+}  // namespace lumen::internal

@@ -1,0 +1,182 @@
+// The node manager's scheduler: which ready task starts on which worker.
+//
+// A task holds the resources it asked for (CPU 1 unless it says otherwise)
+// while it runs; its worker holds them as a lease, and more tasks of the same
+// shape may be sent ahead to it (pipelining) when the queue is long. A worker
+// blocked in Get lends its CPU back, and the node starts more workers while
+// ready work fits but no worker can take it. Tasks sent ahead and not started
+// are stolen back (ClaimSlots) as soon as another worker idles.
+// Every function here REQUIRES mu_.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+
+namespace lumen::internal {
+
+namespace {
+// Tasks sent ahead to a busy worker, so it never waits for the next one. Only
+// when the queue is long (many small tasks).
+constexpr size_t kMaxInFlightPerWorker = 8;
+constexpr size_t kPipelineMinQueuePerWorker = 16;
+static_assert(kMaxInFlightPerWorker < ClaimSlots::kSlots);
+// Workers started beyond num_cpus while others are blocked in Get, at most;
+// descriptors bound it too (FdShortage).
+constexpr int kMaxExtraWorkers = 1024;
+constexpr double kEpsilon = 1e-9;
+}  // namespace
+
+ResourceShape NodeManager::ShapeOf(const TaskSpec& spec) {
+  ResourceShape shape = spec.resources;
+  if (!shape.count("CPU")) shape["CPU"] = 1;  // as Ray: a task takes one CPU unless told
+  return shape;
+}
+
+bool NodeManager::Fits(const ResourceShape& shape) const {
+  for (const auto& [name, amount] : shape) {
+    auto it = available_.find(name);
+    if (it == available_.end() || it->second + kEpsilon < amount) return false;
+  }
+  return true;
+}
+
+void NodeManager::Enqueue(const Task& task, bool front) {
+  if (front) {
+    ready_.PushFront(task.id, task.depth, ShapeOf(task.spec));
+  } else {
+    ready_.PushBack(task.id, task.depth, ShapeOf(task.spec));
+  }
+}
+
+// Gives the worker's lease back once nothing runs on it.
+void NodeManager::SettleLease(Worker& w) {
+  if (!w.holds_lease || !w.in_flight.empty()) return;
+  for (const auto& [name, amount] : w.lease)
+    if (!(w.cpu_lent && name == "CPU")) available_[name] += amount;
+  w.holds_lease = false;
+  w.cpu_lent = false;
+  w.lease.clear();
+}
+
+// A worker blocked in Get (or Wait) runs nothing: its CPU goes back to the
+// node until the reply, as in Ray (the node may then be briefly oversubscribed).
+void NodeManager::SetBlocked(Worker& w, int delta) {
+  bool was_blocked = w.blocked > 0;
+  w.blocked += delta;
+  bool blocked = w.blocked > 0;
+  if (blocked == was_blocked || !w.holds_lease || !IsPool(w)) return;
+  auto cpu = w.lease.find("CPU");
+  if (cpu == w.lease.end()) return;
+  available_["CPU"] += blocked ? cpu->second : -cpu->second;
+  w.cpu_lent = blocked;
+}
+
+NodeManager::Worker* NodeManager::PickWorker(const ResourceShape& shape) {
+  Worker* idle = nullptr;
+  Worker* ahead = nullptr;  // a busy worker of the same lease to send ahead to
+  int runnable = 0;
+  for (auto& [n, w] : workers_) {
+    if (w->dead || !w->conn || !IsPool(*w) || w->blocked) continue;
+    ++runnable;
+    if (w->in_flight.empty()) {
+      if (!idle) idle = w.get();
+    } else if (w->holds_lease && w->lease == shape && w->in_flight.size() < kMaxInFlightPerWorker &&
+               (!ahead || w->in_flight.size() < ahead->in_flight.size())) {
+      ahead = w.get();
+    }
+  }
+  if (idle && Fits(shape)) {
+    for (const auto& [name, amount] : shape) available_[name] -= amount;
+    idle->lease = shape;
+    idle->holds_lease = true;
+    return idle;
+  }
+  if (ahead && ready_.size() >= kPipelineMinQueuePerWorker * std::max(runnable, 1)) return ahead;
+  return nullptr;
+}
+
+void NodeManager::Dispatch() {
+  if (ready_.empty()) {
+    StealForIdleWorkers();
+    if (ready_.empty()) return;
+  }
+  bool placeable = false;  // some ready task fits but found no worker
+  ready_.ForEachBucket([&](const ResourceShape& shape, std::deque<TaskID>& ids) {
+    size_t popped = 0;
+    while (!ids.empty()) {
+      auto t = tasks_.find(ids.front());
+      if (t == tasks_.end() || t->second.cancelled || t->second.worker >= 0 || !ArgsPresent(t->second)) {
+        ids.pop_front();  // gone, running, or waiting for an argument being rebuilt
+        ++popped;
+        continue;
+      }
+      Worker* w = PickWorker(shape);
+      if (!w) {
+        placeable |= Fits(shape);
+        break;
+      }
+      ids.pop_front();
+      ++popped;
+      SendTask(*w, t->second);
+    }
+    return popped;
+  });
+  if (placeable) SpawnForReadyWork();
+}
+
+void NodeManager::SendTask(Worker& w, Task& task) {
+  task.worker = w.number;
+  task.seq = w.next_seq++;
+  if (w.claims) w.claims->Offer(task.seq);
+  w.in_flight.push_back(task.id);
+  WireWriter out(MsgType::kExecute);
+  out.U8(static_cast<uint8_t>(ExecKind::kTask));
+  out.U64(task.seq);
+  WriteExecute(out, task.id, task.spec);
+  w.conn->Queue(out.Finish());
+}
+
+// Ready work fits the node's free resources but no worker can take it (all
+// busy or blocked in Get): start one more, up to a bound.
+void NodeManager::SpawnForReadyWork() {
+  int starting = 0, total = 0;
+  for (auto& [n, w] : workers_) {
+    if (!IsPool(*w) || w->dead) continue;
+    ++total;
+    starting += !w->conn;
+  }
+  if (starting >= std::max(1, options_.num_workers) || total >= options_.num_workers + kMaxExtraWorkers) return;
+  std::string shortage = FdShortage(kFdsPerWorker);
+  if (!shortage.empty()) {
+    if (!warned_fd_shortage_) std::fprintf(stderr, "lumen: not starting another worker: %s\n", shortage.c_str());
+    warned_fd_shortage_ = true;
+    return;
+  }
+  SpawnWorker();
+}
+
+// An idle worker while others hold tasks sent ahead: take back those not
+// started (the busy worker may be running a long task, or be stopped).
+void NodeManager::StealForIdleWorkers() {
+  bool idle = false;
+  Worker* busiest = nullptr;
+  for (auto& [n, w] : workers_) {
+    if (w->dead || !w->conn || !IsPool(*w)) continue;
+    if (w->in_flight.empty() && !w->blocked) idle = true;
+    if (w->claims && w->in_flight.size() > 1 && (!busiest || w->in_flight.size() > busiest->in_flight.size()))
+      busiest = w.get();
+  }
+  if (!idle || !busiest) return;
+  while (busiest->in_flight.size() > 1) {
+    auto t = tasks_.find(busiest->in_flight.back());
+    if (t == tasks_.end() || !busiest->claims->Steal(t->second.seq)) break;  // started: so were those before it
+    busiest->in_flight.pop_back();
+    t->second.worker = -1;
+    Enqueue(t->second, /*front=*/true);
+  }
+}
+
+}  // namespace lumen::internal

@@ -1,0 +1,231 @@
+// The node manager's tasks: submission (dependencies, pins, the lineage
+// record), the frames that run them, and their results.
+// Every function here REQUIRES mu_ (but the public Submit, which takes it).
+#include <algorithm>
+#include <sstream>
+
+#include "lumen/errors.h"
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+#include "runtime/deadline.h"
+#include "node/placement_groups.h"
+#include "runtime/validation.h"
+
+namespace lumen::internal {
+
+// ---- tasks -----------------------------------------------------------------
+
+bool NodeManager::RetriesLeft(const Task& task) const {
+  return task.spec.max_retries < 0 || task.attempt < task.spec.max_retries;
+}
+
+ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
+  if (!spec.node_affinity.empty() && spec.node_affinity != options_.node_name && !spec.node_affinity_soft)
+    return {ErrorKind::kBadCall,
+            "'" + spec.name + "' must run on node '" + spec.node_affinity + "', which is not in this cluster (its node: '" +
+                options_.node_name + "'); use NodeAffinity(node, /*soft=*/true) to prefer it instead",
+            ""};
+  if (!spec.placement_group.empty()) {
+    std::string why = options_.placement_groups->CheckRequest(spec.placement_group, spec.bundle_index, spec.resources);
+    if (!why.empty()) return {ErrorKind::kBadCall, "'" + spec.name + "' " + why, ""};
+  }
+  for (const auto& [name, amount] : spec.resources) {
+    auto it = options_.resources.find(name);
+    double have = it == options_.resources.end() ? 0 : it->second;
+    if (amount > have) {
+      std::ostringstream os;
+      os << "task '" << spec.name << "' needs " << amount << " " << name << " but this cluster has " << have
+         << " (resources:";
+      for (const auto& [k, v] : options_.resources) os << " " << k << "=" << v;
+      os << "); start it with more, e.g. Config::resources";
+      return {ErrorKind::kBadCall, os.str(), ""};
+    }
+  }
+  return {};
+}
+
+storage::TaskRecord NodeManager::LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const {
+  storage::TaskRecord rec;
+  rec.id = id;
+  rec.function = spec.function;
+  rec.name = spec.name;
+  rec.max_retries = spec.max_retries;
+  rec.retry_exceptions = spec.retry_exceptions;
+  rec.resources = spec.resources;
+  rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
+  rec.submitted_ms = UnixMillis();
+  rec.actor = spec.actor;
+  for (const TaskArg& arg : spec.args) {
+    storage::ArgRecord a;
+    a.by_ref = arg.by_ref;
+    a.ref = arg.ref;
+    if (!arg.by_ref) a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
+    rec.args.push_back(std::move(a));
+  }
+  return rec;
+}
+
+ObjectID NodeManager::Submit(TaskSpec spec) {
+  CheckTask(spec);
+  std::vector<ObjectID> promoted = TransferredRefs(spec.args);
+  Unlocker locked(this);
+  ObjectID id = SubmitLocked(TaskID::Random(), std::move(spec), nullptr);
+  for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the task pins them now
+  Dispatch();
+  FlushWrites();
+  return id;
+}
+
+ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild, int attempt) {
+  if (spec.name.empty()) spec.name = spec.function;
+  ObjectID result = ObjectID::ForTaskReturn(id, 0);
+  Entry& entry = objects_[result];
+  entry.state = Entry::kPending;
+  if (!rebuild) entry.refs += 1;
+  if (owner) owner->refs[result] += 1;
+
+  Task& task = tasks_[id];
+  task.id = id;
+  task.result = result;
+  task.rebuild = rebuild;
+  task.attempt = attempt;
+  task.depth = owner ? DepthOfTasksFrom(*owner) : 0;
+  ObjectError failure = FeasibilityError(spec);
+  ActorState* actor = nullptr;
+  if (!spec.actor.IsNil()) {
+    auto a = actors_.find(spec.actor);
+    if (a == actors_.end()) {
+      failure = {ErrorKind::kActorDied, "no actor with id " + spec.actor.Hex() + " exists", ""};
+    } else if (a->second.state == ActorState::kDead) {
+      failure = {ErrorKind::kActorDied, "actor " + spec.actor.Hex() + " is dead: " + a->second.death_cause, ""};
+    } else {
+      actor = &a->second;
+    }
+  }
+  for (const TaskArg& arg : spec.args) {
+    const std::vector<ObjectID> refs = ArgRefs(arg);
+    for (const ObjectID& ref : refs) {
+      if (!objects_.count(ref) && KnownToLineage(ref)) objects_[ref].state = Entry::kLost;
+      if (arg.by_ref) StartRebuild(ref);  // no-op unless its bytes are gone
+      auto it = objects_.find(ref);
+      if (it == objects_.end()) {
+        if (failure.kind == ErrorKind::kNone)
+          failure = {ErrorKind::kLost, "argument object " + ref.Hex() + " of task '" + spec.name +
+                                           "' no longer exists (every reference to it was dropped)", ""};
+        continue;
+      }
+      AddRefLocked(ref);
+      task.pins.push_back(ref);
+      if (!arg.by_ref) continue;
+      if (it->second.state == Entry::kPending) {
+        ++task.missing_deps;
+        waiting_on_[ref].push_back(id);
+      } else if (it->second.state == Entry::kFailed && failure.kind == ErrorKind::kNone) {
+        failure = it->second.error;  // errors flow to dependent tasks
+      }
+    }
+  }
+  if (options_.lineage) {
+    storage::TaskRecord rec = LineageRecord(id, spec, owner);
+    rec.returns = {result};
+    rec.attempt = static_cast<uint32_t>(attempt);
+    options_.lineage->Append(rec);
+  }
+  task.spec = std::move(spec);
+  if (failure.kind != ErrorKind::kNone) {
+    FailTask(task, std::move(failure));
+  } else if (actor) {
+    actor->queue.push_back(id);  // in submission order, whatever its dependencies
+    DispatchActor(*actor);
+  } else if (task.missing_deps == 0) {
+    Enqueue(task, /*front=*/false);
+  }
+  return result;
+}
+
+// The task and its arguments, resolved: inline bytes, or where in the store.
+void NodeManager::WriteExecute(WireWriter& out, const TaskID& id, const TaskSpec& spec) {
+  out.Id(id);
+  out.Str(spec.function);
+  out.Str(spec.name);
+  out.U32(static_cast<uint32_t>(spec.args.size()));
+  for (const TaskArg& arg : spec.args) {
+    if (!arg.by_ref) {
+      out.U8(0);
+      out.U64(arg.value.bytes->size());
+      out.Raw(arg.value.bytes->data(), arg.value.bytes->size());
+      continue;
+    }
+    const Entry& e = objects_.at(arg.ref);
+    if (e.in_store) {
+      out.U8(1);
+      out.Id(arg.ref);
+      out.U64(e.size);
+    } else {
+      out.U8(0);
+      out.U64(e.bytes->size());
+      out.Raw(e.bytes->data(), e.bytes->size());
+    }
+  }
+}
+
+void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
+  auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), id);
+  if (pos != w.in_flight.end()) w.in_flight.erase(pos);
+  SettleLease(w);
+  if (!w.actor.IsNil()) {
+    auto a = actors_.find(w.actor);
+    if (a != actors_.end()) {
+      if (id == a->second.creation_task) return ActorCreated(a->second, std::move(payload));
+      auto& in_flight = a->second.in_flight;
+      if (!in_flight.empty() && in_flight.front() == id) {  // calls finish in order (one at a time)
+        in_flight.pop_front();
+      } else if (auto pos = std::find(in_flight.begin(), in_flight.end(), id); pos != in_flight.end()) {
+        in_flight.erase(pos);
+      }
+    }
+  }
+  auto t = tasks_.find(id);
+  if (t == tasks_.end()) return;
+  Task& task = t->second;
+  task.worker = -1;
+  if (!task.spec.actor.IsNil() && !task.replay)
+    if (auto a = actors_.find(task.spec.actor); a != actors_.end() && a->second.options.replay_on_restart)
+      RecordCall(a->second, task.spec);  // it ran: a restart re-runs it
+  if (task.cancelled) {
+    if (payload.kind == Payload::kInStore) deletes_.push_back(task.result);
+    FinishTask(id);
+    return;
+  }
+  Retry retry = payload.kind == Payload::kError ? RetryOf(payload.error.kind) : Retry::kNever;
+  if ((retry == Retry::kRebuildingFirst || (retry == Retry::kWhenAsked && task.spec.retry_exceptions)) &&
+      task.spec.actor.IsNil() && RetriesLeft(task) && Reachable(task)) {
+    ++task.attempt;  // an argument evicted before it was read goes first: it is rebuilt, then this runs
+    Enqueue(task, /*front=*/retry == Retry::kRebuildingFirst);
+    return;
+  }
+  if (task.rebuild && payload.kind == Payload::kError) payload.error = RebuildFailure(task, payload.error);
+  if (options_.lineage && payload.kind != Payload::kError)
+    options_.lineage->Append(storage::ObjectRecord{task.result, id, false, "worker-" + std::to_string(w.number),
+                                                   payload.size, options_.node_name});
+  Complete(task.result, std::move(payload));
+  FinishTask(id);
+}
+
+void NodeManager::FailTask(Task& task, ObjectError error) {
+  Payload p;
+  p.kind = Payload::kError;
+  p.error = std::move(error);
+  Complete(task.result, std::move(p));
+  FinishTask(task.id);
+}
+
+void NodeManager::FinishTask(const TaskID& id) {
+  auto t = tasks_.find(id);
+  if (t == tasks_.end()) return;
+  std::vector<ObjectID> pins = std::move(t->second.pins);
+  tasks_.erase(t);
+  for (const ObjectID& pin : pins) RemoveRefLocked(pin);
+}
+
+}  // namespace lumen::internal

@@ -1,0 +1,133 @@
+#include "node/placement_groups.h"
+
+#include <chrono>
+#include <sstream>
+
+#include "lumen/errors.h"
+#include "lumen/storage/object_id.h"
+
+namespace lumen {
+namespace internal {
+
+PlacementGroup PlacementGroupTable::Create(const PlacementGroupCreationOptions& options) {
+  if (options.bundles.empty()) throw Error("CreatePlacementGroup: a placement group needs at least one bundle");
+  for (const auto& bundle : options.bundles) {
+    double total = 0;
+    for (const auto& [name, amount] : bundle) {
+      if (amount < 0) throw Error("CreatePlacementGroup: bundle resource '" + name + "' is negative");
+      total += amount;
+    }
+    if (total <= 0) throw Error("CreatePlacementGroup: every bundle must ask for some resource, e.g. {{\"CPU\", 1}}");
+  }
+  std::lock_guard lock(mu_);
+  if (!options.name.empty())
+    for (const auto& [id, g] : groups_)
+      if (g.group.GetName() == options.name && g.state != PlacementGroupState::REMOVED)
+        throw Error("CreatePlacementGroup: a placement group named '" + options.name + "' already exists");
+  std::string id = TaskID::Random().Hex();
+  groups_[id] = Group{PlacementGroup(id, options), PlacementGroupState::PENDING};
+  order_.push_back(id);
+  PlacePending();
+  return groups_[id].group;
+}
+
+bool PlacementGroupTable::Fits(const PlacementGroupCreationOptions& options) const {
+  if (options.strategy == PlacementStrategy::STRICT_SPREAD && options.bundles.size() > 1) return false;  // one node
+  std::map<std::string, double> need;
+  for (const auto& bundle : options.bundles)
+    for (const auto& [name, amount] : bundle) need[name] += amount;
+  for (const auto& [name, amount] : need) {
+    auto have = node_.find(name);
+    auto used = reserved_.find(name);
+    double free = (have == node_.end() ? 0 : have->second) - (used == reserved_.end() ? 0 : used->second);
+    if (amount > free + 1e-9) return false;
+  }
+  return true;
+}
+
+void PlacementGroupTable::PlacePending() {
+  for (const std::string& id : order_) {
+    Group& g = groups_[id];
+    if (g.state != PlacementGroupState::PENDING) continue;
+    PlacementGroupCreationOptions options{g.group.GetName(), g.group.GetBundles(), g.group.GetStrategy()};
+    if (!Fits(options)) continue;
+    for (const auto& bundle : options.bundles)
+      for (const auto& [name, amount] : bundle) reserved_[name] += amount;
+    g.state = PlacementGroupState::CREATED;
+  }
+  changed_.notify_all();
+}
+
+void PlacementGroupTable::Remove(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(id);
+  if (it == groups_.end() || it->second.state == PlacementGroupState::REMOVED) return;
+  if (it->second.state == PlacementGroupState::CREATED)
+    for (const auto& bundle : it->second.group.GetBundles())
+      for (const auto& [name, amount] : bundle) reserved_[name] -= amount;
+  it->second.state = PlacementGroupState::REMOVED;
+  std::erase(order_, id);
+  PlacePending();  // what was waiting may fit now
+}
+
+PlacementGroupState PlacementGroupTable::State(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(id);
+  return it == groups_.end() ? PlacementGroupState::REMOVED : it->second.state;
+}
+
+bool PlacementGroupTable::Wait(const std::string& id, int timeout_seconds) {
+  std::unique_lock lock(mu_);
+  return changed_.wait_for(lock, std::chrono::seconds(std::max(0, timeout_seconds)), [&] {
+    auto it = groups_.find(id);
+    return it == groups_.end() || it->second.state != PlacementGroupState::PENDING;
+  }) && groups_.count(id) && groups_[id].state == PlacementGroupState::CREATED;
+}
+
+std::optional<PlacementGroup> PlacementGroupTable::ByName(const std::string& name) {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, g] : groups_)
+    if (g.group.GetName() == name && g.state != PlacementGroupState::REMOVED) return g.group;
+  return std::nullopt;
+}
+
+std::optional<PlacementGroup> PlacementGroupTable::ById(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return std::nullopt;
+  return it->second.group;
+}
+
+std::vector<PlacementGroup> PlacementGroupTable::All() {
+  std::lock_guard lock(mu_);
+  std::vector<PlacementGroup> all;
+  for (const auto& [id, g] : groups_) all.push_back(g.group);
+  return all;
+}
+
+std::string PlacementGroupTable::CheckRequest(const std::string& id, int index,
+                                              const std::map<std::string, double>& resources) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(id);
+  if (it == groups_.end()) return "placement group " + id + " does not exist";
+  if (it->second.state == PlacementGroupState::REMOVED) return "placement group " + id + " was removed";
+  const auto& bundles = it->second.group.GetBundles();
+  if (index < 0 || static_cast<size_t>(index) >= bundles.size())
+    return "bundle index " + std::to_string(index) + " is out of range: the group has " +
+           std::to_string(bundles.size()) + " bundles";
+  for (const auto& [name, amount] : resources) {
+    auto have = bundles[index].find(name);
+    double in_bundle = have == bundles[index].end() ? 0 : have->second;
+    if (amount > in_bundle + 1e-9) {
+      std::ostringstream os;
+      os << "asks for " << amount << " " << name << " but bundle " << index << " of placement group " << id
+         << " holds " << in_bundle;
+      return os.str();
+    }
+  }
+  return "";
+}
+
+}  // namespace internal
+
+}  // namespace lumen
