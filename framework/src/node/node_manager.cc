@@ -146,11 +146,12 @@ void NodeManager::Loop() {
         if (it == workers_.end() || !it->second->conn) continue;
         Worker& w = *it->second;
         bool alive = w.conn->ReadAvailable();
-        MsgType type;
-        std::string body;
+        Message message;
         try {
-          while (w.conn && w.conn->NextFrame(&type, &body)) HandleFrame(w, type, body);
-        } catch (const std::exception& e) {
+          while (w.conn && w.conn->NextFrame(&message)) HandleFrame(w, message);
+        } catch (const ProtocolError& e) {
+          std::fprintf(stderr, "lumen: closing the connection of worker %d (pid %d): %s\n", w.number,
+                       static_cast<int>(w.pid), e.what());
           alive = false;
         }
         if (alive && w.conn && (events[i].events & (EPOLLHUP | EPOLLERR))) alive = false;
@@ -171,106 +172,76 @@ void NodeManager::FlushWrites() {
 
 // ---- messages from workers -------------------------------------------------
 
-void NodeManager::HandleFrame(Worker& w, MsgType type, const std::string& body) {
-  WireReader in(body.data(), body.size());
-  switch (type) {
-    case MsgType::kTaskDone: {
-      TaskID id = in.Id<TaskID>();
-      TaskDone(w, id, in.GetPayload());
-      break;
-    }
-    case MsgType::kReturnTasks: {
-      auto n = in.U32();
-      std::vector<TaskID> ids;
-      for (uint32_t i = 0; i < n; ++i) ids.push_back(in.Id<TaskID>());
-      for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
-        auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), *it);
-        if (pos == w.in_flight.end()) continue;
-        w.in_flight.erase(pos);
-        auto t = tasks_.find(*it);
-        if (t != tasks_.end()) {
-          t->second.worker = -1;
-          Enqueue(t->second, /*front=*/true);
-        }
-      }
-      SettleLease(w);
-      break;
-    }
-    case MsgType::kSubmit: {
-      TaskID id = in.Id<TaskID>();
-      SubmitLocked(id, in.GetSpec(), &w);
-      break;
-    }
-    case MsgType::kCreateActor: {
-      ActorID id = in.Id<ActorID>();
-      TaskSpec spec = in.GetSpec();
-      CreateActorLocked(id, std::move(spec), in.GetActorOptions(), &w);
-      break;
-    }
-    case MsgType::kKillActor: {
-      ActorID id = in.Id<ActorID>();
-      bool no_restart = in.U8();
-      KillActorLocked(id, no_restart, "killed by ActorHandle::Kill()");
-      break;
-    }
-    case MsgType::kActorExit:
-      if (!w.actor.IsNil()) KillActorLocked(w.actor, true, "the actor called lumen::ExitActor()");
-      break;
-    case MsgType::kLookupActor: {
-      uint64_t request = in.U64();
-      std::string name = in.Str();
-      std::string ns = in.Str();
-      std::optional<ActorID> found;
-      auto it = named_actors_.find({ns.empty() ? options_.ns : ns, name});
-      if (it != named_actors_.end()) found = it->second;
-      WireWriter out(MsgType::kLookupReply);
-      out.U64(request);
-      out.U8(found.has_value());
-      out.Id(found.value_or(ActorID()));
-      w.conn->Queue(out.Finish());
-      break;
-    }
-    case MsgType::kGet:
-    case MsgType::kWait: {
-      Request r;
-      r.worker = w.number;
-      r.id = in.U64();
-      r.is_wait = type == MsgType::kWait;
-      r.ids = in.Ids();
-      r.num_objects = static_cast<int>(in.U32());
-      r.deadline = DeadlineAfter(in.I64());
-      SetBlocked(w, +1);
-      AddRequest(std::move(r));
-      break;
-    }
-    case MsgType::kPut: {
-      ObjectID id = in.Id<ObjectID>();
-      Payload p = in.GetPayload();
-      objects_[id].refs += 1;
-      w.refs[id] += 1;
-      RecordPut(id, p, "worker-" + std::to_string(w.number));
-      Complete(id, std::move(p));
-      break;
-    }
-    case MsgType::kRefs: {
-      for (const ObjectID& id : in.Ids()) {
-        AddRefLocked(id);
-        w.refs[id] += 1;
-      }
-      for (const ObjectID& id : in.Ids()) {
-        auto it = w.refs.find(id);
-        if (it == w.refs.end()) continue;
-        if (--it->second == 0) w.refs.erase(it);
-        RemoveRefLocked(id);
-      }
-      break;
-    }
-    case MsgType::kCancel:
-      CancelLocked(in.Id<ObjectID>());
-      break;
-    default:
-      throw WireError("unexpected message from a worker");
-  }
+namespace {
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+}  // namespace
+
+void NodeManager::HandleFrame(Worker& w, Message& message) {
+  std::visit(
+      Overloaded{
+          [&](TaskDoneMsg& m) { TaskDone(w, m.id, std::move(m.result)); },
+          [&](ReturnTasksMsg& m) {
+            for (auto it = m.ids.rbegin(); it != m.ids.rend(); ++it) {
+              auto pos = std::find(w.in_flight.begin(), w.in_flight.end(), *it);
+              if (pos == w.in_flight.end()) continue;
+              w.in_flight.erase(pos);
+              auto t = tasks_.find(*it);
+              if (t != tasks_.end()) {
+                t->second.worker = -1;
+                Enqueue(t->second, /*front=*/true);
+              }
+            }
+            SettleLease(w);
+          },
+          [&](SubmitMsg& m) { SubmitLocked(m.id, std::move(m.spec), &w); },
+          [&](CreateActorMsg& m) { CreateActorLocked(m.id, std::move(m.factory), std::move(m.options), &w); },
+          [&](KillActorMsg& m) { KillActorLocked(m.id, m.no_restart, "killed by ActorHandle::Kill()"); },
+          [&](ActorExitMsg&) {
+            if (!w.actor.IsNil()) KillActorLocked(w.actor, true, "the actor called lumen::ExitActor()");
+          },
+          [&](LookupActorMsg& m) {
+            LookupReplyMsg reply{m.request, false, ActorID()};
+            auto it = named_actors_.find({m.ns.empty() ? options_.ns : m.ns, m.name});
+            if (it != named_actors_.end()) reply = {m.request, true, it->second};
+            w.conn->Queue(reply);
+          },
+          [&](GetMsg& m) {
+            SetBlocked(w, +1);
+            AddRequest({.worker = w.number, .id = m.request, .is_wait = false, .ids = std::move(m.ids), .num_objects = 0,
+                        .deadline = DeadlineAfter(m.timeout_ms)});
+          },
+          [&](WaitMsg& m) {
+            SetBlocked(w, +1);
+            AddRequest({.worker = w.number, .id = m.request, .is_wait = true, .ids = std::move(m.ids),
+                        .num_objects = m.num_objects, .deadline = DeadlineAfter(m.timeout_ms)});
+          },
+          [&](PutMsg& m) {
+            objects_[m.id].refs += 1;
+            w.refs[m.id] += 1;
+            RecordPut(m.id, m.payload, "worker-" + std::to_string(w.number));
+            Complete(m.id, std::move(m.payload));
+          },
+          [&](RefsMsg& m) {
+            for (const ObjectID& id : m.added) {
+              AddRefLocked(id);
+              w.refs[id] += 1;
+            }
+            for (const ObjectID& id : m.removed) {
+              auto it = w.refs.find(id);
+              if (it == w.refs.end()) continue;
+              if (--it->second == 0) w.refs.erase(it);
+              RemoveRefLocked(id);
+            }
+          },
+          [&](CancelMsg& m) { CancelLocked(m.id); },
+          [&](auto&) { throw ProtocolError("a message only a node sends came from worker " + std::to_string(w.number)); },
+      },
+      message);
 }
 
 // ---- introspection -----------------------------------------------------------

@@ -36,7 +36,7 @@
 #include "lumen/storage/object_store.h"
 #include "node/ready_queue.h"
 #include "control/supervision.h"
-#include "protocol/wire.h"
+#include "protocol/connection.h"
 
 namespace lumen::internal {
 
@@ -107,7 +107,7 @@ class NodeManager : public Core {
   void SpawnWorker(const ActorID& actor = ActorID());
   void ForkPending();  // on the I/O thread only
   void Accept();
-  void HandleFrame(Worker& w, MsgType type, const std::string& body);
+  void HandleFrame(Worker& w, Message& message);
   void OnWorkerDeath(Worker& w, const std::string& why);
   void OnWorkerDown(int number, const std::string& reason);  // from CAF
   void CloseConnection(Worker& w);
@@ -158,7 +158,8 @@ class NodeManager : public Core {
                     std::chrono::steady_clock::time_point deadline);
   void FlushWrites();
   ObjectError FeasibilityError(const TaskSpec& spec) const;
-  void WriteExecute(WireWriter& out, const TaskID& id, const TaskSpec& spec);
+  // The task and its arguments, resolved: inline bytes, or where in the store.
+  ExecuteMsg ExecuteOf(ExecKind kind, uint64_t seq, const TaskID& id, const TaskSpec& spec) const;
 
   // Actors: each lives in a worker process of its own (Worker::actor).
   void CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner);

@@ -111,13 +111,10 @@ void NodeManager::DispatchActor(ActorState& a) {
     }
     if (t->second.missing_deps > 0) break;
     a.queue.pop_front();
-    WireWriter out(MsgType::kExecute);
-    out.U8(static_cast<uint8_t>(ExecKind::kActorCall));
-    out.U64(0);  // in order, never stolen
-    WriteExecute(out, t->second.id, t->second.spec);
+    // In order, never stolen: no sequence number.
+    w->second->conn->Queue(ExecuteOf(ExecKind::kActorCall, 0, t->second.id, t->second.spec));
     t->second.worker = a.worker;
     a.in_flight.push_back(t->second.id);
-    w->second->conn->Queue(out.Finish());
   }
 }
 

@@ -362,20 +362,19 @@ bool NodeManager::AnswerRequest(uint64_t key, bool satisfied) {
   if (w == workers_.end() || !w->second->conn) return false;
   Worker& worker = *w->second;
   SetBlocked(worker, -1);
-  WireWriter out(r.is_wait ? MsgType::kWaitReply : MsgType::kGetReply);
-  out.U64(r.id);
   if (r.is_wait) {
+    WaitReplyMsg reply{r.id, {}};
     for (const ObjectID& id : r.ids) {
       auto o = objects_.find(id);
-      out.U8(o == objects_.end() || o->second.state != Entry::kPending);
+      reply.ready.push_back(o == objects_.end() || o->second.state != Entry::kPending);
     }
-  } else if (!satisfied) {
-    out.U8(0);  // timed out
+    worker.conn->Queue(reply);
   } else {
-    out.U8(1);
-    for (const ObjectID& id : r.ids) out.PutPayload(PayloadOf(id));
+    GetReplyMsg reply{r.id, !satisfied, {}};
+    if (satisfied)
+      for (const ObjectID& id : r.ids) reply.payloads.push_back(PayloadOf(id));
+    worker.conn->Queue(reply);
   }
-  worker.conn->Queue(out.Finish());
   return true;
 }
 

@@ -124,14 +124,12 @@ void NodeManager::Accept() {
         CloseConnection(*w);
         continue;
       }
-      WireWriter out(MsgType::kExecute);
-      out.U8(static_cast<uint8_t>(ExecKind::kCreateActor));
-      out.U64(0);  // actors' calls are never stolen: no sequence number
-      out.Id(a->second.id);
-      out.U8(a->second.restarts > 0);
-      out.I64(a->second.options.max_concurrency);
-      WriteExecute(out, a->second.creation_task, a->second.creation);
-      w->conn->Queue(out.Finish());
+      // Actors' calls are never stolen: no sequence number.
+      ExecuteMsg create = ExecuteOf(ExecKind::kCreateActor, 0, a->second.creation_task, a->second.creation);
+      create.actor = a->second.id;
+      create.restarted = a->second.restarts > 0;
+      create.max_concurrency = a->second.options.max_concurrency;
+      w->conn->Queue(create);
     }
   }
 }

@@ -132,11 +132,7 @@ void NodeManager::SendTask(Worker& w, Task& task) {
   task.seq = w.next_seq++;
   if (w.claims) w.claims->Offer(task.seq);
   w.in_flight.push_back(task.id);
-  WireWriter out(MsgType::kExecute);
-  out.U8(static_cast<uint8_t>(ExecKind::kTask));
-  out.U64(task.seq);
-  WriteExecute(out, task.id, task.spec);
-  w.conn->Queue(out.Finish());
+  w.conn->Queue(ExecuteOf(ExecKind::kTask, task.seq, task.id, task.spec));
 }
 
 // Ready work fits the node's free resources but no worker can take it (all

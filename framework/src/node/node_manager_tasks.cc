@@ -143,30 +143,29 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
   return result;
 }
 
-// The task and its arguments, resolved: inline bytes, or where in the store.
-void NodeManager::WriteExecute(WireWriter& out, const TaskID& id, const TaskSpec& spec) {
-  out.Id(id);
-  out.Str(spec.function);
-  out.Str(spec.name);
-  out.U32(static_cast<uint32_t>(spec.args.size()));
+ExecuteMsg NodeManager::ExecuteOf(ExecKind kind, uint64_t seq, const TaskID& id, const TaskSpec& spec) const {
+  ExecuteMsg m;
+  m.kind = kind;
+  m.seq = seq;
+  m.id = id;
+  m.function = spec.function;
+  m.name = spec.name;
   for (const TaskArg& arg : spec.args) {
+    ExecuteMsg::Arg& out = m.args.emplace_back();
     if (!arg.by_ref) {
-      out.U8(0);
-      out.U64(arg.value.bytes->size());
-      out.Raw(arg.value.bytes->data(), arg.value.bytes->size());
+      out.bytes = arg.value.bytes;
       continue;
     }
     const Entry& e = objects_.at(arg.ref);
     if (e.in_store) {
-      out.U8(1);
-      out.Id(arg.ref);
-      out.U64(e.size);
+      out.in_store = true;
+      out.id = arg.ref;
+      out.size = e.size;
     } else {
-      out.U8(0);
-      out.U64(e.bytes->size());
-      out.Raw(e.bytes->data(), e.bytes->size());
+      out.bytes = e.bytes;
     }
   }
+  return m;
 }
 
 void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {

@@ -8,7 +8,7 @@
 
 #include "lumen/internal/core.h"
 #include "lumen/storage/object_store.h"
-#include "protocol/wire.h"
+#include "protocol/messages.h"
 
 namespace lumen::internal {
 

@@ -1,0 +1,137 @@
+#include "client/client_core.h"
+
+#include <chrono>
+#include <thread>
+
+#include "lumen/errors.h"
+#include "protocol/payloads.h"
+#include "runtime/validation.h"
+
+namespace lumen::internal {
+
+ClientCore::ClientCore(NodeLink& link, std::shared_ptr<storage::ObjectStore> store)
+    : link_(link), store_(std::move(store)) {}
+
+ObjectID ClientCore::Submit(TaskSpec spec) {
+  CheckTask(spec);
+  std::vector<ObjectID> promoted = TransferredRefs(spec.args);
+  TaskID id = TaskID::Random();
+  if (spec.name.empty()) spec.name = spec.function;
+  Send(SubmitMsg{id, std::move(spec)});
+  for (const ObjectID& arg : promoted) RemoveRef(arg);  // the task pins them now
+  return ObjectID::ForTaskReturn(id, 0);
+}
+
+ObjectID ClientCore::Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
+  ObjectID id = ObjectID::ForPut();
+  Payload p = Store(id, encoded, std::move(nested_refs));
+  if (p.kind == Payload::kError) ThrowObjectError(p.error);
+  Send(PutMsg{id, std::move(p)});
+  return id;
+}
+
+std::vector<Payload> ClientCore::GetPayloads(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
+  uint64_t request = next_request_++;
+  auto reply = std::get<GetReplyMsg>(Call(GetMsg{request, ids, timeout_ms}, request));
+  if (reply.timed_out)
+    throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms waiting for " +
+                          std::to_string(ids.size()) + " objects");
+  if (reply.payloads.size() != ids.size()) throw Error("the node answered a Get with the wrong number of objects");
+  return std::move(reply.payloads);
+}
+
+std::vector<ObjectData> ClientCore::Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
+  std::vector<Payload> payloads = GetPayloads(ids, timeout_ms);
+  std::vector<ObjectData> out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    for (int round = 0;; ++round) {
+      try {
+        out.push_back(Resolve(ids[i], payloads[i]));
+        break;
+      } catch (const ObjectLostError&) {
+        // Evicted between the node's answer and this read: ask again, and
+        // the node rebuilds it (its eviction is recorded as the store makes room).
+        if (payloads[i].kind != Payload::kInStore || round >= 20) throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      payloads[i] = std::move(GetPayloads({ids[i]}, timeout_ms)[0]);
+    }
+  }
+  return out;
+}
+
+std::vector<bool> ClientCore::Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) {
+  uint64_t request = next_request_++;
+  auto reply = std::get<WaitReplyMsg>(Call(WaitMsg{request, ids, num_objects, timeout_ms}, request));
+  if (reply.ready.size() != ids.size()) throw Error("the node answered a Wait with the wrong number of objects");
+  return reply.ready;
+}
+
+void ClientCore::AddRef(const ObjectID& id) {
+  std::lock_guard lock(refs_mu_);
+  added_.push_back(id);
+}
+
+void ClientCore::RemoveRef(const ObjectID& id) {
+  std::lock_guard lock(refs_mu_);
+  removed_.push_back(id);
+}
+
+void ClientCore::Cancel(const ObjectID& id) { Send(CancelMsg{id}); }
+
+// The node creates the actor; a name already taken makes the actor dead
+// with that cause (its calls fail with ActorDiedError).
+ActorID ClientCore::CreateActor(TaskSpec factory, ActorOptions options) {
+  CheckActor(factory, options);
+  std::vector<ObjectID> by_ref;
+  for (const TaskArg& arg : factory.args)
+    if (arg.by_ref) by_ref.push_back(arg.ref);
+  if (!by_ref.empty()) Get(by_ref, -1);  // ready before the factory runs
+  std::vector<ObjectID> promoted = TransferredRefs(factory.args);
+  ActorID id = ActorID::Random();
+  Send(CreateActorMsg{id, std::move(factory), std::move(options)});
+  for (const ObjectID& arg : promoted) RemoveRef(arg);
+  return id;
+}
+
+void ClientCore::KillActor(const ActorID& id, bool no_restart) { Send(KillActorMsg{id, no_restart}); }
+
+std::optional<ActorID> ClientCore::GetNamedActor(const std::string& name, const std::string& ns) {
+  uint64_t request = next_request_++;
+  auto reply = std::get<LookupReplyMsg>(Call(LookupActorMsg{request, name, ns}, request));
+  if (!reply.found) return std::nullopt;
+  return reply.actor;
+}
+
+void ClientCore::Send(Message message, bool removals_after) {
+  std::lock_guard lock(refs_mu_);
+  std::vector<Message> batch;
+  if (!added_.empty()) batch.push_back(RefsMsg{std::exchange(added_, {}), {}});
+  batch.push_back(std::move(message));
+  if (removals_after && !removed_.empty()) batch.push_back(RefsMsg{{}, std::exchange(removed_, {})});
+  link_.Send(std::move(batch));
+}
+
+void ClientCore::FlushRefs() {
+  std::lock_guard lock(refs_mu_);
+  if (added_.empty() && removed_.empty()) return;
+  std::vector<Message> batch;
+  batch.push_back(RefsMsg{std::exchange(added_, {}), std::exchange(removed_, {})});
+  link_.Send(std::move(batch));
+}
+
+Message ClientCore::Call(Message request, uint64_t id) {
+  Send(std::move(request));
+  return link_.AwaitReply(id);
+}
+
+Payload ClientCore::Store(const ObjectID& id, const codec::Encoded& encoded, std::vector<ObjectID> nested_refs,
+                          bool reconstructable) {
+  return StorePayload(*store_, id, encoded, std::move(nested_refs), reconstructable);
+}
+
+ObjectData ClientCore::Resolve(const ObjectID& id, const Payload& payload) {
+  return ResolvePayload(store_, id, payload);
+}
+
+}  // namespace lumen::internal

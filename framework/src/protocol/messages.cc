@@ -1,0 +1,469 @@
+// Each message's encoder and decoder sit together, in the order of the schema.
+#include "protocol/messages.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/exception.h>
+
+#include <cstring>
+
+#include "lumen/protocol/frames.capnp.h"
+
+namespace lumen::internal {
+namespace {
+
+using capnp::Data;
+
+template <size_t N>
+Data::Reader DataOf(const BinaryID<N>& id) {
+  return {id.data(), N};
+}
+Data::Reader DataOf(const BytesPtr& bytes) { return {bytes->data(), bytes->size()}; }
+
+[[noreturn]] void Malformed(const std::string& why) { throw ProtocolError("malformed frame: " + why); }
+
+template <class ID>
+ID ReadId(Data::Reader d, const char* what) {
+  if (d.size() != ID::kSize)
+    Malformed(std::string(what) + " is " + std::to_string(d.size()) + " bytes, not " + std::to_string(ID::kSize));
+  return ID::FromBinary(d.begin());
+}
+
+BytesPtr ReadBytes(Data::Reader d) {
+  auto bytes = std::make_shared<Bytes>(d.size());
+  if (d.size()) std::memcpy(bytes->data(), d.begin(), d.size());
+  return bytes;
+}
+
+std::string ReadText(capnp::Text::Reader t) { return std::string(t.begin(), t.size()); }
+
+template <class Builder>
+void WriteIds(Builder list, const std::vector<ObjectID>& ids) {
+  for (size_t i = 0; i < ids.size(); ++i) list.set(i, DataOf(ids[i]));
+}
+
+template <class ID>
+std::vector<ID> ReadIds(capnp::List<Data>::Reader list, const char* what) {
+  std::vector<ID> ids;
+  ids.reserve(list.size());
+  for (Data::Reader d : list) ids.push_back(ReadId<ID>(d, what));
+  return ids;
+}
+
+int ReadInt(int64_t v, const char* what) {
+  if (v < INT32_MIN || v > INT32_MAX) Malformed(std::string(what) + " out of range");
+  return static_cast<int>(v);
+}
+
+// ---- shared parts
+
+void WritePayload(frames::Payload::Builder b, const Payload& p) {
+  switch (p.kind) {
+    case Payload::kInline: b.setInline(DataOf(p.bytes)); break;
+    case Payload::kInStore: b.setInStore(p.size); break;
+    case Payload::kError: {
+      auto e = b.initError();
+      e.setKind(static_cast<uint8_t>(p.error.kind));
+      e.setMessage(p.error.message);
+      e.setExceptionType(p.error.exception_type);
+      break;
+    }
+  }
+  WriteIds(b.initNestedRefs(p.nested_refs.size()), p.nested_refs);
+}
+
+Payload ReadPayload(frames::Payload::Reader r) {
+  Payload p;
+  switch (r.which()) {
+    case frames::Payload::INLINE:
+      p.bytes = ReadBytes(r.getInline());
+      p.size = p.bytes->size();
+      break;
+    case frames::Payload::IN_STORE:
+      p.kind = Payload::kInStore;
+      p.size = r.getInStore();
+      break;
+    case frames::Payload::ERROR: {
+      p.kind = Payload::kError;
+      auto e = r.getError();
+      if (!IsErrorKind(e.getKind()) || e.getKind() == 0) Malformed("unknown error kind");
+      p.error = {static_cast<ErrorKind>(e.getKind()), ReadText(e.getMessage()), ReadText(e.getExceptionType())};
+      break;
+    }
+    default: Malformed("unknown payload kind");
+  }
+  p.nested_refs = ReadIds<ObjectID>(r.getNestedRefs(), "a nested ref");
+  return p;
+}
+
+void WriteSpec(frames::TaskSpec::Builder b, const TaskSpec& spec) {
+  b.setActor(DataOf(spec.actor));
+  b.setFunction(spec.function);
+  b.setName(spec.name);
+  b.setMaxRetries(spec.max_retries);
+  b.setRetryExceptions(spec.retry_exceptions);
+  auto resources = b.initResources(static_cast<unsigned>(spec.resources.size()));
+  unsigned i = 0;
+  for (const auto& [name, amount] : spec.resources) {
+    resources[i].setName(name);
+    resources[i++].setAmount(amount);
+  }
+  b.setPlacementGroup(spec.placement_group);
+  b.setBundleIndex(spec.bundle_index);
+  b.setNodeAffinity(spec.node_affinity);
+  b.setNodeAffinitySoft(spec.node_affinity_soft);
+  auto args = b.initArgs(static_cast<unsigned>(spec.args.size()));
+  for (size_t a = 0; a < spec.args.size(); ++a) {
+    const TaskArg& arg = spec.args[a];
+    if (arg.by_ref) {
+      args[a].setRef(DataOf(arg.ref));
+    } else {
+      auto value = args[a].initValue();
+      value.setBytes(DataOf(arg.value.bytes));
+      WriteIds(value.initNestedRefs(arg.value.nested_refs.size()), arg.value.nested_refs);
+    }
+  }
+}
+
+TaskSpec ReadSpec(frames::TaskSpec::Reader r) {
+  TaskSpec spec;
+  spec.actor = ReadId<ActorID>(r.getActor(), "an actor id");
+  spec.function = ReadText(r.getFunction());
+  spec.name = ReadText(r.getName());
+  spec.max_retries = r.getMaxRetries();
+  spec.retry_exceptions = r.getRetryExceptions();
+  for (auto res : r.getResources()) spec.resources[ReadText(res.getName())] = res.getAmount();
+  spec.placement_group = ReadText(r.getPlacementGroup());
+  spec.bundle_index = r.getBundleIndex();
+  spec.node_affinity = ReadText(r.getNodeAffinity());
+  spec.node_affinity_soft = r.getNodeAffinitySoft();
+  for (auto a : r.getArgs()) {
+    TaskArg arg;
+    if (a.which() == frames::TaskArg::REF) {
+      arg.by_ref = true;
+      arg.ref = ReadId<ObjectID>(a.getRef(), "an argument's id");
+    } else if (a.which() == frames::TaskArg::VALUE) {
+      arg.value.bytes = ReadBytes(a.getValue().getBytes());
+      arg.value.nested_refs = ReadIds<ObjectID>(a.getValue().getNestedRefs(), "a nested ref");
+    } else {
+      Malformed("unknown argument kind");
+    }
+    spec.args.push_back(std::move(arg));
+  }
+  return spec;
+}
+
+void WriteActorOptions(frames::ActorOptions::Builder b, const ActorOptions& o) {
+  b.setClassName(o.class_name);
+  b.setMaxRestarts(o.max_restarts);
+  b.setMaxTaskRetries(o.max_task_retries);
+  b.setMaxConcurrency(o.max_concurrency);
+  b.setName(o.name);
+  b.setNs(o.ns);
+  using D = frames::ActorOptions::Detached;
+  b.setDetached(!o.detached ? D::UNSET : *o.detached ? D::YES : D::NO);
+  b.setReplayOnRestart(o.replay_on_restart);
+}
+
+ActorOptions ReadActorOptions(frames::ActorOptions::Reader r) {
+  ActorOptions o;
+  o.class_name = ReadText(r.getClassName());
+  o.max_restarts = r.getMaxRestarts();
+  o.max_task_retries = r.getMaxTaskRetries();
+  o.max_concurrency = r.getMaxConcurrency();
+  o.name = ReadText(r.getName());
+  o.ns = ReadText(r.getNs());
+  using D = frames::ActorOptions::Detached;
+  switch (r.getDetached()) {
+    case D::UNSET: break;
+    case D::NO: o.detached = false; break;
+    case D::YES: o.detached = true; break;
+    default: Malformed("unknown detached value");
+  }
+  o.replay_on_restart = r.getReplayOnRestart();
+  return o;
+}
+
+// ---- node -> client
+
+void Write(frames::Frame::Builder f, const ExecuteMsg& m) {
+  auto b = f.initExecute();
+  b.setKind(static_cast<frames::Execute::Kind>(m.kind));
+  b.setSeq(m.seq);
+  b.setActor(DataOf(m.actor));
+  b.setRestarted(m.restarted);
+  b.setMaxConcurrency(m.max_concurrency);
+  b.setTask(DataOf(m.id));
+  b.setFunction(m.function);
+  b.setName(m.name);
+  auto args = b.initArgs(static_cast<unsigned>(m.args.size()));
+  for (size_t i = 0; i < m.args.size(); ++i) {
+    if (m.args[i].in_store) {
+      auto stored = args[i].initStored();
+      stored.setId(DataOf(m.args[i].id));
+      stored.setSize(m.args[i].size);
+    } else {
+      args[i].setInline(DataOf(m.args[i].bytes));
+    }
+  }
+}
+
+ExecuteMsg Read(frames::Execute::Reader r) {
+  ExecuteMsg m;
+  auto kind = static_cast<uint16_t>(r.getKind());
+  if (kind > static_cast<uint16_t>(ExecKind::kActorCall)) Malformed("unknown execute kind");
+  m.kind = static_cast<ExecKind>(kind);
+  m.seq = r.getSeq();
+  m.actor = ReadId<ActorID>(r.getActor(), "an actor id");
+  m.restarted = r.getRestarted();
+  m.max_concurrency = r.getMaxConcurrency();
+  m.id = ReadId<TaskID>(r.getTask(), "a task id");
+  m.function = ReadText(r.getFunction());
+  m.name = ReadText(r.getName());
+  for (auto a : r.getArgs()) {
+    ExecuteMsg::Arg arg;
+    if (a.which() == frames::Execute::Arg::STORED) {
+      arg.in_store = true;
+      arg.id = ReadId<ObjectID>(a.getStored().getId(), "an argument's id");
+      arg.size = a.getStored().getSize();
+    } else if (a.which() == frames::Execute::Arg::INLINE) {
+      arg.bytes = ReadBytes(a.getInline());
+      arg.size = arg.bytes->size();
+    } else {
+      Malformed("unknown argument kind");
+    }
+    m.args.push_back(std::move(arg));
+  }
+  return m;
+}
+
+void Write(frames::Frame::Builder f, const GetReplyMsg& m) {
+  auto b = f.initGetReply();
+  b.setRequest(m.request);
+  b.setTimedOut(m.timed_out);
+  auto payloads = b.initPayloads(static_cast<unsigned>(m.payloads.size()));
+  for (size_t i = 0; i < m.payloads.size(); ++i) WritePayload(payloads[i], m.payloads[i]);
+}
+
+GetReplyMsg Read(frames::GetReply::Reader r) {
+  GetReplyMsg m{r.getRequest(), r.getTimedOut(), {}};
+  for (auto p : r.getPayloads()) m.payloads.push_back(ReadPayload(p));
+  return m;
+}
+
+void Write(frames::Frame::Builder f, const WaitReplyMsg& m) {
+  auto b = f.initWaitReply();
+  b.setRequest(m.request);
+  auto ready = b.initReady(static_cast<unsigned>(m.ready.size()));
+  for (size_t i = 0; i < m.ready.size(); ++i) ready.set(i, m.ready[i]);
+}
+
+WaitReplyMsg Read(frames::WaitReply::Reader r) {
+  WaitReplyMsg m{r.getRequest(), {}};
+  for (bool ready : r.getReady()) m.ready.push_back(ready);
+  return m;
+}
+
+void Write(frames::Frame::Builder f, const LookupReplyMsg& m) {
+  auto b = f.initLookupReply();
+  b.setRequest(m.request);
+  b.setFound(m.found);
+  b.setActor(DataOf(m.actor));
+}
+
+LookupReplyMsg Read(frames::LookupReply::Reader r) {
+  return {r.getRequest(), r.getFound(), ReadId<ActorID>(r.getActor(), "an actor id")};
+}
+
+// ---- client -> node
+
+void Write(frames::Frame::Builder f, const TaskDoneMsg& m) {
+  auto b = f.initTaskDone();
+  b.setTask(DataOf(m.id));
+  WritePayload(b.initResult(), m.result);
+}
+
+TaskDoneMsg Read(frames::TaskDone::Reader r) {
+  return {ReadId<TaskID>(r.getTask(), "a task id"), ReadPayload(r.getResult())};
+}
+
+void Write(frames::Frame::Builder f, const ReturnTasksMsg& m) {
+  auto list = f.initReturnTasks().initTasks(static_cast<unsigned>(m.ids.size()));
+  for (size_t i = 0; i < m.ids.size(); ++i) list.set(i, DataOf(m.ids[i]));
+}
+
+ReturnTasksMsg Read(frames::ReturnTasks::Reader r) { return {ReadIds<TaskID>(r.getTasks(), "a task id")}; }
+
+void Write(frames::Frame::Builder f, const SubmitMsg& m) {
+  auto b = f.initSubmit();
+  b.setTask(DataOf(m.id));
+  WriteSpec(b.initSpec(), m.spec);
+}
+
+SubmitMsg Read(frames::Submit::Reader r) { return {ReadId<TaskID>(r.getTask(), "a task id"), ReadSpec(r.getSpec())}; }
+
+void Write(frames::Frame::Builder f, const GetMsg& m) {
+  auto b = f.initGet();
+  b.setRequest(m.request);
+  WriteIds(b.initIds(static_cast<unsigned>(m.ids.size())), m.ids);
+  b.setTimeoutMs(m.timeout_ms);
+}
+
+GetMsg Read(frames::Get::Reader r) {
+  return {r.getRequest(), ReadIds<ObjectID>(r.getIds(), "an object id"), r.getTimeoutMs()};
+}
+
+void Write(frames::Frame::Builder f, const WaitMsg& m) {
+  auto b = f.initWait();
+  b.setRequest(m.request);
+  WriteIds(b.initIds(static_cast<unsigned>(m.ids.size())), m.ids);
+  b.setNumObjects(m.num_objects);
+  b.setTimeoutMs(m.timeout_ms);
+}
+
+WaitMsg Read(frames::Wait::Reader r) {
+  return {r.getRequest(), ReadIds<ObjectID>(r.getIds(), "an object id"), ReadInt(r.getNumObjects(), "num_objects"),
+          r.getTimeoutMs()};
+}
+
+void Write(frames::Frame::Builder f, const PutMsg& m) {
+  auto b = f.initPut();
+  b.setId(DataOf(m.id));
+  WritePayload(b.initPayload(), m.payload);
+}
+
+PutMsg Read(frames::Put::Reader r) { return {ReadId<ObjectID>(r.getId(), "an object id"), ReadPayload(r.getPayload())}; }
+
+void Write(frames::Frame::Builder f, const RefsMsg& m) {
+  auto b = f.initRefs();
+  WriteIds(b.initAdded(static_cast<unsigned>(m.added.size())), m.added);
+  WriteIds(b.initRemoved(static_cast<unsigned>(m.removed.size())), m.removed);
+}
+
+RefsMsg Read(frames::Refs::Reader r) {
+  return {ReadIds<ObjectID>(r.getAdded(), "an object id"), ReadIds<ObjectID>(r.getRemoved(), "an object id")};
+}
+
+void Write(frames::Frame::Builder f, const CancelMsg& m) { f.initCancel().setId(DataOf(m.id)); }
+
+CancelMsg Read(frames::Cancel::Reader r) { return {ReadId<ObjectID>(r.getId(), "an object id")}; }
+
+void Write(frames::Frame::Builder f, const CreateActorMsg& m) {
+  auto b = f.initCreateActor();
+  b.setActor(DataOf(m.id));
+  WriteSpec(b.initFactory(), m.factory);
+  WriteActorOptions(b.initOptions(), m.options);
+}
+
+CreateActorMsg Read(frames::CreateActor::Reader r) {
+  return {ReadId<ActorID>(r.getActor(), "an actor id"), ReadSpec(r.getFactory()), ReadActorOptions(r.getOptions())};
+}
+
+void Write(frames::Frame::Builder f, const KillActorMsg& m) {
+  auto b = f.initKillActor();
+  b.setActor(DataOf(m.id));
+  b.setNoRestart(m.no_restart);
+}
+
+KillActorMsg Read(frames::KillActor::Reader r) { return {ReadId<ActorID>(r.getActor(), "an actor id"), r.getNoRestart()}; }
+
+void Write(frames::Frame::Builder f, const LookupActorMsg& m) {
+  auto b = f.initLookupActor();
+  b.setRequest(m.request);
+  b.setName(m.name);
+  b.setNs(m.ns);
+}
+
+LookupActorMsg Read(frames::LookupActor::Reader r) {
+  return {r.getRequest(), ReadText(r.getName()), ReadText(r.getNs())};
+}
+
+void Write(frames::Frame::Builder f, const ActorExitMsg&) { f.setActorExit(); }
+
+// Room for the message's inline bytes in its first segment, so that
+// building it allocates once.
+size_t FirstSegmentWords(const Message& message) {
+  size_t bytes = 0;
+  auto add = [&](const BytesPtr& b) { bytes += b ? b->size() : 0; };
+  auto add_spec = [&](const TaskSpec& spec) {
+    for (const TaskArg& arg : spec.args) add(arg.value.bytes);
+  };
+  std::visit(
+      [&](const auto& m) {
+        using M = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<M, ExecuteMsg>) {
+          for (const auto& arg : m.args) add(arg.bytes);
+        } else if constexpr (std::is_same_v<M, GetReplyMsg>) {
+          for (const Payload& p : m.payloads) add(p.bytes), bytes += 64 + p.nested_refs.size() * 24;
+        } else if constexpr (std::is_same_v<M, TaskDoneMsg> || std::is_same_v<M, PutMsg>) {
+          const Payload& p = [&]() -> const Payload& {
+            if constexpr (std::is_same_v<M, TaskDoneMsg>) return m.result; else return m.payload;
+          }();
+          add(p.bytes);
+          bytes += p.nested_refs.size() * 24;
+        } else if constexpr (std::is_same_v<M, SubmitMsg>) {
+          add_spec(m.spec);
+        } else if constexpr (std::is_same_v<M, CreateActorMsg>) {
+          add_spec(m.factory);
+        } else if constexpr (std::is_same_v<M, GetMsg> || std::is_same_v<M, WaitMsg>) {
+          bytes += m.ids.size() * 24;
+        } else if constexpr (std::is_same_v<M, RefsMsg>) {
+          bytes += (m.added.size() + m.removed.size()) * 24;
+        }
+      },
+      message);
+  return bytes / sizeof(capnp::word) + 128;
+}
+
+}  // namespace
+
+std::string EncodeFrame(const Message& message) {
+  capnp::MallocMessageBuilder builder(static_cast<unsigned>(FirstSegmentWords(message)),
+                                      capnp::AllocationStrategy::FIXED_SIZE);
+  auto frame = builder.initRoot<frames::Frame>();
+  std::visit([&](const auto& m) { Write(frame, m); }, message);
+  size_t body = capnp::computeSerializedSizeInWords(builder) * sizeof(capnp::word);
+  std::string out(kFrameHeaderBytes + body, '\0');
+  uint64_t header = body;
+  std::memcpy(out.data(), &header, sizeof header);
+  kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()) + kFrameHeaderBytes, body));
+  capnp::writeMessage(stream, builder);
+  return out;
+}
+
+Message DecodeFrame(const uint64_t* words, size_t num_words) {
+  capnp::ReaderOptions options;
+  // Reading a frame visits each of its words about once: a message whose
+  // pointers overlap to look larger than it is gets refused, not followed.
+  options.traversalLimitInWords = 2 * num_words + 64;
+  options.nestingLimit = 16;
+  try {
+    kj::ArrayPtr<const capnp::word> array(reinterpret_cast<const capnp::word*>(words), num_words);
+    capnp::FlatArrayMessageReader reader(array, options);
+    if (reader.getEnd() != array.end()) Malformed("bytes after the message");
+    auto f = reader.getRoot<frames::Frame>();
+    switch (f.which()) {
+      case frames::Frame::EXECUTE: return Read(f.getExecute());
+      case frames::Frame::GET_REPLY: return Read(f.getGetReply());
+      case frames::Frame::WAIT_REPLY: return Read(f.getWaitReply());
+      case frames::Frame::LOOKUP_REPLY: return Read(f.getLookupReply());
+      case frames::Frame::TASK_DONE: return Read(f.getTaskDone());
+      case frames::Frame::RETURN_TASKS: return Read(f.getReturnTasks());
+      case frames::Frame::SUBMIT: return Read(f.getSubmit());
+      case frames::Frame::GET: return Read(f.getGet());
+      case frames::Frame::WAIT: return Read(f.getWait());
+      case frames::Frame::PUT: return Read(f.getPut());
+      case frames::Frame::REFS: return Read(f.getRefs());
+      case frames::Frame::CANCEL: return Read(f.getCancel());
+      case frames::Frame::CREATE_ACTOR: return Read(f.getCreateActor());
+      case frames::Frame::KILL_ACTOR: return Read(f.getKillActor());
+      case frames::Frame::LOOKUP_ACTOR: return Read(f.getLookupActor());
+      case frames::Frame::ACTOR_EXIT: return ActorExitMsg{};
+    }
+    Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
+  } catch (const kj::Exception& e) {
+    Malformed(e.getDescription().cStr());
+  }
+}
+
+}  // namespace lumen::internal

@@ -1,0 +1,137 @@
+// The messages of the node's protocol (schema/frames.capnp) as C++ values,
+// and the one place that turns them into frames and back. A frame read from
+// a peer is untrusted: DecodeFrame checks every bound (Cap'n Proto's readers)
+// and every id size and enum value, and throws ProtocolError on anything
+// malformed; the reader then ends that connection, never the process.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "lumen/internal/core.h"
+#include "lumen/storage/object_id.h"
+#include "protocol/error_table.h"
+
+namespace lumen::internal {
+
+class ProtocolError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// An object's value (or failure) as it crosses the wire.
+struct Payload {
+  enum Kind : uint8_t { kInline = 0, kInStore = 1, kError = 2 } kind = kInline;
+  BytesPtr bytes;             // kInline
+  uint64_t size = 0;          // kInline and kInStore
+  ObjectError error;          // kError
+  std::vector<ObjectID> nested_refs;
+};
+
+// ---- node -> client
+
+enum class ExecKind : uint8_t { kTask = 0, kCreateActor = 1, kActorCall = 2 };
+
+struct ExecuteMsg {
+  struct Arg {
+    bool in_store = false;
+    ObjectID id;              // in_store
+    uint64_t size = 0;
+    BytesPtr bytes;           // !in_store
+  };
+  ExecKind kind = ExecKind::kTask;
+  uint64_t seq = 0;           // kTask: claimed before it runs (ClaimSlots); 0 = always ours
+  ActorID actor;              // kCreateActor
+  bool restarted = false;     // kCreateActor
+  int max_concurrency = 1;    // kCreateActor
+  TaskID id;
+  std::string function;
+  std::string name;
+  std::vector<Arg> args;
+};
+struct GetReplyMsg {
+  uint64_t request = 0;
+  bool timed_out = false;
+  std::vector<Payload> payloads;
+};
+struct WaitReplyMsg {
+  uint64_t request = 0;
+  std::vector<bool> ready;
+};
+struct LookupReplyMsg {
+  uint64_t request = 0;
+  bool found = false;
+  ActorID actor;
+};
+
+// ---- client -> node
+
+struct TaskDoneMsg {
+  TaskID id;
+  Payload result;
+};
+struct ReturnTasksMsg {
+  std::vector<TaskID> ids;
+};
+struct SubmitMsg {
+  TaskID id;
+  TaskSpec spec;
+};
+struct GetMsg {
+  uint64_t request = 0;
+  std::vector<ObjectID> ids;
+  int64_t timeout_ms = -1;
+};
+struct WaitMsg {
+  uint64_t request = 0;
+  std::vector<ObjectID> ids;
+  int num_objects = 0;
+  int64_t timeout_ms = -1;
+};
+struct PutMsg {
+  ObjectID id;
+  Payload payload;
+};
+struct RefsMsg {
+  std::vector<ObjectID> added;
+  std::vector<ObjectID> removed;
+};
+struct CancelMsg {
+  ObjectID id;
+};
+struct CreateActorMsg {
+  ActorID id;
+  TaskSpec factory;
+  ActorOptions options;
+};
+struct KillActorMsg {
+  ActorID id;
+  bool no_restart = false;
+};
+struct LookupActorMsg {
+  uint64_t request = 0;
+  std::string name;
+  std::string ns;
+};
+struct ActorExitMsg {};
+
+using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
+                             SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
+                             LookupActorMsg, ActorExitMsg>;
+
+// A whole frame, header included, ready to queue on a Connection.
+std::string EncodeFrame(const Message& message);
+// The message of one frame's body (what follows the header); `words` is
+// 8-byte aligned. Throws ProtocolError if it is malformed.
+Message DecodeFrame(const uint64_t* words, size_t num_words);
+
+// The frame header: the body's size in bytes (a multiple of 8).
+inline constexpr size_t kFrameHeaderBytes = 8;
+// A peer announcing a larger body is malformed (objects above the inline
+// limit travel through the store, so real frames stay far below this).
+inline constexpr uint64_t kMaxFrameBodyBytes = uint64_t{1} << 30;
+
+}  // namespace lumen::internal

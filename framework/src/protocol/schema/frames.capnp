@@ -1,0 +1,195 @@
+# The node's protocol: every frame between a node manager and its clients
+# (the worker processes; next, drivers that join a cluster) is one Frame.
+# On the socket a frame is a u64 byte count and one flat Cap'n Proto message
+# (its segment table first), so every frame stays word-aligned.
+#
+# Ids are Data: 20 bytes for an ObjectID, 16 for a TaskID or ActorID; readers
+# check the sizes. Both ends are the same binary (workers re-execute the
+# driver's), so fields may change between versions; keep ordinals dense.
+@0xa756e9710312a378;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("lumen::frames");
+
+# How an object failed: protocol/error_table.h's ErrorKind and its message.
+struct Failure {
+  kind @0 :UInt8;
+  message @1 :Text;
+  exceptionType @2 :Text;   # kind Task: the type user code threw
+}
+
+# An object's value or failure.
+struct Payload {
+  union {
+    inline @0 :Data;        # the encoded object itself
+    inStore @1 :UInt64;     # its size; the bytes are in the node's store
+    error @2 :Failure;
+  }
+  nestedRefs @3 :List(Data);  # ObjectIDs held inside the value
+}
+
+struct TaskArg {
+  union {
+    value :group {
+      bytes @0 :Data;
+      nestedRefs @1 :List(Data);
+    }
+    ref @2 :Data;           # by reference: an ObjectID
+  }
+}
+
+struct Resource {
+  name @0 :Text;
+  amount @1 :Float64;
+}
+
+struct TaskSpec {
+  actor @0 :Data;           # empty or nil: a plain task
+  function @1 :Text;
+  name @2 :Text;
+  maxRetries @3 :Int32;
+  retryExceptions @4 :Bool;
+  resources @5 :List(Resource);
+  placementGroup @6 :Text;
+  bundleIndex @7 :Int32;
+  nodeAffinity @8 :Text;
+  nodeAffinitySoft @9 :Bool;
+  args @10 :List(TaskArg);
+}
+
+struct ActorOptions {
+  enum Detached { unset @0; no @1; yes @2; }
+  className @0 :Text;
+  maxRestarts @1 :Int32;
+  maxTaskRetries @2 :Int32;
+  maxConcurrency @3 :Int32;
+  name @4 :Text;
+  ns @5 :Text;
+  detached @6 :Detached;
+  replayOnRestart @7 :Bool;
+}
+
+# ---- node -> client ----------------------------------------------------------
+
+# Run a task, create an actor, or call its method.
+struct Execute {
+  enum Kind { task @0; createActor @1; actorCall @2; }
+  struct Arg {
+    union {
+      inline @0 :Data;
+      stored :group {
+        id @1 :Data;
+        size @2 :UInt64;
+      }
+    }
+  }
+  kind @0 :Kind;
+  seq @1 :UInt64;           # task: claimed before it runs (claim_slots.h); 0 = always ours
+  actor @2 :Data;           # createActor
+  restarted @3 :Bool;       # createActor
+  maxConcurrency @4 :Int32; # createActor
+  task @5 :Data;
+  function @6 :Text;
+  name @7 :Text;
+  args @8 :List(Arg);
+}
+
+struct GetReply {
+  request @0 :UInt64;
+  timedOut @1 :Bool;
+  payloads @2 :List(Payload);  # one per id asked for, unless timed out
+}
+
+struct WaitReply {
+  request @0 :UInt64;
+  ready @1 :List(Bool);
+}
+
+struct LookupReply {
+  request @0 :UInt64;
+  found @1 :Bool;
+  actor @2 :Data;
+}
+
+# ---- client -> node ----------------------------------------------------------
+
+struct TaskDone {
+  task @0 :Data;
+  result @1 :Payload;
+}
+
+# Tasks sent ahead that this worker will not start (it blocked in Get).
+struct ReturnTasks {
+  tasks @0 :List(Data);
+}
+
+struct Submit {
+  task @0 :Data;
+  spec @1 :TaskSpec;
+}
+
+struct Get {
+  request @0 :UInt64;
+  ids @1 :List(Data);
+  timeoutMs @2 :Int64;      # -1: none
+}
+
+struct Wait {
+  request @0 :UInt64;
+  ids @1 :List(Data);
+  numObjects @2 :Int32;
+  timeoutMs @3 :Int64;
+}
+
+struct Put {
+  id @0 :Data;
+  payload @1 :Payload;
+}
+
+# Reference changes: additions apply before the frame that follows them.
+struct Refs {
+  added @0 :List(Data);
+  removed @1 :List(Data);
+}
+
+struct Cancel {
+  id @0 :Data;
+}
+
+struct CreateActor {
+  actor @0 :Data;
+  factory @1 :TaskSpec;
+  options @2 :ActorOptions;
+}
+
+struct KillActor {
+  actor @0 :Data;
+  noRestart @1 :Bool;
+}
+
+struct LookupActor {
+  request @0 :UInt64;
+  name @1 :Text;
+  ns @2 :Text;              # empty: the job's namespace
+}
+
+struct Frame {
+  union {
+    execute @0 :Execute;
+    getReply @1 :GetReply;
+    waitReply @2 :WaitReply;
+    lookupReply @3 :LookupReply;
+    taskDone @4 :TaskDone;
+    returnTasks @5 :ReturnTasks;
+    submit @6 :Submit;
+    get @7 :Get;
+    wait @8 :Wait;
+    put @9 :Put;
+    refs @10 :Refs;
+    cancel @11 :Cancel;
+    createActor @12 :CreateActor;
+    killActor @13 :KillActor;
+    lookupActor @14 :LookupActor;
+    actorExit @15 :Void;    # the actor in this process called ExitActor
+  }
+}
