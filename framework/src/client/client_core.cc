@@ -105,19 +105,19 @@ std::optional<ActorID> ClientCore::GetNamedActor(const std::string& name, const 
 
 void ClientCore::Send(Message message, bool removals_after) {
   std::lock_guard lock(refs_mu_);
+  if (added_.empty() && (!removals_after || removed_.empty())) return link_.Send({&message, 1});
   std::vector<Message> batch;
   if (!added_.empty()) batch.push_back(RefsMsg{std::exchange(added_, {}), {}});
   batch.push_back(std::move(message));
   if (removals_after && !removed_.empty()) batch.push_back(RefsMsg{{}, std::exchange(removed_, {})});
-  link_.Send(std::move(batch));
+  link_.Send(batch);
 }
 
 void ClientCore::FlushRefs() {
   std::lock_guard lock(refs_mu_);
   if (added_.empty() && removed_.empty()) return;
-  std::vector<Message> batch;
-  batch.push_back(RefsMsg{std::exchange(added_, {}), std::exchange(removed_, {})});
-  link_.Send(std::move(batch));
+  Message refs = RefsMsg{std::exchange(added_, {}), std::exchange(removed_, {})};
+  link_.Send({&refs, 1});
 }
 
 Message ClientCore::Call(Message request, uint64_t id) {

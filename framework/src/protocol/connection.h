@@ -24,7 +24,14 @@ class Connection {
 
   int fd() const { return fd_; }
   void Queue(const Message& message) { QueueFrame(EncodeFrame(message)); }
-  void QueueFrame(std::string frame) { out_.append(frame); }
+  void QueueFrame(std::string frame) {
+    if (out_sent_ == out_.size()) {  // nothing pending: take the frame as it is
+      out_ = std::move(frame);
+      out_sent_ = 0;
+    } else {
+      out_.append(frame);
+    }
+  }
   // Sends queued bytes; false if the peer is gone.
   bool Flush();
   bool HasPendingWrites() const { return out_.size() > out_sent_; }

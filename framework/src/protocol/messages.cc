@@ -6,6 +6,8 @@
 #include <kj/exception.h>
 
 #include <cstring>
+#include <memory>
+#include <optional>
 
 #include "lumen/protocol/frames.capnp.h"
 
@@ -418,16 +420,27 @@ size_t FirstSegmentWords(const Message& message) {
 }  // namespace
 
 std::string EncodeFrame(const Message& message) {
-  capnp::MallocMessageBuilder builder(static_cast<unsigned>(FirstSegmentWords(message)),
-                                      capnp::AllocationStrategy::FIXED_SIZE);
-  auto frame = builder.initRoot<frames::Frame>();
+  // Most frames are small: they are built in a per-thread scratch segment,
+  // zeroed again after use as the builder requires, so encoding allocates
+  // only the frame itself.
+  constexpr size_t kScratchWords = 1024;
+  thread_local std::unique_ptr<capnp::word[]> scratch(new capnp::word[kScratchWords]());
+  size_t words = FirstSegmentWords(message);
+  std::optional<capnp::MallocMessageBuilder> builder;
+  if (words <= kScratchWords)
+    builder.emplace(kj::arrayPtr(scratch.get(), kScratchWords), capnp::AllocationStrategy::FIXED_SIZE);
+  else
+    builder.emplace(static_cast<unsigned>(words), capnp::AllocationStrategy::FIXED_SIZE);
+  auto frame = builder->initRoot<frames::Frame>();
   std::visit([&](const auto& m) { Write(frame, m); }, message);
-  size_t body = capnp::computeSerializedSizeInWords(builder) * sizeof(capnp::word);
+  auto segments = builder->getSegmentsForOutput();
+  size_t body = capnp::computeSerializedSizeInWords(segments) * sizeof(capnp::word);
   std::string out(kFrameHeaderBytes + body, '\0');
   uint64_t header = body;
   std::memcpy(out.data(), &header, sizeof header);
   kj::ArrayOutputStream stream(kj::arrayPtr(reinterpret_cast<kj::byte*>(out.data()) + kFrameHeaderBytes, body));
-  capnp::writeMessage(stream, builder);
+  capnp::writeMessage(stream, segments);
+  if (words <= kScratchWords) std::memset(scratch.get(), 0, segments[0].size() * sizeof(capnp::word));
   return out;
 }
 

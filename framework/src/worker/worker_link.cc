@@ -23,7 +23,7 @@ void WorkerLink::Exit() {
   std::_Exit(0);
 }
 
-void WorkerLink::Send(std::vector<Message> messages) {
+void WorkerLink::Send(std::span<const Message> messages) {
   std::lock_guard lock(mu_);
   for (const Message& m : messages) conn_.Queue(m);
   if (!conn_.FlushBlocking()) Exit();
