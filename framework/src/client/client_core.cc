@@ -9,8 +9,8 @@
 
 namespace lumen::internal {
 
-ClientCore::ClientCore(NodeLink& link, std::shared_ptr<storage::ObjectStore> store)
-    : link_(link), store_(std::move(store)) {}
+ClientCore::ClientCore(NodeLink& link, std::shared_ptr<storage::ObjectStore> store, Refs refs)
+    : link_(link), store_(std::move(store)), refs_(refs) {}
 
 ObjectID ClientCore::Submit(TaskSpec spec) {
   CheckTask(spec);
@@ -34,8 +34,9 @@ std::vector<Payload> ClientCore::GetPayloads(const std::vector<ObjectID>& ids, i
   uint64_t request = next_request_++;
   auto reply = std::get<GetReplyMsg>(Call(GetMsg{request, ids, timeout_ms}, request));
   if (reply.timed_out)
-    throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms waiting for " +
-                          std::to_string(ids.size()) + " objects");
+    throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms: " +
+                          std::to_string(reply.not_ready) + " of " + std::to_string(ids.size()) +
+                          " objects not ready");
   if (reply.payloads.size() != ids.size()) throw Error("the node answered a Get with the wrong number of objects");
   return std::move(reply.payloads);
 }
@@ -68,19 +69,28 @@ std::vector<bool> ClientCore::Wait(const std::vector<ObjectID>& ids, int num_obj
 }
 
 void ClientCore::AddRef(const ObjectID& id) {
+  if (refs_ == Refs::kAtOnce) {
+    Message refs = RefsMsg{{id}, {}};
+    return link_.Send({&refs, 1});
+  }
   std::lock_guard lock(refs_mu_);
   added_.push_back(id);
 }
 
 void ClientCore::RemoveRef(const ObjectID& id) {
+  if (refs_ == Refs::kAtOnce) {
+    Message refs = RefsMsg{{}, {id}};
+    return link_.Send({&refs, 1});
+  }
   std::lock_guard lock(refs_mu_);
   removed_.push_back(id);
 }
 
 void ClientCore::Cancel(const ObjectID& id) { Send(CancelMsg{id}); }
 
-// The node creates the actor; a name already taken makes the actor dead
-// with that cause (its calls fail with ActorDiedError).
+// The node creates the actor, or refuses at once (a name taken, resources
+// the node lacks): lumen::Error here. A failure later (its factory threw)
+// makes the actor dead with that cause (its calls fail with ActorDiedError).
 ActorID ClientCore::CreateActor(TaskSpec factory, ActorOptions options) {
   CheckActor(factory, options);
   std::vector<ObjectID> by_ref;
@@ -89,8 +99,10 @@ ActorID ClientCore::CreateActor(TaskSpec factory, ActorOptions options) {
   if (!by_ref.empty()) Get(by_ref, -1);  // ready before the factory runs
   std::vector<ObjectID> promoted = TransferredRefs(factory.args);
   ActorID id = ActorID::Random();
-  Send(CreateActorMsg{id, std::move(factory), std::move(options)});
-  for (const ObjectID& arg : promoted) RemoveRef(arg);
+  uint64_t request = next_request_++;
+  auto reply = std::get<CreateActorReplyMsg>(Call(CreateActorMsg{request, id, std::move(factory), std::move(options)}, request));
+  for (const ObjectID& arg : promoted) RemoveRef(arg);  // the actor pins them now
+  if (!reply.error.empty()) throw Error(reply.error);
   return id;
 }
 

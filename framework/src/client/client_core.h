@@ -3,7 +3,7 @@
 // a driver that joins a cluster will run the same. What it submits it names
 // (the task id is made here), and its reference changes ride on its next
 // message to the node: additions before it, removals after, so an object it
-// hands on is never freed in between.
+// hands on is never freed in between (or, in the driver, they go at once).
 #pragma once
 
 #include <atomic>
@@ -22,8 +22,13 @@ namespace lumen::internal {
 
 class ClientCore : public Core {
  public:
+  // When a client's references change.
+  enum class Refs {
+    kBatched,  // on the next message (a worker: it sends one at least per task)
+    kAtOnce,   // each by itself (the embedded driver: a call, no socket, and it may idle for long)
+  };
   // `link` outlives the core; `store` is the node's object store.
-  ClientCore(NodeLink& link, std::shared_ptr<storage::ObjectStore> store);
+  ClientCore(NodeLink& link, std::shared_ptr<storage::ObjectStore> store, Refs refs = Refs::kBatched);
 
   ObjectID Submit(TaskSpec spec) override;
   ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override;
@@ -54,6 +59,7 @@ class ClientCore : public Core {
 
   NodeLink& link_;
   std::shared_ptr<storage::ObjectStore> store_;
+  const Refs refs_;
   std::atomic<uint64_t> next_request_{1};
   // Guards added_ and removed_. Held while a message and the reference
   // changes before it go to the link, so no thread's removal overtakes

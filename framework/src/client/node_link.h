@@ -14,7 +14,7 @@ class NodeLink {
  public:
   virtual ~NodeLink() = default;
   // Sends `messages` in this order, before any later Send.
-  virtual void Send(std::span<const Message> messages) = 0;
+  virtual void Send(std::span<Message> messages) = 0;
   // Blocks until the node's reply to the request numbered `request` (sent
   // before) arrives; returns it.
   virtual Message AwaitReply(uint64_t request) = 0;

@@ -16,6 +16,8 @@
 #include "lumen/errors.h"
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
+#include "client/client_core.h"
+#include "driver/local_node_link.h"
 #include "driver/session.h"
 #include "node/node_manager.h"
 #include "node/placement_groups.h"
@@ -37,7 +39,8 @@ struct Cluster {
   std::unique_ptr<PlacementGroupTable> placement_groups;
   std::unique_ptr<storage::StoreServer> store;
   std::unique_ptr<storage::LineageLog> lineage;
-  std::shared_ptr<NodeManager> node;
+  std::unique_ptr<NodeManager> node;
+  std::unique_ptr<LocalNodeLink> link;  // the driver's client core reaches the node through it
   std::unique_ptr<SignalGuard> signals;  // SIGINT/SIGTERM: clean up, then die as asked
 };
 
@@ -144,10 +147,11 @@ void Init(const Config& config) {
   cluster->resources = node.resources;
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
   node.placement_groups = cluster->placement_groups.get();
-  cluster->node = std::shared_ptr<NodeManager>(NodeManager::Start(std::move(node)));
+  cluster->node = NodeManager::Start(std::move(node));
   // Evicted objects are marked lost, to be rebuilt from lineage when needed.
   cluster->store->SetEvictionListener([raw = cluster->node.get()](const ObjectID& id) { raw->OnEvicted(id); });
-  SetCurrentCore(cluster->node);
+  cluster->link = std::make_unique<LocalNodeLink>(*cluster->node);
+  SetCurrentCore(std::make_shared<ClientCore>(*cluster->link, cluster->store->LocalClient(), ClientCore::Refs::kAtOnce));
   cluster->signals = SignalGuard::Install(cluster->session_dir, cluster->lineage.get());
   g_cluster = std::move(cluster);
 }
@@ -222,6 +226,7 @@ void Shutdown() {
   g_cluster->signals.reset();  // the default disposition again
   SetCurrentCore(nullptr);
   g_cluster->store->SetEvictionListener(nullptr);
+  g_cluster->link.reset();
   g_cluster->node.reset();     // workers stop
   g_cluster->lineage.reset();  // what is queued is written
   g_cluster->store.reset();    // segment and socket removed

@@ -198,8 +198,12 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
             }
             SettleLease(w);
           },
-          [&](SubmitMsg& m) { SubmitLocked(m.id, std::move(m.spec), &w); },
-          [&](CreateActorMsg& m) { CreateActorLocked(m.id, std::move(m.factory), std::move(m.options), &w); },
+          [&](SubmitMsg& m) { SubmitLocked(m.id, std::move(m.spec), OwnerOf(w)); },
+          [&](CreateActorMsg& m) {
+            std::string refused = RefuseActor(m.factory, m.options);
+            if (refused.empty()) CreateActorLocked(m.id, std::move(m.factory), std::move(m.options), OwnerOf(w));
+            Reply(w, CreateActorReplyMsg{m.request, std::move(refused)});
+          },
           [&](KillActorMsg& m) { KillActorLocked(m.id, m.no_restart, "killed by ActorHandle::Kill()"); },
           [&](ActorExitMsg&) {
             if (!w.actor.IsNil()) KillActorLocked(w.actor, true, "the actor called lumen::ExitActor()");
@@ -208,7 +212,7 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
             LookupReplyMsg reply{m.request, false, ActorID()};
             auto it = named_actors_.find({m.ns.empty() ? options_.ns : m.ns, m.name});
             if (it != named_actors_.end()) reply = {m.request, true, it->second};
-            w.conn->Queue(reply);
+            Reply(w, reply);
           },
           [&](GetMsg& m) {
             SetBlocked(w, +1);
@@ -222,11 +226,16 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           },
           [&](PutMsg& m) {
             objects_[m.id].refs += 1;
-            w.refs[m.id] += 1;
-            RecordPut(m.id, m.payload, "worker-" + std::to_string(w.number));
+            if (!w.deliver) w.refs[m.id] += 1;
+            RecordPut(m.id, m.payload, w.deliver ? "driver" : "worker-" + std::to_string(w.number));
             Complete(m.id, std::move(m.payload));
           },
           [&](RefsMsg& m) {
+            if (w.deliver) {  // the driver's references end with this process: no need to track them
+              for (const ObjectID& id : m.added) AddRefLocked(id);
+              for (const ObjectID& id : m.removed) RemoveRefLocked(id);
+              return;
+            }
             for (const ObjectID& id : m.added) {
               AddRefLocked(id);
               w.refs[id] += 1;
@@ -242,6 +251,50 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           [&](auto&) { throw ProtocolError("a message only a node sends came from worker " + std::to_string(w.number)); },
       },
       message);
+}
+
+// ---- the embedded driver ---------------------------------------------------
+
+void NodeManager::ConnectLocalClient(std::function<void(Message&)> deliver) {
+  std::lock_guard lock(mu_);
+  local_client_ = std::make_unique<Worker>();
+  local_client_->number = kLocalClient;
+  local_client_->deliver = std::move(deliver);
+}
+
+void NodeManager::HandleLocal(std::span<Message> messages) {
+  Unlocker locked(this);
+  bool submitted = false;
+  for (Message& m : messages) {
+    submitted |= std::holds_alternative<SubmitMsg>(m) || std::holds_alternative<CreateActorMsg>(m) ||
+                 std::holds_alternative<CancelMsg>(m) || std::holds_alternative<KillActorMsg>(m);
+    HandleFrame(*local_client_, m);
+  }
+  // What the driver submitted (or a Get made rebuild) starts now, from its
+  // thread, not at the I/O loop's next turn.
+  if (submitted || !ready_.empty()) {
+    Dispatch();
+    FlushWrites();
+  }
+}
+
+NodeManager::Worker* NodeManager::ClientByNumber(int n) {
+  if (n == kLocalClient) return local_client_.get();
+  auto it = workers_.find(n);
+  return it == workers_.end() ? nullptr : it->second.get();
+}
+
+NodeManager::Worker* NodeManager::OwnerOf(Worker& client) { return client.deliver ? nullptr : &client; }
+
+void NodeManager::Reply(Worker& client, Message message) {
+  if (client.deliver) {
+    // Made on the driver's own thread (what it asked was ready): handed
+    // over at once. From the I/O thread: once mu_ is released (Unlocker).
+    if (std::this_thread::get_id() == thread_.get_id()) local_replies_.push_back(std::move(message));
+    else client.deliver(message);
+  } else if (client.conn) {
+    client.conn->Queue(message);
+  }
 }
 
 // ---- introspection -----------------------------------------------------------

@@ -1,8 +1,9 @@
 // The node manager: owner of the node's objects and scheduler of its tasks.
 //
-// In an embedded cluster it lives in the driver process and is the driver's
-// Core: submitting a task is a direct call that writes one frame to a
-// worker. It keeps
+// Its clients are the worker processes (frames over a Unix socket each) and,
+// in an embedded cluster, the driver in this process (HandleLocal): both
+// speak the same messages (protocol/messages.h) through the same client
+// core (client/). It keeps
 //   - the object directory: every object's state (pending, ready, failed),
 //     where its bytes are (inline here, or in the shared store) and its
 //     reference count, summed over all processes and pending tasks;
@@ -26,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -56,22 +58,18 @@ struct NodeOptions {
   int64_t worker_liveness_timeout_ms = 0;   // 0 = the default (supervision.h)
 };
 
-class NodeManager : public Core {
+class NodeManager {
  public:
   // Binds the worker socket and starts the I/O thread, which spawns the workers.
   static std::unique_ptr<NodeManager> Start(NodeOptions options);
-  ~NodeManager() override;  // stops every worker (bounded) and the I/O thread
+  ~NodeManager();  // stops every worker (bounded) and the I/O thread
 
-  ObjectID Submit(TaskSpec spec) override;
-  ObjectID Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) override;
-  std::vector<ObjectData> Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) override;
-  std::vector<bool> Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) override;
-  void AddRef(const ObjectID& id) override;
-  void RemoveRef(const ObjectID& id) override;
-  void Cancel(const ObjectID& id) override;
-  ActorID CreateActor(TaskSpec factory, ActorOptions options) override;
-  void KillActor(const ActorID& id, bool no_restart) override;
-  std::optional<ActorID> GetNamedActor(const std::string& name, const std::string& ns) override;
+  // The embedded driver, a client in this process: HandleLocal takes its
+  // messages as a worker's frames are taken; its replies go to `deliver`,
+  // called on the driver's thread inside HandleLocal, or by the I/O thread
+  // once it released the node's lock.
+  void ConnectLocalClient(std::function<void(Message&)> deliver);
+  void HandleLocal(std::span<Message> messages);
 
   // Introspection for tests, lessons and the CLI.
   struct Counters {
@@ -94,13 +92,19 @@ class NodeManager : public Core {
   struct Task;
   struct Entry;
   struct Request;
-  struct Waiter;
   struct ActorState;
   class Unlocker;
   using Clock = std::chrono::steady_clock;
 
   explicit NodeManager(NodeOptions options);
-  std::vector<ObjectData> GetOnce(const std::vector<ObjectID>& ids, int64_t timeout_ms, Clock::time_point deadline);
+  // The client numbered `n` (kLocalClient: the embedded driver), or nullptr.
+  Worker* ClientByNumber(int n);
+  // Sends a reply to a client, over its socket or in process.
+  void Reply(Worker& client, Message message);
+  // The owner of what a client submits: nullptr for the driver.
+  Worker* OwnerOf(Worker& client);
+  // Why the node refuses to create this actor at all ("" if it does not).
+  std::string RefuseActor(const TaskSpec& factory, const ActorOptions& options) const;
   bool ArgsPresent(Task& task);
   void RecordPut(const ObjectID& id, const Payload& p, const std::string& owner);
   void Loop();
@@ -153,9 +157,7 @@ class NodeManager : public Core {
   void CheckRequests();
   void AddRequest(Request r);
   bool AnswerRequest(uint64_t key, bool satisfied);
-  // Blocks until `needed` of the pending `ids` complete, or the deadline.
-  bool AwaitObjects(std::unique_lock<std::mutex>& lock, const std::vector<ObjectID>& ids, int needed,
-                    std::chrono::steady_clock::time_point deadline);
+  bool Answer(Request& request, bool satisfied);
   void FlushWrites();
   ObjectError FeasibilityError(const TaskSpec& spec) const;
   // The task and its arguments, resolved: inline bytes, or where in the store.
@@ -175,9 +177,9 @@ class NodeManager : public Core {
 
   NodeOptions options_;
   std::mutex mu_;
-  // Get/Wait callers in this process, woken only when their objects complete.
-  std::unordered_map<ObjectID, std::vector<std::shared_ptr<Waiter>>> waiters_;
-  std::vector<std::shared_ptr<Waiter>> to_notify_;  // notified after mu_ is released
+  static constexpr int kLocalClient = -1;
+  std::unique_ptr<Worker> local_client_;  // the embedded driver, once connected
+  std::vector<Message> local_replies_;    // for it, handed over once mu_ is released (Unlocker)
 
   std::unordered_map<ObjectID, Entry> objects_;
   std::unordered_map<TaskID, Task> tasks_;
@@ -185,7 +187,7 @@ class NodeManager : public Core {
   ReadyQueue ready_;
   ResourceShape available_;  // the node's resources not leased to running tasks
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
-  // Workers' pending Get/Wait requests, by key; the keys waiting on each
+  // Clients' pending Get/Wait requests, by key; the keys waiting on each
   // pending object; and their deadlines, soonest first.
   std::unordered_map<uint64_t, Request> requests_;
   std::unordered_map<ObjectID, std::vector<uint64_t>> request_waiters_;

@@ -15,28 +15,16 @@ namespace lumen::internal {
 
 bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil(); }
 
-ActorID NodeManager::CreateActor(TaskSpec factory, ActorOptions options) {
-  CheckActor(factory, options);
-  // The factory's by-ref arguments must be ready: wait for them (their errors
-  // are the caller's), so a restart can always re-run the factory.
-  std::vector<ObjectID> by_ref;
-  for (const TaskArg& arg : factory.args)
-    if (arg.by_ref) by_ref.push_back(arg.ref);
-  if (!by_ref.empty()) Get(by_ref, -1);
-  std::vector<ObjectID> promoted = TransferredRefs(factory.args);
-  Unlocker locked(this);
+std::string NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions& options) const {
   std::string ns = options.ns.empty() ? options_.ns : options.ns;
   if (!options.name.empty() && named_actors_.count({ns, options.name}))
-    throw Error("an actor named '" + options.name + "' already exists in namespace '" + ns +
-                "'; pick another name, or get it with lumen::GetActor");
+    return "an actor named '" + options.name + "' already exists in namespace '" + ns +
+           "'; pick another name, or get it with lumen::GetActor";
   ObjectError infeasible = FeasibilityError(factory);
-  if (infeasible.kind != ErrorKind::kNone) throw Error(infeasible.message);
+  if (infeasible.kind != ErrorKind::kNone) return infeasible.message;
   std::string shortage = FdShortage(kFdsPerWorker);
-  if (!shortage.empty()) throw Error("cannot create actor '" + factory.function + "': " + shortage);
-  ActorID id = ActorID::Random();
-  CreateActorLocked(id, std::move(factory), std::move(options), nullptr);
-  for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the actor pins them now
-  return id;
+  if (!shortage.empty()) return "cannot create actor '" + factory.function + "': " + shortage;
+  return "";
 }
 
 void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner) {
@@ -236,19 +224,6 @@ void NodeManager::RecordActor(const ActorState& a) {
   rec.restarts = static_cast<uint32_t>(a.restarts);
   rec.death_cause = a.death_cause;
   options_.lineage->Append(rec);
-}
-
-void NodeManager::KillActor(const ActorID& id, bool no_restart) {
-  Unlocker locked(this);
-  KillActorLocked(id, no_restart, "killed by ActorHandle::Kill()");
-  FlushWrites();
-}
-
-std::optional<ActorID> NodeManager::GetNamedActor(const std::string& name, const std::string& ns) {
-  Unlocker locked(this);
-  auto it = named_actors_.find({ns.empty() ? options_.ns : ns, name});
-  if (it == named_actors_.end()) return std::nullopt;
-  return it->second;
 }
 
 }  // namespace lumen::internal

@@ -1,6 +1,5 @@
-// The node manager's object directory: states, reference counts, Put, and
-// Get/Wait for the driver (waiters) and for workers (requests).
-// Every function here REQUIRES mu_ (but the public API calls, which take it).
+// The node manager's object directory: states, reference counts, Puts, and
+// clients' Get/Wait requests. Every function here REQUIRES mu_.
 #include <unistd.h>
 
 #include <algorithm>
@@ -63,14 +62,8 @@ void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<st
     ++e.refs;  // freed through the usual path
     RemoveRefLocked(id);
   }
-  auto waiting_here = waiters_.find(id);
-  if (waiting_here != waiters_.end()) {
-    for (auto& w : waiting_here->second)
-      if (--w->remaining == 0) to_notify_.push_back(w);
-    waiters_.erase(waiting_here);
-  }
   auto requested = request_waiters_.find(id);
-  if (requested != request_waiters_.end()) {  // workers blocked in Get/Wait for it
+  if (requested != request_waiters_.end()) {  // clients blocked in Get/Wait for it
     std::vector<uint64_t> keys = std::move(requested->second);
     request_waiters_.erase(requested);
     bool answered = false;
@@ -136,23 +129,6 @@ void NodeManager::RemoveRefLocked(const ObjectID& first) {
   }
 }
 
-void NodeManager::AddRef(const ObjectID& id) {
-  Unlocker locked(this);
-  AddRefLocked(id);
-}
-
-void NodeManager::RemoveRef(const ObjectID& id) {
-  Unlocker locked(this);
-  RemoveRefLocked(id);
-}
-
-void NodeManager::Cancel(const ObjectID& id) {
-  Unlocker locked(this);
-  CancelLocked(id);
-  Dispatch();
-  FlushWrites();
-}
-
 void NodeManager::CancelLocked(const ObjectID& id) {
   auto t = tasks_.find(id.Task());
   if (t == tasks_.end()) return;  // finished already (or a Put)
@@ -163,17 +139,6 @@ void NodeManager::CancelLocked(const ObjectID& id) {
   p.error = {ErrorKind::kCancelled, "task '" + task.spec.name + "' was cancelled", ""};
   Complete(task.result, std::move(p));
   if (task.worker < 0) FinishTask(task.id);  // not running: nothing will report back
-}
-
-ObjectID NodeManager::Put(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
-  ObjectID id = ObjectID::ForPut();
-  Payload p = StorePayload(*options_.store, id, encoded, std::move(nested_refs));
-  if (p.kind == Payload::kError) ThrowObjectError(p.error);
-  Unlocker locked(this);
-  objects_[id].refs += 1;  // the caller's reference
-  RecordPut(id, p, "driver");
-  Complete(id, std::move(p));
-  return id;
 }
 
 // A small Put is recorded as a put task holding the value, so the log can
@@ -238,94 +203,7 @@ Payload NodeManager::PayloadOf(const ObjectID& id) {
   return p;
 }
 
-bool NodeManager::AwaitObjects(std::unique_lock<std::mutex>& lock, const std::vector<ObjectID>& ids, int needed,
-                               Clock::time_point deadline) {
-  auto waiter = std::make_shared<Waiter>();
-  std::vector<ObjectID> registered;
-  for (const ObjectID& id : ids) {
-    auto it = objects_.find(id);
-    if (it == objects_.end() || it->second.state != Entry::kPending) continue;
-    waiters_[id].push_back(waiter);
-    registered.push_back(id);
-  }
-  waiter->remaining = needed;
-  if (needed <= 0) {
-    waiter->remaining = 0;
-  } else {
-    waiter->cv.wait_until(lock, deadline, [&] { return waiter->remaining <= 0; });
-  }
-  for (const ObjectID& id : registered) {  // forget this waiter where it still waits
-    auto it = waiters_.find(id);
-    if (it == waiters_.end()) continue;
-    std::erase(it->second, waiter);
-    if (it->second.empty()) waiters_.erase(it);
-  }
-  return waiter->remaining <= 0;
-}
-
-std::vector<ObjectData> NodeManager::Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
-  auto deadline = DeadlineAfter(timeout_ms);
-  // The store may evict an object between the lookup and the read: then it
-  // is lost, and the next round rebuilds it.
-  for (int round = 0;; ++round) {
-    try {
-      return GetOnce(ids, timeout_ms, deadline);
-    } catch (const ObjectLostError&) {
-      if (round >= 20 || !options_.lineage) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // let the eviction be recorded
-    }
-  }
-}
-
-std::vector<ObjectData> NodeManager::GetOnce(const std::vector<ObjectID>& ids, int64_t timeout_ms,
-                                             Clock::time_point deadline) {
-  std::vector<Payload> payloads;
-  {
-    Unlocker locked(this);
-    for (const ObjectID& id : ids) StartRebuild(id);  // no-op unless its bytes are gone
-    int pending = 0;
-    for (const ObjectID& id : ids) {
-      auto it = objects_.find(id);
-      pending += it != objects_.end() && it->second.state == Entry::kPending;
-    }
-    if (pending > 0 && !AwaitObjects(locked.lock(), ids, pending, deadline)) {
-      size_t pending = 0;
-      for (const ObjectID& id : ids) pending += objects_.count(id) && objects_[id].state == Entry::kPending;
-      throw GetTimeoutError("Get timed out after " + std::to_string(timeout_ms) + " ms: " +
-                            std::to_string(pending) + " of " + std::to_string(ids.size()) + " objects not ready");
-    }
-    payloads.reserve(ids.size());
-    for (const ObjectID& id : ids) payloads.push_back(PayloadOf(id));
-  }
-  std::vector<ObjectData> out;
-  out.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) out.push_back(ResolvePayload(options_.store, ids[i], payloads[i]));
-  return out;
-}
-
-std::vector<bool> NodeManager::Wait(const std::vector<ObjectID>& ids, int num_objects, int64_t timeout_ms) {
-  Unlocker locked(this);
-  for (const ObjectID& id : ids) StartRebuild(id);
-  std::vector<bool> ready(ids.size());
-  auto enough = [&] {
-    int n = 0;
-    for (size_t i = 0; i < ids.size(); ++i) {
-      auto it = objects_.find(ids[i]);
-      ready[i] = it == objects_.end() || it->second.state != Entry::kPending;
-      n += ready[i];
-    }
-    return n >= num_objects;
-  };
-  auto deadline = DeadlineAfter(timeout_ms);
-  if (!enough()) {
-    int have = static_cast<int>(std::count(ready.begin(), ready.end(), true));
-    AwaitObjects(locked.lock(), ids, num_objects - have, deadline);
-    enough();
-  }
-  return ready;
-}
-
-// A worker's Get or Wait: answered at once if satisfied, else when the
+// A client's Get or Wait: answered at once if satisfied, else when the
 // objects it needs complete (Complete) or its deadline passes (CheckRequests).
 void NodeManager::AddRequest(Request r) {
   for (const ObjectID& id : r.ids) StartRebuild(id);
@@ -335,32 +213,34 @@ void NodeManager::AddRequest(Request r) {
     done += it == objects_.end() || it->second.state != Entry::kPending;
   }
   r.remaining = (r.is_wait ? r.num_objects : static_cast<int>(r.ids.size())) - done;
+  if (r.remaining <= 0) {  // satisfied now: answered without being filed
+    Answer(r, true);
+    return;
+  }
   uint64_t key = next_request_key_++;
   bool expires = r.deadline != Clock::time_point::max();
   if (expires) deadlines_.emplace(r.deadline, key);
-  std::vector<ObjectID> pending;
-  if (r.remaining > 0)
-    for (const ObjectID& id : r.ids) {
-      auto it = objects_.find(id);
-      if (it != objects_.end() && it->second.state == Entry::kPending) request_waiters_[id].push_back(key);
-    }
-  requests_.emplace(key, std::move(r));
-  if (requests_[key].remaining <= 0) {
-    AnswerRequest(key, true);
-  } else if (expires) {
-    next_deadline_ = deadlines_.begin()->first;
+  for (const ObjectID& id : r.ids) {
+    auto it = objects_.find(id);
+    if (it != objects_.end() && it->second.state == Entry::kPending) request_waiters_[id].push_back(key);
   }
+  requests_.emplace(key, std::move(r));
+  if (expires) next_deadline_ = deadlines_.begin()->first;
 }
 
-// Sends the reply and forgets the request; false if its worker is gone.
+// Sends the reply and forgets the request; false if its client is gone.
 bool NodeManager::AnswerRequest(uint64_t key, bool satisfied) {
   auto it = requests_.find(key);
   if (it == requests_.end()) return false;
   Request r = std::move(it->second);
   requests_.erase(it);
-  auto w = workers_.find(r.worker);
-  if (w == workers_.end() || !w->second->conn) return false;
-  Worker& worker = *w->second;
+  return Answer(r, satisfied);
+}
+
+bool NodeManager::Answer(Request& r, bool satisfied) {
+  Worker* client = ClientByNumber(r.worker);
+  if (!client || (!client->conn && !client->deliver)) return false;
+  Worker& worker = *client;
   SetBlocked(worker, -1);
   if (r.is_wait) {
     WaitReplyMsg reply{r.id, {}};
@@ -368,12 +248,18 @@ bool NodeManager::AnswerRequest(uint64_t key, bool satisfied) {
       auto o = objects_.find(id);
       reply.ready.push_back(o == objects_.end() || o->second.state != Entry::kPending);
     }
-    worker.conn->Queue(reply);
+    Reply(worker, std::move(reply));
   } else {
-    GetReplyMsg reply{r.id, !satisfied, {}};
-    if (satisfied)
+    GetReplyMsg reply{r.id, !satisfied, {}, 0};
+    if (satisfied) {
       for (const ObjectID& id : r.ids) reply.payloads.push_back(PayloadOf(id));
-    worker.conn->Queue(reply);
+    } else {
+      for (const ObjectID& id : r.ids) {
+        auto o = objects_.find(id);
+        reply.not_ready += o != objects_.end() && o->second.state == Entry::kPending;
+      }
+    }
+    Reply(worker, std::move(reply));
   }
   return true;
 }

@@ -63,6 +63,9 @@ struct NodeManager::Worker {
   std::unordered_map<ObjectID, int64_t> refs;  // references this worker holds
   bool dead = false;
   ActorID actor;  // nil: a pool worker; else the actor this process hosts
+  // Set for the embedded driver only (no process, no socket): its replies,
+  // handed over in process.
+  std::function<void(Message&)> deliver;
 };
 
 struct NodeManager::ActorState {
@@ -94,26 +97,21 @@ struct NodeManager::Request {
   Clock::time_point deadline;  // max() = none
 };
 
-struct NodeManager::Waiter {
-  std::condition_variable cv;
-  int remaining = 0;  // completions still needed
-};
-
-// Releases mu_, then wakes the waiters whose objects completed (so they do
-// not wake into a held lock) and performs the store deletes queued under it:
-// the store is never called with mu_ held (its eviction listener may call in).
+// Releases mu_, then hands the embedded driver its replies (so it never wakes
+// into a held lock) and performs the store deletes queued under it: the
+// store is never called with mu_ held (its eviction listener may call in).
 class NodeManager::Unlocker {
  public:
   explicit Unlocker(NodeManager* nm) : nm_(nm), lock_(nm->mu_) {}
   ~Unlocker() {
     std::vector<ObjectID> deletes;
-    std::vector<std::shared_ptr<Waiter>> wake;
+    std::vector<Message> replies;
     if (lock_.owns_lock()) {
       deletes.swap(nm_->deletes_);
-      wake.swap(nm_->to_notify_);
+      replies.swap(nm_->local_replies_);
       lock_.unlock();
     }
-    for (const auto& w : wake) w->cv.notify_one();
+    for (Message& m : replies) nm_->local_client_->deliver(m);
     for (const auto& id : deletes) (void)nm_->options_.store->Delete(id);
   }
   std::unique_lock<std::mutex>& lock() { return lock_; }

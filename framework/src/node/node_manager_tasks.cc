@@ -65,17 +65,6 @@ storage::TaskRecord NodeManager::LineageRecord(const TaskID& id, const TaskSpec&
   return rec;
 }
 
-ObjectID NodeManager::Submit(TaskSpec spec) {
-  CheckTask(spec);
-  std::vector<ObjectID> promoted = TransferredRefs(spec.args);
-  Unlocker locked(this);
-  ObjectID id = SubmitLocked(TaskID::Random(), std::move(spec), nullptr);
-  for (const ObjectID& arg : promoted) RemoveRefLocked(arg);  // the task pins them now
-  Dispatch();
-  FlushWrites();
-  return id;
-}
-
 ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild, int attempt) {
   if (spec.name.empty()) spec.name = spec.function;
   ObjectID result = ObjectID::ForTaskReturn(id, 0);

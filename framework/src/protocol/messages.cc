@@ -243,12 +243,13 @@ void Write(frames::Frame::Builder f, const GetReplyMsg& m) {
   auto b = f.initGetReply();
   b.setRequest(m.request);
   b.setTimedOut(m.timed_out);
+  b.setNotReady(m.not_ready);
   auto payloads = b.initPayloads(static_cast<unsigned>(m.payloads.size()));
   for (size_t i = 0; i < m.payloads.size(); ++i) WritePayload(payloads[i], m.payloads[i]);
 }
 
 GetReplyMsg Read(frames::GetReply::Reader r) {
-  GetReplyMsg m{r.getRequest(), r.getTimedOut(), {}};
+  GetReplyMsg m{r.getRequest(), r.getTimedOut(), {}, r.getNotReady()};
   for (auto p : r.getPayloads()) m.payloads.push_back(ReadPayload(p));
   return m;
 }
@@ -276,6 +277,14 @@ void Write(frames::Frame::Builder f, const LookupReplyMsg& m) {
 LookupReplyMsg Read(frames::LookupReply::Reader r) {
   return {r.getRequest(), r.getFound(), ReadId<ActorID>(r.getActor(), "an actor id")};
 }
+
+void Write(frames::Frame::Builder f, const CreateActorReplyMsg& m) {
+  auto b = f.initCreateActorReply();
+  b.setRequest(m.request);
+  b.setError(m.error);
+}
+
+CreateActorReplyMsg Read(frames::CreateActorReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
 
 // ---- client -> node
 
@@ -352,13 +361,15 @@ CancelMsg Read(frames::Cancel::Reader r) { return {ReadId<ObjectID>(r.getId(), "
 
 void Write(frames::Frame::Builder f, const CreateActorMsg& m) {
   auto b = f.initCreateActor();
+  b.setRequest(m.request);
   b.setActor(DataOf(m.id));
   WriteSpec(b.initFactory(), m.factory);
   WriteActorOptions(b.initOptions(), m.options);
 }
 
 CreateActorMsg Read(frames::CreateActor::Reader r) {
-  return {ReadId<ActorID>(r.getActor(), "an actor id"), ReadSpec(r.getFactory()), ReadActorOptions(r.getOptions())};
+  return {r.getRequest(), ReadId<ActorID>(r.getActor(), "an actor id"), ReadSpec(r.getFactory()),
+          ReadActorOptions(r.getOptions())};
 }
 
 void Write(frames::Frame::Builder f, const KillActorMsg& m) {
@@ -419,6 +430,14 @@ size_t FirstSegmentWords(const Message& message) {
 
 }  // namespace
 
+uint64_t RequestAnswered(const Message& m) {
+  if (auto* r = std::get_if<GetReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<WaitReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<LookupReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<CreateActorReplyMsg>(&m)) return r->request;
+  return 0;
+}
+
 std::string EncodeFrame(const Message& message) {
   // Most frames are small: they are built in a per-thread scratch segment,
   // zeroed again after use as the builder requires, so encoding allocates
@@ -472,6 +491,7 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::KILL_ACTOR: return Read(f.getKillActor());
       case frames::Frame::LOOKUP_ACTOR: return Read(f.getLookupActor());
       case frames::Frame::ACTOR_EXIT: return ActorExitMsg{};
+      case frames::Frame::CREATE_ACTOR_REPLY: return Read(f.getCreateActorReply());
     }
     Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
   } catch (const kj::Exception& e) {

@@ -56,6 +56,7 @@ struct GetReplyMsg {
   uint64_t request = 0;
   bool timed_out = false;
   std::vector<Payload> payloads;
+  uint32_t not_ready = 0;  // timed out: how many were still pending
 };
 struct WaitReplyMsg {
   uint64_t request = 0;
@@ -65,6 +66,10 @@ struct LookupReplyMsg {
   uint64_t request = 0;
   bool found = false;
   ActorID actor;
+};
+struct CreateActorReplyMsg {
+  uint64_t request = 0;
+  std::string error;  // empty: created
 };
 
 // ---- client -> node
@@ -103,6 +108,7 @@ struct CancelMsg {
   ObjectID id;
 };
 struct CreateActorMsg {
+  uint64_t request = 0;
   ActorID id;
   TaskSpec factory;
   ActorOptions options;
@@ -120,7 +126,10 @@ struct ActorExitMsg {};
 
 using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
-                             LookupActorMsg, ActorExitMsg>;
+                             LookupActorMsg, ActorExitMsg, CreateActorReplyMsg>;
+
+// The request a reply answers (its request number), 0 for other messages.
+uint64_t RequestAnswered(const Message& message);
 
 // A whole frame, header included, ready to queue on a Connection.
 std::string EncodeFrame(const Message& message);

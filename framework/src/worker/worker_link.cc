@@ -4,17 +4,6 @@
 #include <cstdlib>
 
 namespace lumen::internal {
-namespace {
-
-// The request a reply answers, or 0 for a message that is not a reply.
-uint64_t ReplyTo(const Message& m) {
-  if (auto* r = std::get_if<GetReplyMsg>(&m)) return r->request;
-  if (auto* r = std::get_if<WaitReplyMsg>(&m)) return r->request;
-  if (auto* r = std::get_if<LookupReplyMsg>(&m)) return r->request;
-  return 0;
-}
-
-}  // namespace
 
 WorkerLink::WorkerLink(int fd, std::unique_ptr<ClaimSlots> claims) : conn_(fd), claims_(std::move(claims)) {}
 
@@ -23,7 +12,7 @@ void WorkerLink::Exit() {
   std::_Exit(0);
 }
 
-void WorkerLink::Send(std::span<const Message> messages) {
+void WorkerLink::Send(std::span<Message> messages) {
   std::lock_guard lock(mu_);
   for (const Message& m : messages) conn_.Queue(m);
   if (!conn_.FlushBlocking()) Exit();
@@ -48,7 +37,7 @@ Message WorkerLink::AwaitReply(uint64_t request) {
           queue_.push_back(std::move(*task));
           ReturnQueuedTasks();
           if (!conn_.FlushBlocking()) Exit();
-        } else if (ReplyTo(m) == request) {
+        } else if (RequestAnswered(m) == request) {
           return m;
         }  // late replies to requests that timed out are dropped
       }
@@ -113,7 +102,7 @@ void WorkerLink::ReadForever(const std::function<void(ExecuteMsg)>& on_task) {
       while (conn_.NextFrame(&m)) {
         if (auto* task = std::get_if<ExecuteMsg>(&m)) {
           on_task(std::move(*task));
-        } else if (uint64_t request = ReplyTo(m)) {
+        } else if (uint64_t request = RequestAnswered(m)) {
           std::lock_guard lock(mu_);
           replies_[request] = std::move(m);
           reply_cv_.notify_all();

@@ -29,7 +29,7 @@ class WorkerLink : public NodeLink {
   // workers; null for actors).
   WorkerLink(int fd, std::unique_ptr<ClaimSlots> claims);
 
-  void Send(std::span<const Message> messages) override;
+  void Send(std::span<Message> messages) override;
   Message AwaitReply(uint64_t request) override;
 
   // Single-threaded mode: the next task to run; false once the node is gone.

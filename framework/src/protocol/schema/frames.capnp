@@ -98,6 +98,7 @@ struct GetReply {
   request @0 :UInt64;
   timedOut @1 :Bool;
   payloads @2 :List(Payload);  # one per id asked for, unless timed out
+  notReady @3 :UInt32;         # timed out: how many were still pending
 }
 
 struct WaitReply {
@@ -109,6 +110,12 @@ struct LookupReply {
   request @0 :UInt64;
   found @1 :Bool;
   actor @2 :Data;
+}
+
+# An actor's creation was accepted (error empty) or refused, and why.
+struct CreateActorReply {
+  request @0 :UInt64;
+  error @1 :Text;
 }
 
 # ---- client -> node ----------------------------------------------------------
@@ -157,9 +164,10 @@ struct Cancel {
 }
 
 struct CreateActor {
-  actor @0 :Data;
-  factory @1 :TaskSpec;
-  options @2 :ActorOptions;
+  request @0 :UInt64;
+  actor @1 :Data;
+  factory @2 :TaskSpec;
+  options @3 :ActorOptions;
 }
 
 struct KillActor {
@@ -191,5 +199,6 @@ struct Frame {
     killActor @13 :KillActor;
     lookupActor @14 :LookupActor;
     actorExit @15 :Void;    # the actor in this process called ExitActor
+    createActorReply @16 :CreateActorReply;
   }
 }
