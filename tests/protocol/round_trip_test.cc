@@ -183,5 +183,22 @@ TEST(FrameRoundTrip, LargeInlinePayloadSurvives) {
   ExpectSame(p, std::get<PutMsg>(got).payload);
 }
 
+// Bytes left unset (a default Payload, an argument without a value) encode
+// as empty ones rather than dereferencing null.
+TEST(FrameRoundTrip, UnsetBytesEncodeAsEmpty) {
+  std::vector<uint64_t> body = BodyOf(PutMsg{IdOf<ObjectID>(51), Payload{}});
+  Payload got = std::get<PutMsg>(DecodeFrame(body.data(), body.size())).payload;
+  EXPECT_EQ(got.kind, Payload::kInline);
+  EXPECT_EQ(StringOf(got.bytes), "");
+  ExecuteMsg execute;
+  execute.args.resize(1);
+  SubmitMsg submit;
+  submit.spec.args.resize(1);
+  for (const Message& m : {Message{execute}, Message{submit}}) {
+    body = BodyOf(m);
+    EXPECT_NO_THROW(DecodeFrame(body.data(), body.size()));
+  }
+}
+
 }  // namespace
 }  // namespace lumen::internal::testing
