@@ -20,7 +20,10 @@ template <size_t N>
 Data::Reader DataOf(const BinaryID<N>& id) {
   return {id.data(), N};
 }
-Data::Reader DataOf(const BytesPtr& bytes) { return {bytes->data(), bytes->size()}; }
+// No bytes (a default Payload, an unset argument) encode as empty ones.
+Data::Reader DataOf(const BytesPtr& bytes) {
+  return bytes ? Data::Reader{bytes->data(), bytes->size()} : Data::Reader{};
+}
 
 [[noreturn]] void Malformed(const std::string& why) { throw ProtocolError("malformed frame: " + why); }
 
