@@ -71,6 +71,7 @@ void ExpectSame(const ExecuteMsg& want, const ExecuteMsg& got) {
 void ExpectSame(const GetReplyMsg& want, const GetReplyMsg& got) {
   EXPECT_EQ(want.request, got.request);
   EXPECT_EQ(want.timed_out, got.timed_out);
+  EXPECT_EQ(want.not_ready, got.not_ready);
   ASSERT_EQ(want.payloads.size(), got.payloads.size());
   for (size_t i = 0; i < want.payloads.size(); ++i) ExpectSame(want.payloads[i], got.payloads[i]);
 }
@@ -84,6 +85,11 @@ void ExpectSame(const LookupReplyMsg& want, const LookupReplyMsg& got) {
   EXPECT_EQ(want.request, got.request);
   EXPECT_EQ(want.found, got.found);
   EXPECT_EQ(want.actor, got.actor);
+}
+
+void ExpectSame(const CreateActorReplyMsg& want, const CreateActorReplyMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.error, got.error);
 }
 
 void ExpectSame(const TaskDoneMsg& want, const TaskDoneMsg& got) {
@@ -124,6 +130,7 @@ void ExpectSame(const RefsMsg& want, const RefsMsg& got) {
 void ExpectSame(const CancelMsg& want, const CancelMsg& got) { EXPECT_EQ(want.id, got.id); }
 
 void ExpectSame(const CreateActorMsg& want, const CreateActorMsg& got) {
+  EXPECT_EQ(want.request, got.request);
   EXPECT_EQ(want.id, got.id);
   ExpectSame(want.factory, got.factory);
   const ActorOptions &w = want.options, &g = got.options;

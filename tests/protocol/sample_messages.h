@@ -125,9 +125,11 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(SampleExecute(ExecKind::kCreateActor));
   all.push_back(SampleExecute(ExecKind::kActorCall));
   all.push_back(GetReplyMsg{77, false, {InlinePayload(), InStorePayload(), ErrorPayload()}});
-  all.push_back(GetReplyMsg{78, true, {}});
+  all.push_back(GetReplyMsg{78, true, {}, 2});
   all.push_back(WaitReplyMsg{79, {true, false, false, true, true}});
   all.push_back(LookupReplyMsg{80, true, IdOf<ActorID>(13)});
+  all.push_back(CreateActorReplyMsg{84, ""});
+  all.push_back(CreateActorReplyMsg{85, "an actor named 'counter' already exists"});
   all.push_back(TaskDoneMsg{IdOf<TaskID>(14), InlinePayload()});
   all.push_back(TaskDoneMsg{IdOf<TaskID>(15), ErrorPayload()});
   all.push_back(ReturnTasksMsg{{IdOf<TaskID>(16), IdOf<TaskID>(17)}});
@@ -138,9 +140,9 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(PutMsg{IdOf<ObjectID>(25), InStorePayload()});
   all.push_back(RefsMsg{{IdOf<ObjectID>(26)}, {IdOf<ObjectID>(27), IdOf<ObjectID>(28)}});
   all.push_back(CancelMsg{IdOf<ObjectID>(29)});
-  all.push_back(CreateActorMsg{IdOf<ActorID>(30), SampleSpec(false), SampleOptions(std::nullopt)});
-  all.push_back(CreateActorMsg{IdOf<ActorID>(31), SampleSpec(false), SampleOptions(true)});
-  all.push_back(CreateActorMsg{IdOf<ActorID>(32), SampleSpec(false), SampleOptions(false)});
+  all.push_back(CreateActorMsg{86, IdOf<ActorID>(30), SampleSpec(false), SampleOptions(std::nullopt)});
+  all.push_back(CreateActorMsg{87, IdOf<ActorID>(31), SampleSpec(false), SampleOptions(true)});
+  all.push_back(CreateActorMsg{88, IdOf<ActorID>(32), SampleSpec(false), SampleOptions(false)});
   all.push_back(KillActorMsg{IdOf<ActorID>(33), true});
   all.push_back(LookupActorMsg{83, "counter", "jobs"});
   all.push_back(ActorExitMsg{});
