@@ -44,6 +44,7 @@ HttpResult HttpCall(const std::string& base_url, const std::string& method, cons
   out.ok = true;
   out.status = result->status;
   out.body = result->body;
+  out.content_type = result->get_header_value("Content-Type");
   return out;
 }
 

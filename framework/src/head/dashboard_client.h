@@ -16,6 +16,7 @@ struct HttpResult {
   bool ok = false;       // an HTTP answer arrived (any status)
   int status = 0;
   std::string body;
+  std::string content_type;
   std::string error;     // why no answer arrived
 };
 

@@ -40,8 +40,32 @@ void ExclusiveSocketOptions(socket_t sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
+// The query string split at each '&' and at the FIRST '=' of each part:
+// `filter=state=failed` is the filter "state=failed" (httplib's own parse
+// splits at every '=' and would drop the value).
+QueryParams ParseQuery(const std::string& target) {
+  QueryParams params;
+  size_t question = target.find('?');
+  if (question == std::string::npos) return params;
+  std::string query = target.substr(question + 1);
+  size_t begin = 0;
+  while (begin <= query.size()) {
+    size_t end = query.find('&', begin);
+    if (end == std::string::npos) end = query.size();
+    std::string part = query.substr(begin, end - begin);
+    if (!part.empty()) {
+      size_t eq = part.find('=');
+      std::string key = part.substr(0, eq);
+      std::string value = eq == std::string::npos ? "" : part.substr(eq + 1);
+      params.emplace(httplib::detail::decode_url(key, true), httplib::detail::decode_url(value, true));
+    }
+    begin = end + 1;
+  }
+  return params;
+}
+
 void Answer(ApiHandler& api, const httplib::Request& req, httplib::Response& res) {
-  QueryParams params(req.params.begin(), req.params.end());
+  QueryParams params = ParseQuery(req.target);
   HttpAnswer answer = api.Get(req.path, params);
   res.status = answer.status;
   res.set_content(std::move(answer.body), answer.content_type.c_str());
