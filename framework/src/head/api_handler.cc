@@ -116,8 +116,9 @@ json Memory(const ClusterSnapshot& s, size_t limit) {
   uint64_t pinned_bytes = 0, total_bytes = 0;
   for (const ObjectState& o : s.objects) {
     json& w = by_where[o.where.empty() ? "unknown" : o.where];
-    w["count"] = w.value("count", 0) + 1;
-    w["bytes"] = w.value("bytes", uint64_t{0}) + o.size_bytes;
+    if (w.is_null()) w = {{"count", 0}, {"bytes", 0}};
+    w["count"] = w["count"].get<uint64_t>() + 1;
+    w["bytes"] = w["bytes"].get<uint64_t>() + o.size_bytes;
     total_bytes += o.size_bytes;
     if (o.pinned) pinned_bytes += o.size_bytes;
   }
