@@ -10,7 +10,8 @@ cd "$(dirname "$0")"
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 PACKAGES=(g++ cmake ninja-build pkg-config libssl-dev
-  libcaf-dev librocksdb-dev capnproto libcapnp-dev libboost-dev libgtest-dev libcli11-dev nlohmann-json3-dev)
+  libcaf-dev librocksdb-dev capnproto libcapnp-dev libboost-dev libgtest-dev libcli11-dev nlohmann-json3-dev
+  libcpp-httplib-dev chromium chromium-driver)  # the last two: the dashboard's browser test
 
 install_missing() {
   local missing=()

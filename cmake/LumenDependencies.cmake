@@ -15,6 +15,13 @@ find_dependency(nlohmann_json 3 CONFIG)  # header-only; named by lumen_lineage's
 find_dependency(Boost 1.74)
 find_dependency(Threads)
 find_dependency(OpenSSL)  # mutual TLS on the supervision port (libcaf_openssl)
+# Debian's cpp-httplib is a compiled library whose flags (TLS, compression)
+# change its classes' layout: take them from its pkg-config file. The
+# dashboard (lumen_head) links it.
+find_dependency(PkgConfig)
+if(NOT TARGET PkgConfig::LUMEN_HTTPLIB)
+  pkg_check_modules(LUMEN_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+endif()
 
 # CAF 0.17 ships neither a CMake config nor a pkg-config file.
 if(NOT TARGET lumen_caf::core)

@@ -3,6 +3,8 @@
 //   lumen microbenchmark [--quick] [--filter SUBSTR] [--list]
 //   lumen lineage ID --storage DIR [--json] [--depth N]
 //   lumen gc --storage DIR [--older-than DURATION] [--max-bytes N]
+//   lumen status | list KIND | memory | timeline -o FILE | logs [WORKER]
+//       (clients of a running dashboard: state_commands.h)
 //   lumen help [COMMAND]
 //
 // Later: `lumen start --head` (each one more subcommand below and a file
@@ -16,10 +18,12 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "lineage_commands.h"
 #include "lumen/errors.h"
 #include "microbenchmark.h"
+#include "state_commands.h"
 
 namespace {
 
@@ -33,12 +37,20 @@ constexpr const char* kUsage =
     "  lineage ID       how object ID was made, from the lineage log of a storage dir\n"
     "                   (works while a driver or head holds the log)\n"
     "  gc               apply the lineage log's retention now (removes old records)\n"
+    "  status           the running cluster in a few lines\n"
+    "  list KIND        tasks | actors | objects | nodes | placement-groups [-f key=value] [--limit N] [--json]\n"
+    "  memory           object store use and the largest objects\n"
+    "  timeline -o F    recent tasks per worker as a Chrome trace file\n"
+    "  logs [WORKER]    the workers' logs, or the end of one\n"
+    "                   (these five ask a running dashboard: --address, $LUMEN_DASHBOARD,\n"
+    "                   or the newest running session's)\n"
     "  help [COMMAND]   show this message, or a command's options\n"
     "\n"
     "Run 'lumen help COMMAND' or 'lumen COMMAND --help' for a command's options.\n";
 
 bool IsCommand(const std::string& s) {
-  return s == "microbenchmark" || s == "lineage" || s == "gc" || s == "help";
+  return s == "microbenchmark" || s == "lineage" || s == "gc" || s == "help" ||
+         lumen::cli::StateCommands::IsCommand(s);
 }
 
 }  // namespace
@@ -80,6 +92,8 @@ int main(int argc, char** argv) {
              "`lumen lineage` of a removed id says 'removed by retention'. Needs the log to itself: a running "
              "driver or head applies the same policy by itself every hour.");
 
+  lumen::cli::StateCommands state_commands(app);
+
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
   help->add_option("command", help_topic, "a command");
@@ -109,7 +123,9 @@ int main(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return 0;
     }
-    for (CLI::App* command : {micro, lineage, gc}) {
+    std::vector<CLI::App*> commands = {micro, lineage, gc};
+    for (CLI::App* c : state_commands.commands()) commands.push_back(c);
+    for (CLI::App* command : commands) {
       if (help_topic == command->get_name()) {
         std::fputs(command->help().c_str(), stdout);
         return 0;
@@ -122,6 +138,7 @@ int main(int argc, char** argv) {
     if (*micro) return lumen::cli::RunMicrobenchmark(bench);
     if (*lineage) return lumen::cli::RunLineageCommand(lineage_options);
     if (*gc) return lumen::cli::RunGcCommand(gc_options);
+    if (state_commands.Parsed()) return state_commands.Run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lumen: %s\n", e.what());
     return 1;
