@@ -30,6 +30,9 @@ struct ClusterInfo {
   // The loopback TCP port on which workers join supervision (CAF behind
   // mutual TLS: only processes holding the session's key get through).
   uint16_t supervisor_port = 0;
+  // The dashboard (and its JSON API, /metrics), e.g. "http://127.0.0.1:8265";
+  // "" when Config::include_dashboard is off or it could not start.
+  std::string dashboard_url;
 };
 
 // lumen::Error if lumen is not running in this process as a driver.

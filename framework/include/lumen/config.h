@@ -42,6 +42,13 @@ struct Config {
   // computes for longer does not make its worker silent. A silent worker is
   // declared dead between 1x and 1.1x this after its last message.
   int64_t worker_liveness_timeout_ms = 0;
+  // The dashboard, its JSON API and /metrics, served by the driver of an
+  // embedded cluster (env LUMEN_INCLUDE_DASHBOARD=0 turns it off). When the
+  // port is taken, the next free one (up to 15 more); the URL is printed
+  // and `lumen status` / `lumen list` find it.
+  bool include_dashboard = true;
+  std::string dashboard_host = "127.0.0.1";
+  int dashboard_port = 8265;
 };
 
 void Init();

@@ -17,7 +17,9 @@
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
 #include "client/client_core.h"
+#include "driver/embedded_state_source.h"
 #include "driver/local_node_link.h"
+#include "head/dashboard_server.h"
 #include "driver/session.h"
 #include "node/node_manager.h"
 #include "node/placement_groups.h"
@@ -41,6 +43,7 @@ struct Cluster {
   std::unique_ptr<storage::LineageLog> lineage;
   std::unique_ptr<NodeManager> node;
   std::unique_ptr<LocalNodeLink> link;  // the driver's client core reaches the node through it
+  std::unique_ptr<head::DashboardServer> dashboard;
   std::unique_ptr<SignalGuard> signals;  // SIGINT/SIGTERM: clean up, then die as asked
 };
 
@@ -60,6 +63,24 @@ size_t DefaultStoreBytes() {
 }
 
 }  // namespace
+
+// A dashboard that cannot start (every port taken) is reported, and the
+// cluster runs without it.
+void StartDashboard(const Config& config, Cluster& cluster) {
+  bool on = config.include_dashboard;
+  if (const char* env = std::getenv("LUMEN_INCLUDE_DASHBOARD")) on = std::string(env) != "0";
+  if (!on) return;
+  head::DashboardOptions options;
+  options.host = config.dashboard_host;
+  options.port = config.dashboard_port;
+  options.session_dir = cluster.session_dir;
+  options.announce = true;
+  auto source = std::make_shared<EmbeddedStateSource>(std::filesystem::path(cluster.session_dir).filename().string(),
+                                                      *cluster.node, *cluster.store, cluster.lineage.get());
+  std::string error;
+  cluster.dashboard = head::DashboardServer::Start(std::move(source), options, &error);
+  if (!cluster.dashboard) std::fprintf(stderr, "lumen: no dashboard: %s\n", error.c_str());
+}
 
 PlacementGroupTable& PlacementGroups() {
   if (!g_cluster) throw Error("placement groups are managed by the driver of an embedded cluster: call lumen::Init() first (not available inside tasks yet)");
@@ -152,6 +173,7 @@ void Init(const Config& config) {
   cluster->store->SetEvictionListener([raw = cluster->node.get()](const ObjectID& id) { raw->OnEvicted(id); });
   cluster->link = std::make_unique<LocalNodeLink>(*cluster->node);
   SetCurrentCore(std::make_shared<ClientCore>(*cluster->link, cluster->store->LocalClient(), ClientCore::Refs::kAtOnce));
+  StartDashboard(config, *cluster);
   cluster->signals = SignalGuard::Install(cluster->session_dir, cluster->lineage.get());
   g_cluster = std::move(cluster);
 }
@@ -199,6 +221,7 @@ ClusterInfo GetClusterInfo() {
   info.objects_evicted = c.objects_evicted;
   info.tasks_rebuilt = c.tasks_rebuilt;
   info.supervisor_port = c.supervisor_port;
+  if (g_cluster->dashboard) info.dashboard_url = g_cluster->dashboard->url();
   storage::StoreStats stats = g_cluster->store->LocalClient()->Stats();
   info.store_used_bytes = stats.used_bytes;
   info.store_capacity_bytes = stats.capacity_bytes;
@@ -226,6 +249,7 @@ void Shutdown() {
   g_cluster->signals.reset();  // the default disposition again
   SetCurrentCore(nullptr);
   g_cluster->store->SetEvictionListener(nullptr);
+  g_cluster->dashboard.reset();  // before what it reads
   g_cluster->link.reset();
   g_cluster->node.reset();     // workers stop
   g_cluster->lineage.reset();  // what is queued is written

@@ -36,7 +36,9 @@
 #include "lumen/internal/core.h"
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
+#include "head/cluster_state.h"
 #include "node/ready_queue.h"
+#include "node/task_history.h"
 #include "control/supervision.h"
 #include "protocol/connection.h"
 
@@ -70,6 +72,10 @@ class NodeManager {
   // once it released the node's lock.
   void ConnectLocalClient(std::function<void(Message&)> deliver);
   void HandleLocal(std::span<Message> messages);
+
+  // The node now, for the dashboard (tasks recent and live, actors,
+  // objects, its resources), copied under the node's lock.
+  head::ClusterSnapshot Snapshot();
 
   // Introspection for tests, lessons and the CLI.
   struct Counters {
@@ -185,6 +191,7 @@ class NodeManager {
   std::unordered_map<TaskID, Task> tasks_;
   std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
   ReadyQueue ready_;
+  TaskHistory history_;
   ResourceShape available_;  // the node's resources not leased to running tasks
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
   // Clients' pending Get/Wait requests, by key; the keys waiting on each

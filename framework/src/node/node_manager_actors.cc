@@ -8,6 +8,7 @@
 #include "lumen/errors.h"
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
+#include "runtime/deadline.h"
 #include "runtime/validation.h"
 
 namespace lumen::internal {
@@ -103,11 +104,13 @@ void NodeManager::DispatchActor(ActorState& a) {
     w->second->conn->Queue(ExecuteOf(ExecKind::kActorCall, 0, t->second.id, t->second.spec));
     t->second.worker = a.worker;
     a.in_flight.push_back(t->second.id);
+    history_.Started(t->second.id, a.worker, w->second->pid, UnixMillis());
   }
 }
 
 void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
   a.worker = -1;
+  a.last_exit = "its process died (" + why + ")";
   if (a.state == ActorState::kDead) return;  // killed or exited: its calls failed already
   bool can_restart = a.options.max_restarts < 0 || a.restarts < a.options.max_restarts;
   if (!can_restart || stopping_) {

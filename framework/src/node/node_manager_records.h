@@ -81,6 +81,7 @@ struct NodeManager::ActorState {
   std::deque<TaskID> queue;      // calls not sent yet, in submission order
   std::deque<TaskID> in_flight;  // calls sent to its process, in order
   std::string death_cause;
+  std::string last_exit;         // why its process last died (it may have restarted since)
   // replay_on_restart: every call it ran, in order (by-ref arguments pinned),
   // re-run by each new incarnation before any new call.
   std::vector<TaskSpec> history;

@@ -14,6 +14,7 @@
 
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
+#include "runtime/deadline.h"
 
 namespace lumen::internal {
 
@@ -44,6 +45,7 @@ bool NodeManager::Fits(const ResourceShape& shape) const {
 }
 
 void NodeManager::Enqueue(const Task& task, bool front) {
+  history_.Queued(task.id, task.attempt);
   if (front) {
     ready_.PushFront(task.id, task.depth, ShapeOf(task.spec));
   } else {
@@ -132,6 +134,7 @@ void NodeManager::SendTask(Worker& w, Task& task) {
   task.seq = w.next_seq++;
   if (w.claims) w.claims->Offer(task.seq);
   w.in_flight.push_back(task.id);
+  history_.Started(task.id, w.number, w.pid, UnixMillis());
   w.conn->Queue(ExecuteOf(ExecKind::kTask, task.seq, task.id, task.spec));
 }
 

@@ -120,6 +120,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
     rec.attempt = static_cast<uint32_t>(attempt);
     options_.lineage->Append(rec);
   }
+  history_.Submitted(id, spec, rebuild, UnixMillis());
   task.spec = std::move(spec);
   if (failure.kind != ErrorKind::kNone) {
     FailTask(task, std::move(failure));
@@ -196,11 +197,21 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
   if (options_.lineage && payload.kind != Payload::kError)
     options_.lineage->Append(storage::ObjectRecord{task.result, id, false, "worker-" + std::to_string(w.number),
                                                    payload.size, options_.node_name});
+  if (payload.kind == Payload::kError) {
+    history_.Failed(id, payload.error.message, UnixMillis());
+  } else {
+    history_.Finished(id, UnixMillis());
+  }
   Complete(task.result, std::move(payload));
   FinishTask(id);
 }
 
 void NodeManager::FailTask(Task& task, ObjectError error) {
+  if (error.kind == ErrorKind::kCancelled) {
+    history_.Cancelled(task.id, UnixMillis());
+  } else {
+    history_.Failed(task.id, error.message, UnixMillis());
+  }
   Payload p;
   p.kind = Payload::kError;
   p.error = std::move(error);

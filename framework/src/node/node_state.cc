@@ -1,0 +1,104 @@
+// The node as the dashboard sees it: a copy of its records, taken under the
+// node's lock and rendered as head/cluster_state.h's plain structs.
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+#include "node/placement_groups.h"
+
+namespace lumen::internal {
+namespace {
+
+const char* ActorStateName(int state) {
+  switch (state) {
+    case 0: return "pending";
+    case 1: return "alive";
+    case 2: return "restarting";
+    default: return "dead";
+  }
+}
+
+const char* StrategyName(PlacementStrategy s) {
+  switch (s) {
+    case PlacementStrategy::PACK: return "PACK";
+    case PlacementStrategy::SPREAD: return "SPREAD";
+    case PlacementStrategy::STRICT_PACK: return "STRICT_PACK";
+    case PlacementStrategy::STRICT_SPREAD: return "STRICT_SPREAD";
+  }
+  return "PACK";
+}
+
+// Objects beyond this many are left out of a snapshot (counted in the store
+// figures still): the page pages through them, it need not hold millions.
+constexpr size_t kMaxObjects = 100000;
+
+}  // namespace
+
+head::ClusterSnapshot NodeManager::Snapshot() {
+  head::ClusterSnapshot snap;
+  std::vector<PlacementGroup> groups;
+  if (options_.placement_groups) groups = options_.placement_groups->All();  // its own lock: not under mu_
+  std::lock_guard lock(mu_);
+  head::NodeState& node = snap.nodes.emplace_back();
+  node.node_id = options_.node_name;
+  node.address = "embedded";
+  node.is_head = true;
+  node.resources_total = options_.resources;
+  for (const auto& [name, total] : options_.resources) {
+    auto free = available_.find(name);
+    node.resources_used[name] = total - (free == available_.end() ? 0 : free->second);
+  }
+  for (auto& [n, w] : workers_) node.workers += !w->dead;
+
+  snap.tasks = history_.Recent();
+  for (head::TaskState& t : snap.tasks)
+    if (t.worker >= 0) t.node_id = options_.node_name;
+
+  for (const auto& [id, a] : actors_) {
+    head::ActorState& out = snap.actors.emplace_back();
+    out.actor_id = id.Hex();
+    out.class_name = a.options.class_name.empty() ? a.creation.function : a.options.class_name;
+    out.name = a.options.name;
+    out.ray_namespace = a.options.ns;
+    out.state = ActorStateName(static_cast<int>(a.state));
+    out.restarts = a.restarts;
+    out.max_restarts = a.options.max_restarts;
+    out.death_cause = a.death_cause.empty() ? a.last_exit : a.death_cause;
+    out.node_id = options_.node_name;
+    out.worker = a.worker;
+    if (auto w = workers_.find(a.worker); w != workers_.end()) out.pid = w->second->pid;
+  }
+
+  for (const auto& [id, e] : objects_) {
+    if (snap.objects.size() >= kMaxObjects) break;
+    head::ObjectState& out = snap.objects.emplace_back();
+    out.object_id = id.Hex();
+    out.size_bytes = e.size;
+    out.node_id = options_.node_name;
+    out.ref_count = static_cast<int>(e.refs);
+    out.pinned = e.refs > 0;
+    switch (e.state) {
+      case Entry::kPending: out.state = "pending"; out.where = ""; break;
+      case Entry::kReady: out.state = "ready"; out.where = e.in_store ? "store" : "inline"; break;
+      case Entry::kFailed: out.state = "failed"; out.where = ""; break;
+      case Entry::kLost: out.state = "lost"; out.where = "lost"; break;
+    }
+    out.task_id = id.Task().Hex();  // a Put's is its one-off put task
+  }
+
+  for (const PlacementGroup& g : groups) {
+    head::PlacementGroupState& out = snap.placement_groups.emplace_back();
+    out.placement_group_id = g.GetID();
+    out.name = g.GetName();
+    out.strategy = StrategyName(g.GetStrategy());
+    PlacementGroupState state = options_.placement_groups->State(g.GetID());
+    out.state = state == PlacementGroupState::CREATED ? "created" : state == PlacementGroupState::REMOVED ? "removed" : "pending";
+    for (const auto& bundle : g.GetBundles()) out.bundles.push_back({bundle, options_.node_name});
+  }
+
+  snap.counters.tasks_by_state = history_.Totals();
+  snap.counters.worker_deaths = deaths_seen_by_caf_ + deaths_seen_by_reaping_;
+  snap.counters.object_rebuilds = rebuild_stats_.tasks;
+  for (const auto& [id, a] : actors_) snap.counters.actor_restarts += a.restarts;
+  return snap;
+}
+
+}  // namespace lumen::internal
