@@ -5,6 +5,7 @@
 
 #include "lumen/errors.h"
 #include "protocol/payloads.h"
+#include "runtime/demangle.h"
 #include "runtime/validation.h"
 
 namespace lumen::internal {
@@ -92,6 +93,7 @@ void ClientCore::Cancel(const ObjectID& id) { Send(CancelMsg{id}); }
 // the node lacks): lumen::Error here. A failure later (its factory threw)
 // makes the actor dead with that cause (its calls fail with ActorDiedError).
 ActorID ClientCore::CreateActor(TaskSpec factory, ActorOptions options) {
+  options.class_name = Demangle(options.class_name);  // typeid's name, as templates give it
   CheckActor(factory, options);
   std::vector<ObjectID> by_ref;
   for (const TaskArg& arg : factory.args)

@@ -2,24 +2,13 @@
 
 #include <cxxabi.h>
 
-#include <cstdlib>
 #include <typeinfo>
 
 #include "lumen/errors.h"
 #include "lumen/remote.h"
+#include "runtime/demangle.h"
 
 namespace lumen::internal {
-namespace {
-
-std::string Demangle(const char* name) {
-  int status = 0;
-  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string out = status == 0 && d ? d : name;
-  std::free(d);
-  return out;
-}
-
-}  // namespace
 
 Retry RetryOf(ErrorKind kind) {
   switch (kind) {
