@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "runtime/current_core.h"
 #include "sample_messages.h"
 
 namespace lumen::internal::testing {

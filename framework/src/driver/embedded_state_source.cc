@@ -2,6 +2,7 @@
 
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
+#include "node/lineage_recorder.h"
 #include "node/node_manager.h"
 
 namespace lumen::internal {
@@ -37,7 +38,7 @@ std::optional<head::LineageStep> EmbeddedStateSource::Lineage(const std::string&
     step.record = object->is_put ? "present" : "missing";
     return step;
   }
-  step.kind = task->function == "lumen.put" ? "put" : "task_return";
+  step.kind = task->function == LineageRecorder::kPutTask ? "put" : "task_return";
   step.task_id = task->id.Hex();
   step.function = task->function;
   step.name = task->name;

@@ -40,7 +40,8 @@ std::vector<std::string> OwnCommandLine() {
 
 // ---- start and stop --------------------------------------------------------
 
-NodeManager::NodeManager(NodeOptions options) : options_(std::move(options)) {}
+NodeManager::NodeManager(NodeOptions options)
+    : options_(std::move(options)), lineage_(options_.lineage, options_.node_name) {}
 
 std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   std::unique_ptr<NodeManager> nm(new NodeManager(std::move(options)));
@@ -227,7 +228,7 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           [&](PutMsg& m) {
             objects_[m.id].refs += 1;
             if (!w.deliver) w.refs[m.id] += 1;
-            RecordPut(m.id, m.payload, w.deliver ? "driver" : "worker-" + std::to_string(w.number));
+            lineage_.Put(m.id, m.payload, OwnerName(OwnerOf(w)));
             Complete(m.id, std::move(m.payload));
           },
           [&](RefsMsg& m) {
@@ -285,6 +286,10 @@ NodeManager::Worker* NodeManager::ClientByNumber(int n) {
 }
 
 NodeManager::Worker* NodeManager::OwnerOf(Worker& client) { return client.deliver ? nullptr : &client; }
+
+std::string NodeManager::OwnerName(const Worker* owner) {
+  return owner ? "worker-" + std::to_string(owner->number) : "driver";
+}
 
 void NodeManager::Reply(Worker& client, Message message) {
   if (client.deliver) {

@@ -38,6 +38,7 @@
 #include "lumen/storage/object_store.h"
 #include "head/cluster_state.h"
 #include "node/ready_queue.h"
+#include "node/lineage_recorder.h"
 #include "node/task_history.h"
 #include "control/supervision.h"
 #include "protocol/connection.h"
@@ -112,7 +113,6 @@ class NodeManager {
   // Why the node refuses to create this actor at all ("" if it does not).
   std::string RefuseActor(const TaskSpec& factory, const ActorOptions& options) const;
   bool ArgsPresent(Task& task);
-  void RecordPut(const ObjectID& id, const Payload& p, const std::string& owner);
   void Loop();
   void SpawnWorker(const ActorID& actor = ActorID());
   void ForkPending();  // on the I/O thread only
@@ -131,7 +131,8 @@ class NodeManager {
   void MarkEvicted(const ObjectID& id);
   bool KnownToLineage(const ObjectID& id) const;
   ObjectError RebuildFailure(const Task& task, const ObjectError& cause) const;
-  storage::TaskRecord LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const;
+  // What lineage calls a client: "driver" (nullptr) or "worker-N".
+  static std::string OwnerName(const Worker* owner);
   // Scheduling (node_manager_scheduling.cc).
   static ResourceShape ShapeOf(const TaskSpec& spec);
   bool Fits(const ResourceShape& shape) const;
@@ -176,12 +177,17 @@ class NodeManager {
   void OnActorWorkerDeath(ActorState& a, const std::string& why);
   void KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause);
   void ActorIsDead(ActorState& a, std::string cause);
-  void RecordActor(const ActorState& a);
+  void RecordActor(const ActorState& a);  // its state now, in the lineage log
   void QueueReplay(ActorState& a);
   void RecordCall(ActorState& a, const TaskSpec& call);
   bool IsPool(const Worker& w) const;
 
-  NodeOptions options_;
+  NodeOptions options_;  // set at Start, read-only after
+  // mu_ guards every field below but the I/O loop's own (listen_fd_,
+  // epoll_fd_, wake_fd_, socket_path_, worker_argv_, thread_: set at Start)
+  // and supervision_ (its own threads; it calls back into OnWorkerDown, which
+  // takes mu_). Functions ending in Locked, and every private one that
+  // touches these fields, REQUIRE mu_; the public ones take it.
   std::mutex mu_;
   static constexpr int kLocalClient = -1;
   std::unique_ptr<Worker> local_client_;  // the embedded driver, once connected
@@ -192,6 +198,7 @@ class NodeManager {
   std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
   ReadyQueue ready_;
   TaskHistory history_;
+  LineageRecorder lineage_;
   ResourceShape available_;  // the node's resources not leased to running tasks
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
   // Clients' pending Get/Wait requests, by key; the keys waiting on each
@@ -215,8 +222,6 @@ class NodeManager {
     uint64_t evicted = 0;  // objects the store evicted (rebuilt when needed)
     uint64_t tasks = 0;    // tasks re-run (or Puts restored) from lineage
   } rebuild_stats_;
-  // The lineage record of a small Put: a "task" whose one argument is the value.
-  static constexpr const char* kPutTask = "lumen.put";
   bool accept_paused_ = false;
   Clock::time_point accept_resume_at_;
   // The driver's descriptors per worker: its frame socket, its CAF

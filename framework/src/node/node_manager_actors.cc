@@ -1,6 +1,17 @@
 // The node manager's actors: each lives in a worker process of its own
 // (Worker::actor); its calls are queued here and sent in submission order;
-// its process's death restarts it or ends it (ActorState).
+// its process's death restarts it or ends it. An actor's life (ActorState):
+//
+//   pending --(factory ran: ActorCreated)--> alive --(its process died, restarts left)--> restarting
+//      |                                     ^   |                                            |
+//      |                                     |   +--(its process died, none left)--+          |
+//      |                                     +---------(factory ran again)---------|----------+
+//      +--(creation failed: a name taken, an argument gone, the factory threw)--> dead
+//   and from any state to dead: KillActor(no_restart), ExitActor, or its creator died.
+//
+// A dead actor fails its queued and future calls with ActorDiedError naming
+// the cause; replay_on_restart re-runs its recorded calls after a restart.
+// Every function here REQUIRES mu_.
 #include <signal.h>
 
 #include <algorithm>
@@ -56,12 +67,7 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
     if (it == objects_.end()) error = "argument object " + arg.ref.Hex() + " no longer exists";
     else if (it->second.state == Entry::kFailed) error = "an argument failed: " + it->second.error.message;
   }
-  if (options_.lineage) {
-    storage::TaskRecord rec = LineageRecord(a.creation_task, a.creation, owner);
-    rec.actor = id;
-    rec.actor_creation = true;
-    options_.lineage->Append(rec);
-  }
+  lineage_.ActorCreation(a.creation_task, id, a.creation, OwnerName(owner));
   if (error.empty()) error = FdShortage(kFdsPerWorker);
   if (!error.empty()) {
     ActorIsDead(a, "its creation failed: " + error);
@@ -213,20 +219,11 @@ void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
 }
 
 void NodeManager::RecordActor(const ActorState& a) {
-  if (!options_.lineage) return;
-  storage::ActorRecord rec;
-  rec.id = a.id;
-  rec.creation_task = a.creation_task;
-  rec.class_name = a.options.class_name;
-  rec.name = a.options.name;
-  rec.ns = a.options.ns;
-  rec.state = a.state == ActorState::kAlive      ? storage::ActorState::kAlive
-              : a.state == ActorState::kDead     ? storage::ActorState::kDead
-              : a.state == ActorState::kPending  ? storage::ActorState::kPending
-                                                 : storage::ActorState::kRestarting;
-  rec.restarts = static_cast<uint32_t>(a.restarts);
-  rec.death_cause = a.death_cause;
-  options_.lineage->Append(rec);
+  storage::ActorState state = a.state == ActorState::kAlive     ? storage::ActorState::kAlive
+                              : a.state == ActorState::kDead    ? storage::ActorState::kDead
+                              : a.state == ActorState::kPending ? storage::ActorState::kPending
+                                                                : storage::ActorState::kRestarting;
+  lineage_.ActorChanged(a.id, a.creation_task, a.options, state, a.restarts, a.death_cause);
 }
 
 }  // namespace lumen::internal

@@ -142,27 +142,6 @@ void NodeManager::CancelLocked(const ObjectID& id) {
   if (task.worker < 0) FinishTask(task.id);  // not running: nothing will report back
 }
 
-// A small Put is recorded as a put task holding the value, so the log can
-// restore it (in this process or a later one); a large one as its object.
-void NodeManager::RecordPut(const ObjectID& id, const Payload& p, const std::string& owner) {
-  if (!options_.lineage) return;
-  if (p.kind != Payload::kInline || !p.nested_refs.empty()) {  // large ones: recorded, not durable yet
-    options_.lineage->Append(storage::ObjectRecord{id, id.Task(), true, owner, p.size, options_.node_name});
-    return;
-  }
-  // One record, not two, on the Put path: the put task names its object.
-  storage::TaskRecord rec;
-  rec.id = id.Task();
-  rec.function = kPutTask;
-  rec.owner = owner;
-  rec.submitted_ms = UnixMillis();
-  rec.returns = {id};
-  storage::ArgRecord value;
-  value.value.assign(reinterpret_cast<const char*>(p.bytes->data()), p.bytes->size());
-  rec.args.push_back(std::move(value));
-  options_.lineage->Append(rec);
-}
-
 // False (and the task waits) if an argument's bytes are gone: it is being
 // rebuilt, and the task becomes ready again when it is back.
 bool NodeManager::ArgsPresent(Task& task) {

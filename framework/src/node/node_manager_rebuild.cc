@@ -100,7 +100,7 @@ void NodeManager::StartRebuild(const ObjectID& id) {
     if (!rec.actor.IsNil())
       return fail("it is made by " + std::string(rec.actor_creation ? "the creation of" : "a call to") + " actor " +
                   rec.actor.Hex() + ", and actor calls are not rebuilt (only actors with replay restore theirs)");
-    if (rec.function == kPutTask && (rec.args.size() != 1 || rec.args[0].by_ref))
+    if (rec.function == LineageRecorder::kPutTask && (rec.args.size() != 1 || rec.args[0].by_ref))
       return fail("it was made by Put, and its durable copy was not written");
   }
   // Objects completed here at once (Puts) are held until every task of the
@@ -108,7 +108,7 @@ void NodeManager::StartRebuild(const ObjectID& id) {
   std::vector<ObjectID> held;
   for (const storage::TaskRecord& rec : plan) {
     ++rebuild_stats_.tasks;
-    if (rec.function == kPutTask) {
+    if (rec.function == LineageRecorder::kPutTask) {
       for (const ObjectID& ret : rec.returns) {
         Entry& e = objects_[ret];
         if (e.state != Entry::kLost && e.state != Entry::kPending) continue;

@@ -44,27 +44,6 @@ ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
   return {};
 }
 
-storage::TaskRecord NodeManager::LineageRecord(const TaskID& id, const TaskSpec& spec, const Worker* owner) const {
-  storage::TaskRecord rec;
-  rec.id = id;
-  rec.function = spec.function;
-  rec.name = spec.name;
-  rec.max_retries = spec.max_retries;
-  rec.retry_exceptions = spec.retry_exceptions;
-  rec.resources = spec.resources;
-  rec.owner = owner ? "worker-" + std::to_string(owner->number) : "driver";
-  rec.submitted_ms = UnixMillis();
-  rec.actor = spec.actor;
-  for (const TaskArg& arg : spec.args) {
-    storage::ArgRecord a;
-    a.by_ref = arg.by_ref;
-    a.ref = arg.ref;
-    if (!arg.by_ref) a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
-    rec.args.push_back(std::move(a));
-  }
-  return rec;
-}
-
 ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild, int attempt) {
   if (spec.name.empty()) spec.name = spec.function;
   ObjectID result = ObjectID::ForTaskReturn(id, 0);
@@ -114,12 +93,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
       }
     }
   }
-  if (options_.lineage) {
-    storage::TaskRecord rec = LineageRecord(id, spec, owner);
-    rec.returns = {result};
-    rec.attempt = static_cast<uint32_t>(attempt);
-    options_.lineage->Append(rec);
-  }
+  lineage_.TaskSubmitted(id, spec, OwnerName(owner), result, attempt);
   history_.Submitted(id, spec, rebuild, UnixMillis());
   task.spec = std::move(spec);
   if (failure.kind != ErrorKind::kNone) {
@@ -194,9 +168,7 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     return;
   }
   if (task.rebuild && payload.kind == Payload::kError) payload.error = RebuildFailure(task, payload.error);
-  if (options_.lineage && payload.kind != Payload::kError)
-    options_.lineage->Append(storage::ObjectRecord{task.result, id, false, "worker-" + std::to_string(w.number),
-                                                   payload.size, options_.node_name});
+  if (payload.kind != Payload::kError) lineage_.ResultStored(task.result, id, OwnerName(&w), payload.size);
   if (payload.kind == Payload::kError) {
     history_.Failed(id, payload.error.message, UnixMillis());
   } else {

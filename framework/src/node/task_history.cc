@@ -15,13 +15,13 @@ const char* TaskHistory::NameOf(State state) {
 
 void TaskHistory::Submitted(const TaskID& id, const TaskSpec& spec, bool rebuild, uint64_t now_ms) {
   Record& t = tasks_[id];
+  t = Record{};  // a rebuilt task starts afresh
   t.function = spec.function;
   t.name = spec.name == spec.function ? "" : spec.name;
   t.actor = spec.actor;
   t.state = State::kPending;
   t.submit_ms = now_ms;
   t.rebuild = rebuild;
-  t.end_ms = 0;
 }
 
 void TaskHistory::Queued(const TaskID& id, int attempt) {
@@ -49,7 +49,8 @@ void TaskHistory::End(const TaskID& id, State state, const std::string& error, u
   it->second.error = error;
   it->second.end_ms = now_ms;
   ++ended_[NameOf(state)];
-  ended_order_.push_back(id);
+  it->second.end_seq = next_end_seq_++;
+  ended_order_.emplace_back(id, it->second.end_seq);
   Forget();
 }
 
@@ -85,9 +86,10 @@ std::map<std::string, uint64_t> TaskHistory::Totals() const {
 void TaskHistory::Forget() {
   // Live tasks are never forgotten: only those that ended, oldest first.
   while (tasks_.size() > capacity_ && !ended_order_.empty()) {
-    auto it = tasks_.find(ended_order_.front());
+    auto [id, seq] = ended_order_.front();
     ended_order_.pop_front();
-    if (it != tasks_.end() && it->second.end_ms) tasks_.erase(it);
+    auto it = tasks_.find(id);
+    if (it != tasks_.end() && it->second.end_ms && it->second.end_seq == seq) tasks_.erase(it);
   }
 }
 

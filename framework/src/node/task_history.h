@@ -47,6 +47,7 @@ class TaskHistory {
     int worker = -1;
     int64_t pid = 0;
     uint64_t submit_ms = 0, start_ms = 0, end_ms = 0;
+    uint64_t end_seq = 0;  // which end of it ended_order_ names (a rebuilt task ends again)
   };
   static const char* NameOf(State state);
   void End(const TaskID& id, State state, const std::string& error, uint64_t now_ms);
@@ -54,7 +55,8 @@ class TaskHistory {
 
   size_t capacity_;
   std::unordered_map<TaskID, Record> tasks_;
-  std::deque<TaskID> ended_order_;  // in the order they ended
+  std::deque<std::pair<TaskID, uint64_t>> ended_order_;  // (task, end_seq), in the order they ended
+  uint64_t next_end_seq_ = 1;
   std::map<std::string, uint64_t> ended_;
 };
 

@@ -47,6 +47,8 @@ ObjectError ErrorFromException(std::exception_ptr e, const std::string& what_ran
     std::rethrow_exception(e);
   } catch (const BadCallError& bad) {
     return {ErrorKind::kBadCall, bad.what(), ""};
+  } catch (const ObjectReconstructionFailedError& failed) {  // rebuilding already failed: so does this
+    return {ErrorKind::kReconstructionFailed, failed.what(), ""};
   } catch (const ObjectLostError& lost) {  // an argument went missing: rebuilt, then run again
     return {ErrorKind::kLost, lost.what(), ""};
   } catch (const std::exception& thrown) {

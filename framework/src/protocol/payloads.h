@@ -9,6 +9,7 @@
 #include "lumen/internal/core.h"
 #include "lumen/storage/object_store.h"
 #include "protocol/messages.h"
+#include "runtime/current_core.h"
 
 namespace lumen::internal {
 

@@ -43,6 +43,20 @@ void ThrowDecodeError(const std::string& what, const std::exception& e) {
   throw Error(what + " does not hold the type asked for: " + e.what());
 }
 
+TaskArg ValueArgOf(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs) {
+  TaskArg arg;
+  if (encoded.size() > kMaxInlineBytes) {
+    arg.by_ref = true;
+    arg.ref = CurrentCore().Put(encoded, std::move(nested_refs));
+    arg.transfer_ref = true;
+    return arg;
+  }
+  auto bytes = std::make_shared<Bytes>(encoded.size());
+  encoded.WriteTo(bytes->data());
+  arg.value = {std::move(bytes), std::move(nested_refs)};
+  return arg;
+}
+
 bool IsWorkerProcess() { return std::getenv("LUMEN_WORKER_SOCKET") != nullptr; }
 
 std::string WorkerNamespace() {

@@ -10,6 +10,10 @@
 
 namespace lumen::internal {
 
+// Objects up to this size travel inline in messages and live in the owner's
+// memory; larger ones, task arguments included, go to the shared store.
+inline constexpr size_t kMaxInlineBytes = 100 * 1024;
+
 // Installs `core` (nullptr: none) as the one CurrentCore() returns.
 void SetCurrentCore(std::shared_ptr<Core> core);
 bool HasCurrentCore();

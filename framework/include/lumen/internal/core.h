@@ -67,10 +67,6 @@ inline std::vector<ObjectID> TransferredRefs(const std::vector<TaskArg>& args) {
   return refs;
 }
 
-// Objects up to this size travel inline in messages and live in the owner's
-// memory; larger ones, task arguments included, go to the shared store.
-inline constexpr size_t kMaxInlineBytes = 100 * 1024;
-
 struct TaskSpec {
   ActorID actor;         // nil for a plain task; the target of an actor method call
   std::string function;  // registered name
@@ -150,22 +146,14 @@ class NestedRefCollector {
 
 // A task argument passed by value: its encoded bytes inline, or, when large,
 // an object written straight into the shared store (as Ray does), whose
-// reference the submission takes over.
+// reference the submission takes over. Where the line falls is the
+// runtime's to decide, not compiled into user code.
+TaskArg ValueArgOf(const codec::Encoded& encoded, std::vector<ObjectID> nested_refs);
 template <class T>
 TaskArg ValueArg(const T& value) {
   NestedRefCollector collector;
   codec::Encoded encoded = codec::Encode(value);
-  TaskArg arg;
-  if (encoded.size() > kMaxInlineBytes) {
-    arg.by_ref = true;
-    arg.ref = CurrentCore().Put(encoded, collector.Take());
-    arg.transfer_ref = true;
-    return arg;
-  }
-  auto bytes = std::make_shared<Bytes>(encoded.size());
-  encoded.WriteTo(bytes->data());
-  arg.value = {std::move(bytes), collector.Take()};
-  return arg;
+  return ValueArgOf(encoded, collector.Take());
 }
 
 // Decodes an object, turning a codec failure into lumen::Error that names

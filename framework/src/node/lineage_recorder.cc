@@ -1,0 +1,87 @@
+#include "node/lineage_recorder.h"
+
+#include "runtime/deadline.h"
+
+namespace lumen::internal {
+
+storage::TaskRecord LineageRecorder::TaskRecordOf(const TaskID& id, const TaskSpec& spec,
+                                                  const std::string& owner) const {
+  storage::TaskRecord rec;
+  rec.id = id;
+  rec.function = spec.function;
+  rec.name = spec.name;
+  rec.max_retries = spec.max_retries;
+  rec.retry_exceptions = spec.retry_exceptions;
+  rec.resources = spec.resources;
+  rec.owner = owner;
+  rec.submitted_ms = UnixMillis();
+  rec.actor = spec.actor;
+  for (const TaskArg& arg : spec.args) {
+    storage::ArgRecord a;
+    a.by_ref = arg.by_ref;
+    a.ref = arg.ref;
+    if (!arg.by_ref) a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
+    rec.args.push_back(std::move(a));
+  }
+  return rec;
+}
+
+void LineageRecorder::TaskSubmitted(const TaskID& id, const TaskSpec& spec, const std::string& owner,
+                                    const ObjectID& result, int attempt) {
+  if (!log_) return;
+  storage::TaskRecord rec = TaskRecordOf(id, spec, owner);
+  rec.returns = {result};
+  rec.attempt = static_cast<uint32_t>(attempt);
+  log_->Append(rec);
+}
+
+void LineageRecorder::ActorCreation(const TaskID& creation_task, const ActorID& actor, const TaskSpec& factory,
+                                    const std::string& owner) {
+  if (!log_) return;
+  storage::TaskRecord rec = TaskRecordOf(creation_task, factory, owner);
+  rec.actor = actor;
+  rec.actor_creation = true;
+  log_->Append(rec);
+}
+
+void LineageRecorder::ActorChanged(const ActorID& actor, const TaskID& creation_task, const ActorOptions& options,
+                                   storage::ActorState state, int restarts, const std::string& death_cause) {
+  if (!log_) return;
+  storage::ActorRecord rec;
+  rec.id = actor;
+  rec.creation_task = creation_task;
+  rec.class_name = options.class_name;
+  rec.name = options.name;
+  rec.ns = options.ns;
+  rec.state = state;
+  rec.restarts = static_cast<uint32_t>(restarts);
+  rec.death_cause = death_cause;
+  log_->Append(rec);
+}
+
+void LineageRecorder::ResultStored(const ObjectID& result, const TaskID& task, const std::string& worker,
+                                   uint64_t size) {
+  if (!log_) return;
+  log_->Append(storage::ObjectRecord{result, task, false, worker, size, node_});
+}
+
+void LineageRecorder::Put(const ObjectID& id, const Payload& p, const std::string& owner) {
+  if (!log_) return;
+  if (p.kind != Payload::kInline || !p.nested_refs.empty()) {  // large ones: recorded, not durable yet
+    log_->Append(storage::ObjectRecord{id, id.Task(), true, owner, p.size, node_});
+    return;
+  }
+  // One record, not two, on the Put path: the put task names its object.
+  storage::TaskRecord rec;
+  rec.id = id.Task();
+  rec.function = kPutTask;
+  rec.owner = owner;
+  rec.submitted_ms = UnixMillis();
+  rec.returns = {id};
+  storage::ArgRecord value;
+  value.value.assign(reinterpret_cast<const char*>(p.bytes->data()), p.bytes->size());
+  rec.args.push_back(std::move(value));
+  log_->Append(rec);
+}
+
+}  // namespace lumen::internal

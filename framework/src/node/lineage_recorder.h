@@ -1,0 +1,43 @@
+// The node's one writer of lineage: every task submitted, actor created or
+// changed, result stored and Put is recorded here, as the log's records.
+// Over no log (lineage off) it records nothing. Not thread-safe: the node
+// calls it under its lock; the log batches the appends off this path.
+#pragma once
+
+#include <string>
+
+#include "lumen/internal/core.h"
+#include "lumen/storage/lineage_log.h"
+#include "protocol/messages.h"
+
+namespace lumen::internal {
+
+class LineageRecorder {
+ public:
+  // A small Put is recorded as a "task" of this name whose one argument is
+  // the value, so the log can restore it (in this process or a later one).
+  static constexpr const char* kPutTask = "lumen.put";
+
+  // `log` may be null; it outlives the recorder.
+  LineageRecorder(storage::LineageLog* log, std::string node_name) : log_(log), node_(std::move(node_name)) {}
+  bool on() const { return log_ != nullptr; }
+
+  // `owner` names the submitting process: "driver" or "worker-N".
+  void TaskSubmitted(const TaskID& id, const TaskSpec& spec, const std::string& owner, const ObjectID& result,
+                     int attempt);
+  void ActorCreation(const TaskID& creation_task, const ActorID& actor, const TaskSpec& factory,
+                     const std::string& owner);
+  void ActorChanged(const ActorID& actor, const TaskID& creation_task, const ActorOptions& options,
+                    storage::ActorState state, int restarts, const std::string& death_cause);
+  // A task's result, stored by `worker` ("worker-N").
+  void ResultStored(const ObjectID& result, const TaskID& task, const std::string& worker, uint64_t size);
+  void Put(const ObjectID& id, const Payload& payload, const std::string& owner);
+
+ private:
+  storage::TaskRecord TaskRecordOf(const TaskID& id, const TaskSpec& spec, const std::string& owner) const;
+
+  storage::LineageLog* log_;
+  std::string node_;
+};
+
+}  // namespace lumen::internal

@@ -1,0 +1,137 @@
+// The lineage recorder over a real log in a temporary directory: what each
+// call leaves in the log, read back once durable.
+#include "node/lineage_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include "../storage/lineage/temp_dir.h"
+
+namespace lumen::internal {
+namespace {
+
+class LineageRecorderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(storage::LineageLog::Open(dir_.path(), storage::LineageOptions{}, &log_).ok());
+  }
+  void Durable() { ASSERT_TRUE(log_->Flush(10000)); }
+
+  static BytesPtr BytesOf(const std::string& s) {
+    auto b = std::make_shared<Bytes>(s.size());
+    std::memcpy(b->data(), s.data(), s.size());
+    return b;
+  }
+
+  storage::testing::TempDir dir_;
+  std::unique_ptr<storage::LineageLog> log_;
+};
+
+TEST_F(LineageRecorderTest, ATaskIsRecordedWithItsOwnerArgumentsAndResult) {
+  LineageRecorder recorder(log_.get(), "node-a");
+  TaskSpec spec;
+  spec.function = "Square";
+  spec.name = "square 3";
+  spec.max_retries = 5;
+  TaskArg by_value;
+  by_value.value.bytes = BytesOf("three");
+  TaskArg by_ref;
+  by_ref.by_ref = true;
+  by_ref.ref = ObjectID::ForPut();
+  spec.args = {by_value, by_ref};
+  TaskID id = TaskID::Random();
+  ObjectID result = ObjectID::ForTaskReturn(id, 0);
+  recorder.TaskSubmitted(id, spec, "worker-2", result, 1);
+  recorder.ResultStored(result, id, "worker-3", 42);
+  Durable();
+  auto task = log_->GetTask(id);
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->function, "Square");
+  EXPECT_EQ(task->name, "square 3");
+  EXPECT_EQ(task->owner, "worker-2");
+  EXPECT_EQ(task->max_retries, 5);
+  EXPECT_EQ(task->attempt, 1u);
+  ASSERT_EQ(task->returns.size(), 1u);
+  EXPECT_EQ(task->returns[0], result);
+  ASSERT_EQ(task->args.size(), 2u);
+  EXPECT_FALSE(task->args[0].by_ref);
+  EXPECT_EQ(task->args[0].value, "three");
+  EXPECT_TRUE(task->args[1].by_ref);
+  EXPECT_EQ(task->args[1].ref, by_ref.ref);
+  auto object = log_->GetObject(result);
+  ASSERT_TRUE(object);
+  EXPECT_EQ(object->created_by, id);
+  EXPECT_FALSE(object->is_put);
+  EXPECT_EQ(object->owner, "worker-3");
+  EXPECT_EQ(object->size, 42u);
+  EXPECT_EQ(object->node, "node-a");
+}
+
+TEST_F(LineageRecorderTest, ASmallPutIsAPutTaskHoldingItsValueALargeOneAnObject) {
+  LineageRecorder recorder(log_.get(), "node-a");
+  Payload small;
+  small.bytes = BytesOf("tiny");
+  small.size = 4;
+  ObjectID small_id = ObjectID::ForPut();
+  recorder.Put(small_id, small, "driver");
+  Payload large;
+  large.kind = Payload::kInStore;
+  large.size = 1 << 20;
+  ObjectID large_id = ObjectID::ForPut();
+  recorder.Put(large_id, large, "worker-1");
+  Durable();
+  auto put_task = log_->GetTask(small_id.Task());
+  ASSERT_TRUE(put_task);
+  EXPECT_EQ(put_task->function, LineageRecorder::kPutTask);
+  ASSERT_EQ(put_task->args.size(), 1u);
+  EXPECT_EQ(put_task->args[0].value, "tiny");
+  EXPECT_EQ(put_task->owner, "driver");
+  EXPECT_FALSE(log_->GetTask(large_id.Task()));
+  auto object = log_->GetObject(large_id);
+  ASSERT_TRUE(object);
+  EXPECT_TRUE(object->is_put);
+  EXPECT_EQ(object->size, 1u << 20);
+}
+
+TEST_F(LineageRecorderTest, AnActorsCreationAndItsLatestStateAreRecorded) {
+  LineageRecorder recorder(log_.get(), "node-a");
+  ActorID actor = ActorID::Random();
+  TaskID creation = TaskID::Random();
+  TaskSpec factory;
+  factory.function = "Counter::Make";
+  recorder.ActorCreation(creation, actor, factory, "driver");
+  ActorOptions options;
+  options.class_name = "Counter";
+  options.name = "c";
+  options.ns = "jobs";
+  recorder.ActorChanged(actor, creation, options, storage::ActorState::kAlive, 0, "");
+  recorder.ActorChanged(actor, creation, options, storage::ActorState::kDead, 2, "killed");
+  Durable();
+  auto task = log_->GetTask(creation);
+  ASSERT_TRUE(task);
+  EXPECT_TRUE(task->actor_creation);
+  EXPECT_EQ(task->actor, actor);
+  auto record = log_->GetActor(actor);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->state, storage::ActorState::kDead);  // the later record replaces the earlier
+  EXPECT_EQ(record->restarts, 2u);
+  EXPECT_EQ(record->death_cause, "killed");
+  EXPECT_EQ(record->class_name, "Counter");
+  EXPECT_EQ(record->ns, "jobs");
+}
+
+TEST_F(LineageRecorderTest, WithoutALogNothingIsRecordedAndNothingFails) {
+  LineageRecorder off(nullptr, "node-a");
+  EXPECT_FALSE(off.on());
+  TaskSpec spec;
+  spec.function = "f";
+  TaskID id = TaskID::Random();
+  off.TaskSubmitted(id, spec, "driver", ObjectID::ForTaskReturn(id, 0), 0);
+  Payload p;
+  p.bytes = BytesOf("x");
+  off.Put(ObjectID::ForPut(), p, "driver");
+  Durable();
+  EXPECT_FALSE(log_->GetTask(id));
+}
+
+}  // namespace
+}  // namespace lumen::internal
