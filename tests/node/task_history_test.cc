@@ -1,17 +1,18 @@
-// TaskHistory: each task's state, worker, attempt, times and error; totals by
-// state; bounded, forgetting only ended tasks, the oldest ended first.
+// TaskHistory: a task's record through its life (kept by the node while the
+// task lives), the ring of ended tasks that overwrites the oldest, totals by
+// state, and what the dashboard is given.
 #include "node/task_history.h"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
 namespace lumen::internal {
 namespace {
+
+using State = TaskHistory::State;
 
 TaskSpec Spec(const std::string& function, const std::string& name = "") {
   TaskSpec spec;
@@ -20,248 +21,157 @@ TaskSpec Spec(const std::string& function, const std::string& name = "") {
   return spec;
 }
 
-std::optional<head::TaskState> Find(const TaskHistory& h, const TaskID& id) {
-  for (const head::TaskState& t : h.Recent())
+std::optional<head::TaskState> Find(const std::vector<head::TaskState>& tasks, const TaskID& id) {
+  for (const head::TaskState& t : tasks)
     if (t.task_id == id.Hex()) return t;
   return std::nullopt;
 }
 
-std::set<std::string> Known(const TaskHistory& h) {
-  std::set<std::string> ids;
-  for (const head::TaskState& t : h.Recent()) ids.insert(t.task_id);
-  return ids;
-}
-
-TEST(TaskHistoryTest, SubmittedTaskIsPendingWithItsSpec) {
+TEST(TaskHistoryTest, ALiveTaskIsRenderedFromItsRecordWithItsSpec) {
   TaskHistory h;
   TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f", "my-f"), /*rebuild=*/false, 1000);
-  auto t = Find(h, id);
+  TaskHistory::Record r = h.Submitted(id, Spec("f", "my-f"), /*rebuild=*/false, 1000);
+  auto t = Find(h.Render({&r}), id);
   ASSERT_TRUE(t);
-  EXPECT_EQ(t->state, "pending");
   EXPECT_EQ(t->function, "f");
   EXPECT_EQ(t->name, "my-f");
+  EXPECT_EQ(t->state, "pending");
   EXPECT_EQ(t->submit_ms, 1000u);
-  EXPECT_EQ(t->start_ms, 0u);
-  EXPECT_EQ(t->end_ms, 0u);
   EXPECT_EQ(t->worker, -1);
   EXPECT_EQ(t->actor_id, "");
-  EXPECT_FALSE(t->rebuild);
-  EXPECT_EQ(t->error, "");
+  EXPECT_FALSE(Find(h.Render({}), id)) << "a live task is the node's to give, not the ring's";
 }
 
-TEST(TaskHistoryTest, NameEqualToTheFunctionIsLeftEmpty) {
+TEST(TaskHistoryTest, ANameEqualToTheFunctionIsLeftEmpty) {
   TaskHistory h;
-  TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f"), false, 1);
-  EXPECT_EQ(Find(h, id)->name, "");
+  TaskHistory::Record r = h.Submitted(TaskID::Random(), Spec("g"), false, 1);
+  EXPECT_EQ(h.Render({&r})[0].name, "");
 }
 
-TEST(TaskHistoryTest, ActorCallKeepsItsActorAndRebuildFlag) {
+TEST(TaskHistoryTest, AnActorCallKeepsItsActorAndARebuildItsFlag) {
   TaskHistory h;
-  TaskID id = TaskID::Random();
-  TaskSpec spec = Spec("Counter::Add");
+  TaskSpec spec = Spec("&C::m");
   spec.actor = ActorID::Random();
-  h.Submitted(id, spec, /*rebuild=*/true, 1);
-  auto t = Find(h, id);
-  EXPECT_EQ(t->actor_id, spec.actor.Hex());
-  EXPECT_TRUE(t->rebuild);
+  TaskHistory::Record r = h.Submitted(TaskID::Random(), spec, /*rebuild=*/true, 1);
+  head::TaskState t = h.Render({&r})[0];
+  EXPECT_EQ(t.actor_id, spec.actor.Hex());
+  EXPECT_TRUE(t.rebuild);
 }
 
-TEST(TaskHistoryTest, FollowsATaskThroughQueuedStartedFinished) {
+TEST(TaskHistoryTest, FollowsATaskThroughQueuedStartedAndFinished) {
   TaskHistory h;
   TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f"), false, 10);
-  h.Queued(id, 0);
-  EXPECT_EQ(Find(h, id)->state, "pending");
-  h.Started(id, /*worker=*/3, /*pid=*/4242, 20);
-  auto running = Find(h, id);
-  EXPECT_EQ(running->state, "running");
-  EXPECT_EQ(running->worker, 3);
-  EXPECT_EQ(running->worker_pid, 4242);
-  EXPECT_EQ(running->start_ms, 20u);
-  h.Finished(id, 30);
-  auto done = Find(h, id);
+  TaskHistory::Record r = h.Submitted(id, Spec("f"), false, 10);
+  TaskHistory::Queued(r, 0);
+  TaskHistory::Started(r, 3, 4242, 20);
+  head::TaskState running = h.Render({&r})[0];
+  EXPECT_EQ(running.state, "running");
+  EXPECT_EQ(running.worker, 3);
+  EXPECT_EQ(running.worker_pid, 4242);
+  EXPECT_EQ(running.start_ms, 20u);
+  h.Ended(r, State::kFinished, "", 35);
+  auto done = Find(h.Render({}), id);
+  ASSERT_TRUE(done) << "an ended task is in the ring";
   EXPECT_EQ(done->state, "finished");
-  EXPECT_EQ(done->end_ms, 30u);
-  EXPECT_EQ(done->submit_ms, 10u);
-  EXPECT_EQ(done->error, "");
+  EXPECT_EQ(done->end_ms, 35u);
+  EXPECT_EQ(done->worker, 3);
 }
 
-TEST(TaskHistoryTest, FailedTaskKeepsItsError) {
+TEST(TaskHistoryTest, AFailedTaskKeepsItsErrorAndARequeuedOneLosesItsWorker) {
   TaskHistory h;
   TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f"), false, 1);
-  h.Started(id, 0, 1, 2);
-  h.Failed(id, "task 'f' raised std::runtime_error: boom", 3);
-  auto t = Find(h, id);
-  EXPECT_EQ(t->state, "failed");
-  EXPECT_EQ(t->error, "task 'f' raised std::runtime_error: boom");
-  EXPECT_EQ(t->end_ms, 3u);
+  TaskHistory::Record r = h.Submitted(id, Spec("f"), false, 1);
+  TaskHistory::Started(r, 1, 11, 2);
+  TaskHistory::Queued(r, 1);  // its worker died: again, attempt 1
+  head::TaskState again = h.Render({&r})[0];
+  EXPECT_EQ(again.state, "pending");
+  EXPECT_EQ(again.attempt, 1);
+  EXPECT_EQ(again.worker, -1);
+  EXPECT_EQ(again.worker_pid, 0);
+  h.Ended(r, State::kFailed, "task 'f' raised std::runtime_error: boom", 9);
+  auto failed = Find(h.Render({}), id);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->state, "failed");
+  EXPECT_EQ(failed->error, "task 'f' raised std::runtime_error: boom");
+  EXPECT_EQ(failed->attempt, 1);
 }
 
-TEST(TaskHistoryTest, CancelledTaskSaysCancelled) {
+TEST(TaskHistoryTest, ARecordEndsOnceTheFirstEndWins) {
   TaskHistory h;
   TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f"), false, 1);
-  h.Cancelled(id, 5);
-  auto t = Find(h, id);
-  EXPECT_EQ(t->state, "cancelled");
-  EXPECT_EQ(t->error, "cancelled");
-  EXPECT_EQ(t->end_ms, 5u);
+  TaskHistory::Record r = h.Submitted(id, Spec("f"), false, 1);
+  h.Ended(r, State::kCancelled, "cancelled", 5);
+  h.Ended(r, State::kFinished, "", 6);  // the worker reported after the cancel
+  std::vector<head::TaskState> all = h.Render({});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, "cancelled");
+  EXPECT_EQ(h.Totals({}).at("cancelled"), 1u);
+  EXPECT_EQ(h.Totals({}).at("finished"), 0u);
 }
 
-TEST(TaskHistoryTest, RequeuedAttemptIsPendingWithoutItsOldWorker) {
+TEST(TaskHistoryTest, TotalsCountEndedTasksAsTheyEndedAndLiveOnesAsTheyAre) {
   TaskHistory h;
-  TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f"), false, 1);
-  h.Queued(id, 0);
-  h.Started(id, 2, 99, 2);
-  h.Queued(id, 1);  // its worker died: queued again for a retry
-  auto t = Find(h, id);
-  EXPECT_EQ(t->state, "pending");
-  EXPECT_EQ(t->attempt, 1);
-  EXPECT_EQ(t->worker, -1);
-  EXPECT_EQ(t->worker_pid, 0);
-  EXPECT_EQ(h.Totals(), (std::map<std::string, uint64_t>{{"pending", 1}}));
+  std::vector<TaskHistory::Record> live;
+  for (int i = 0; i < 3; ++i) live.push_back(h.Submitted(TaskID::Random(), Spec("f"), false, 1));
+  TaskHistory::Started(live[0], 0, 1, 2);
+  for (int i = 0; i < 4; ++i) {
+    TaskHistory::Record r = h.Submitted(TaskID::Random(), Spec("f"), false, 1);
+    h.Ended(r, i == 0 ? State::kFailed : State::kFinished, i == 0 ? "x" : "", 3);
+  }
+  auto totals = h.Totals({&live[0], &live[1], &live[2]});
+  EXPECT_EQ(totals.at("running"), 1u);
+  EXPECT_EQ(totals.at("pending"), 2u);
+  EXPECT_EQ(totals.at("finished"), 3u);
+  EXPECT_EQ(totals.at("failed"), 1u);
+  EXPECT_EQ(totals.at("cancelled"), 0u);
 }
 
-TEST(TaskHistoryTest, FirstEndWinsWhenATaskEndsTwice) {
-  TaskHistory h;
-  TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f"), false, 1);
-  h.Cancelled(id, 2);
-  h.Finished(id, 3);  // its worker reported after the cancel
-  h.Failed(id, "late", 4);
-  auto t = Find(h, id);
-  EXPECT_EQ(t->state, "cancelled");
-  EXPECT_EQ(t->end_ms, 2u);
-  EXPECT_EQ(h.Totals(), (std::map<std::string, uint64_t>{{"cancelled", 1}}));
-}
-
-TEST(TaskHistoryTest, EventsForUnknownTasksAreIgnored) {
-  TaskHistory h;
-  TaskID id = TaskID::Random();
-  h.Queued(id, 0);
-  h.Started(id, 1, 1, 1);
-  h.Finished(id, 2);
-  h.Failed(id, "x", 3);
-  h.Cancelled(id, 4);
-  EXPECT_TRUE(h.Recent().empty());
-  EXPECT_TRUE(h.Totals().empty());
-}
-
-TEST(TaskHistoryTest, TotalsCountLiveTasksAsTheyAreAndEndedOnesAsTheyEnded) {
-  TaskHistory h;
-  auto add = [&](int n) {
-    std::vector<TaskID> ids;
-    for (int i = 0; i < n; ++i) {
-      ids.push_back(TaskID::Random());
-      h.Submitted(ids.back(), Spec("f"), false, 1);
-    }
-    return ids;
-  };
-  auto pending = add(2);
-  auto running = add(3);
-  for (const TaskID& id : running) h.Started(id, 0, 1, 2);
-  auto finished = add(4);
-  for (const TaskID& id : finished) h.Finished(id, 3);
-  auto failed = add(1);
-  h.Failed(failed[0], "e", 3);
-  auto cancelled = add(1);
-  h.Cancelled(cancelled[0], 3);
-  EXPECT_EQ(h.Totals(), (std::map<std::string, uint64_t>{
-                            {"pending", 2}, {"running", 3}, {"finished", 4}, {"failed", 1}, {"cancelled", 1}}));
-  h.Finished(running[0], 4);
-  EXPECT_EQ(h.Totals().at("running"), 2u);
-  EXPECT_EQ(h.Totals().at("finished"), 5u);
-}
-
-TEST(TaskHistoryTest, ForgetsTheOldestEndedTasksBeyondCapacity) {
-  TaskHistory h(/*capacity=*/3);
+TEST(TaskHistoryTest, TheRingKeepsTheLatestEndedTasksAndTotalsKeepCounting) {
+  TaskHistory h(3);
   std::vector<TaskID> ids;
   for (int i = 0; i < 5; ++i) {
     ids.push_back(TaskID::Random());
-    h.Submitted(ids.back(), Spec("f"), false, i);
-    h.Finished(ids.back(), 100 + i);
+    TaskHistory::Record r = h.Submitted(ids.back(), Spec("f"), false, static_cast<uint64_t>(i));
+    h.Ended(r, State::kFinished, "", static_cast<uint64_t>(100 + i));
   }
-  EXPECT_EQ(Known(h), (std::set<std::string>{ids[2].Hex(), ids[3].Hex(), ids[4].Hex()}));
-  // Forgotten tasks still count in the totals.
-  EXPECT_EQ(h.Totals(), (std::map<std::string, uint64_t>{{"finished", 5}}));
+  std::vector<head::TaskState> kept = h.Render({});
+  ASSERT_EQ(kept.size(), 3u);
+  EXPECT_FALSE(Find(kept, ids[0]));
+  EXPECT_FALSE(Find(kept, ids[1]));
+  for (int i = 2; i < 5; ++i) EXPECT_TRUE(Find(kept, ids[i])) << i;
+  EXPECT_EQ(h.Totals({}).at("finished"), 5u);
 }
 
-TEST(TaskHistoryTest, OrderOfEndingNotOfSubmittingDecidesWhatIsForgotten) {
-  TaskHistory h(/*capacity=*/2);
-  TaskID a = TaskID::Random(), b = TaskID::Random(), c = TaskID::Random();
-  h.Submitted(a, Spec("f"), false, 1);
-  h.Submitted(b, Spec("f"), false, 2);
-  h.Submitted(c, Spec("f"), false, 3);
-  h.Finished(b, 10);  // b ends first although a was submitted first
-  h.Finished(a, 11);
-  EXPECT_EQ(Known(h), (std::set<std::string>{a.Hex(), c.Hex()}));
+TEST(TaskHistoryTest, LiveTasksAreNeverForgottenWhateverTheRingHolds) {
+  TaskHistory h(1);
+  std::vector<TaskHistory::Record> live;
+  for (int i = 0; i < 10; ++i) live.push_back(h.Submitted(TaskID::Random(), Spec("f"), false, 1));
+  std::vector<const TaskHistory::Record*> given;
+  for (const auto& r : live) given.push_back(&r);
+  EXPECT_EQ(h.Render(given).size(), 10u);
 }
 
-TEST(TaskHistoryTest, NeverForgetsLiveTasksEvenPastCapacity) {
-  TaskHistory h(/*capacity=*/2);
-  std::vector<TaskID> live;
-  for (int i = 0; i < 4; ++i) {
-    live.push_back(TaskID::Random());
-    h.Submitted(live.back(), Spec("f"), false, i);
-  }
-  h.Started(live[0], 0, 1, 5);
-  TaskID ended = TaskID::Random();
-  h.Submitted(ended, Spec("f"), false, 6);
-  h.Finished(ended, 7);  // over capacity: only this one may go
-  std::set<std::string> want;
-  for (const TaskID& id : live) want.insert(id.Hex());
-  EXPECT_EQ(Known(h), want);
-  EXPECT_EQ(h.Totals(), (std::map<std::string, uint64_t>{{"pending", 3}, {"running", 1}, {"finished", 1}}));
-}
-
-TEST(TaskHistoryTest, ResubmittedTaskIsLiveAgain) {
+TEST(TaskHistoryTest, ARebuiltTaskShowsOnceAsItsLiveRecord) {
   TaskHistory h;
   TaskID id = TaskID::Random();
-  h.Submitted(id, Spec("f"), false, 1);
-  h.Finished(id, 2);
-  h.Submitted(id, Spec("f"), /*rebuild=*/true, 50);  // its object was lost: rebuilt from lineage
-  auto t = Find(h, id);
-  EXPECT_EQ(t->state, "pending");
-  EXPECT_EQ(t->end_ms, 0u);
-  EXPECT_EQ(t->submit_ms, 50u);
-  EXPECT_TRUE(t->rebuild);
-  EXPECT_EQ(h.Totals(), (std::map<std::string, uint64_t>{{"finished", 1}, {"pending", 1}}));
-  h.Started(id, 1, 7, 51);
-  h.Finished(id, 52);  // ends again: counted again, not ignored as ended already
-  EXPECT_EQ(Find(h, id)->end_ms, 52u);
-  EXPECT_EQ(h.Totals(), (std::map<std::string, uint64_t>{{"finished", 2}}));
+  TaskHistory::Record first = h.Submitted(id, Spec("f"), false, 1);
+  h.Ended(first, State::kFinished, "", 2);
+  TaskHistory::Record rebuilt = h.Submitted(id, Spec("f"), /*rebuild=*/true, 3);  // its result was lost
+  std::vector<head::TaskState> all = h.Render({&rebuilt});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].state, "pending");
+  EXPECT_TRUE(all[0].rebuild);
+  EXPECT_EQ(all[0].start_ms, 0u) << "a rebuilt task starts afresh";
 }
 
-TEST(TaskHistoryTest, ResubmittedLiveTaskIsNotForgottenByItsOldEnd) {
-  TaskHistory h(/*capacity=*/1);
-  TaskID a = TaskID::Random(), b = TaskID::Random();
-  h.Submitted(a, Spec("f"), false, 1);
-  h.Finished(a, 2);
-  h.Submitted(a, Spec("f"), true, 3);  // live again; its old end is still queued
-  h.Submitted(b, Spec("f"), false, 4);
-  h.Finished(b, 5);  // over capacity: a's old end must not drop the live a
-  EXPECT_EQ(Known(h), std::set<std::string>{a.Hex()});
-  EXPECT_EQ(Find(h, a)->state, "pending");
-}
-
-// A task that ends, is re-submitted (rebuilt) and ends again counts from its
-// latest end: `a` ended after `b`, so `b` is forgotten first.
-TEST(TaskHistoryTest, ResubmittedTaskIsForgottenByItsLatestEnd) {
-  TaskHistory h(/*capacity=*/2);
-  TaskID a = TaskID::Random(), b = TaskID::Random(), c = TaskID::Random();
-  h.Submitted(a, Spec("f"), false, 1);
-  h.Finished(a, 2);
-  h.Submitted(a, Spec("f"), true, 3);  // rebuilt
-  h.Submitted(b, Spec("f"), false, 4);
-  h.Finished(b, 5);
-  h.Finished(a, 6);  // a ends after b
-  h.Submitted(c, Spec("f"), false, 7);
-  h.Finished(c, 8);  // three tasks, capacity two: the oldest ended (b) goes
-  EXPECT_EQ(Known(h), (std::set<std::string>{a.Hex(), c.Hex()}));
+TEST(TaskHistoryTest, FunctionNamesAreInternedNotCopiedPerTask) {
+  TaskHistory h;
+  TaskHistory::Record a = h.Submitted(TaskID::Random(), Spec("a_function_with_a_long_name"), false, 1);
+  TaskHistory::Record b = h.Submitted(TaskID::Random(), Spec("a_function_with_a_long_name"), false, 1);
+  TaskHistory::Record c = h.Submitted(TaskID::Random(), Spec("another"), false, 1);
+  EXPECT_EQ(a.function, b.function);
+  EXPECT_NE(a.function, c.function);
+  EXPECT_EQ(h.Render({&c})[0].function, "another");
 }
 
 }  // namespace

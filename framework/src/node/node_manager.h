@@ -136,7 +136,7 @@ class NodeManager {
   // Scheduling (node_manager_scheduling.cc).
   static ResourceShape ShapeOf(const TaskSpec& spec);
   bool Fits(const ResourceShape& shape) const;
-  void Enqueue(const Task& task, bool front);
+  void Enqueue(Task& task, bool front);
   void Dispatch();
   Worker* PickWorker(const ResourceShape& shape);
   void SendTask(Worker& w, Task& task);

@@ -110,7 +110,7 @@ void NodeManager::DispatchActor(ActorState& a) {
     w->second->conn->Queue(ExecuteOf(ExecKind::kActorCall, 0, t->second.id, t->second.spec));
     t->second.worker = a.worker;
     a.in_flight.push_back(t->second.id);
-    history_.Started(t->second.id, a.worker, w->second->pid, UnixMillis());
+    TaskHistory::Started(t->second.history, a.worker, w->second->pid, UnixMillis());
   }
 }
 

@@ -134,7 +134,7 @@ void NodeManager::CancelLocked(const ObjectID& id) {
   if (t == tasks_.end()) return;  // finished already (or a Put)
   Task& task = t->second;
   task.cancelled = true;
-  history_.Cancelled(task.id, UnixMillis());
+  history_.Ended(task.history, TaskHistory::State::kCancelled, "cancelled", UnixMillis());
   Payload p;
   p.kind = Payload::kError;
   p.error = {ErrorKind::kCancelled, "task '" + task.spec.name + "' was cancelled", ""};

@@ -42,6 +42,7 @@ struct NodeManager::Task {
   bool cancelled = false;
   bool rebuild = false;        // re-run from the lineage log to rebuild its result
   bool replay = false;         // an actor call re-run to restore its actor's state
+  TaskHistory::Record history; // what the dashboard shows of it
 };
 
 struct NodeManager::Worker {

@@ -44,8 +44,8 @@ bool NodeManager::Fits(const ResourceShape& shape) const {
   return true;
 }
 
-void NodeManager::Enqueue(const Task& task, bool front) {
-  history_.Queued(task.id, task.attempt);
+void NodeManager::Enqueue(Task& task, bool front) {
+  TaskHistory::Queued(task.history, task.attempt);
   if (front) {
     ready_.PushFront(task.id, task.depth, ShapeOf(task.spec));
   } else {
@@ -134,7 +134,7 @@ void NodeManager::SendTask(Worker& w, Task& task) {
   task.seq = w.next_seq++;
   if (w.claims) w.claims->Offer(task.seq);
   w.in_flight.push_back(task.id);
-  history_.Started(task.id, w.number, w.pid, UnixMillis());
+  TaskHistory::Started(task.history, w.number, w.pid, UnixMillis());
   w.conn->Queue(ExecuteOf(ExecKind::kTask, task.seq, task.id, task.spec));
 }
 

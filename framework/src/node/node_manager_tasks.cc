@@ -94,7 +94,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
     }
   }
   lineage_.TaskSubmitted(id, spec, OwnerName(owner), result, attempt);
-  history_.Submitted(id, spec, rebuild, UnixMillis());
+  task.history = history_.Submitted(id, spec, rebuild, UnixMillis());
   task.spec = std::move(spec);
   if (failure.kind != ErrorKind::kNone) {
     FailTask(task, std::move(failure));
@@ -170,9 +170,9 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
   if (task.rebuild && payload.kind == Payload::kError) payload.error = RebuildFailure(task, payload.error);
   if (payload.kind != Payload::kError) lineage_.ResultStored(task.result, id, OwnerName(&w), payload.size);
   if (payload.kind == Payload::kError) {
-    history_.Failed(id, payload.error.message, UnixMillis());
+    history_.Ended(task.history, TaskHistory::State::kFailed, payload.error.message, UnixMillis());
   } else {
-    history_.Finished(id, UnixMillis());
+    history_.Ended(task.history, TaskHistory::State::kFinished, "", UnixMillis());
   }
   Complete(task.result, std::move(payload));
   FinishTask(id);
@@ -180,9 +180,9 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
 
 void NodeManager::FailTask(Task& task, ObjectError error) {
   if (error.kind == ErrorKind::kCancelled) {
-    history_.Cancelled(task.id, UnixMillis());
+    history_.Ended(task.history, TaskHistory::State::kCancelled, "cancelled", UnixMillis());
   } else {
-    history_.Failed(task.id, error.message, UnixMillis());
+    history_.Ended(task.history, TaskHistory::State::kFailed, error.message, UnixMillis());
   }
   Payload p;
   p.kind = Payload::kError;
@@ -194,6 +194,7 @@ void NodeManager::FailTask(Task& task, ObjectError error) {
 void NodeManager::FinishTask(const TaskID& id) {
   auto t = tasks_.find(id);
   if (t == tasks_.end()) return;
+  history_.Ended(t->second.history, TaskHistory::State::kCancelled, "dropped: nothing holds its result", UnixMillis());
   std::vector<ObjectID> pins = std::move(t->second.pins);
   tasks_.erase(t);
   for (const ObjectID& pin : pins) RemoveRefLocked(pin);

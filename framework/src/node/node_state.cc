@@ -48,7 +48,11 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   }
   for (auto& [n, w] : workers_) node.workers += !w->dead;
 
-  snap.tasks = history_.Recent();
+  std::vector<const TaskHistory::Record*> live;
+  live.reserve(tasks_.size());
+  for (const auto& [id, t] : tasks_)
+    if (!t.history.ended) live.push_back(&t.history);
+  snap.tasks = history_.Render(live);
   for (head::TaskState& t : snap.tasks)
     if (t.worker >= 0) t.node_id = options_.node_name;
 
@@ -94,7 +98,7 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     for (const auto& bundle : g.GetBundles()) out.bundles.push_back({bundle, options_.node_name});
   }
 
-  snap.counters.tasks_by_state = history_.Totals();
+  snap.counters.tasks_by_state = history_.Totals(live);
   snap.counters.worker_deaths = deaths_seen_by_caf_ + deaths_seen_by_reaping_;
   snap.counters.object_rebuilds = rebuild_stats_.tasks;
   for (const auto& [id, a] : actors_) snap.counters.actor_restarts += a.restarts;

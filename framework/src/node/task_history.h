@@ -1,12 +1,14 @@
 // What the node did with its recent tasks, for the dashboard, `lumen list
 // tasks` and the timeline: each task's state, where it ran, its attempts,
-// times and error. Bounded: past `capacity`, the oldest ended tasks are
-// forgotten (their totals by state are kept). Not thread-safe: the node
-// manager calls it under its lock.
+// times and error. Cheap on the task path: a live task's record lives in
+// the node's own task entry (no second table), function names are
+// interned, and an ended task's record goes into a ring of `capacity`
+// slots, overwriting the oldest (totals by state are kept). Not
+// thread-safe: the node manager calls it under its lock.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -19,45 +21,50 @@ namespace lumen::internal {
 
 class TaskHistory {
  public:
-  explicit TaskHistory(size_t capacity = 10000) : capacity_(capacity) {}
-
-  void Submitted(const TaskID& id, const TaskSpec& spec, bool rebuild, uint64_t now_ms);
-  // Ready to run (first time, or again after a failed attempt).
-  void Queued(const TaskID& id, int attempt);
-  void Started(const TaskID& id, int worker, int64_t pid, uint64_t now_ms);
-  void Finished(const TaskID& id, uint64_t now_ms) { End(id, State::kFinished, "", now_ms); }
-  void Failed(const TaskID& id, const std::string& error, uint64_t now_ms) { End(id, State::kFailed, error, now_ms); }
-  void Cancelled(const TaskID& id, uint64_t now_ms) { End(id, State::kCancelled, "cancelled", now_ms); }
-
-  // Any order (the dashboard sorts).
-  std::vector<head::TaskState> Recent() const;
-  // Tasks by state since the node started: ended ones counted as they
-  // ended, pending and running ones as they are now.
-  std::map<std::string, uint64_t> Totals() const;
-
- private:
-  // Compact on the task path; rendered for the dashboard only when asked.
   enum class State : uint8_t { kPending, kRunning, kFinished, kFailed, kCancelled };
+  // One task's story; the node keeps it in its entry while the task lives.
   struct Record {
-    std::string function, name, error;
+    TaskID id;
     ActorID actor;
+    uint32_t function = 0;  // interned (TaskHistory::Name)
+    uint32_t name = 0;      // interned; 0: the function's name
     State state = State::kPending;
     bool rebuild = false;
+    bool ended = false;
     int attempt = 0;
     int worker = -1;
     int64_t pid = 0;
     uint64_t submit_ms = 0, start_ms = 0, end_ms = 0;
-    uint64_t end_seq = 0;  // which end of it ended_order_ names (a rebuilt task ends again)
+    std::string error;
   };
-  static const char* NameOf(State state);
-  void End(const TaskID& id, State state, const std::string& error, uint64_t now_ms);
-  void Forget();  // drops the oldest ended tasks beyond capacity_
 
-  size_t capacity_;
-  std::unordered_map<TaskID, Record> tasks_;
-  std::deque<std::pair<TaskID, uint64_t>> ended_order_;  // (task, end_seq), in the order they ended
-  uint64_t next_end_seq_ = 1;
-  std::map<std::string, uint64_t> ended_;
+  explicit TaskHistory(size_t capacity = 10000) : ring_(capacity) {}
+
+  Record Submitted(const TaskID& id, const TaskSpec& spec, bool rebuild, uint64_t now_ms);
+  // Ready to run (first time, or again after a failed attempt).
+  static void Queued(Record& r, int attempt);
+  static void Started(Record& r, int worker, int64_t pid, uint64_t now_ms);
+  // The task ended: its record moves into the ring. Once per record.
+  void Ended(Record& r, State state, const std::string& error, uint64_t now_ms);
+
+  // The ended tasks in the ring and the live ones given, rendered.
+  std::vector<head::TaskState> Render(const std::vector<const Record*>& live) const;
+  // Tasks by state since the node started: ended ones counted as they
+  // ended, the live ones given as they are now.
+  std::map<std::string, uint64_t> Totals(const std::vector<const Record*>& live) const;
+
+  static const char* NameOf(State state);
+
+ private:
+  uint32_t Intern(const std::string& name);
+  head::TaskState RenderOne(const Record& r) const;
+
+  std::vector<Record> ring_;
+  size_t next_ = 0;    // the slot the next ended task takes
+  size_t filled_ = 0;  // slots in use
+  std::array<uint64_t, 5> ended_{};  // by State
+  std::unordered_map<std::string, uint32_t> interned_;
+  std::vector<std::string> names_{""};  // by interned index; 0 is ""
 };
 
 }  // namespace lumen::internal
