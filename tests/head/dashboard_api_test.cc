@@ -21,11 +21,8 @@ class DashboardApiTest : public ::testing::Test {
     source_ = std::make_shared<FakeStateSource>();
     source_->Set(testing::SampleCluster());
     testing::SampleLineage(*source_, 12);
-    DashboardOptions options;
-    options.port = 0;  // any free port: tests run side by side
-    options.snapshot_max_age_ms = 0;
     std::string error;
-    server_ = DashboardServer::Start(source_, options, &error);
+    server_ = testing::StartFakeDashboard(source_, &error);
     ASSERT_TRUE(server_) << error;
   }
 

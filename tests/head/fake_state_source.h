@@ -3,6 +3,9 @@
 // sample cluster with known counts, and a temp dir that cleans up.
 #pragma once
 
+#include "../storage/lineage/temp_dir.h"
+#include "head/dashboard_server.h"
+
 #include <stdlib.h>
 
 #include <atomic>
@@ -143,23 +146,15 @@ inline void SampleLineage(FakeStateSource& source, int objects) {
   }
 }
 
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix = "lumen-head-test") {
-    const char* base = getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
-    path_ = mkdtemp(pattern.data()) ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
+// A fresh directory under $TMPDIR, removed with what it holds.
+using TempDir = storage::testing::TempDir;
 
- private:
-  std::string path_;
-};
+// A dashboard over `source` on any free port, serving each request afresh.
+inline std::unique_ptr<DashboardServer> StartFakeDashboard(std::shared_ptr<StateSource> source, std::string* error) {
+  DashboardOptions options;
+  options.port = 0;  // any free port: tests run side by side
+  options.snapshot_max_age_ms = 0;
+  return DashboardServer::Start(std::move(source), options, error);
+}
 
 }  // namespace lumen::head::testing

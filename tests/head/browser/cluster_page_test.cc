@@ -55,17 +55,6 @@ class ClusterPageTest : public ::testing::Test {
     lumen::Shutdown();
   }
 
-  int Count(const std::string& css) {
-    auto n = browser_.Execute("return document.querySelectorAll(arguments[0]).length", {css});
-    return n.is_number() ? n.get<int>() : -1;
-  }
-  std::string Text(const std::string& css) {
-    auto t = browser_.Execute("const e = document.querySelector(arguments[0]); return e ? e.textContent : null", {css});
-    return t.is_string() ? t.get<std::string>() : "";
-  }
-  bool ClickWhenThere(const std::string& css) {
-    return WebDriver::WaitFor([&] { return Count(css) > 0 && browser_.Click(css); }, seconds(15));
-  }
   void Shot(const std::string& name) {
     EXPECT_TRUE(browser_.Screenshot(std::string(LUMEN_SCREENSHOT_DIR) + "/cluster-" + name + ".png"))
         << browser_.last_error();
@@ -97,21 +86,21 @@ TEST_F(ClusterPageTest, LiveTasksAKilledActorAndAnObjectsLineage) {
       },
       seconds(20)))
       << "the page never showed a running task";
-  EXPECT_NE(Text("#tasks-table").find("Slowly"), std::string::npos);
+  EXPECT_NE(browser_.Text("#tasks-table").find("Slowly"), std::string::npos);
   Shot("tasks");
 
   // An actor whose process is killed comes back, and the page says why it died.
   auto tally = lumen::Actor(Tally::Make).SetMaxRestarts(1).SetMaxTaskRetries(1).Remote();
   int pid = *tally.Task(&Tally::Pid).Remote().Get();
-  ASSERT_TRUE(ClickWhenThere("#nav-actors"));
+  ASSERT_TRUE(browser_.ClickWhenThere("#nav-actors"));
   const std::string actor = "#actors-table tr.actor-row[data-id='" + tally.ID() + "']";
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Text(actor + " td.col-state") == "alive"; }, seconds(15)));
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Text(actor + " td.col-state") == "alive"; }, seconds(15)));
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   ASSERT_NE(*tally.Task(&Tally::Pid).Remote().Get(), pid);  // answered by the new process
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Text(actor + " td.col-restarts") == "1 / 1"; }, seconds(15)))
-      << "restarts shown: " << Text(actor + " td.col-restarts");
-  EXPECT_EQ(Text(actor + " td.col-state"), "alive");
-  EXPECT_NE(Text(actor + " td.col-death_cause").find("died"), std::string::npos) << Text(actor + " td.col-death_cause");
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Text(actor + " td.col-restarts") == "1 / 1"; }, seconds(15)))
+      << "restarts shown: " << browser_.Text(actor + " td.col-restarts");
+  EXPECT_EQ(browser_.Text(actor + " td.col-state"), "alive");
+  EXPECT_NE(browser_.Text(actor + " td.col-death_cause").find("died"), std::string::npos) << browser_.Text(actor + " td.col-death_cause");
   Shot("actor-restarted");
 
   // A chain put -> AddOne -> AddOne: clicking its end draws the whole chain.
@@ -120,19 +109,19 @@ TEST_F(ClusterPageTest, LiveTasksAKilledActorAndAnObjectsLineage) {
   auto end = lumen::Task(AddOne).Remote(middle);
   ASSERT_EQ(*end.Get(), 3);
   lumen::Flush();  // lineage records are read once durable
-  ASSERT_TRUE(ClickWhenThere("#nav-objects"));
-  ASSERT_TRUE(ClickWhenThere("#objects-table a.object-link[data-id='" + end.ID() + "']")) << browser_.last_error();
+  ASSERT_TRUE(browser_.ClickWhenThere("#nav-objects"));
+  ASSERT_TRUE(browser_.ClickWhenThere("#objects-table a.object-link[data-id='" + end.ID() + "']")) << browser_.last_error();
   const std::string middle_node = "#lineage-svg g.lineage-node[data-id='" + middle.ID() + "']";
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Count(middle_node) == 1; }, seconds(15)))
-      << "the lineage graph of the chain's end does not show its middle; title: " << Text("#lineage-title");
-  EXPECT_EQ(Count("#lineage-svg g.lineage-node[data-id='" + start.ID() + "']"), 1);
-  EXPECT_GE(Count("#lineage-svg path.lineage-edge"), 4);
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Count(middle_node) == 1; }, seconds(15)))
+      << "the lineage graph of the chain's end does not show its middle; title: " << browser_.Text("#lineage-title");
+  EXPECT_EQ(browser_.Count("#lineage-svg g.lineage-node[data-id='" + start.ID() + "']"), 1);
+  EXPECT_GE(browser_.Count("#lineage-svg path.lineage-edge"), 4);
   Shot("lineage");
-  ASSERT_TRUE(ClickWhenThere(middle_node + " rect")) << browser_.last_error();
+  ASSERT_TRUE(browser_.ClickWhenThere(middle_node + " rect")) << browser_.last_error();
   ASSERT_TRUE(WebDriver::WaitFor(
-      [&] { return Count("#lineage-svg g.lineage-root[data-id='" + middle.ID() + "']") == 1; }, seconds(15)))
+      [&] { return browser_.Count("#lineage-svg g.lineage-root[data-id='" + middle.ID() + "']") == 1; }, seconds(15)))
       << "clicking the middle object did not make it the graph's root";
-  EXPECT_EQ(Count("#lineage-svg g.lineage-node[data-id='" + end.ID() + "']"), 0);
+  EXPECT_EQ(browser_.Count("#lineage-svg g.lineage-node[data-id='" + end.ID() + "']"), 0);
   Shot("lineage-followed");
 }
 

@@ -31,34 +31,13 @@ class DashboardPageTest : public ::testing::Test {
     cluster_.tasks.resize(20);
     source_->Set(cluster_);
     testing::SampleLineage(*source_, 12);
-    DashboardOptions options;
-    options.port = 0;
-    options.snapshot_max_age_ms = 0;
     std::string error;
-    server_ = DashboardServer::Start(source_, options, &error);
+    server_ = testing::StartFakeDashboard(source_, &error);
     ASSERT_TRUE(server_) << error;
     ASSERT_TRUE(browser_.Start(chromium, chromedriver, &error)) << error;
     std::filesystem::create_directories(LUMEN_SCREENSHOT_DIR);
   }
 
-  // The number of elements matching `css` on the page now.
-  int Count(const std::string& css) {
-    json n = browser_.Execute("return document.querySelectorAll(arguments[0]).length", {css});
-    return n.is_number() ? n.get<int>() : -1;
-  }
-  std::string Text(const std::string& css) {
-    json t = browser_.Execute("const e = document.querySelector(arguments[0]); return e ? e.textContent : null", {css});
-    return t.is_string() ? t.get<std::string>() : "";
-  }
-  std::string Attribute(const std::string& css, const std::string& name) {
-    json t = browser_.Execute("const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null",
-                              {css, name});
-    return t.is_string() ? t.get<std::string>() : "";
-  }
-  // Clicks `css` once it is there (the page redraws every second: retry a stale element).
-  bool ClickWhenThere(const std::string& css) {
-    return WebDriver::WaitFor([&] { return Count(css) > 0 && browser_.Click(css); }, seconds(10));
-  }
   void Shot(const std::string& name) {
     EXPECT_TRUE(browser_.Screenshot(std::string(LUMEN_SCREENSHOT_DIR) + "/" + name + ".png")) << browser_.last_error();
   }
@@ -72,12 +51,12 @@ class DashboardPageTest : public ::testing::Test {
 TEST_F(DashboardPageTest, LiveTasksActorRestartAndLineageByClicks) {
   // The cluster page, then the tasks page: 20 tasks are listed.
   ASSERT_TRUE(browser_.Navigate(server_->url() + "/#cluster")) << browser_.last_error();
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Count("#nodes-table tr.node-row") == 2; }, seconds(15)))
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Count("#nodes-table tr.node-row") == 2; }, seconds(15)))
       << "the cluster page never listed the nodes";
-  EXPECT_NE(Text("#card-tasks"), "");
+  EXPECT_NE(browser_.Text("#card-tasks"), "");
   Shot("cluster");
-  ASSERT_TRUE(ClickWhenThere("#nav-tasks")) << browser_.last_error();
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Count("#tasks-table tr.task-row") == 20; }, seconds(10)));
+  ASSERT_TRUE(browser_.ClickWhenThere("#nav-tasks")) << browser_.last_error();
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Count("#tasks-table tr.task-row") == 20; }, seconds(10)));
 
   // Live: tasks submitted now appear without a reload, running.
   for (int i = 0; i < 3; ++i) {
@@ -92,57 +71,57 @@ TEST_F(DashboardPageTest, LiveTasksActorRestartAndLineageByClicks) {
   }
   source_->Set(cluster_);
   const std::string live_row = "#tasks-table tr.task-row[data-id='" + testing::TaskId(902) + "'] td.col-state";
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Text(live_row) == "running"; }, seconds(10)))
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Text(live_row) == "running"; }, seconds(10)))
       << "the page did not refresh with the new tasks";
-  EXPECT_EQ(Count("#tasks-table tr.task-row"), 23);
-  EXPECT_NE(Text("#tasks-count").find("of 23"), std::string::npos) << Text("#tasks-count");
+  EXPECT_EQ(browser_.Count("#tasks-table tr.task-row"), 23);
+  EXPECT_NE(browser_.Text("#tasks-count").find("of 23"), std::string::npos) << browser_.Text("#tasks-count");
   Shot("tasks");
 
   // An actor killed, then restarted: the page shows the cause, then the restart.
-  ASSERT_TRUE(ClickWhenThere("#nav-actors"));
+  ASSERT_TRUE(browser_.ClickWhenThere("#nav-actors"));
   const std::string actor = "#actors-table tr.actor-row[data-id='" + cluster_.actors[0].actor_id + "']";
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Text(actor + " td.col-state") == "alive"; }, seconds(10)));
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Text(actor + " td.col-state") == "alive"; }, seconds(10)));
   cluster_.actors[0].state = "restarting";
   cluster_.actors[0].death_cause = "worker process 2000 killed by SIGKILL";
   source_->Set(cluster_);
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Text(actor + " td.col-state") == "restarting"; }, seconds(10)));
-  EXPECT_EQ(Text(actor + " td.col-death_cause"), "worker process 2000 killed by SIGKILL");
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Text(actor + " td.col-state") == "restarting"; }, seconds(10)));
+  EXPECT_EQ(browser_.Text(actor + " td.col-death_cause"), "worker process 2000 killed by SIGKILL");
   Shot("actor-killed");
   cluster_.actors[0].state = "alive";
   cluster_.actors[0].restarts = 1;
   cluster_.actors[0].pid = 2100;
   source_->Set(cluster_);
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Text(actor + " td.col-restarts") == "1 / 1"; }, seconds(10)));
-  EXPECT_EQ(Text(actor + " td.col-state"), "alive");
-  EXPECT_EQ(Text(actor + " td.col-pid"), "2100");
-  EXPECT_EQ(Text(actor + " td.col-death_cause"), "worker process 2000 killed by SIGKILL");  // kept after the restart
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Text(actor + " td.col-restarts") == "1 / 1"; }, seconds(10)));
+  EXPECT_EQ(browser_.Text(actor + " td.col-state"), "alive");
+  EXPECT_EQ(browser_.Text(actor + " td.col-pid"), "2100");
+  EXPECT_EQ(browser_.Text(actor + " td.col-death_cause"), "worker process 2000 killed by SIGKILL");  // kept after the restart
   Shot("actor-restarted");
 
   // Objects: click object 3 into its lineage graph: objects 3..0 and tasks 3..1.
-  ASSERT_TRUE(ClickWhenThere("#nav-objects"));
+  ASSERT_TRUE(browser_.ClickWhenThere("#nav-objects"));
   const std::string id3 = testing::ObjectId(3), id1 = testing::ObjectId(1);
-  ASSERT_TRUE(ClickWhenThere("#objects-table a.object-link[data-id='" + id3 + "']")) << browser_.last_error();
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Count("#lineage-svg g.lineage-node") == 7; }, seconds(10)))
-      << "lineage graph of object 3 not drawn; title: " << Text("#lineage-title");
-  EXPECT_EQ(Attribute("#lineage-title", "data-id"), id3);
-  EXPECT_EQ(Count("#lineage-svg path.lineage-edge"), 6);
-  EXPECT_EQ(Attribute("#lineage-svg g.lineage-node[data-id='" + testing::TaskId(1) + "']", "data-state"), "running");
-  EXPECT_EQ(Count("#lineage-svg g.lineage-root[data-id='" + id3 + "']"), 1);
+  ASSERT_TRUE(browser_.ClickWhenThere("#objects-table a.object-link[data-id='" + id3 + "']")) << browser_.last_error();
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Count("#lineage-svg g.lineage-node") == 7; }, seconds(10)))
+      << "lineage graph of object 3 not drawn; title: " << browser_.Text("#lineage-title");
+  EXPECT_EQ(browser_.Attribute("#lineage-title", "data-id"), id3);
+  EXPECT_EQ(browser_.Count("#lineage-svg path.lineage-edge"), 6);
+  EXPECT_EQ(browser_.Attribute("#lineage-svg g.lineage-node[data-id='" + testing::TaskId(1) + "']", "data-state"), "running");
+  EXPECT_EQ(browser_.Count("#lineage-svg g.lineage-root[data-id='" + id3 + "']"), 1);
   Shot("lineage");
 
   // Click through: object 1 in the graph becomes the graph's root.
-  ASSERT_TRUE(ClickWhenThere("#lineage-svg g.lineage-node[data-id='" + id1 + "'] rect")) << browser_.last_error();
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Attribute("#lineage-title", "data-id") == id1; }, seconds(10)));
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Count("#lineage-svg g.lineage-node") == 3; }, seconds(10)));
-  EXPECT_EQ(Count("#lineage-svg g.lineage-root[data-id='" + id1 + "']"), 1);
+  ASSERT_TRUE(browser_.ClickWhenThere("#lineage-svg g.lineage-node[data-id='" + id1 + "'] rect")) << browser_.last_error();
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Attribute("#lineage-title", "data-id") == id1; }, seconds(10)));
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Count("#lineage-svg g.lineage-node") == 3; }, seconds(10)));
+  EXPECT_EQ(browser_.Count("#lineage-svg g.lineage-root[data-id='" + id1 + "']"), 1);
   Shot("lineage-followed");
 
   // The timeline draws the started tasks per worker.
-  ASSERT_TRUE(ClickWhenThere("#nav-timeline"));
-  ASSERT_TRUE(WebDriver::WaitFor([&] { return Count("#timeline-svg rect.timeline-task") == 23; }, seconds(10)));
+  ASSERT_TRUE(browser_.ClickWhenThere("#nav-timeline"));
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Count("#timeline-svg rect.timeline-task") == 23; }, seconds(10)));
   Shot("timeline");
-  EXPECT_TRUE(Attribute("#error-banner", "hidden").size() || Count("#error-banner[hidden]") == 1)
-      << Text("#error-banner");
+  EXPECT_TRUE(browser_.Attribute("#error-banner", "hidden").size() || browser_.Count("#error-banner[hidden]") == 1)
+      << browser_.Text("#error-banner");
 }
 
 }  // namespace

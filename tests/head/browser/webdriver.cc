@@ -221,4 +221,24 @@ bool WebDriver::Screenshot(const std::string& path) {
   return static_cast<bool>(out.flush());
 }
 
+int WebDriver::Count(const std::string& css) {
+  nlohmann::json n = Execute("return document.querySelectorAll(arguments[0]).length", {css});
+  return n.is_number() ? n.get<int>() : -1;
+}
+
+std::string WebDriver::Text(const std::string& css) {
+  nlohmann::json t = Execute("const e = document.querySelector(arguments[0]); return e ? e.textContent : null", {css});
+  return t.is_string() ? t.get<std::string>() : "";
+}
+
+std::string WebDriver::Attribute(const std::string& css, const std::string& name) {
+  nlohmann::json t =
+      Execute("const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null", {css, name});
+  return t.is_string() ? t.get<std::string>() : "";
+}
+
+bool WebDriver::ClickWhenThere(const std::string& css, std::chrono::milliseconds timeout) {
+  return WaitFor([&] { return Count(css) > 0 && Click(css); }, timeout);
+}
+
 }  // namespace lumen::head::testing

@@ -35,6 +35,13 @@ class WebDriver {
   nlohmann::json Execute(const std::string& script, const nlohmann::json& args = nlohmann::json::array());
   // Clicks the first element matching `css`; false (with last_error()) if none or it failed.
   bool Click(const std::string& css);
+  // The page now: how many elements match `css`; the first one's text, or
+  // an attribute of it ("" if none).
+  int Count(const std::string& css);
+  std::string Text(const std::string& css);
+  std::string Attribute(const std::string& css, const std::string& name);
+  // Clicks `css` once it is there (pages redraw: a stale element is retried).
+  bool ClickWhenThere(const std::string& css, std::chrono::milliseconds timeout = std::chrono::seconds(15));
   // Saves a PNG of the window at `path`.
   bool Screenshot(const std::string& path);
   // Polls `condition` (every 50 ms) until it holds or `timeout` passes.

@@ -45,11 +45,8 @@ class StateCliTest : public ::testing::Test {
     std::ofstream(log_path_) << "line one\nthe actor says hi\n";
     s.logs.push_back({"node0:3", "node0", 2000, s.actors[0].actor_id, log_path_, true});
     source_->Set(s);
-    DashboardOptions options;
-    options.port = 0;
-    options.snapshot_max_age_ms = 0;
     std::string error;
-    server_ = DashboardServer::Start(source_, options, &error);
+    server_ = testing::StartFakeDashboard(source_, &error);
     ASSERT_TRUE(server_) << error;
     address_ = "--address " + server_->url().substr(7);  // host:port, as a user types it
   }
