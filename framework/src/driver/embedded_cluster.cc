@@ -62,14 +62,17 @@ size_t DefaultStoreBytes() {
   return size_t{512} << 20;
 }
 
-}  // namespace
+// A Config switch the environment overrides: `env`=0 turns it off, any
+// other value on.
+bool SwitchedOn(const char* env, bool configured) {
+  const char* value = std::getenv(env);
+  return value ? std::string(value) != "0" : configured;
+}
 
 // A dashboard that cannot start (every port taken) is reported, and the
 // cluster runs without it.
 void StartDashboard(const Config& config, Cluster& cluster) {
-  bool on = config.include_dashboard;
-  if (const char* env = std::getenv("LUMEN_INCLUDE_DASHBOARD")) on = std::string(env) != "0";
-  if (!on) return;
+  if (!SwitchedOn("LUMEN_INCLUDE_DASHBOARD", config.include_dashboard)) return;
   head::DashboardOptions options;
   options.host = config.dashboard_host;
   options.port = config.dashboard_port;
@@ -81,6 +84,8 @@ void StartDashboard(const Config& config, Cluster& cluster) {
   cluster.dashboard = head::DashboardServer::Start(std::move(source), options, &error);
   if (!cluster.dashboard) std::fprintf(stderr, "lumen: no dashboard: %s\n", error.c_str());
 }
+
+}  // namespace
 
 PlacementGroupTable& PlacementGroups() {
   if (!g_cluster) throw Error("placement groups are managed by the driver of an embedded cluster: call lumen::Init() first (not available inside tasks yet)");
@@ -135,8 +140,7 @@ void Init(const Config& config) {
     throw Error("lumen::Init: cannot start the object store: " + s.message());
   }
 
-  bool lineage_on = config.enable_lineage;
-  if (const char* env = std::getenv("LUMEN_LINEAGE")) lineage_on = std::string(env) != "0";
+  bool lineage_on = SwitchedOn("LUMEN_LINEAGE", config.enable_lineage);
   if (lineage_on) {
     cluster->storage_dir = config.storage_dir.empty() ? cluster->session_dir + "/lineage" : config.storage_dir;
     s = storage::LineageLog::Open(cluster->storage_dir, storage::LineageOptions{}, &cluster->lineage);

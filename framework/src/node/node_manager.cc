@@ -293,10 +293,7 @@ std::string NodeManager::OwnerName(const Worker* owner) {
 
 void NodeManager::Reply(Worker& client, Message message) {
   if (client.deliver) {
-    // Made on the driver's own thread (what it asked was ready): handed
-    // over at once. From the I/O thread: once mu_ is released (Unlocker).
-    if (std::this_thread::get_id() == thread_.get_id()) local_replies_.push_back(std::move(message));
-    else client.deliver(message);
+    local_replies_.push_back(std::move(message));  // handed over once mu_ is released (Unlocker)
   } else if (client.conn) {
     client.conn->Queue(message);
   }

@@ -69,8 +69,8 @@ class NodeManager {
 
   // The embedded driver, a client in this process: HandleLocal takes its
   // messages as a worker's frames are taken; its replies go to `deliver`,
-  // called on the driver's thread inside HandleLocal, or by the I/O thread
-  // once it released the node's lock.
+  // called once the node's lock is released, by the thread that made them
+  // (the driver's own inside HandleLocal, the I/O thread, a CAF callback).
   void ConnectLocalClient(std::function<void(Message&)> deliver);
   void HandleLocal(std::span<Message> messages);
 
@@ -178,6 +178,7 @@ class NodeManager {
   void KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause);
   void ActorIsDead(ActorState& a, std::string cause);
   void RecordActor(const ActorState& a);  // its state now, in the lineage log
+  static storage::ActorState StoredState(const ActorState& a);  // as the log and the dashboard name it
   void QueueReplay(ActorState& a);
   void RecordCall(ActorState& a, const TaskSpec& call);
   bool IsPool(const Worker& w) const;

@@ -218,12 +218,18 @@ void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
   RecordActor(a);
 }
 
+storage::ActorState NodeManager::StoredState(const ActorState& a) {
+  switch (a.state) {
+    case ActorState::kPending: return storage::ActorState::kPending;
+    case ActorState::kAlive: return storage::ActorState::kAlive;
+    case ActorState::kRestarting: return storage::ActorState::kRestarting;
+    case ActorState::kDead: return storage::ActorState::kDead;
+  }
+  return storage::ActorState::kDead;
+}
+
 void NodeManager::RecordActor(const ActorState& a) {
-  storage::ActorState state = a.state == ActorState::kAlive     ? storage::ActorState::kAlive
-                              : a.state == ActorState::kDead    ? storage::ActorState::kDead
-                              : a.state == ActorState::kPending ? storage::ActorState::kPending
-                                                                : storage::ActorState::kRestarting;
-  lineage_.ActorChanged(a.id, a.creation_task, a.options, state, a.restarts, a.death_cause);
+  lineage_.ActorChanged(a.id, a.creation_task, a.options, StoredState(a), a.restarts, a.death_cause);
 }
 
 }  // namespace lumen::internal

@@ -107,13 +107,16 @@ class NodeManager::Unlocker {
   explicit Unlocker(NodeManager* nm) : nm_(nm), lock_(nm->mu_) {}
   ~Unlocker() {
     std::vector<ObjectID> deletes;
-    std::vector<Message> replies;
+    // Swapped with a buffer of this thread's, so neither side loses its
+    // capacity: a Get of ready objects allocates nothing here.
+    thread_local std::vector<Message> replies;
     if (lock_.owns_lock()) {
       deletes.swap(nm_->deletes_);
       replies.swap(nm_->local_replies_);
       lock_.unlock();
     }
     for (Message& m : replies) nm_->local_client_->deliver(m);
+    replies.clear();
     for (const auto& id : deletes) (void)nm_->options_.store->Delete(id);
   }
   std::unique_lock<std::mutex>& lock() { return lock_; }

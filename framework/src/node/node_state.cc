@@ -7,15 +7,6 @@
 namespace lumen::internal {
 namespace {
 
-const char* ActorStateName(int state) {
-  switch (state) {
-    case 0: return "pending";
-    case 1: return "alive";
-    case 2: return "restarting";
-    default: return "dead";
-  }
-}
-
 const char* StrategyName(PlacementStrategy s) {
   switch (s) {
     case PlacementStrategy::PACK: return "PACK";
@@ -62,7 +53,7 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     out.class_name = a.options.class_name.empty() ? a.creation.function : a.options.class_name;
     out.name = a.options.name;
     out.ray_namespace = a.options.ns;
-    out.state = ActorStateName(static_cast<int>(a.state));
+    out.state = storage::ActorStateName(StoredState(a));
     out.restarts = a.restarts;
     out.max_restarts = a.options.max_restarts;
     out.death_cause = a.death_cause.empty() ? a.last_exit : a.death_cause;

@@ -229,6 +229,12 @@ void Write(frames::Frame::Builder f, const ActorExitMsg&) { f.setActorExit(); }
 size_t FirstSegmentWords(const Message& message) {
   size_t bytes = 0;
   auto add = [&](const BytesPtr& b) { bytes += b ? b->size() : 0; };
+  auto add_ids = [&](size_t n) { bytes += n * 24; };  // a Data pointer and 20 bytes, padded
+  auto add_payload = [&](const Payload& p) {
+    add(p.bytes);
+    add_ids(p.nested_refs.size());
+    bytes += 64;
+  };
   auto add_spec = [&](const TaskSpec& spec) {
     for (const TaskArg& arg : spec.args) add(arg.value.bytes);
   };
@@ -238,21 +244,19 @@ size_t FirstSegmentWords(const Message& message) {
         if constexpr (std::is_same_v<M, ExecuteMsg>) {
           for (const auto& arg : m.args) add(arg.bytes);
         } else if constexpr (std::is_same_v<M, GetReplyMsg>) {
-          for (const Payload& p : m.payloads) add(p.bytes), bytes += 64 + p.nested_refs.size() * 24;
-        } else if constexpr (std::is_same_v<M, TaskDoneMsg> || std::is_same_v<M, PutMsg>) {
-          const Payload& p = [&]() -> const Payload& {
-            if constexpr (std::is_same_v<M, TaskDoneMsg>) return m.result; else return m.payload;
-          }();
-          add(p.bytes);
-          bytes += p.nested_refs.size() * 24;
+          for (const Payload& p : m.payloads) add_payload(p);
+        } else if constexpr (std::is_same_v<M, TaskDoneMsg>) {
+          add_payload(m.result);
+        } else if constexpr (std::is_same_v<M, PutMsg>) {
+          add_payload(m.payload);
         } else if constexpr (std::is_same_v<M, SubmitMsg>) {
           add_spec(m.spec);
         } else if constexpr (std::is_same_v<M, CreateActorMsg>) {
           add_spec(m.factory);
         } else if constexpr (std::is_same_v<M, GetMsg> || std::is_same_v<M, WaitMsg>) {
-          bytes += m.ids.size() * 24;
+          add_ids(m.ids.size());
         } else if constexpr (std::is_same_v<M, RefsMsg>) {
-          bytes += (m.added.size() + m.removed.size()) * 24;
+          add_ids(m.added.size() + m.removed.size());
         }
       },
       message);

@@ -163,7 +163,7 @@ class TextRenderer {
     const ActorRecord& a = *t.actor;
     Line(indent, "actor " + a.id.Hex() + " " + a.class_name);
     if (!a.name.empty()) out_ += " \"" + a.name + "\"" + (a.ns.empty() ? "" : " in " + a.ns);
-    out_ += std::string(" (") + StateName(a.state) + ", " + std::to_string(a.restarts) + " restarts";
+    out_ += std::string(" (") + ActorStateName(a.state) + ", " + std::to_string(a.restarts) + " restarts";
     if (!a.death_cause.empty()) out_ += ", " + a.death_cause;
     out_ += ")\n";
     if (t.creation) Task(*t.creation, indent + 1);

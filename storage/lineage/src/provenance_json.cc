@@ -93,7 +93,7 @@ class JsonRenderer {
       j["class_name"] = t.actor->class_name;
       j["name"] = t.actor->name;
       j["namespace"] = t.actor->ns;
-      j["state"] = StateName(t.actor->state);
+      j["state"] = ActorStateName(t.actor->state);
       j["restarts"] = t.actor->restarts;
       j["death_cause"] = t.actor->death_cause;
       j["creation_task"] = t.actor->creation_task.Hex();

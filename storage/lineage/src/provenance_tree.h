@@ -11,17 +11,6 @@
 
 namespace lumen::storage::lineage {
 
-// An actor's state as both renderings spell it.
-inline const char* StateName(ActorState state) {
-  switch (state) {
-    case ActorState::kPending: return "pending";
-    case ActorState::kAlive: return "alive";
-    case ActorState::kRestarting: return "restarting";
-    case ActorState::kDead: return "dead";
-  }
-  return "unknown";
-}
-
 // Whether the log holds a record, and if not, whether retention removed it.
 struct RecordPresence {
   bool present = false;

@@ -86,6 +86,17 @@ struct ObjectRecord {
 
 enum class ActorState : uint8_t { kPending, kAlive, kRestarting, kDead };
 
+// As the provenance renderings and the dashboard spell it.
+inline const char* ActorStateName(ActorState state) {
+  switch (state) {
+    case ActorState::kPending: return "pending";
+    case ActorState::kAlive: return "alive";
+    case ActorState::kRestarting: return "restarting";
+    case ActorState::kDead: return "dead";
+  }
+  return "unknown";
+}
+
 struct ActorRecord {
   ActorID id;
   TaskID creation_task;
