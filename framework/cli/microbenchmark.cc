@@ -111,6 +111,7 @@ const std::vector<std::string> kMetrics = {
     "single_client_put_calls",
     "memcpy_gigabytes",
     "single_client_put_gigabytes",
+    "single_client_put_gigabytes_durable",
     "single_client_tasks_and_get_batch",
     "single_client_get_object_containing_10k_refs",
     "single_client_wait_1k_refs",
@@ -310,9 +311,35 @@ class PingPong {
 
 // ---- the cluster -------------------------------------------------------------
 
-void StartCluster(bool lineage, bool large_store) {
+// Ray's put-gigabytes value: np.zeros(100 * 1024 * 1024, dtype=np.int64),
+// 800 MiB (--quick: an eighth, since first-touching 1.6 GB takes seconds
+// here). The object format holds at most 2^29 - 1 bytes per vector of
+// numbers (codec.h), so the bytes go as a vector of equal chunks that each
+// fit; memcpy copies the same chunks into one prefaulted buffer.
+struct LargeValue {
+  explicit LargeValue(bool quick) {
+    const size_t bytes = quick ? kLargeBytes / 8 : kLargeBytes;
+    const size_t n = (bytes + kMaxVectorBytes - 1) / kMaxVectorBytes;
+    const size_t elements = bytes / sizeof(int64_t) / n;
+    chunks.assign(n, std::vector<int64_t>(elements, 0));
+    gb = static_cast<double>(n * elements * sizeof(int64_t)) / 1e9;
+    std::printf("# *_put_gigabytes, memcpy_gigabytes: %zu bytes per op, as %zu vector(s) of %zu int64\n",
+                n * elements * sizeof(int64_t), n, elements);
+    std::fflush(stdout);
+  }
+  void Put() const {
+    if (chunks.size() == 1) lumen::Put(chunks[0]);
+    else lumen::Put(chunks);
+  }
+  std::vector<std::vector<int64_t>> chunks;
+  double gb = 0;
+};
+
+// `storage_dir`: a named one (large Puts get durable copies), or "" for the default.
+void StartCluster(bool lineage, bool large_store, const std::string& storage_dir = "") {
   lumen::Config config;
   config.enable_lineage = lineage;
+  config.storage_dir = storage_dir;
   // Ray's put-gigabytes object is 800 MiB: the store must hold one (unless
   // the user sized it with LUMEN_OBJECT_STORE_MB).
   if (large_store && !std::getenv("LUMEN_OBJECT_STORE_MB")) config.object_store_bytes = kLargeBytes + (256ull << 20);
@@ -341,33 +368,18 @@ void RunClusterBenchmarks(Bench& b) {
   b.TimeIt("single_client_put_calls", [] { lumen::Put(0); });
 
   if (b.AnyWanted("memcpy_gigabytes", "single_client_put_gigabytes")) {
-    // Ray: ray.put(np.zeros(100 * 1024 * 1024, dtype=np.int64)), 800 MiB
-    // (--quick: an eighth, since first-touching 1.6 GB takes seconds here).
-    // The object format holds at most 2^29 - 1 bytes per vector of numbers
-    // (codec.h), so the bytes go as a vector of equal chunks that each fit;
-    // memcpy copies the same chunks into one prefaulted buffer.
-    const size_t bytes = b.quick() ? kLargeBytes / 8 : kLargeBytes;
-    const size_t chunks = (bytes + kMaxVectorBytes - 1) / kMaxVectorBytes;
-    const size_t chunk_elements = bytes / sizeof(int64_t) / chunks;
-    const double gb = static_cast<double>(chunks * chunk_elements * sizeof(int64_t)) / 1e9;
-    std::vector<std::vector<int64_t>> arr(chunks, std::vector<int64_t>(chunk_elements, 0));
-    std::printf("# *_put_gigabytes, memcpy_gigabytes: %zu bytes per op, as %zu vector(s) of %zu int64\n",
-                chunks * chunk_elements * sizeof(int64_t), chunks, chunk_elements);
-    std::fflush(stdout);
+    LargeValue value(b.quick());
     if (b.Wanted("memcpy_gigabytes")) {
-      std::unique_ptr<int64_t[]> dst(new int64_t[chunks * chunk_elements]);
-      std::memset(dst.get(), 1, chunks * chunk_elements * sizeof(int64_t));
+      const size_t n = value.chunks.size() * value.chunks[0].size();
+      std::unique_ptr<int64_t[]> dst(new int64_t[n]);
+      std::memset(dst.get(), 1, n * sizeof(int64_t));
       b.TimeIt("memcpy_gigabytes", [&] {
-        for (size_t c = 0; c < chunks; ++c)
-          std::memcpy(dst.get() + c * chunk_elements, arr[c].data(), chunk_elements * sizeof(int64_t));
+        for (size_t c = 0; c < value.chunks.size(); ++c)
+          std::memcpy(dst.get() + c * value.chunks[c].size(), value.chunks[c].data(), value.chunks[c].size() * sizeof(int64_t));
         std::atomic_signal_fence(std::memory_order_seq_cst);  // keep the copy
-      }, gb);
+      }, value.gb);
     }
-    if (chunks == 1) {
-      b.TimeIt("single_client_put_gigabytes", [&] { lumen::Put(arr[0]); }, gb);
-    } else {
-      b.TimeIt("single_client_put_gigabytes", [&] { lumen::Put(arr); }, gb);
-    }
+    b.TimeIt("single_client_put_gigabytes", [&] { value.Put(); }, value.gb);
   }
 
   // Ray: submit 1000 small_value tasks, get the batch; an op is the batch.
@@ -561,6 +573,26 @@ void RunLineageOffBenchmarks(Bench& b) {
   b.TimeIt("single_client_put_calls_lineage_off", [] { lumen::Put(0); });
 }
 
+// A large Put with a storage dir the user named: its copy is written behind
+// it, and lumen::Flush waits for that copy, so an op is Put + Flush: what a
+// durable large Put costs, the disk's write included.
+void RunDurablePutBenchmark(Bench& b) {
+  if (!b.Wanted("single_client_put_gigabytes_durable")) return;
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     ("lumen-microbenchmark-" + std::to_string(::getpid()) + "-storage")).string();
+  b.Guard("cluster (named storage dir)", [&] {
+    StartCluster(/*lineage=*/true, /*large_store=*/!b.quick(), dir);
+    LargeValue value(b.quick());
+    b.TimeIt("single_client_put_gigabytes_durable", [&] {
+      value.Put();
+      lumen::Flush();
+    }, value.gb);
+  });
+  lumen::Shutdown();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
 void RunStorageBenchmarks(Bench& b) {
   if (b.AnyWanted("store_small_ops", "store_put_gigabytes")) {
     if (b.Wanted("store_small_ops")) b.Progress("store_small_ops");
@@ -649,7 +681,8 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
 
   auto start = Clock::now();
   const bool on = std::any_of(kMetrics.begin(), kMetrics.end(), [&](const std::string& name) {
-    return b.Wanted(name) && name.find("lineage") == std::string::npos && name.rfind("store_", 0) != 0;
+    return b.Wanted(name) && name.find("lineage") == std::string::npos && name.rfind("store_", 0) != 0 &&
+           name.find("_durable") == std::string::npos;
   });
   if (on) {
     b.Guard("cluster (lineage on)", [&] {
@@ -667,12 +700,14 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
     });
     lumen::Shutdown();
   }
+  RunDurablePutBenchmark(b);
   RunStorageBenchmarks(b);
 
   b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_ipc_roundtrip_limit", "1_1_actor_calls_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_tasks_sync", "1_1_actor_calls_sync", "single_client_tasks_sync");
   b.Ratio("put_gigabytes_over_memcpy", "single_client_put_gigabytes", "memcpy_gigabytes");
+  b.Ratio("put_gigabytes_durable_over_memcpy", "single_client_put_gigabytes_durable", "memcpy_gigabytes");
   b.Ratio("tasks_sync_lineage_on_over_off", "single_client_tasks_sync", "single_client_tasks_sync_lineage_off");
   b.Ratio("tasks_async_lineage_on_over_off", "single_client_tasks_async", "single_client_tasks_async_lineage_off");
   b.Ratio("put_calls_lineage_on_over_off", "single_client_put_calls", "single_client_put_calls_lineage_off");

@@ -34,6 +34,7 @@ int CountedAdd(std::string path, int x, int y) {
 }
 // About `mib` MiB of doubles, each equal to `seed`.
 std::vector<double> Block(int seed, int mib) { return std::vector<double>(size_t(mib) << 17, seed); }
+double SumOf(std::vector<double> v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 int FailsIfMarked(std::string marker, int x) {
   if (fs::exists(marker)) throw std::runtime_error("marked: " + marker);
   return x + 1;
@@ -47,7 +48,7 @@ class Tally {
   int total_ = 0;
 };
 
-LUMEN_REMOTE(Square, CountedAdd, Block, FailsIfMarked, Tally::Make, &Tally::Add);
+LUMEN_REMOTE(Square, CountedAdd, Block, SumOf, FailsIfMarked, Tally::Make, &Tally::Add);
 
 class LineageTest : public ::testing::Test {
  protected:
@@ -125,6 +126,21 @@ TEST_F(LineageTest, PutValuesComeBackFromTheLog) {
   // And as an argument of a new task.
   auto sq = lumen::Task(Square).Remote(lumen::Put(9));
   EXPECT_EQ(*lumen::Get(sq, 30000), 81);
+}
+
+TEST_F(LineageTest, ALargePutWithoutANamedStorageDirSaysWhyItCannotComeBack) {
+  std::string id;
+  {
+    auto p = lumen::Put(Block(3, 1));  // over the inline limit: in the store only
+    id = p.ID();
+  }
+  lumen::Flush();
+  try {
+    lumen::Get(lumen::ObjectRef<std::vector<double>>::FromID(id), 30000);
+    ADD_FAILURE() << "a dropped large Put came back with no durable copy";
+  } catch (const lumen::ObjectLostError& e) {
+    EXPECT_NE(std::string(e.what()).find("Config::storage_dir"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(LineageTest, ARebuildThatFailsNamesTheTaskAndTheCause) {
@@ -211,6 +227,37 @@ TEST(LineageReopenTest, ALaterInitOnTheSameStorageDirRebuildsById) {
     EXPECT_NE(std::string(e.what()).find("in use"), std::string::npos) << e.what();
   }
   held.reset();
+  fs::remove_all(dir);
+}
+
+// With a named storage dir a large Put is copied to disk behind the Put:
+// dropped, it comes back from the copy, as an argument too, and so it does
+// in a later Init on the same dir.
+TEST(LineageReopenTest, LargePutsComeBackFromTheirDurableCopies) {
+  std::string dir = Scratch("large-puts");
+  fs::remove_all(dir);
+  lumen::Config config;
+  config.num_cpus = 1;
+  config.storage_dir = dir;
+  std::string put_id, sum_id;
+  lumen::Init(config);
+  {
+    auto p = lumen::Put(Block(7, 2));
+    auto sum = lumen::Task(SumOf).Remote(p);
+    EXPECT_EQ(*lumen::Get(sum, 30000), 7.0 * (2 << 17));
+    put_id = p.ID();
+    sum_id = sum.ID();
+  }
+  lumen::Flush();
+  EXPECT_TRUE(fs::exists(dir + "/puts/" + put_id)) << "the copy is where the docs say";
+  EXPECT_EQ(*lumen::Get(lumen::ObjectRef<std::vector<double>>::FromID(put_id), 30000), Block(7, 2));
+  lumen::Shutdown();
+
+  lumen::Init(config);
+  // The task's result first: its input comes back from the copy before it re-runs.
+  EXPECT_EQ(*lumen::Get(lumen::ObjectRef<double>::FromID(sum_id), 30000), 7.0 * (2 << 17));
+  EXPECT_EQ(*lumen::Get(lumen::ObjectRef<std::vector<double>>::FromID(put_id), 30000), Block(7, 2));
+  lumen::Shutdown();
   fs::remove_all(dir);
 }
 

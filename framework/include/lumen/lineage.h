@@ -4,7 +4,9 @@
 // Config::storage_dir. An object whose bytes are gone (evicted, every
 // reference dropped, or the process that made it died) is rebuilt from the
 // log by the next Get: ObjectRef<T>::FromID(id) of any id in the log works,
-// in this process or a later one on the same storage dir.
+// in this process or a later one on the same storage dir. A small Put's
+// value lives in its log record; a large one (over 100 KiB) is copied to
+// `storage_dir/puts` behind the Put, when a storage_dir is named.
 #pragma once
 
 #include <string>
@@ -14,7 +16,8 @@
 namespace lumen {
 
 // Returns once everything acknowledged so far (tasks submitted, Puts, actor
-// calls) is durable on disk: it survives a kill -9 of every process. Throws
+// calls, and the copies of large Puts) is durable on disk: it survives a
+// kill -9 of every process. Throws
 // lumen::Error if the log cannot write (e.g. the disk is full), or when it
 // is off.
 void Flush();

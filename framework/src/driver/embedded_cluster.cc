@@ -168,6 +168,9 @@ void Init(const Config& config) {
   node.ns = cluster->ns;
   node.actors_detached_by_default = config.default_actor_lifetime == ActorLifetime::DETACHED;
   node.worker_liveness_timeout_ms = config.worker_liveness_timeout_ms;
+  // Only a storage dir the user named outlives the process: only there are
+  // large Puts worth a durable copy (the default one goes at Shutdown).
+  if (lineage_on && !config.storage_dir.empty()) node.put_copies_dir = config.storage_dir + "/puts";
   cluster->node_name = node.node_name;
   cluster->resources = node.resources;
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
@@ -187,6 +190,8 @@ void Flush() {
   if (!g_cluster) throw Error("lumen::Flush: lumen is not running as a driver here; call lumen::Init() first");
   if (!g_cluster->lineage) throw Error("lumen::Flush: lineage is off (Config::enable_lineage), so nothing is made durable");
   constexpr int64_t kBoundMs = 60000;  // a disk that takes longer is reported, not waited on forever
+  std::string why;
+  if (!g_cluster->node->FlushPutCopies(kBoundMs, &why)) throw Error("lumen::Flush: " + why);
   if (!g_cluster->lineage->Flush(kBoundMs)) {
     Status why = g_cluster->lineage->LastError();
     throw Error("lumen::Flush: the lineage log could not make everything durable" +

@@ -58,6 +58,13 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
       ::chmod(nm->socket_path_.c_str(), 0600) != 0 || ::listen(nm->listen_fd_, 128) != 0)
     throw Error("cannot listen on " + nm->socket_path_ + ": " + std::strerror(errno));
   nm->available_ = nm->options_.resources;
+  NodeManager* raw = nm.get();
+  if (!nm->options_.put_copies_dir.empty())
+    nm->copies_ = std::make_unique<PutCopies>(
+        nm->options_.put_copies_dir, nm->options_.store,
+        [raw](PutCopies::Job job, const ObjectID& id, const Status& s, uint64_t size) {
+          raw->OnPutCopyDone(job, id, s, size);
+        });
 
   nm->epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   nm->wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -68,7 +75,6 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   ev.data.u64 = ~1ull;  // wake-ups
   ::epoll_ctl(nm->epoll_fd_, EPOLL_CTL_ADD, nm->wake_fd_, &ev);
 
-  NodeManager* raw = nm.get();
   Supervision::Options supervision{nm->options_.session_dir, nm->options_.worker_liveness_timeout_ms};
   nm->supervision_ = Supervision::Start(supervision, [raw](int number, const std::string& reason) {
     raw->OnWorkerDown(number, reason);
@@ -83,6 +89,7 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
 }
 
 NodeManager::~NodeManager() {
+  copies_.reset();  // writes the copies queued so far (its callbacks take mu_: not held here)
   {
     std::lock_guard lock(mu_);
     stopping_ = true;  // no more spawning from here on
@@ -229,6 +236,7 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
             objects_[m.id].refs += 1;
             if (!w.deliver) w.refs[m.id] += 1;
             lineage_.Put(m.id, m.payload, OwnerName(OwnerOf(w)));
+            QueuePutCopy(m.id, m.payload);
             Complete(m.id, std::move(m.payload));
           },
           [&](RefsMsg& m) {

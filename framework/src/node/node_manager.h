@@ -39,6 +39,7 @@
 #include "head/cluster_state.h"
 #include "node/ready_queue.h"
 #include "node/lineage_recorder.h"
+#include "node/put_copies.h"
 #include "node/task_history.h"
 #include "control/supervision.h"
 #include "protocol/connection.h"
@@ -59,6 +60,9 @@ struct NodeOptions {
   std::string ns;                           // the job's namespace for named actors
   bool actors_detached_by_default = false;
   int64_t worker_liveness_timeout_ms = 0;   // 0 = the default (supervision.h)
+  // Where large Puts get durable copies (put_copies.h); empty: none (a
+  // storage dir nobody named does not outlive the process).
+  std::string put_copies_dir;
 };
 
 class NodeManager {
@@ -93,6 +97,10 @@ class NodeManager {
   bool HasObject(const ObjectID& id);
   // The store evicted `id` to make room: it is rebuilt from lineage when needed.
   void OnEvicted(const ObjectID& id);
+  // Blocks until the durable copies of every large Put so far are written
+  // (true at once if the node makes none); false on timeout or a write
+  // error, and `why` says which.
+  bool FlushPutCopies(int64_t timeout_ms, std::string* why);
 
  private:
   struct Worker;
@@ -131,6 +139,11 @@ class NodeManager {
   void MarkEvicted(const ObjectID& id);
   bool KnownToLineage(const ObjectID& id) const;
   ObjectError RebuildFailure(const Task& task, const ObjectError& cause) const;
+  // Durable copies of large Puts (node_manager_put_copies.cc).
+  void QueuePutCopy(const ObjectID& id, const Payload& payload);
+  bool RestoreFromCopy(const ObjectID& id);
+  void OnPutCopyDone(PutCopies::Job job, const ObjectID& id, const Status& status, uint64_t size);
+  std::string WhyNoCopy() const;
   // What lineage calls a client: "driver" (nullptr) or "worker-N".
   static std::string OwnerName(const Worker* owner);
   // Scheduling (node_manager_scheduling.cc).
@@ -223,6 +236,7 @@ class NodeManager {
     uint64_t evicted = 0;  // objects the store evicted (rebuilt when needed)
     uint64_t tasks = 0;    // tasks re-run (or Puts restored) from lineage
   } rebuild_stats_;
+  std::unique_ptr<PutCopies> copies_;  // set at Start, or null; its thread calls OnPutCopyDone
   bool accept_paused_ = false;
   Clock::time_point accept_resume_at_;
   // The driver's descriptors per worker: its frame socket, its CAF

@@ -8,7 +8,8 @@
 // inputs first), and re-submits them under their original ids, so their
 // results get their original ids too; a task already running is not
 // submitted again, so concurrent callers share one rebuild. Small Puts are
-// recorded as a "put task" whose argument is the value itself. A rebuild is
+// recorded as a "put task" whose argument is the value itself; large ones
+// come back from their durable copy (node_manager_put_copies.cc). A rebuild is
 // bounded by each task's retries; its failure is an
 // ObjectReconstructionFailedError naming the task, its attempt and the cause,
 // and an object that cannot be rebuilt fails with ObjectLostError saying why.
@@ -85,17 +86,22 @@ void NodeManager::StartRebuild(const ObjectID& id) {
     Complete(id, std::move(p));
   };
   if (!options_.lineage) return fail("lineage is off (Config::enable_lineage)");
-  // What exists: ready or failed objects, and pending ones whose task runs.
+  // What exists: ready or failed objects, pending ones whose task runs or
+  // that come back from a durable copy, and large Puts that have one (read
+  // back from here on).
   auto exists = [&](const ObjectID& oid) {
     auto it = objects_.find(oid);
-    if (it == objects_.end()) return false;
-    const Entry& e = it->second;
-    return e.state == Entry::kReady || e.state == Entry::kFailed ||
-           (e.state == Entry::kPending && tasks_.count(oid.Task()) > 0);
+    if (it != objects_.end()) {
+      const Entry& e = it->second;
+      if (e.state == Entry::kReady || e.state == Entry::kFailed || e.restoring ||
+          (e.state == Entry::kPending && tasks_.count(oid.Task()) > 0))
+        return true;
+    }
+    return RestoreFromCopy(oid);
   };
   std::vector<storage::TaskRecord> plan;
   Status s = options_.lineage->RebuildPlan(id, exists, &plan);
-  if (!s.ok()) return fail(s.message());
+  if (!s.ok()) return fail(s.message() + (s.message().find("made by Put") != std::string::npos ? WhyNoCopy() : ""));
   for (const storage::TaskRecord& rec : plan) {
     if (!rec.actor.IsNil())
       return fail("it is made by " + std::string(rec.actor_creation ? "the creation of" : "a call to") + " actor " +

@@ -23,6 +23,7 @@ struct NodeManager::Entry {
   enum State { kPending, kReady, kFailed, kLost } state = kPending;
   BytesPtr bytes;        // ready and inline
   bool in_store = false; // ready and in the shared store
+  bool restoring = false;  // pending: being read back from its durable copy (put_copies.h)
   uint64_t size = 0;
   ObjectError error;     // failed
   int64_t refs = 0;
