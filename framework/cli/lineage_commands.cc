@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "lumen/storage/lineage_log.h"
+#include "node/put_copies.h"
 
 namespace lumen::cli {
 
@@ -146,6 +147,11 @@ int RunGcCommand(const GcCommandOptions& options) {
   }
   std::printf("\ntable files %llu -> %llu bytes\n", static_cast<unsigned long long>(r.disk_bytes_before),
               static_cast<unsigned long long>(r.disk_bytes_after));
+  // Durable copies of large Puts go with their records.
+  uint64_t bytes = 0;
+  size_t copies = internal::PutCopies::Sweep(
+      options.storage + "/puts", [&](const ObjectID& id) { return log->GetObject(id).has_value(); }, &bytes);
+  if (copies) std::printf("removed %zu durable Put copies (%llu bytes)\n", copies, static_cast<unsigned long long>(bytes));
   return 0;
 }
 

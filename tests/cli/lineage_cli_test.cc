@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -158,10 +159,20 @@ TEST_F(LineageCliTest, GcRemovesOldRecordsAndLineageSaysSo) {
   EXPECT_EQ(o.exit_code, 1) << "the log is held open here, as by a running driver";
   EXPECT_NE(o.err.find("in use by a running lumen process"), std::string::npos) << o.err;
 
+  // Durable Put copies go with their records, and half-written ones go.
+  std::string puts = dir() + "/puts";
+  std::filesystem::create_directories(puts);
+  for (const std::string& name : {old_object.Hex(), new_object.Hex(), new_object.Hex() + ".partial"})
+    std::ofstream(puts + "/" + name) << "0123456789";
+
   log_.reset();
   o = Lumen(scratch_.path(), {"gc", "--storage", dir(), "--older-than", "30d"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out.rfind("removed 1 tasks, 1 objects, 0 actors", 0), 0u) << o.out;
+  EXPECT_NE(o.out.find("removed 2 durable Put copies (20 bytes)"), std::string::npos) << o.out;
+  EXPECT_FALSE(std::filesystem::exists(puts + "/" + old_object.Hex()));
+  EXPECT_TRUE(std::filesystem::exists(puts + "/" + new_object.Hex()));
+  EXPECT_FALSE(std::filesystem::exists(puts + "/" + new_object.Hex() + ".partial"));
 
   o = Lumen(scratch_.path(), {"lineage", old_object.Hex(), "--storage", dir()});
   EXPECT_EQ(o.exit_code, 1);

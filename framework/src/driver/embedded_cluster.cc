@@ -170,7 +170,12 @@ void Init(const Config& config) {
   node.worker_liveness_timeout_ms = config.worker_liveness_timeout_ms;
   // Only a storage dir the user named outlives the process: only there are
   // large Puts worth a durable copy (the default one goes at Shutdown).
-  if (lineage_on && !config.storage_dir.empty()) node.put_copies_dir = config.storage_dir + "/puts";
+  if (lineage_on && !config.storage_dir.empty()) {
+    node.put_copies_dir = config.storage_dir + "/puts";
+    uint64_t bytes = 0;  // what retention removed the records of, and what a killed driver half wrote
+    PutCopies::Sweep(node.put_copies_dir, [&](const ObjectID& id) { return cluster->lineage->GetObject(id).has_value(); },
+                     &bytes);
+  }
   cluster->node_name = node.node_name;
   cluster->resources = node.resources;
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);

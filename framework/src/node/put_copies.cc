@@ -118,6 +118,21 @@ Status PutCopies::ReadCopy(const ObjectID& id, uint64_t* size) {
   return s;
 }
 
+size_t PutCopies::Sweep(const std::string& dir, const std::function<bool(const ObjectID&)>& keep,
+                        uint64_t* bytes) {
+  size_t removed = 0;
+  *bytes = 0;
+  std::error_code ec;
+  for (const auto& file : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = file.path().filename().string();
+    ObjectID id;
+    if (ObjectID::FromHex(name, &id) && keep(id)) continue;  // ".partial" ones do not parse
+    uint64_t size = file.file_size(ec);
+    if (std::filesystem::remove(file.path(), ec)) ++removed, *bytes += ec ? 0 : size;
+  }
+  return removed;
+}
+
 void PutCopies::Run() {
   std::unique_lock lock(mu_);
   for (;;) {

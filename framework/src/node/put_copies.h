@@ -48,6 +48,11 @@ class PutCopies {
   Status LastError() const;
   const std::string& dir() const { return dir_; }
 
+  // Removes from `dir` the copies `keep` says no (e.g. of Puts whose record
+  // retention removed) and half-written ones a killed process left; returns
+  // how many, and their bytes in `*bytes`. For a dir no PutCopies writes now.
+  static size_t Sweep(const std::string& dir, const std::function<bool(const ObjectID&)>& keep, uint64_t* bytes);
+
  private:
   std::string PathOf(const ObjectID& id) const;
   Status WriteCopy(const ObjectID& id);
