@@ -124,8 +124,11 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
   a.worker = -1;
   a.last_exit = "its process died (" + why + ")";
   if (a.state == ActorState::kDead) return;  // killed or exited: its calls failed already
+  // The node is stopping: the log keeps the actor as it was, so that a later
+  // start on the same storage dir restores it (or records why not).
+  if (stopping_) return;
   bool can_restart = a.options.max_restarts < 0 || a.restarts < a.options.max_restarts;
-  if (!can_restart || stopping_) {
+  if (!can_restart) {
     ActorIsDead(a, "its process died (" + why + ") and its restarts are spent (max_restarts=" +
                        std::to_string(a.options.max_restarts) + ")");
     return;

@@ -213,7 +213,7 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
     }
     std::vector<storage::TaskRecord> calls = options_.lineage->ActorCalls(record.id, a.checkpoint_calls);
     a.calls_run = calls.empty() ? a.checkpoint_calls : calls.back().actor_call_index;
-    a.calls_at_request = a.calls_run;
+    a.calls_at_request = a.checkpoint_calls;  // the next state N calls after the latest
     for (const storage::TaskRecord& call : calls) {
       std::vector<ObjectID> held;
       for (const storage::ArgRecord& arg : call.args) {
