@@ -268,14 +268,6 @@ LUMEN_REMOTE(Ledger::Make, &Ledger::Add, &Ledger::Entries, &Ledger::Pid);
 
 class ReplayTest : public ClusterTest {};
 
-// SIGKILLs `pid` and waits (bounded) until the node has seen the death.
-void KillAndAwaitDeath(int pid) {
-  uint64_t deaths = lumen::GetClusterInfo().worker_deaths_seen_by_caf;
-  ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  for (int i = 0; i < 1000 && lumen::GetClusterInfo().worker_deaths_seen_by_caf == deaths; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-}
-
 TEST_F(ReplayTest, ARestartedActorReplaysItsCallsInOrder) {
   auto ledger = lumen::Actor(Ledger::Make).SetMaxRestarts(1).SetReplayOnRestart(true).Remote(100);
   for (int x : {1, 2, 3, 4}) ledger.Task(&Ledger::Add).Remote(x).Get(30000);

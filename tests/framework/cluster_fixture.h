@@ -1,5 +1,11 @@
-// A two-worker embedded cluster shared by the tests of one suite.
+// A two-worker embedded cluster shared by the tests of one suite, and what
+// tests of actors' deaths share.
 #pragma once
+
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -14,3 +20,11 @@ class ClusterTest : public ::testing::Test {
   }
   static void TearDownTestSuite() { lumen::Shutdown(); }
 };
+
+// SIGKILLs `pid` and waits (bounded) until the node has seen the death.
+inline void KillAndAwaitDeath(int pid) {
+  uint64_t deaths = lumen::GetClusterInfo().worker_deaths_seen_by_caf;
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  for (int i = 0; i < 1000 && lumen::GetClusterInfo().worker_deaths_seen_by_caf == deaths; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}

@@ -103,8 +103,15 @@ TEST_F(LineageRecorderTest, AnActorsCreationAndItsLatestStateAreRecorded) {
   options.class_name = "Counter";
   options.name = "c";
   options.ns = "jobs";
-  recorder.ActorChanged(actor, creation, options, storage::ActorState::kAlive, 0, "");
-  recorder.ActorChanged(actor, creation, options, storage::ActorState::kDead, 2, "killed");
+  options.detached = true;
+  options.max_restarts = 3;
+  options.replay_on_restart = true;
+  options.checkpoint_method = "Counter::Snapshot";
+  options.restore_function = "Counter::Restore";
+  options.checkpoint_every = 10;
+  ObjectID state = ObjectID::ForPut();
+  recorder.ActorChanged(actor, creation, options, {storage::ActorState::kAlive, 0, "", ObjectID(), 0});
+  recorder.ActorChanged(actor, creation, options, {storage::ActorState::kDead, 2, "killed", state, 20});
   Durable();
   auto task = log_->GetTask(creation);
   ASSERT_TRUE(task);
@@ -117,6 +124,42 @@ TEST_F(LineageRecorderTest, AnActorsCreationAndItsLatestStateAreRecorded) {
   EXPECT_EQ(record->death_cause, "killed");
   EXPECT_EQ(record->class_name, "Counter");
   EXPECT_EQ(record->ns, "jobs");
+  // What re-creating it at a later start needs.
+  EXPECT_TRUE(record->detached);
+  EXPECT_EQ(record->max_restarts, 3);
+  EXPECT_TRUE(record->replay_on_restart);
+  EXPECT_EQ(record->checkpoint_method, "Counter::Snapshot");
+  EXPECT_EQ(record->restore_function, "Counter::Restore");
+  EXPECT_EQ(record->checkpoint_every, 10u);
+  EXPECT_EQ(record->checkpoint, state);
+  EXPECT_EQ(record->checkpoint_calls, 20u);
+}
+
+TEST_F(LineageRecorderTest, ACallThatRanIsRecordedWithItsPlaceAndAnEndedActorWithItsCause) {
+  LineageRecorder recorder(log_.get(), "node-a");
+  ActorID actor = ActorID::Random();
+  TaskSpec call;
+  call.actor = actor;
+  call.function = "Counter::Add";
+  TaskID id = TaskID::Random();
+  ObjectID result = ObjectID::ForTaskReturn(id, 0);
+  recorder.TaskSubmitted(id, call, "driver", result, 0);
+  recorder.ActorCallRan(id, call, "driver", result, 1, 7);
+  storage::ActorRecord old;
+  old.id = actor;
+  old.state = storage::ActorState::kAlive;
+  recorder.ActorEnded(old, "its owner (driver) died");
+  Durable();
+  auto calls = log_->ActorCalls(actor, 0);
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].id, id);
+  EXPECT_EQ(calls[0].actor_call_index, 7u);
+  EXPECT_EQ(calls[0].attempt, 1u);
+  EXPECT_EQ(calls[0].returns, std::vector<ObjectID>{result});
+  auto record = log_->GetActor(actor);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->state, storage::ActorState::kDead);
+  EXPECT_EQ(record->death_cause, "its owner (driver) died");
 }
 
 TEST_F(LineageRecorderTest, WithoutALogNothingIsRecordedAndNothingFails) {

@@ -143,6 +143,9 @@ void ExpectSame(const CreateActorMsg& want, const CreateActorMsg& got) {
   EXPECT_EQ(w.ns, g.ns);
   EXPECT_EQ(w.detached, g.detached);
   EXPECT_EQ(w.replay_on_restart, g.replay_on_restart);
+  EXPECT_EQ(w.checkpoint_method, g.checkpoint_method);
+  EXPECT_EQ(w.restore_function, g.restore_function);
+  EXPECT_EQ(w.checkpoint_every, g.checkpoint_every);
 }
 
 void ExpectSame(const KillActorMsg& want, const KillActorMsg& got) {

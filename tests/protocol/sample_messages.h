@@ -94,6 +94,9 @@ inline ActorOptions SampleOptions(std::optional<bool> detached) {
   o.ns = "jobs";
   o.detached = detached;
   o.replay_on_restart = true;
+  o.checkpoint_method = "Counter::Snapshot";
+  o.restore_function = "Counter::Restore";
+  o.checkpoint_every = 25;
   return o;
 }
 

@@ -6,6 +6,13 @@
 // re-run with its original arguments) up to SetMaxRestarts times, calls that
 // were running are re-sent up to SetMaxTaskRetries times, and once it is dead
 // for good every pending and later call fails with ActorDiedError at once.
+//
+// With SetReplayOnRestart the new incarnation also re-runs the calls it had
+// run (from its latest checkpoint, SetCheckpoint). A detached named actor
+// outlives its driver in the lineage log: a later Init on the same
+// storage_dir re-creates it (same id, name and namespace; with replay, with
+// its state), and GetActor finds it there. Other actors of that earlier run
+// are recorded as dead, since their owner died.
 #pragma once
 
 #include <optional>
@@ -86,6 +93,29 @@ class ActorCreator<T* (*)(Params...)> : public internal::CallOptions<ActorCreato
   // had run, in their original order, before any new call: a deterministic
   // actor comes back with its state. Needs SetMaxRestarts.
   ActorCreator& SetReplayOnRestart(bool replay = true) { options_.replay_on_restart = replay; return *this; }
+  // Bounds replay: every `every_n_calls` calls the node calls `snapshot` (a
+  // const method returning the actor's state, any codec type S) as one more
+  // call, and keeps its result as the actor's latest checkpoint (a small
+  // state is durable in the lineage log, as a small Put is). A replay then
+  // starts with `restore(state)` instead of the factory and re-runs only the
+  // calls after that checkpoint. E.g.
+  //   .SetCheckpoint(&Counter::Snapshot, LUMEN_FUNC(Counter::Restore, Counter::State), 100)
+  // with `State Snapshot() const` and `static Counter* Restore(State)`.
+  // REQUIRES: both registered with LUMEN_REMOTE (else lumen::Error here),
+  // every_n_calls >= 1, and calls that run one at a time (the default
+  // max_concurrency 1), so that a state covers exactly the calls before it.
+  // Implies SetReplayOnRestart(true).
+  template <class S, class R>
+  ActorCreator& SetCheckpoint(S (T::*snapshot)() const, T* (*restore)(R), int every_n_calls) {
+    static_assert(std::is_same_v<std::decay_t<R>, S>, "lumen: the restore factory takes what the snapshot returns");
+    if (every_n_calls < 1)
+      throw Error("lumen: SetCheckpoint: every_n_calls must be >= 1, got " + std::to_string(every_n_calls));
+    options_.checkpoint_method = internal::FunctionName(internal::PointerKey(snapshot));
+    options_.restore_function = internal::FunctionName(internal::PointerKey(restore));
+    options_.checkpoint_every = every_n_calls;
+    options_.replay_on_restart = true;
+    return *this;
+  }
   ActorCreator& SetLifetime(ActorLifetime lifetime) {
     options_.detached = lifetime == ActorLifetime::DETACHED;
     return *this;

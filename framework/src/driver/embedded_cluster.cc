@@ -181,6 +181,7 @@ void Init(const Config& config) {
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
   node.placement_groups = cluster->placement_groups.get();
   cluster->node = NodeManager::Start(std::move(node));
+  cluster->node->RestoreActors();  // a log of an earlier run: its detached named actors come back
   // Evicted objects are marked lost, to be rebuilt from lineage when needed.
   cluster->store->SetEvictionListener([raw = cluster->node.get()](const ObjectID& id) { raw->OnEvicted(id); });
   cluster->link = std::make_unique<LocalNodeLink>(*cluster->node);

@@ -1,5 +1,7 @@
 #include "node/lineage_recorder.h"
 
+#include <algorithm>
+
 #include "runtime/deadline.h"
 
 namespace lumen::internal {
@@ -45,7 +47,7 @@ void LineageRecorder::ActorCreation(const TaskID& creation_task, const ActorID& 
 }
 
 void LineageRecorder::ActorChanged(const ActorID& actor, const TaskID& creation_task, const ActorOptions& options,
-                                   storage::ActorState state, int restarts, const std::string& death_cause) {
+                                   const ActorNow& now) {
   if (!log_) return;
   storage::ActorRecord rec;
   rec.id = actor;
@@ -53,9 +55,36 @@ void LineageRecorder::ActorChanged(const ActorID& actor, const TaskID& creation_
   rec.class_name = options.class_name;
   rec.name = options.name;
   rec.ns = options.ns;
-  rec.state = state;
-  rec.restarts = static_cast<uint32_t>(restarts);
-  rec.death_cause = death_cause;
+  rec.state = now.state;
+  rec.restarts = static_cast<uint32_t>(now.restarts);
+  rec.death_cause = now.death_cause;
+  rec.detached = options.detached.value_or(false);
+  rec.max_restarts = options.max_restarts;
+  rec.max_task_retries = options.max_task_retries;
+  rec.max_concurrency = options.max_concurrency;
+  rec.replay_on_restart = options.replay_on_restart;
+  rec.checkpoint_method = options.checkpoint_method;
+  rec.restore_function = options.restore_function;
+  rec.checkpoint_every = static_cast<uint32_t>(std::max(0, options.checkpoint_every));
+  rec.checkpoint = now.checkpoint;
+  rec.checkpoint_calls = now.checkpoint_calls;
+  log_->Append(rec);
+}
+
+void LineageRecorder::ActorEnded(storage::ActorRecord record, const std::string& cause) {
+  if (!log_) return;
+  record.state = storage::ActorState::kDead;
+  record.death_cause = cause;
+  log_->Append(record);
+}
+
+void LineageRecorder::ActorCallRan(const TaskID& id, const TaskSpec& spec, const std::string& owner,
+                                   const ObjectID& result, int attempt, uint64_t index) {
+  if (!log_) return;
+  storage::TaskRecord rec = TaskRecordOf(id, spec, owner);
+  rec.returns = {result};
+  rec.attempt = static_cast<uint32_t>(attempt);
+  rec.actor_call_index = index;
   log_->Append(rec);
 }
 

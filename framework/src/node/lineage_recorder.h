@@ -27,8 +27,22 @@ class LineageRecorder {
                      int attempt);
   void ActorCreation(const TaskID& creation_task, const ActorID& actor, const TaskSpec& factory,
                      const std::string& owner);
+  // The actor's record now; `checkpoint` (nil: none) covers its calls 1..checkpoint_calls.
+  struct ActorNow {
+    storage::ActorState state;
+    int restarts;
+    const std::string& death_cause;
+    const ObjectID& checkpoint;
+    uint64_t checkpoint_calls;
+  };
   void ActorChanged(const ActorID& actor, const TaskID& creation_task, const ActorOptions& options,
-                    storage::ActorState state, int restarts, const std::string& death_cause);
+                    const ActorNow& now);
+  // An actor of an earlier run, not restored: dead, for `cause`.
+  void ActorEnded(storage::ActorRecord record, const std::string& cause);
+  // A call on an actor with replay ran, as the actor's `index`-th call: its
+  // record again, now with its place in the order (what replay reads back).
+  void ActorCallRan(const TaskID& id, const TaskSpec& spec, const std::string& owner, const ObjectID& result,
+                    int attempt, uint64_t index);
   // A task's result, stored by `worker` ("worker-N").
   void ResultStored(const ObjectID& result, const TaskID& task, const std::string& worker, uint64_t size);
   void Put(const ObjectID& id, const Payload& payload, const std::string& owner);

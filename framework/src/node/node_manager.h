@@ -78,6 +78,12 @@ class NodeManager {
   void ConnectLocalClient(std::function<void(Message&)> deliver);
   void HandleLocal(std::span<Message> messages);
 
+  // At a cluster's start on a lineage log of an earlier run: re-creates
+  // every detached named actor the log holds as not dead (factory, then its
+  // recorded calls, from its latest checkpoint when it has one) and marks
+  // the others dead, since what owned them is gone. Call once, after Start.
+  void RestoreActors();
+
   // The node now, for the dashboard (tasks recent and live, actors,
   // objects, its resources), copied under the node's lock.
   head::ClusterSnapshot Snapshot();
@@ -192,8 +198,17 @@ class NodeManager {
   void ActorIsDead(ActorState& a, std::string cause);
   void RecordActor(const ActorState& a);  // its state now, in the lineage log
   static storage::ActorState StoredState(const ActorState& a);  // as the log and the dashboard name it
+  // Replay, checkpoints and restoring actors (node_manager_replay.cc).
   void QueueReplay(ActorState& a);
-  void RecordCall(ActorState& a, const TaskSpec& call);
+  void RecordCall(ActorState& a, const Task& call);
+  void RequestCheckpoint(ActorState& a);
+  bool CheckpointTaken(ActorState& a, const Task& task, const Payload& payload);
+  void ReleaseReplayState(ActorState& a);
+  TaskSpec CreationOf(const ActorState& a) const;
+  void RestoreActorLocked(const storage::ActorRecord& record);
+  bool RestoredObject(const ObjectID& id, std::string* why);
+  void QueueRestoredCall(ActorState& a, const storage::TaskRecord& call);
+  static TaskSpec SpecOf(const storage::TaskRecord& record);
   bool IsPool(const Worker& w) const;
 
   NodeOptions options_;  // set at Start, read-only after

@@ -10,7 +10,8 @@
 //   and from any state to dead: KillActor(no_restart), ExitActor, or its creator died.
 //
 // A dead actor fails its queued and future calls with ActorDiedError naming
-// the cause; replay_on_restart re-runs its recorded calls after a restart.
+// the cause; replay_on_restart re-runs its recorded calls after a restart
+// (node_manager_replay.cc).
 // Every function here REQUIRES mu_.
 #include <signal.h>
 
@@ -32,6 +33,10 @@ std::string NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions
   if (!options.name.empty() && named_actors_.count({ns, options.name}))
     return "an actor named '" + options.name + "' already exists in namespace '" + ns +
            "'; pick another name, or get it with lumen::GetActor";
+  if (!options.checkpoint_method.empty() &&
+      (options.restore_function.empty() || options.checkpoint_every <= 0 || options.max_concurrency != 1))
+    return "actor '" + factory.function + "': checkpoints need a restore factory, a period of at least one call, and "
+           "calls that run one at a time (max_concurrency 1), since a state covers exactly the calls before it";
   ObjectError infeasible = FeasibilityError(factory);
   if (infeasible.kind != ErrorKind::kNone) return infeasible.message;
   std::string shortage = FdShortage(kFdsPerWorker);
@@ -67,6 +72,7 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
     if (it == objects_.end()) error = "argument object " + arg.ref.Hex() + " no longer exists";
     else if (it->second.state == Entry::kFailed) error = "an argument failed: " + it->second.error.message;
   }
+  a.recorded_creation = a.creation_task;
   lineage_.ActorCreation(a.creation_task, id, a.creation, OwnerName(owner));
   if (error.empty()) error = FdShortage(kFdsPerWorker);
   if (!error.empty()) {
@@ -118,8 +124,11 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
   a.worker = -1;
   a.last_exit = "its process died (" + why + ")";
   if (a.state == ActorState::kDead) return;  // killed or exited: its calls failed already
+  // The node is stopping: the log keeps the actor as it was, so that a later
+  // start on the same storage dir restores it (or records why not).
+  if (stopping_) return;
   bool can_restart = a.options.max_restarts < 0 || a.restarts < a.options.max_restarts;
-  if (!can_restart || stopping_) {
+  if (!can_restart) {
     ActorIsDead(a, "its process died (" + why + ") and its restarts are spent (max_restarts=" +
                        std::to_string(a.options.max_restarts) + ")");
     return;
@@ -133,7 +142,11 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
     if (t == tasks_.end()) continue;
     Task& task = t->second;
     task.worker = -1;
-    if (a.options.max_task_retries < 0 || task.attempt < a.options.max_task_retries) {
+    if (task.checkpoint) {  // not re-sent: the next one is asked for after more calls
+      ObjectID state = task.result;
+      FailTask(task, {ErrorKind::kActorDied, "the actor's process died while taking a checkpoint", ""});
+      RemoveRefLocked(state);
+    } else if (a.options.max_task_retries < 0 || task.attempt < a.options.max_task_retries) {
       ++task.attempt;
       a.queue.push_front(task.id);
     } else {
@@ -148,29 +161,6 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
   a.creation_task = TaskID::Random();
   RecordActor(a);
   SpawnWorker(a.id);
-}
-
-// replay_on_restart: each call the actor ran before, in order, goes ahead of
-// the calls it still owes; their results go nowhere (the originals stand).
-void NodeManager::QueueReplay(ActorState& a) {
-  for (auto it = a.history.rbegin(); it != a.history.rend(); ++it) {
-    TaskID id = TaskID::Random();
-    Task& t = tasks_[id];
-    t.id = id;
-    t.result = ObjectID::ForTaskReturn(id, 0);
-    t.spec = *it;
-    t.replay = true;
-    a.queue.push_front(id);
-  }
-}
-
-void NodeManager::RecordCall(ActorState& a, const TaskSpec& call) {
-  a.history.push_back(call);
-  for (const TaskArg& arg : call.args)
-    for (const ObjectID& ref : ArgRefs(arg)) {
-      AddRefLocked(ref);
-      a.history_pins.push_back(ref);
-    }
 }
 
 void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause) {
@@ -210,11 +200,9 @@ void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
     if (n != named_actors_.end() && n->second == a.id) named_actors_.erase(n);
   }
   std::vector<ObjectID> pins = std::move(a.pins);
-  pins.insert(pins.end(), a.history_pins.begin(), a.history_pins.end());
   a.pins.clear();
-  a.history.clear();
-  a.history_pins.clear();
   for (const ObjectID& pin : pins) RemoveRefLocked(pin);
+  ReleaseReplayState(a);
   RecordActor(a);
 }
 
@@ -229,7 +217,8 @@ storage::ActorState NodeManager::StoredState(const ActorState& a) {
 }
 
 void NodeManager::RecordActor(const ActorState& a) {
-  lineage_.ActorChanged(a.id, a.creation_task, a.options, StoredState(a), a.restarts, a.death_cause);
+  lineage_.ActorChanged(a.id, a.recorded_creation, a.options,
+                        {StoredState(a), a.restarts, a.death_cause, a.checkpoint, a.checkpoint_calls});
 }
 
 }  // namespace lumen::internal

@@ -125,9 +125,9 @@ void NodeManager::Accept() {
         continue;
       }
       // Actors' calls are never stolen: no sequence number.
-      ExecuteMsg create = ExecuteOf(ExecKind::kCreateActor, 0, a->second.creation_task, a->second.creation);
+      ExecuteMsg create = ExecuteOf(ExecKind::kCreateActor, 0, a->second.creation_task, CreationOf(a->second));
       create.actor = a->second.id;
-      create.restarted = a->second.restarts > 0;
+      create.restarted = a->second.restarts > 0 || a->second.restored;
       create.max_concurrency = a->second.options.max_concurrency;
       w->conn->Queue(create);
     }

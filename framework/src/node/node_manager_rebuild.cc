@@ -66,6 +66,25 @@ void NodeManager::MarkEvicted(const ObjectID& id) {
   ++rebuild_stats_.evicted;
 }
 
+// A recorded task as it is submitted again (its actor, if any, left nil:
+// the caller says whose call it is).
+TaskSpec NodeManager::SpecOf(const storage::TaskRecord& rec) {
+  TaskSpec spec;
+  spec.function = rec.function;
+  spec.name = rec.name;
+  spec.max_retries = rec.max_retries;
+  spec.retry_exceptions = rec.retry_exceptions;
+  spec.resources = rec.resources;
+  for (const storage::ArgRecord& a : rec.args) {
+    TaskArg arg;
+    arg.by_ref = a.by_ref;
+    arg.ref = a.ref;
+    if (!a.by_ref) arg.value.bytes = BytesOf(a.value);
+    spec.args.push_back(std::move(arg));
+  }
+  return spec;
+}
+
 ObjectError NodeManager::RebuildFailure(const Task& task, const ObjectError& cause) const {
   if (cause.kind == ErrorKind::kReconstructionFailed) return cause;
   return {ErrorKind::kReconstructionFailed,
@@ -103,9 +122,15 @@ void NodeManager::StartRebuild(const ObjectID& id) {
   Status s = options_.lineage->RebuildPlan(id, exists, &plan);
   if (!s.ok()) return fail(s.message() + (s.message().find("made by Put") != std::string::npos ? WhyNoCopy() : ""));
   for (const storage::TaskRecord& rec : plan) {
-    if (!rec.actor.IsNil())
+    if (!rec.actor.IsNil()) {
+      auto actor = actors_.find(rec.actor);
+      if (!rec.actor_creation && rec.actor_call_index > 0 && actor != actors_.end() &&
+          rec.actor_call_index <= actor->second.checkpoint_calls)
+        return fail("it is the output of call " + std::to_string(rec.actor_call_index) + " to actor " +
+                    rec.actor.Hex() + ", which its latest checkpoint covers: replay starts after it");
       return fail("it is made by " + std::string(rec.actor_creation ? "the creation of" : "a call to") + " actor " +
                   rec.actor.Hex() + ", and actor calls are not rebuilt (only actors with replay restore theirs)");
+    }
     if (rec.function == LineageRecorder::kPutTask && (rec.args.size() != 1 || rec.args[0].by_ref))
       return fail("it was made by Put, and its durable copy was not written");
   }
@@ -129,20 +154,7 @@ void NodeManager::StartRebuild(const ObjectID& id) {
       continue;
     }
     if (tasks_.count(rec.id)) continue;  // already running: each task once
-    TaskSpec spec;
-    spec.function = rec.function;
-    spec.name = rec.name;
-    spec.max_retries = rec.max_retries;
-    spec.retry_exceptions = rec.retry_exceptions;
-    spec.resources = rec.resources;
-    for (const storage::ArgRecord& a : rec.args) {
-      TaskArg arg;
-      arg.by_ref = a.by_ref;
-      arg.ref = a.ref;
-      if (!a.by_ref) arg.value.bytes = BytesOf(a.value);
-      spec.args.push_back(std::move(arg));
-    }
-    SubmitLocked(rec.id, std::move(spec), nullptr, /*rebuild=*/true, static_cast<int>(rec.attempt) + 1);
+    SubmitLocked(rec.id, SpecOf(rec), nullptr, /*rebuild=*/true, static_cast<int>(rec.attempt) + 1);
   }
   for (const ObjectID& h : held) RemoveRefLocked(h);
 }

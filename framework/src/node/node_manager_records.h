@@ -43,6 +43,8 @@ struct NodeManager::Task {
   bool cancelled = false;
   bool rebuild = false;        // re-run from the lineage log to rebuild its result
   bool replay = false;         // an actor call re-run to restore its actor's state
+  bool checkpoint = false;     // asks its actor for its state (ActorOptions::checkpoint_method)
+  std::string owner;           // a call on an actor with replay: who submitted it, for the log
   TaskHistory::Record history; // what the dashboard shows of it
 };
 
@@ -73,7 +75,9 @@ struct NodeManager::Worker {
 struct NodeManager::ActorState {
   ActorID id;
   TaskID creation_task;          // one per incarnation: the factory call
-  TaskSpec creation;             // factory and arguments, re-run on restart
+  TaskID recorded_creation;      // the first one, whose record in the log holds the factory and arguments
+  TaskSpec creation;             // factory and arguments, re-run on restart (CreationOf)
+  bool restored = false;         // re-created from the lineage log at the cluster's start
   ActorOptions options;
   std::vector<ObjectID> pins;    // by-ref factory arguments, kept for restarts
   int owner = -1;                // worker number of its creator; -1 = the driver
@@ -84,10 +88,17 @@ struct NodeManager::ActorState {
   std::deque<TaskID> in_flight;  // calls sent to its process, in order
   std::string death_cause;
   std::string last_exit;         // why its process last died (it may have restarted since)
-  // replay_on_restart: every call it ran, in order (by-ref arguments pinned),
-  // re-run by each new incarnation before any new call.
+  // replay_on_restart: every call it ran since its latest checkpoint (all,
+  // without one), in order, their by-ref arguments pinned; re-run by each
+  // new incarnation before any new call (node_manager_replay.cc).
   std::vector<TaskSpec> history;
-  std::vector<ObjectID> history_pins;
+  uint64_t calls_run = 0;        // over its whole life, across reopens: the latest call's index in the log
+  ObjectID checkpoint;           // its latest state, pinned; nil = none
+  uint64_t checkpoint_calls = 0; // the calls that state covers
+  uint64_t calls_at_request = 0; // calls_run when a checkpoint was last asked for
+  // Restored: outputs of the calls replayed under their original ids, kept
+  // for FromID until a newer checkpoint covers them.
+  std::vector<ObjectID> replay_outputs;
 };
 
 struct NodeManager::Request {

@@ -68,6 +68,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
       failure = {ErrorKind::kActorDied, "actor " + spec.actor.Hex() + " is dead: " + a->second.death_cause, ""};
     } else {
       actor = &a->second;
+      if (actor->options.replay_on_restart) task.owner = OwnerName(owner);
     }
   }
   for (const TaskArg& arg : spec.args) {
@@ -152,9 +153,15 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
   if (t == tasks_.end()) return;
   Task& task = t->second;
   task.worker = -1;
+  bool lost_checkpoint = false;
   if (!task.spec.actor.IsNil() && !task.replay)
-    if (auto a = actors_.find(task.spec.actor); a != actors_.end() && a->second.options.replay_on_restart)
-      RecordCall(a->second, task.spec);  // it ran: a restart re-runs it
+    if (auto a = actors_.find(task.spec.actor); a != actors_.end() && a->second.options.replay_on_restart) {
+      if (task.checkpoint) {
+        lost_checkpoint = !CheckpointTaken(a->second, task, payload);
+      } else {
+        RecordCall(a->second, task);  // it ran: a restart re-runs it
+      }
+    }
   if (task.cancelled) {
     if (payload.kind == Payload::kInStore) deletes_.push_back(task.result);
     FinishTask(id);
@@ -175,6 +182,7 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     history_.Ended(task.history, TaskHistory::State::kFinished, "", UnixMillis());
   }
   Complete(task.result, std::move(payload));
+  if (lost_checkpoint) RemoveRefLocked(task.result);  // nothing keeps a state that never came
   FinishTask(id);
 }
 

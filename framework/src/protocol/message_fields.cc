@@ -108,6 +108,9 @@ void WriteActorOptions(frames::ActorOptions::Builder b, const ActorOptions& o) {
   using D = frames::ActorOptions::Detached;
   b.setDetached(!o.detached ? D::UNSET : *o.detached ? D::YES : D::NO);
   b.setReplayOnRestart(o.replay_on_restart);
+  b.setCheckpointMethod(o.checkpoint_method);
+  b.setRestoreFunction(o.restore_function);
+  b.setCheckpointEvery(o.checkpoint_every);
 }
 
 ActorOptions ReadActorOptions(frames::ActorOptions::Reader r) {
@@ -126,6 +129,9 @@ ActorOptions ReadActorOptions(frames::ActorOptions::Reader r) {
     default: Malformed("unknown detached value");
   }
   o.replay_on_restart = r.getReplayOnRestart();
+  o.checkpoint_method = ReadText(r.getCheckpointMethod());
+  o.restore_function = ReadText(r.getRestoreFunction());
+  o.checkpoint_every = r.getCheckpointEvery();
   return o;
 }
 

@@ -37,6 +37,7 @@ struct LineageTask {
   actorCreation @11 :Bool;
   submittedMs @12 :UInt64;
   recordedMs @13 :UInt64;       # when the log wrote it (unix ms): retention's age; 0 in older logs
+  actorCallIndex @14 :UInt64;   # a call its actor ran, for replay: its place among them (1, 2, ...); 0 none
 }
 
 struct LineageObject {
@@ -66,4 +67,15 @@ struct LineageActor {
   restarts @6 :UInt32;
   deathCause @7 :Text;
   recordedMs @8 :UInt64;        # as in LineageTask
+  # How to create it again (restore at reopen); absent in older logs.
+  detached @9 :Bool;
+  maxRestarts @10 :Int32;
+  maxTaskRetries @11 :Int32;
+  maxConcurrency @12 :Int32 = 1;
+  replayOnRestart @13 :Bool;
+  checkpointMethod @14 :Text;   # registered names; "" = no checkpoints
+  restoreFunction @15 :Text;
+  checkpointEvery @16 :UInt32;
+  checkpoint @17 :Data;         # 20-byte ObjectID of its latest state; empty = none yet
+  checkpointCalls @18 :UInt64;  # the calls that state covers (actorCallIndex 1..this)
 }

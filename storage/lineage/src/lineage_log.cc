@@ -9,6 +9,7 @@
 
 #include <capnp/message.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -146,6 +147,22 @@ class RocksLineageLog final : public LineageLog {
       }
     }
     return actors;
+  }
+
+  std::vector<TaskRecord> ActorCalls(const ActorID& actor, uint64_t after) override {
+    std::vector<TaskRecord> calls;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), tasks_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view bytes(it->value().data(), it->value().size());
+      lineage::RecordAge age;  // the actor field alone first: most tasks are not this actor's
+      if (!lineage::Peek(lineage::Kind::kTask, bytes, &age).ok() || age.actor != actor) continue;
+      TaskRecord record;
+      if (Parse(bytes, &record).ok() && !record.actor_creation && record.actor_call_index > after)
+        calls.push_back(std::move(record));
+    }
+    std::sort(calls.begin(), calls.end(),
+              [](const TaskRecord& a, const TaskRecord& b) { return a.actor_call_index < b.actor_call_index; });
+    return calls;
   }
 
   Status RebuildPlan(const ObjectID& target, const std::function<bool(const ObjectID&)>& exists,

@@ -101,6 +101,7 @@ void BuildMessage(const TaskRecord& r, uint64_t recorded_ms, capnp::MessageBuild
   b.setActorCreation(r.actor_creation);
   b.setSubmittedMs(r.submitted_ms);
   b.setRecordedMs(recorded_ms);
+  b.setActorCallIndex(r.actor_call_index);
 }
 
 void BuildMessage(const ObjectRecord& r, uint64_t recorded_ms, capnp::MessageBuilder* message) {
@@ -130,6 +131,16 @@ void BuildMessage(const ActorRecord& r, uint64_t recorded_ms, capnp::MessageBuil
   b.setRestarts(r.restarts);
   b.setDeathCause(Text(r.death_cause));
   b.setRecordedMs(recorded_ms);
+  b.setDetached(r.detached);
+  b.setMaxRestarts(r.max_restarts);
+  b.setMaxTaskRetries(r.max_task_retries);
+  b.setMaxConcurrency(r.max_concurrency);
+  b.setReplayOnRestart(r.replay_on_restart);
+  b.setCheckpointMethod(Text(r.checkpoint_method));
+  b.setRestoreFunction(Text(r.restore_function));
+  b.setCheckpointEvery(r.checkpoint_every);
+  if (!r.checkpoint.IsNil()) b.setCheckpoint(Bytes(r.checkpoint));
+  b.setCheckpointCalls(r.checkpoint_calls);
 }
 
 void Flatten(capnp::MessageBuilder& message, std::string* out) {
@@ -186,6 +197,7 @@ Status Parse(std::string_view bytes, TaskRecord* out) {
     r.actor_creation = t.getActorCreation();
     r.submitted_ms = t.getSubmittedMs();
     r.recorded_ms = t.getRecordedMs();
+    r.actor_call_index = t.getActorCallIndex();
     *out = std::move(r);
     return Status::OK();
   });
@@ -226,6 +238,16 @@ Status Parse(std::string_view bytes, ActorRecord* out) {
     r.restarts = a.getRestarts();
     r.death_cause = String(a.getDeathCause());
     r.recorded_ms = a.getRecordedMs();
+    r.detached = a.getDetached();
+    r.max_restarts = a.getMaxRestarts();
+    r.max_task_retries = a.getMaxTaskRetries();
+    r.max_concurrency = a.getMaxConcurrency();
+    r.replay_on_restart = a.getReplayOnRestart();
+    r.checkpoint_method = String(a.getCheckpointMethod());
+    r.restore_function = String(a.getRestoreFunction());
+    r.checkpoint_every = a.getCheckpointEvery();
+    if (!ReadId(a.getCheckpoint(), &r.checkpoint)) return BadId("actor", "checkpoint");
+    r.checkpoint_calls = a.getCheckpointCalls();
     *out = std::move(r);
     return Status::OK();
   });

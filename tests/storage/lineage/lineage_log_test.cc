@@ -40,6 +40,7 @@ void ExpectSame(const TaskRecord& a, const TaskRecord& b) {
   EXPECT_EQ(a.actor, b.actor);
   EXPECT_EQ(a.actor_creation, b.actor_creation);
   EXPECT_EQ(a.submitted_ms, b.submitted_ms);
+  EXPECT_EQ(a.actor_call_index, b.actor_call_index);
 }
 
 void ExpectSame(const ObjectRecord& a, const ObjectRecord& b) {
@@ -60,6 +61,16 @@ void ExpectSame(const ActorRecord& a, const ActorRecord& b) {
   EXPECT_EQ(a.state, b.state);
   EXPECT_EQ(a.restarts, b.restarts);
   EXPECT_EQ(a.death_cause, b.death_cause);
+  EXPECT_EQ(a.detached, b.detached);
+  EXPECT_EQ(a.max_restarts, b.max_restarts);
+  EXPECT_EQ(a.max_task_retries, b.max_task_retries);
+  EXPECT_EQ(a.max_concurrency, b.max_concurrency);
+  EXPECT_EQ(a.replay_on_restart, b.replay_on_restart);
+  EXPECT_EQ(a.checkpoint_method, b.checkpoint_method);
+  EXPECT_EQ(a.restore_function, b.restore_function);
+  EXPECT_EQ(a.checkpoint_every, b.checkpoint_every);
+  EXPECT_EQ(a.checkpoint, b.checkpoint);
+  EXPECT_EQ(a.checkpoint_calls, b.checkpoint_calls);
 }
 
 std::unique_ptr<LineageLog> OpenLog(const std::string& dir, LineageOptions options = {}) {
@@ -138,6 +149,42 @@ TEST(LineageLog, ALaterRecordReplacesTheEarlierOne) {
   auto all = log->AllActors();
   ASSERT_EQ(all.size(), 1u);
   ExpectSame(all[0], actor);
+}
+
+// Replay reads an actor's calls back in the order it ran them, whatever
+// order their ids (and so their keys) have, without its creation or other
+// actors' calls, and only after a checkpoint when asked.
+TEST(LineageLog, ActorCallsComeBackInTheOrderTheyRan) {
+  TempDir dir;
+  auto log = OpenLog(dir.path());
+  ActorID actor = ActorIdFor(1), other = ActorIdFor(2);
+  TaskRecord creation;
+  creation.id = TaskIdFor(100);
+  creation.actor = actor;
+  creation.actor_creation = true;
+  log->Append(creation);
+  for (uint64_t i = 0; i < 6; ++i) {
+    TaskRecord call;
+    call.id = TaskIdFor(200 + i);
+    call.actor = i == 5 ? other : actor;
+    call.actor_call_index = 6 - i;  // ids ascend, the order they ran descends
+    log->Append(call);
+  }
+  TaskRecord not_run;  // submitted, never ran: no index
+  not_run.id = TaskIdFor(300);
+  not_run.actor = actor;
+  log->Append(not_run);
+  ASSERT_TRUE(log->Flush(10000));
+  auto calls = log->ActorCalls(actor, 0);
+  ASSERT_EQ(calls.size(), 5u);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].actor_call_index, i + 2);
+    EXPECT_EQ(calls[i].id, TaskIdFor(204 - i));
+  }
+  auto after = log->ActorCalls(actor, 4);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].actor_call_index, 5u);
+  EXPECT_TRUE(log->ActorCalls(ActorIdFor(3), 0).empty());
 }
 
 TEST(LineageLog, AllActorsListsEachActorOnce) {

@@ -41,6 +41,7 @@ inline TaskRecord FullTask(uint64_t i) {
   t.actor = ActorIdFor(i);
   t.actor_creation = i % 3 == 0;
   t.submitted_ms = 1700000000000 + i;
+  t.actor_call_index = t.actor_creation ? 0 : i % 9;
   return t;
 }
 
@@ -65,6 +66,16 @@ inline ActorRecord FullActor(uint64_t i, ActorState state = ActorState::kAlive) 
   a.state = state;
   a.restarts = static_cast<uint32_t>(i % 4);
   a.death_cause = state == ActorState::kDead ? "killed by test" : "";
+  a.detached = i % 2 == 1;
+  a.max_restarts = static_cast<int32_t>(i % 3) - 1;
+  a.max_task_retries = static_cast<int32_t>(i % 4);
+  a.max_concurrency = static_cast<int32_t>(i % 5) + 1;
+  a.replay_on_restart = i % 3 != 0;
+  a.checkpoint_method = i % 2 ? "Counter::Snapshot" : "";
+  a.restore_function = i % 2 ? "Counter::Restore" : "";
+  a.checkpoint_every = static_cast<uint32_t>(i % 2 * 10);
+  if (i % 2) a.checkpoint = ObjectID::ForTaskReturn(TaskIdFor(i + 2000000), 0);
+  a.checkpoint_calls = i * 10;
   return a;
 }
 

@@ -90,6 +90,12 @@ struct ActorOptions {
   std::string ns;           // "" = the job's namespace
   std::optional<bool> detached;  // outlives its creator; unset = Config's default
   bool replay_on_restart = false;  // a restart re-runs every call made so far, in order
+  // Checkpoints (replay only): every `checkpoint_every` calls the node calls
+  // `checkpoint_method` (registered name; returns the state) and keeps the
+  // result; a replay starts from `restore_function` (a factory taking it).
+  std::string checkpoint_method;
+  std::string restore_function;
+  int checkpoint_every = 0;
 };
 
 // What a process running lumen offers the templates.

@@ -67,6 +67,9 @@ struct ActorOptions {
   ns @5 :Text;
   detached @6 :Detached;
   replayOnRestart @7 :Bool;
+  checkpointMethod @8 :Text;
+  restoreFunction @9 :Text;
+  checkpointEvery @10 :Int32;
 }
 
 # ---- node -> client ----------------------------------------------------------

@@ -72,6 +72,9 @@ struct TaskRecord {
   bool actor_creation = false;
   uint64_t submitted_ms = 0; // unix time
   uint64_t recorded_ms = 0;  // when the log wrote it: set by the log, ignored by Append
+  // A call its actor ran, recorded for replay: its place in the order the
+  // actor ran its calls (1, 2, ...). 0: not such a call (or not run yet).
+  uint64_t actor_call_index = 0;
 };
 
 struct ObjectRecord {
@@ -107,6 +110,21 @@ struct ActorRecord {
   uint32_t restarts = 0;
   std::string death_cause;
   uint64_t recorded_ms = 0;  // as in TaskRecord
+  // What re-creating it needs (a cluster restored from its log).
+  bool detached = false;
+  int32_t max_restarts = 0;
+  int32_t max_task_retries = 0;
+  int32_t max_concurrency = 1;
+  bool replay_on_restart = false;
+  // Checkpoints: the method that returns its state and the factory that
+  // takes it (registered names), taken every `checkpoint_every` calls; the
+  // latest state's object (nil: none yet) and how many of its calls that
+  // state covers (those with actor_call_index 1..checkpoint_calls).
+  std::string checkpoint_method;
+  std::string restore_function;
+  uint32_t checkpoint_every = 0;
+  ObjectID checkpoint;
+  uint64_t checkpoint_calls = 0;
 };
 
 struct LineageOptions {
@@ -168,6 +186,10 @@ class LineageLog {
   virtual std::optional<ObjectRecord> GetObject(const ObjectID& id) = 0;
   virtual std::optional<ActorRecord> GetActor(const ActorID& id) = 0;
   virtual std::vector<ActorRecord> AllActors() = 0;
+  // The calls `actor` ran that were recorded for replay (actor_call_index >
+  // `after`), in the order it ran them. Scans every task record: meant for
+  // a cluster's start, not for a hot path.
+  virtual std::vector<TaskRecord> ActorCalls(const ActorID& actor, uint64_t after) = 0;
 
   // The tasks to re-run to rebuild `target`, in dependency order (each task
   // after the tasks making its missing by-ref arguments), stopping at objects
