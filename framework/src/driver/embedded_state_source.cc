@@ -16,7 +16,13 @@ head::ClusterSnapshot EmbeddedStateSource::Snapshot() {
     n.store_capacity_bytes = stats.capacity_bytes;
     n.store_objects = stats.num_objects;
   }
-  snap.counters.object_spills = stats.num_spilled;
+  snap.counters.object_spills = stats.spills;
+  snap.counters.spilled_bytes = stats.spilled_bytes;
+  if (lineage_) {
+    uint64_t appended = lineage_->AppendedSeq(), durable = lineage_->DurableSeq();
+    snap.counters.lineage_appends = appended;
+    snap.counters.lineage_queue_depth = appended > durable ? appended - durable : 0;
+  }
   return snap;
 }
 

@@ -124,6 +124,10 @@ class RocksLineageLog final : public LineageLog {
     std::lock_guard lock(mu_);
     return durable_seq_;
   }
+  uint64_t AppendedSeq() const override {
+    std::lock_guard lock(mu_);
+    return next_seq_ - 1;
+  }
 
   Status LastError() const override {
     std::lock_guard lock(mu_);

@@ -167,6 +167,7 @@ StoreStats StoreCore::Stats() {
   s.num_spilled = num_spilled_;
   s.evictions = evictions_;
   s.spills = spills_;
+  s.spilled_bytes = spilled_bytes_;
   s.restores = restores_;
   s.pinned_bytes = PinnedBytes();
   s.num_clients = clients_.size() - 1;  // minus the local client
@@ -248,6 +249,7 @@ Status StoreCore::Spill(const ObjectID& lru_id) {
   e.state = State::kSpilled;
   ++num_spilled_;
   ++spills_;
+  spilled_bytes_ += e.size;
   return Status::OK();
 }
 

@@ -115,7 +115,7 @@ class StoreCore {
   uint64_t evictable_bytes_ = 0;
   uint64_t spillable_bytes_ = 0;
   size_t num_spilled_ = 0;
-  uint64_t evictions_ = 0, spills_ = 0, restores_ = 0;
+  uint64_t evictions_ = 0, spills_ = 0, restores_ = 0, spilled_bytes_ = 0;
 
   std::mutex listener_mu_;  // never held with mu_
   std::function<void(const ObjectID&)> listener_;

@@ -180,6 +180,8 @@ class LineageLog {
   virtual void WhenDurable(uint64_t seq, std::function<void(const Status&)> done) = 0;
   // The highest sequence number written so far.
   virtual uint64_t DurableSeq() const = 0;
+  // The highest sequence number appended so far (written or still queued).
+  virtual uint64_t AppendedSeq() const = 0;
   virtual Status LastError() const = 0;
 
   virtual std::optional<TaskRecord> GetTask(const TaskID& id) = 0;

@@ -48,6 +48,7 @@ struct StoreStats {
   size_t num_spilled = 0;            // on disk now
   uint64_t evictions = 0;            // total since start
   uint64_t spills = 0;
+  uint64_t spilled_bytes = 0;        // written to disk by spills, total since start
   uint64_t restores = 0;
   size_t pinned_bytes = 0;           // held by Get pins or by unsealed creations
   size_t num_clients = 0;            // socket connections now (LocalClient not counted)
