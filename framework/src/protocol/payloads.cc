@@ -1,8 +1,30 @@
 #include "protocol/payloads.h"
 
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <thread>
+
 #include "lumen/errors.h"
 
 namespace lumen::internal {
+
+namespace {
+// `attempt()` again, after 1, 2, 4 .. 50 ms, while it fails with `code`, for
+// at most about `bound`: for conditions other processes end (pins released,
+// a dead process's half-made object reclaimed by the store).
+Status RetryWhile(StatusCode code, std::chrono::milliseconds bound, const std::function<Status()>& attempt) {
+  Status s = attempt();
+  auto waited = std::chrono::milliseconds(0);
+  for (auto pause = std::chrono::milliseconds(1); s.code() == code && waited < bound;
+       pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
+    std::this_thread::sleep_for(pause);
+    waited += pause;
+    s = attempt();
+  }
+  return s;
+}
+}  // namespace
 
 Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const codec::Encoded& encoded,
                      std::vector<ObjectID> nested_refs, bool reconstructable) {
@@ -16,10 +38,16 @@ Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const code
     return p;
   }
   uint8_t* dest = nullptr;
-  Status s = store.Create(id, encoded.size(), reconstructable, &dest);
-  if (s.code() == StatusCode::kAlreadyExists && store.Contains(id)) {
-    // A retried task's result, sealed by an attempt whose worker died before
-    // it reported: that copy is the result (task ids name their results).
+  // A retried task's result may meet its dead attempt's: sealed, that copy is
+  // the result (task ids name their results); still unsealed, the store
+  // reclaims it once it sees the dead process's connection close.
+  bool sealed = false;
+  Status s = RetryWhile(StatusCode::kAlreadyExists, kRestoreWait, [&] {
+    Status created = store.Create(id, encoded.size(), reconstructable, &dest);
+    sealed = created.code() == StatusCode::kAlreadyExists && store.Contains(id);
+    return sealed ? Status::OK() : created;
+  });
+  if (sealed) {
     p.kind = Payload::kInStore;
     return p;
   }
@@ -40,7 +68,12 @@ ObjectData ResolvePayload(const std::shared_ptr<storage::ObjectStore>& store, co
   if (p.kind == Payload::kError) ThrowObjectError(p.error);
   if (p.kind == Payload::kInline) return {p.bytes->data(), p.bytes->size(), p.bytes};
   storage::ObjectBuffer buf;
-  Status s = store->Get(id, &buf);
+  // A spilled object comes back only where it fits in one piece: while
+  // pinned objects split the free space, wait (bounded) for pins to go.
+  Status s = RetryWhile(StatusCode::kStoreFull, kRestoreWait, [&] { return store->Get(id, &buf); });
+  if (s.code() == StatusCode::kStoreFull)
+    throw ObjectStoreFullError("object " + id.Hex() + " is spilled to disk and found no room to come back in " +
+                               std::to_string(kRestoreWait.count() / 1000) + " s: " + s.message());
   if (!s.ok()) throw ObjectLostError("object " + id.Hex() + " is not in the object store: " + s.message());
   return {buf.data, buf.size, std::shared_ptr<const void>(buf.data, [store, id](const void*) {
             (void)store->Release(id);
