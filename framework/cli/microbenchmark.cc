@@ -14,7 +14,8 @@
 // (what a synchronous task can at best approach) and memcpy bandwidth (what
 // a Put of a large object can at best approach). Actor metrics follow Ray's
 // (1:1 sync/async/concurrent, 1:n, n:n), plus the time an actor takes to come
-// back after its process is SIGKILLed.
+// back after its process is SIGKILLed. The lineage metrics are in
+// lineage_benchmarks.cc, the timing in bench.cc.
 #include "microbenchmark.h"
 
 #include <fcntl.h>
@@ -25,31 +26,25 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <filesystem>
-#include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench.h"
+#include "bench_cluster.h"
+#include "lineage_benchmarks.h"
 #include "lumen/api.h"
-#include "lumen/storage/lineage_benchmark.h"
 #include "lumen/storage/store_benchmark.h"
 
 namespace lumen::cli {
 namespace {
 
 // ---- the remote functions (registered in every process of the cluster) ----
-
-// Ray's `small_value`: a no-op task returning b"ok".
-std::string SmallValue() { return "ok"; }
 
 // Ray's `Actor` (ray_perf.py): small_value, and small_value_batch(n), which
 // submits n small_value tasks and gets them (multi_client_tasks_async).
@@ -80,25 +75,12 @@ int CallActorsRoundRobin(std::vector<ActorHandle<BenchActor>> actors, int n) {
 }  // namespace
 }  // namespace lumen::cli
 
-LUMEN_REMOTE(lumen::cli::SmallValue, lumen::cli::BenchActor::Make, &lumen::cli::BenchActor::SmallValue,
-             &lumen::cli::BenchActor::SmallValueBatch, &lumen::cli::BenchActor::Pid,
-             lumen::cli::CallActorsRoundRobin);
+LUMEN_REMOTE(lumen::cli::BenchActor::Make, &lumen::cli::BenchActor::SmallValue,
+             &lumen::cli::BenchActor::SmallValueBatch, &lumen::cli::BenchActor::Pid, lumen::cli::CallActorsRoundRobin);
 
 namespace lumen::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Ray's put-gigabytes array: np.zeros(100 * 1024 * 1024, dtype=np.int64), 800 MiB.
-constexpr size_t kLargeElements = 100ull << 20;
-constexpr size_t kLargeBytes = kLargeElements * sizeof(int64_t);
-// The object format's limit for one vector of numbers (lumen/storage/codec.h).
-constexpr size_t kMaxVectorBytes = (size_t{1} << 29) - 8;
-constexpr int kBatch = 1000;            // tasks per async batch, refs per wait, as Ray
 constexpr int kMultiClients = 4;        // Ray: m = 4 submitting actors
 constexpr int kMultiClientTasks = 10000;  // Ray: n = 10000 tasks per submitting actor
 constexpr int kRefsInObject = 10000;    // refs nested in one object, as Ray
@@ -133,127 +115,6 @@ const std::vector<std::string> kMetrics = {
     "store_small_ops",
     "store_put_gigabytes",
     "lineage_appends",
-};
-
-struct Stat {
-  double mean = 0;
-  double sd = 0;
-};
-
-Stat StatOf(const std::vector<double>& xs) {
-  Stat s;
-  if (xs.empty()) return s;
-  for (double x : xs) s.mean += x;
-  s.mean /= static_cast<double>(xs.size());
-  double var = 0;
-  for (double x : xs) var += (x - s.mean) * (x - s.mean);
-  s.sd = std::sqrt(var / static_cast<double>(xs.size()));
-  return s;
-}
-
-class Bench {
- public:
-  explicit Bench(const MicrobenchmarkOptions& options) : options_(options) {
-    if (options.quick) {
-      warmup_s_ = 0;  // one call
-      seconds_ = 0.2;
-      reps_ = 1;
-    }
-    for (const auto& name : kMetrics) total_ += Wanted(name);
-  }
-
-  bool Wanted(const std::string& name) const {
-    return options_.filter.empty() || name.find(options_.filter) != std::string::npos;
-  }
-  template <class... Names>
-  bool AnyWanted(const Names&... names) const {
-    return (Wanted(names) || ...);
-  }
-  bool quick() const { return options_.quick; }
-  int reps() const { return reps_; }
-  int total() const { return total_; }
-  bool failed() const { return failed_; }
-
-  void Progress(const std::string& name) {
-    std::fprintf(stderr, "[%2d/%d %5.1f s] %s ...\n", ++done_, total_, SecondsSince(start_), name.c_str());
-    std::fflush(stderr);
-  }
-
-  // Ray's timeit: warm up, then `reps` runs of `seconds` each, in steps of a
-  // tenth of the warm-up count; `multiplier` is the work of one call.
-  void TimeIt(const std::string& name, const std::function<void()>& fn, double multiplier = 1) {
-    if (!Wanted(name)) return;
-    Progress(name);
-    Guard(name, [&] {
-      auto start = Clock::now();
-      int64_t count = 0;
-      do {
-        fn();
-        ++count;
-      } while (SecondsSince(start) < warmup_s_);
-      const int64_t step = count / 10 + 1;
-      std::vector<double> rates;
-      for (int r = 0; r < reps_; ++r) {
-        start = Clock::now();
-        count = 0;
-        double elapsed;
-        do {
-          for (int64_t i = 0; i < step; ++i) fn();
-          count += step;
-        } while ((elapsed = SecondsSince(start)) < seconds_);
-        rates.push_back(multiplier * static_cast<double>(count) / elapsed);
-      }
-      Report(name, StatOf(rates));
-    });
-  }
-
-  // Runs `body`, turning an exception into a failed metric (and a non-zero exit).
-  void Guard(const std::string& name, const std::function<void()>& body) {
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "lumen microbenchmark: %s failed: %s\n", name.c_str(), e.what());
-      failed_ = true;
-    }
-  }
-
-  void Report(const std::string& name, Stat s) {
-    if (!Wanted(name)) return;
-    results_[name] = s;
-    std::printf("%s per second %.2f +- %.2f\n", name.c_str(), s.mean, s.sd);
-    std::fflush(stdout);
-  }
-
-  // A latency in milliseconds: mean +- stdev, median and worst of the samples.
-  void ReportLatency(const std::string& name, std::vector<double> ms, uint64_t seen_by_reaping) {
-    if (!Wanted(name) || ms.empty()) return;
-    Stat s = StatOf(ms);
-    std::sort(ms.begin(), ms.end());
-    const size_t n = ms.size();
-    const double p50 = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-    std::printf("%s mean %.2f +- %.2f p50 %.2f max %.2f (%zu restarts, %llu deaths seen by reaping, not CAF)\n",
-                name.c_str(), s.mean, s.sd, p50, ms.back(), n, static_cast<unsigned long long>(seen_by_reaping));
-    std::fflush(stdout);
-  }
-
-  // "a / b" when both ran.
-  void Ratio(const std::string& name, const std::string& a, const std::string& b) {
-    auto ia = results_.find(a), ib = results_.find(b);
-    if (ia == results_.end() || ib == results_.end() || ib->second.mean <= 0) return;
-    std::printf("%s ratio %.3f\n", name.c_str(), ia->second.mean / ib->second.mean);
-    std::fflush(stdout);
-  }
-
- private:
-  MicrobenchmarkOptions options_;
-  Clock::time_point start_ = Clock::now();
-  double warmup_s_ = 0.25;
-  double seconds_ = 1.0;
-  int reps_ = 4;
-  int total_ = 0;
-  int done_ = 0;
-  bool failed_ = false;
-  std::map<std::string, Stat> results_;
 };
 
 // ---- the machine's limits --------------------------------------------------
@@ -310,53 +171,6 @@ class PingPong {
 };
 
 // ---- the cluster -------------------------------------------------------------
-
-// Ray's put-gigabytes value: np.zeros(100 * 1024 * 1024, dtype=np.int64),
-// 800 MiB (--quick: an eighth, since first-touching 1.6 GB takes seconds
-// here). The object format holds at most 2^29 - 1 bytes per vector of
-// numbers (codec.h), so the bytes go as a vector of equal chunks that each
-// fit; memcpy copies the same chunks into one prefaulted buffer.
-struct LargeValue {
-  explicit LargeValue(bool quick) {
-    const size_t bytes = quick ? kLargeBytes / 8 : kLargeBytes;
-    const size_t n = (bytes + kMaxVectorBytes - 1) / kMaxVectorBytes;
-    const size_t elements = bytes / sizeof(int64_t) / n;
-    chunks.assign(n, std::vector<int64_t>(elements, 0));
-    gb = static_cast<double>(n * elements * sizeof(int64_t)) / 1e9;
-    std::printf("# *_put_gigabytes, memcpy_gigabytes: %zu bytes per op, as %zu vector(s) of %zu int64\n",
-                n * elements * sizeof(int64_t), n, elements);
-    std::fflush(stdout);
-  }
-  void Put() const {
-    if (chunks.size() == 1) lumen::Put(chunks[0]);
-    else lumen::Put(chunks);
-  }
-  std::vector<std::vector<int64_t>> chunks;
-  double gb = 0;
-};
-
-// `storage_dir`: a named one (large Puts get durable copies), or "" for the default.
-void StartCluster(bool lineage, bool large_store, const std::string& storage_dir = "") {
-  lumen::Config config;
-  config.enable_lineage = lineage;
-  config.storage_dir = storage_dir;
-  // Ray's put-gigabytes object is 800 MiB: the store must hold one (unless
-  // the user sized it with LUMEN_OBJECT_STORE_MB).
-  if (large_store && !std::getenv("LUMEN_OBJECT_STORE_MB")) config.object_store_bytes = kLargeBytes + (256ull << 20);
-  lumen::Init(config);
-  // Wait until every worker has connected and run something.
-  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<ObjectRef<std::string>> refs;
-  for (unsigned i = 0; i < 4 * cpus; ++i) refs.push_back(lumen::Task(SmallValue).Remote());
-  lumen::Get(refs);
-}
-
-void SubmitAndGetBatch(int n) {
-  std::vector<ObjectRef<std::string>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(lumen::Task(SmallValue).Remote());
-  lumen::Get(refs);
-}
 
 void RunClusterBenchmarks(Bench& b) {
   // Ray: value = ray.put(0); ray.get(value)
@@ -567,32 +381,6 @@ void RunActorBenchmarks(Bench& b) {
   }
 }
 
-void RunLineageOffBenchmarks(Bench& b) {
-  b.TimeIt("single_client_tasks_sync_lineage_off", [] { lumen::Get(lumen::Task(SmallValue).Remote()); });
-  b.TimeIt("single_client_tasks_async_lineage_off", [] { SubmitAndGetBatch(kBatch); }, kBatch);
-  b.TimeIt("single_client_put_calls_lineage_off", [] { lumen::Put(0); });
-}
-
-// A large Put with a storage dir the user named: its copy is written behind
-// it, and lumen::Flush waits for that copy, so an op is Put + Flush: what a
-// durable large Put costs, the disk's write included.
-void RunDurablePutBenchmark(Bench& b) {
-  if (!b.Wanted("single_client_put_gigabytes_durable")) return;
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("lumen-microbenchmark-" + std::to_string(::getpid()) + "-storage")).string();
-  b.Guard("cluster (named storage dir)", [&] {
-    StartCluster(/*lineage=*/true, /*large_store=*/!b.quick(), dir);
-    LargeValue value(b.quick());
-    b.TimeIt("single_client_put_gigabytes_durable", [&] {
-      value.Put();
-      lumen::Flush();
-    }, value.gb);
-  });
-  lumen::Shutdown();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-}
-
 void RunStorageBenchmarks(Bench& b) {
   if (b.AnyWanted("store_small_ops", "store_put_gigabytes")) {
     if (b.Wanted("store_small_ops")) b.Progress("store_small_ops");
@@ -609,30 +397,6 @@ void RunStorageBenchmarks(Bench& b) {
       b.Report("store_put_gigabytes", StatOf(gbs));
     });
   }
-  if (b.Wanted("lineage_appends")) {
-    b.Progress("lineage_appends");
-    b.Guard("lineage_appends", [&] {
-      char tmpl[] = "/tmp/lumen-microbenchmark-XXXXXX";
-      if (!::mkdtemp(tmpl)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-      std::string dir = tmpl;
-      std::vector<double> rates;
-      try {
-        const int records = b.quick() ? 20000 : 200000;
-        for (int r = 0; r < b.reps(); ++r) {
-          double rate = storage::RunLineageAppendBenchmark(dir, records);
-          if (rate <= 0) throw std::runtime_error("the lineage log could not be written in " + dir);
-          rates.push_back(rate);
-        }
-      } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-        throw;
-      }
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-      b.Report("lineage_appends", StatOf(rates));
-    });
-  }
 }
 
 }  // namespace
@@ -644,7 +408,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
     for (const auto& name : kMetrics) std::printf("%s\n", name.c_str());
     return 0;
   }
-  Bench b(options);
+  Bench b(options, kMetrics);
   if (b.total() == 0) {
     std::fprintf(stderr, "lumen microbenchmark: no metric matches --filter '%s'; the metrics are:\n",
                  options.filter.c_str());
@@ -702,6 +466,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
   }
   RunDurablePutBenchmark(b);
   RunStorageBenchmarks(b);
+  RunLineageAppendBenchmark(b);
 
   b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_ipc_roundtrip_limit", "1_1_actor_calls_sync", "ipc_roundtrip_limit");
