@@ -78,14 +78,15 @@ void Bench::Report(const std::string& name, Stat s) {
   std::fflush(stdout);
 }
 
-void Bench::ReportLatency(const std::string& name, std::vector<double> ms, uint64_t seen_by_reaping) {
+void Bench::ReportLatency(const std::string& name, std::vector<double> ms, const std::string& note) {
   if (!Wanted(name) || ms.empty()) return;
   Stat s = StatOf(ms);
+  results_[name] = s;
   std::sort(ms.begin(), ms.end());
   const size_t n = ms.size();
   const double p50 = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-  std::printf("%s mean %.2f +- %.2f p50 %.2f max %.2f (%zu restarts, %llu deaths seen by reaping, not CAF)\n",
-              name.c_str(), s.mean, s.sd, p50, ms.back(), n, static_cast<unsigned long long>(seen_by_reaping));
+  std::printf("%s mean %.2f +- %.2f p50 %.2f max %.2f (%s)\n", name.c_str(), s.mean, s.sd, p50, ms.back(),
+              note.c_str());
   std::fflush(stdout);
 }
 

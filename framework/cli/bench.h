@@ -63,8 +63,10 @@ class Bench {
   // "NAME per second MEAN +- SD", kept for Ratio.
   void Report(const std::string& name, Stat s);
 
-  // A latency in milliseconds: mean +- stdev, median and worst of the samples.
-  void ReportLatency(const std::string& name, std::vector<double> ms, uint64_t seen_by_reaping);
+  // A latency in milliseconds, kept for Ratio (by its mean):
+  //   "NAME mean MS +- SD p50 MS max MS (NOTE)"
+  // with the median and worst of the samples; `note` says what they are.
+  void ReportLatency(const std::string& name, std::vector<double> ms, const std::string& note);
 
   // "a / b" when both ran.
   void Ratio(const std::string& name, const std::string& a, const std::string& b);

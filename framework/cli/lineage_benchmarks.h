@@ -1,20 +1,19 @@
 // The lineage metrics of `lumen microbenchmark`: what recording every task
-// and Put costs (the *_lineage_off metrics against their lineage-on twins),
-// a durable large Put, and the log's own append rate.
+// and Put costs (single_client_*_lineage_on against *_lineage_off), a
+// durable large Put, the log's own append rate, a chain of tasks rebuilt
+// from the log, and Init on a storage dir whose log holds a million tasks.
 #pragma once
 
 #include "bench.h"
 
 namespace lumen::cli {
 
-// The *_lineage_off metrics. REQUIRES: a cluster with lineage off is running.
-void RunLineageOffBenchmarks(Bench& b);
+// Runs the lineage metrics the filter selects, each on an embedded cluster
+// of its own (or none). REQUIRES: no cluster is running.
+void RunLineageBenchmarks(Bench& b);
 
-// single_client_put_gigabytes_durable, on a cluster of its own (a named
-// storage dir, removed afterwards). REQUIRES: no cluster is running.
-void RunDurablePutBenchmark(Bench& b);
-
-// lineage_appends: the log alone, no cluster.
-void RunLineageAppendBenchmark(Bench& b);
+// The ratios of the lineage metrics that ran (lineage on over off, rebuild
+// over first run).
+void ReportLineageRatios(Bench& b);
 
 }  // namespace lumen::cli

@@ -93,7 +93,6 @@ const std::vector<std::string> kMetrics = {
     "single_client_put_calls",
     "memcpy_gigabytes",
     "single_client_put_gigabytes",
-    "single_client_put_gigabytes_durable",
     "single_client_tasks_and_get_batch",
     "single_client_get_object_containing_10k_refs",
     "single_client_wait_1k_refs",
@@ -109,12 +108,20 @@ const std::vector<std::string> kMetrics = {
     "n_n_actor_calls_async",
     "actor_restart_latency_ms",
     "actor_restart_latency_retry_ms",
+    "store_small_ops",
+    "store_put_gigabytes",
+    "single_client_tasks_sync_lineage_on",
+    "single_client_tasks_async_lineage_on",
+    "single_client_put_calls_lineage_on",
     "single_client_tasks_sync_lineage_off",
     "single_client_tasks_async_lineage_off",
     "single_client_put_calls_lineage_off",
-    "store_small_ops",
-    "store_put_gigabytes",
+    "single_client_put_gigabytes_durable",
     "lineage_appends",
+    "lineage_chain_100_first_ms",
+    "lineage_chain_100_rebuild_ms",
+    "lineage_reopen_1m_tasks_ms",
+    "lineage_reopen_1m_tasks_init_ms",
 };
 
 // ---- the machine's limits --------------------------------------------------
@@ -376,7 +383,9 @@ void RunActorBenchmarks(Bench& b) {
     b.Progress(name);
     b.Guard(name, [&] {
       RestartSamples r = RestartLatencies(restarts, retry, settle);
-      b.ReportLatency(name, r.ms, r.seen_by_reaping);
+      b.ReportLatency(name, r.ms,
+                      std::to_string(r.ms.size()) + " restarts, " + std::to_string(r.seen_by_reaping) +
+                          " deaths seen by reaping, not CAF");
     });
   }
 }
@@ -441,6 +450,10 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
               NumServerActors(), kCallsPerActor, kMultiClients, kCallsPerWorker);
   std::printf("# actor_restart_latency*_ms: SIGKILL of the actor's process until a call answers (ms); _ms: the call is "
               "sent once the node noticed the death; _retry_ms: max_task_retries=-1, sent at once\n");
+  std::printf("# *_lineage_on / *_lineage_off: the same work on two clusters started one after the other (the "
+              "*_lineage_on_over_off ratios); lineage_chain_100_*_ms: 100-task chains, run then rebuilt by the last "
+              "id; lineage_reopen_1m_tasks*_ms: Init on a log of %s tasks\n",
+              options.quick ? "10,000 (--quick)" : "1,000,000");
   std::fflush(stdout);
 
   auto start = Clock::now();
@@ -456,26 +469,15 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
     });
     lumen::Shutdown();
   }
-  if (b.AnyWanted("single_client_tasks_sync_lineage_off", "single_client_tasks_async_lineage_off",
-                  "single_client_put_calls_lineage_off")) {
-    b.Guard("cluster (lineage off)", [&] {
-      StartCluster(/*lineage=*/false, /*large_store=*/false);
-      RunLineageOffBenchmarks(b);
-    });
-    lumen::Shutdown();
-  }
-  RunDurablePutBenchmark(b);
   RunStorageBenchmarks(b);
-  RunLineageAppendBenchmark(b);
+  RunLineageBenchmarks(b);
 
   b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_ipc_roundtrip_limit", "1_1_actor_calls_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_tasks_sync", "1_1_actor_calls_sync", "single_client_tasks_sync");
   b.Ratio("put_gigabytes_over_memcpy", "single_client_put_gigabytes", "memcpy_gigabytes");
   b.Ratio("put_gigabytes_durable_over_memcpy", "single_client_put_gigabytes_durable", "memcpy_gigabytes");
-  b.Ratio("tasks_sync_lineage_on_over_off", "single_client_tasks_sync", "single_client_tasks_sync_lineage_off");
-  b.Ratio("tasks_async_lineage_on_over_off", "single_client_tasks_async", "single_client_tasks_async_lineage_off");
-  b.Ratio("put_calls_lineage_on_over_off", "single_client_put_calls", "single_client_put_calls_lineage_off");
+  ReportLineageRatios(b);
   std::fprintf(stderr, "lumen microbenchmark: done in %.1f s%s\n", SecondsSince(start),
                b.failed() ? " (some metrics failed: see above)" : "");
   return b.failed() ? 1 : 0;
