@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "microbenchmark.h"
@@ -36,8 +37,8 @@ class Bench {
   // `metrics`: every metric name of the run (what --filter chooses among).
   Bench(const MicrobenchmarkOptions& options, const std::vector<std::string>& metrics);
 
-  bool Wanted(const std::string& name) const {
-    return options_.filter.empty() || name.find(options_.filter) != std::string::npos;
+  bool Wanted(std::string_view name) const {
+    return options_.filter.empty() || name.find(options_.filter) != std::string_view::npos;
   }
   template <class... Names>
   bool AnyWanted(const Names&... names) const {

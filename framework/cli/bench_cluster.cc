@@ -1,5 +1,7 @@
 #include "bench_cluster.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -11,9 +13,21 @@ namespace lumen::cli {
 
 std::string SmallValue() { return "ok"; }
 
+BenchActor* BenchActor::Make() { return new BenchActor(); }
+std::string BenchActor::SmallValue() { return "ok"; }
+int BenchActor::SmallValueBatch(int n) {
+  std::vector<ObjectRef<std::string>> refs;
+  refs.reserve(n);
+  for (int i = 0; i < n; ++i) refs.push_back(lumen::Task(cli::SmallValue).Remote());
+  lumen::Get(refs);
+  return 0;
+}
+int BenchActor::Pid() { return static_cast<int>(::getpid()); }
+
 }  // namespace lumen::cli
 
-LUMEN_REMOTE(lumen::cli::SmallValue);
+LUMEN_REMOTE(lumen::cli::SmallValue, lumen::cli::BenchActor::Make, &lumen::cli::BenchActor::SmallValue,
+             &lumen::cli::BenchActor::SmallValueBatch, &lumen::cli::BenchActor::Pid);
 
 namespace lumen::cli {
 

@@ -1,6 +1,6 @@
 // `lumen microbenchmark`: Ray's ray_perf.py benchmarks, same work per
 // operation, on an embedded cluster in this process (the CLI is the driver;
-// its workers re-execute this binary, hence LUMEN_REMOTE below), printed one
+// its workers re-execute this binary, hence LUMEN_REMOTE), printed one
 // per line as Ray prints them:
 //
 //   single_client_tasks_sync per second 12345.67 +- 123.4
@@ -14,18 +14,17 @@
 // (what a synchronous task can at best approach) and memcpy bandwidth (what
 // a Put of a large object can at best approach). Actor metrics follow Ray's
 // (1:1 sync/async/concurrent, 1:n, n:n), plus the time an actor takes to come
-// back after its process is SIGKILLed. The lineage metrics are in
-// lineage_benchmarks.cc, the timing in bench.cc.
+// back after its process is SIGKILLed. The actor metrics are in
+// actor_benchmarks.cc, the lineage ones in lineage_benchmarks.cc, the timing
+// in bench.cc.
 #include "microbenchmark.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "actor_benchmarks.h"
 #include "bench.h"
 #include "bench_cluster.h"
 #include "lineage_benchmarks.h"
@@ -44,49 +44,8 @@
 namespace lumen::cli {
 namespace {
 
-// ---- the remote functions (registered in every process of the cluster) ----
-
-// Ray's `Actor` (ray_perf.py): small_value, and small_value_batch(n), which
-// submits n small_value tasks and gets them (multi_client_tasks_async).
-class BenchActor {
- public:
-  static BenchActor* Make() { return new BenchActor(); }
-  std::string SmallValue() { return "ok"; }
-  int SmallValueBatch(int n) {
-    std::vector<ObjectRef<std::string>> refs;
-    refs.reserve(n);
-    for (int i = 0; i < n; ++i) refs.push_back(lumen::Task(cli::SmallValue).Remote());
-    lumen::Get(refs);
-    return 0;
-  }
-  int Pid() { return static_cast<int>(::getpid()); }
-};
-
-// Ray's `work(actors)` of n:n actor calls async: n calls spread round-robin
-// over the actors, then get them all.
-int CallActorsRoundRobin(std::vector<ActorHandle<BenchActor>> actors, int n) {
-  std::vector<ObjectRef<std::string>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(actors[i % actors.size()].Task(&BenchActor::SmallValue).Remote());
-  lumen::Get(refs);
-  return 0;
-}
-
-}  // namespace
-}  // namespace lumen::cli
-
-LUMEN_REMOTE(lumen::cli::BenchActor::Make, &lumen::cli::BenchActor::SmallValue,
-             &lumen::cli::BenchActor::SmallValueBatch, &lumen::cli::BenchActor::Pid, lumen::cli::CallActorsRoundRobin);
-
-namespace lumen::cli {
-namespace {
-
-constexpr int kMultiClients = 4;        // Ray: m = 4 submitting actors
 constexpr int kMultiClientTasks = 10000;  // Ray: n = 10000 tasks per submitting actor
-constexpr int kRefsInObject = 10000;    // refs nested in one object, as Ray
-constexpr int kActorConcurrency = 16;   // Ray's 1:1 actor calls concurrent
-constexpr int kCallsPerActor = 5000;    // Ray's 1:n: n = 5000 calls to each actor
-constexpr int kCallsPerWorker = 5000;   // Ray's n:n: m = 4 tasks x n = 5000 calls
+constexpr int kRefsInObject = 10000;      // refs nested in one object, as Ray
 
 const std::vector<std::string> kMetrics = {
     "single_client_get_calls",
@@ -268,128 +227,6 @@ void RunClusterBenchmarks(Bench& b) {
   }, kMultiClients * kBatch);
 }
 
-// Number of actors of the 1:n and n:n metrics. Ray: cpu_count() // 2 (32 on
-// its 64-vCPU machine); here at least 2, or "n" would be 1.
-int NumServerActors() {
-  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
-  return static_cast<int>(std::max(2u, cpus / 2));
-}
-
-std::vector<ActorHandle<BenchActor>> StartActors(int n, int max_concurrency = 1) {
-  std::vector<ActorHandle<BenchActor>> actors;
-  for (int i = 0; i < n; ++i) actors.push_back(lumen::Actor(BenchActor::Make).SetMaxConcurrency(max_concurrency).Remote());
-  for (auto& a : actors) lumen::Get(a.Task(&BenchActor::SmallValue).Remote());  // up and answering
-  return actors;
-}
-
-void CallAndGet(ActorHandle<BenchActor>& a, int n) {
-  std::vector<ObjectRef<std::string>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(a.Task(&BenchActor::SmallValue).Remote());
-  lumen::Get(refs);
-}
-
-uint64_t WorkerDeathsSeen(uint64_t* by_reaping = nullptr) {
-  ClusterInfo info = lumen::GetClusterInfo();
-  if (by_reaping) *by_reaping = info.worker_deaths_seen_by_reaping;
-  return info.worker_deaths_seen_by_caf + info.worker_deaths_seen_by_reaping;
-}
-
-struct RestartSamples {
-  std::vector<double> ms;
-  uint64_t seen_by_reaping = 0;  // deaths CAF did not report (reaping's fallback: ~1 s later)
-};
-
-// Kills the actor's process with SIGKILL and times, in ms, until a call on it
-// answers. retry_at_once = false: the call is submitted once the node has
-// noticed the death (a call sent before would die with the process: the actor
-// has no task retries); true: the actor has max_task_retries = -1 and the call
-// goes right after the kill. Each incarnation first runs for `settle` (an
-// actor killed within a few ms of its start may not be under CAF supervision
-// yet; see RESULTS.md).
-RestartSamples RestartLatencies(int restarts, bool retry_at_once, std::chrono::milliseconds settle) {
-  auto creator = lumen::Actor(BenchActor::Make).SetMaxRestarts(-1);
-  if (retry_at_once) creator.SetMaxTaskRetries(-1);
-  auto a = creator.Remote();
-  RestartSamples out;
-  uint64_t reaped_before = 0;
-  WorkerDeathsSeen(&reaped_before);
-  for (int i = 0; i < restarts; ++i) {
-    const int pid = *lumen::Get(a.Task(&BenchActor::Pid).Remote(), 30000);  // also: the incarnation is up
-    std::this_thread::sleep_for(settle);
-    const uint64_t deaths = WorkerDeathsSeen();
-    auto start = Clock::now();
-    if (::kill(pid, SIGKILL) != 0) throw std::runtime_error(std::string("kill: ") + std::strerror(errno));
-    if (!retry_at_once) {
-      while (WorkerDeathsSeen() <= deaths) {
-        if (SecondsSince(start) > 30) throw std::runtime_error("the node did not notice the actor's death in 30 s");
-        ::usleep(50);
-      }
-    }
-    lumen::Get(a.Task(&BenchActor::SmallValue).Remote(), 30000);
-    out.ms.push_back(1e3 * SecondsSince(start));
-  }
-  a.Kill();
-  uint64_t reaped_after = 0;
-  WorkerDeathsSeen(&reaped_after);
-  out.seen_by_reaping = reaped_after - reaped_before;
-  return out;
-}
-
-void RunActorBenchmarks(Bench& b) {
-  // Ray: a = Actor.remote(); ray.get(a.small_value.remote())
-  if (b.AnyWanted("1_1_actor_calls_sync", "1_1_actor_calls_async")) {
-    auto actors = StartActors(1);
-    b.TimeIt("1_1_actor_calls_sync", [&] { lumen::Get(actors[0].Task(&BenchActor::SmallValue).Remote()); });
-    // Ray: ray.get([a.small_value.remote() for _ in range(1000)]); ops = calls
-    b.TimeIt("1_1_actor_calls_async", [&] { CallAndGet(actors[0], kBatch); }, kBatch);
-    actors[0].Kill();
-  }
-  // Ray: Actor.options(max_concurrency=16), then as 1_1_actor_calls_async.
-  if (b.Wanted("1_1_actor_calls_concurrent")) {
-    auto actors = StartActors(1, kActorConcurrency);
-    b.TimeIt("1_1_actor_calls_concurrent", [&] { CallAndGet(actors[0], kBatch); }, kBatch);
-    actors[0].Kill();
-  }
-  // Ray: a Client actor calls small_value 5000 times on each of n actors, then
-  // gets them all. Here the caller is the driver.
-  if (b.Wanted("1_n_actor_calls_async")) {
-    auto actors = StartActors(NumServerActors());
-    b.TimeIt("1_n_actor_calls_async", [&] {
-      std::vector<ObjectRef<std::string>> refs;
-      refs.reserve(kCallsPerActor * actors.size());
-      for (auto& a : actors)
-        for (int i = 0; i < kCallsPerActor; ++i) refs.push_back(a.Task(&BenchActor::SmallValue).Remote());
-      lumen::Get(refs);
-    }, static_cast<double>(kCallsPerActor) * static_cast<double>(actors.size()));
-    for (auto& a : actors) a.Kill();
-  }
-  // Ray: m = 4 tasks, each making 5000 calls round-robin over the n actors
-  // (the handles are the task's argument) and getting them.
-  if (b.Wanted("n_n_actor_calls_async")) {
-    auto actors = StartActors(NumServerActors());
-    b.TimeIt("n_n_actor_calls_async", [&] {
-      std::vector<ObjectRef<int>> done;
-      for (int c = 0; c < kMultiClients; ++c) done.push_back(lumen::Task(CallActorsRoundRobin).Remote(actors, kCallsPerWorker));
-      lumen::Get(done);
-    }, kMultiClients * kCallsPerWorker);
-    for (auto& a : actors) a.Kill();
-  }
-  const int restarts = b.quick() ? 3 : 10;
-  const std::chrono::milliseconds settle(b.quick() ? 20 : 100);
-  for (bool retry : {false, true}) {
-    const std::string name = retry ? "actor_restart_latency_retry_ms" : "actor_restart_latency_ms";
-    if (!b.Wanted(name)) continue;
-    b.Progress(name);
-    b.Guard(name, [&] {
-      RestartSamples r = RestartLatencies(restarts, retry, settle);
-      b.ReportLatency(name, r.ms,
-                      std::to_string(r.ms.size()) + " restarts, " + std::to_string(r.seen_by_reaping) +
-                          " deaths seen by reaping, not CAF");
-    });
-  }
-}
-
 void RunStorageBenchmarks(Bench& b) {
   if (b.AnyWanted("store_small_ops", "store_put_gigabytes")) {
     if (b.Wanted("store_small_ops")) b.Progress("store_small_ops");
@@ -445,11 +282,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
               "tasks (its definition before actors)\n",
               kMultiClients, options.quick ? kBatch : kMultiClientTasks, options.quick ? " (Ray: x 10000)" : ", as Ray",
               kMultiClients, kBatch);
-  std::printf("# 1_n / n_n_actor_calls_async: %d actors (Ray: cpu_count // 2); 1_n: the driver makes %d calls to each "
-              "(Ray: a client actor); n_n: %d tasks x %d calls round-robin, as Ray\n",
-              NumServerActors(), kCallsPerActor, kMultiClients, kCallsPerWorker);
-  std::printf("# actor_restart_latency*_ms: SIGKILL of the actor's process until a call answers (ms); _ms: the call is "
-              "sent once the node noticed the death; _retry_ms: max_task_retries=-1, sent at once\n");
+  PrintActorLegend();
   std::printf("# *_lineage_on / *_lineage_off: the same work on two clusters started one after the other (the "
               "*_lineage_on_over_off ratios); lineage_chain_100_*_ms: 100-task chains, run then rebuilt by the last "
               "id; lineage_reopen_1m_tasks*_ms: Init on a log of %s tasks\n",
