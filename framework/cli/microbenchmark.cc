@@ -1,6 +1,6 @@
 // `lumen microbenchmark`: Ray's ray_perf.py benchmarks, same work per
 // operation, on an embedded cluster in this process (the CLI is the driver;
-// its workers re-execute this binary, hence LUMEN_REMOTE below), printed one
+// its workers re-execute this binary, hence LUMEN_REMOTE), printed one
 // per line as Ray prints them:
 //
 //   single_client_tasks_sync per second 12345.67 +- 123.4
@@ -14,104 +14,44 @@
 // (what a synchronous task can at best approach) and memcpy bandwidth (what
 // a Put of a large object can at best approach). Actor metrics follow Ray's
 // (1:1 sync/async/concurrent, 1:n, n:n), plus the time an actor takes to come
-// back after its process is SIGKILLed.
+// back after its process is SIGKILLed. The actor metrics are in
+// actor_benchmarks.cc, the lineage ones in lineage_benchmarks.cc, the timing
+// in bench.cc.
 #include "microbenchmark.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <filesystem>
-#include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "actor_benchmarks.h"
+#include "bench.h"
+#include "bench_cluster.h"
+#include "lineage_benchmarks.h"
 #include "lumen/api.h"
-#include "lumen/storage/lineage_benchmark.h"
 #include "lumen/storage/store_benchmark.h"
 
 namespace lumen::cli {
 namespace {
 
-// ---- the remote functions (registered in every process of the cluster) ----
-
-// Ray's `small_value`: a no-op task returning b"ok".
-std::string SmallValue() { return "ok"; }
-
-// Ray's `Actor` (ray_perf.py): small_value, and small_value_batch(n), which
-// submits n small_value tasks and gets them (multi_client_tasks_async).
-class BenchActor {
- public:
-  static BenchActor* Make() { return new BenchActor(); }
-  std::string SmallValue() { return "ok"; }
-  int SmallValueBatch(int n) {
-    std::vector<ObjectRef<std::string>> refs;
-    refs.reserve(n);
-    for (int i = 0; i < n; ++i) refs.push_back(lumen::Task(cli::SmallValue).Remote());
-    lumen::Get(refs);
-    return 0;
-  }
-  int Pid() { return static_cast<int>(::getpid()); }
-};
-
-// Ray's `work(actors)` of n:n actor calls async: n calls spread round-robin
-// over the actors, then get them all.
-int CallActorsRoundRobin(std::vector<ActorHandle<BenchActor>> actors, int n) {
-  std::vector<ObjectRef<std::string>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(actors[i % actors.size()].Task(&BenchActor::SmallValue).Remote());
-  lumen::Get(refs);
-  return 0;
-}
-
-}  // namespace
-}  // namespace lumen::cli
-
-LUMEN_REMOTE(lumen::cli::SmallValue, lumen::cli::BenchActor::Make, &lumen::cli::BenchActor::SmallValue,
-             &lumen::cli::BenchActor::SmallValueBatch, &lumen::cli::BenchActor::Pid,
-             lumen::cli::CallActorsRoundRobin);
-
-namespace lumen::cli {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// Ray's put-gigabytes array: np.zeros(100 * 1024 * 1024, dtype=np.int64), 800 MiB.
-constexpr size_t kLargeElements = 100ull << 20;
-constexpr size_t kLargeBytes = kLargeElements * sizeof(int64_t);
-// The object format's limit for one vector of numbers (lumen/storage/codec.h).
-constexpr size_t kMaxVectorBytes = (size_t{1} << 29) - 8;
-constexpr int kBatch = 1000;            // tasks per async batch, refs per wait, as Ray
-constexpr int kMultiClients = 4;        // Ray: m = 4 submitting actors
 constexpr int kMultiClientTasks = 10000;  // Ray: n = 10000 tasks per submitting actor
-constexpr int kRefsInObject = 10000;    // refs nested in one object, as Ray
-constexpr int kActorConcurrency = 16;   // Ray's 1:1 actor calls concurrent
-constexpr int kCallsPerActor = 5000;    // Ray's 1:n: n = 5000 calls to each actor
-constexpr int kCallsPerWorker = 5000;   // Ray's n:n: m = 4 tasks x n = 5000 calls
+constexpr int kRefsInObject = 10000;      // refs nested in one object, as Ray
 
 const std::vector<std::string> kMetrics = {
     "single_client_get_calls",
     "single_client_put_calls",
     "memcpy_gigabytes",
     "single_client_put_gigabytes",
-    "single_client_put_gigabytes_durable",
     "single_client_tasks_and_get_batch",
     "single_client_get_object_containing_10k_refs",
     "single_client_wait_1k_refs",
@@ -127,133 +67,20 @@ const std::vector<std::string> kMetrics = {
     "n_n_actor_calls_async",
     "actor_restart_latency_ms",
     "actor_restart_latency_retry_ms",
+    "store_small_ops",
+    "store_put_gigabytes",
+    "single_client_tasks_sync_lineage_on",
+    "single_client_tasks_async_lineage_on",
+    "single_client_put_calls_lineage_on",
     "single_client_tasks_sync_lineage_off",
     "single_client_tasks_async_lineage_off",
     "single_client_put_calls_lineage_off",
-    "store_small_ops",
-    "store_put_gigabytes",
+    "single_client_put_gigabytes_durable",
     "lineage_appends",
-};
-
-struct Stat {
-  double mean = 0;
-  double sd = 0;
-};
-
-Stat StatOf(const std::vector<double>& xs) {
-  Stat s;
-  if (xs.empty()) return s;
-  for (double x : xs) s.mean += x;
-  s.mean /= static_cast<double>(xs.size());
-  double var = 0;
-  for (double x : xs) var += (x - s.mean) * (x - s.mean);
-  s.sd = std::sqrt(var / static_cast<double>(xs.size()));
-  return s;
-}
-
-class Bench {
- public:
-  explicit Bench(const MicrobenchmarkOptions& options) : options_(options) {
-    if (options.quick) {
-      warmup_s_ = 0;  // one call
-      seconds_ = 0.2;
-      reps_ = 1;
-    }
-    for (const auto& name : kMetrics) total_ += Wanted(name);
-  }
-
-  bool Wanted(const std::string& name) const {
-    return options_.filter.empty() || name.find(options_.filter) != std::string::npos;
-  }
-  template <class... Names>
-  bool AnyWanted(const Names&... names) const {
-    return (Wanted(names) || ...);
-  }
-  bool quick() const { return options_.quick; }
-  int reps() const { return reps_; }
-  int total() const { return total_; }
-  bool failed() const { return failed_; }
-
-  void Progress(const std::string& name) {
-    std::fprintf(stderr, "[%2d/%d %5.1f s] %s ...\n", ++done_, total_, SecondsSince(start_), name.c_str());
-    std::fflush(stderr);
-  }
-
-  // Ray's timeit: warm up, then `reps` runs of `seconds` each, in steps of a
-  // tenth of the warm-up count; `multiplier` is the work of one call.
-  void TimeIt(const std::string& name, const std::function<void()>& fn, double multiplier = 1) {
-    if (!Wanted(name)) return;
-    Progress(name);
-    Guard(name, [&] {
-      auto start = Clock::now();
-      int64_t count = 0;
-      do {
-        fn();
-        ++count;
-      } while (SecondsSince(start) < warmup_s_);
-      const int64_t step = count / 10 + 1;
-      std::vector<double> rates;
-      for (int r = 0; r < reps_; ++r) {
-        start = Clock::now();
-        count = 0;
-        double elapsed;
-        do {
-          for (int64_t i = 0; i < step; ++i) fn();
-          count += step;
-        } while ((elapsed = SecondsSince(start)) < seconds_);
-        rates.push_back(multiplier * static_cast<double>(count) / elapsed);
-      }
-      Report(name, StatOf(rates));
-    });
-  }
-
-  // Runs `body`, turning an exception into a failed metric (and a non-zero exit).
-  void Guard(const std::string& name, const std::function<void()>& body) {
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "lumen microbenchmark: %s failed: %s\n", name.c_str(), e.what());
-      failed_ = true;
-    }
-  }
-
-  void Report(const std::string& name, Stat s) {
-    if (!Wanted(name)) return;
-    results_[name] = s;
-    std::printf("%s per second %.2f +- %.2f\n", name.c_str(), s.mean, s.sd);
-    std::fflush(stdout);
-  }
-
-  // A latency in milliseconds: mean +- stdev, median and worst of the samples.
-  void ReportLatency(const std::string& name, std::vector<double> ms, uint64_t seen_by_reaping) {
-    if (!Wanted(name) || ms.empty()) return;
-    Stat s = StatOf(ms);
-    std::sort(ms.begin(), ms.end());
-    const size_t n = ms.size();
-    const double p50 = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-    std::printf("%s mean %.2f +- %.2f p50 %.2f max %.2f (%zu restarts, %llu deaths seen by reaping, not CAF)\n",
-                name.c_str(), s.mean, s.sd, p50, ms.back(), n, static_cast<unsigned long long>(seen_by_reaping));
-    std::fflush(stdout);
-  }
-
-  // "a / b" when both ran.
-  void Ratio(const std::string& name, const std::string& a, const std::string& b) {
-    auto ia = results_.find(a), ib = results_.find(b);
-    if (ia == results_.end() || ib == results_.end() || ib->second.mean <= 0) return;
-    std::printf("%s ratio %.3f\n", name.c_str(), ia->second.mean / ib->second.mean);
-    std::fflush(stdout);
-  }
-
- private:
-  MicrobenchmarkOptions options_;
-  Clock::time_point start_ = Clock::now();
-  double warmup_s_ = 0.25;
-  double seconds_ = 1.0;
-  int reps_ = 4;
-  int total_ = 0;
-  int done_ = 0;
-  bool failed_ = false;
-  std::map<std::string, Stat> results_;
+    "lineage_chain_100_first_ms",
+    "lineage_chain_100_rebuild_ms",
+    "lineage_reopen_1m_tasks_ms",
+    "lineage_reopen_1m_tasks_init_ms",
 };
 
 // ---- the machine's limits --------------------------------------------------
@@ -310,53 +137,6 @@ class PingPong {
 };
 
 // ---- the cluster -------------------------------------------------------------
-
-// Ray's put-gigabytes value: np.zeros(100 * 1024 * 1024, dtype=np.int64),
-// 800 MiB (--quick: an eighth, since first-touching 1.6 GB takes seconds
-// here). The object format holds at most 2^29 - 1 bytes per vector of
-// numbers (codec.h), so the bytes go as a vector of equal chunks that each
-// fit; memcpy copies the same chunks into one prefaulted buffer.
-struct LargeValue {
-  explicit LargeValue(bool quick) {
-    const size_t bytes = quick ? kLargeBytes / 8 : kLargeBytes;
-    const size_t n = (bytes + kMaxVectorBytes - 1) / kMaxVectorBytes;
-    const size_t elements = bytes / sizeof(int64_t) / n;
-    chunks.assign(n, std::vector<int64_t>(elements, 0));
-    gb = static_cast<double>(n * elements * sizeof(int64_t)) / 1e9;
-    std::printf("# *_put_gigabytes, memcpy_gigabytes: %zu bytes per op, as %zu vector(s) of %zu int64\n",
-                n * elements * sizeof(int64_t), n, elements);
-    std::fflush(stdout);
-  }
-  void Put() const {
-    if (chunks.size() == 1) lumen::Put(chunks[0]);
-    else lumen::Put(chunks);
-  }
-  std::vector<std::vector<int64_t>> chunks;
-  double gb = 0;
-};
-
-// `storage_dir`: a named one (large Puts get durable copies), or "" for the default.
-void StartCluster(bool lineage, bool large_store, const std::string& storage_dir = "") {
-  lumen::Config config;
-  config.enable_lineage = lineage;
-  config.storage_dir = storage_dir;
-  // Ray's put-gigabytes object is 800 MiB: the store must hold one (unless
-  // the user sized it with LUMEN_OBJECT_STORE_MB).
-  if (large_store && !std::getenv("LUMEN_OBJECT_STORE_MB")) config.object_store_bytes = kLargeBytes + (256ull << 20);
-  lumen::Init(config);
-  // Wait until every worker has connected and run something.
-  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<ObjectRef<std::string>> refs;
-  for (unsigned i = 0; i < 4 * cpus; ++i) refs.push_back(lumen::Task(SmallValue).Remote());
-  lumen::Get(refs);
-}
-
-void SubmitAndGetBatch(int n) {
-  std::vector<ObjectRef<std::string>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(lumen::Task(SmallValue).Remote());
-  lumen::Get(refs);
-}
 
 void RunClusterBenchmarks(Bench& b) {
   // Ray: value = ray.put(0); ray.get(value)
@@ -447,152 +227,6 @@ void RunClusterBenchmarks(Bench& b) {
   }, kMultiClients * kBatch);
 }
 
-// Number of actors of the 1:n and n:n metrics. Ray: cpu_count() // 2 (32 on
-// its 64-vCPU machine); here at least 2, or "n" would be 1.
-int NumServerActors() {
-  unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
-  return static_cast<int>(std::max(2u, cpus / 2));
-}
-
-std::vector<ActorHandle<BenchActor>> StartActors(int n, int max_concurrency = 1) {
-  std::vector<ActorHandle<BenchActor>> actors;
-  for (int i = 0; i < n; ++i) actors.push_back(lumen::Actor(BenchActor::Make).SetMaxConcurrency(max_concurrency).Remote());
-  for (auto& a : actors) lumen::Get(a.Task(&BenchActor::SmallValue).Remote());  // up and answering
-  return actors;
-}
-
-void CallAndGet(ActorHandle<BenchActor>& a, int n) {
-  std::vector<ObjectRef<std::string>> refs;
-  refs.reserve(n);
-  for (int i = 0; i < n; ++i) refs.push_back(a.Task(&BenchActor::SmallValue).Remote());
-  lumen::Get(refs);
-}
-
-uint64_t WorkerDeathsSeen(uint64_t* by_reaping = nullptr) {
-  ClusterInfo info = lumen::GetClusterInfo();
-  if (by_reaping) *by_reaping = info.worker_deaths_seen_by_reaping;
-  return info.worker_deaths_seen_by_caf + info.worker_deaths_seen_by_reaping;
-}
-
-struct RestartSamples {
-  std::vector<double> ms;
-  uint64_t seen_by_reaping = 0;  // deaths CAF did not report (reaping's fallback: ~1 s later)
-};
-
-// Kills the actor's process with SIGKILL and times, in ms, until a call on it
-// answers. retry_at_once = false: the call is submitted once the node has
-// noticed the death (a call sent before would die with the process: the actor
-// has no task retries); true: the actor has max_task_retries = -1 and the call
-// goes right after the kill. Each incarnation first runs for `settle` (an
-// actor killed within a few ms of its start may not be under CAF supervision
-// yet; see RESULTS.md).
-RestartSamples RestartLatencies(int restarts, bool retry_at_once, std::chrono::milliseconds settle) {
-  auto creator = lumen::Actor(BenchActor::Make).SetMaxRestarts(-1);
-  if (retry_at_once) creator.SetMaxTaskRetries(-1);
-  auto a = creator.Remote();
-  RestartSamples out;
-  uint64_t reaped_before = 0;
-  WorkerDeathsSeen(&reaped_before);
-  for (int i = 0; i < restarts; ++i) {
-    const int pid = *lumen::Get(a.Task(&BenchActor::Pid).Remote(), 30000);  // also: the incarnation is up
-    std::this_thread::sleep_for(settle);
-    const uint64_t deaths = WorkerDeathsSeen();
-    auto start = Clock::now();
-    if (::kill(pid, SIGKILL) != 0) throw std::runtime_error(std::string("kill: ") + std::strerror(errno));
-    if (!retry_at_once) {
-      while (WorkerDeathsSeen() <= deaths) {
-        if (SecondsSince(start) > 30) throw std::runtime_error("the node did not notice the actor's death in 30 s");
-        ::usleep(50);
-      }
-    }
-    lumen::Get(a.Task(&BenchActor::SmallValue).Remote(), 30000);
-    out.ms.push_back(1e3 * SecondsSince(start));
-  }
-  a.Kill();
-  uint64_t reaped_after = 0;
-  WorkerDeathsSeen(&reaped_after);
-  out.seen_by_reaping = reaped_after - reaped_before;
-  return out;
-}
-
-void RunActorBenchmarks(Bench& b) {
-  // Ray: a = Actor.remote(); ray.get(a.small_value.remote())
-  if (b.AnyWanted("1_1_actor_calls_sync", "1_1_actor_calls_async")) {
-    auto actors = StartActors(1);
-    b.TimeIt("1_1_actor_calls_sync", [&] { lumen::Get(actors[0].Task(&BenchActor::SmallValue).Remote()); });
-    // Ray: ray.get([a.small_value.remote() for _ in range(1000)]); ops = calls
-    b.TimeIt("1_1_actor_calls_async", [&] { CallAndGet(actors[0], kBatch); }, kBatch);
-    actors[0].Kill();
-  }
-  // Ray: Actor.options(max_concurrency=16), then as 1_1_actor_calls_async.
-  if (b.Wanted("1_1_actor_calls_concurrent")) {
-    auto actors = StartActors(1, kActorConcurrency);
-    b.TimeIt("1_1_actor_calls_concurrent", [&] { CallAndGet(actors[0], kBatch); }, kBatch);
-    actors[0].Kill();
-  }
-  // Ray: a Client actor calls small_value 5000 times on each of n actors, then
-  // gets them all. Here the caller is the driver.
-  if (b.Wanted("1_n_actor_calls_async")) {
-    auto actors = StartActors(NumServerActors());
-    b.TimeIt("1_n_actor_calls_async", [&] {
-      std::vector<ObjectRef<std::string>> refs;
-      refs.reserve(kCallsPerActor * actors.size());
-      for (auto& a : actors)
-        for (int i = 0; i < kCallsPerActor; ++i) refs.push_back(a.Task(&BenchActor::SmallValue).Remote());
-      lumen::Get(refs);
-    }, static_cast<double>(kCallsPerActor) * static_cast<double>(actors.size()));
-    for (auto& a : actors) a.Kill();
-  }
-  // Ray: m = 4 tasks, each making 5000 calls round-robin over the n actors
-  // (the handles are the task's argument) and getting them.
-  if (b.Wanted("n_n_actor_calls_async")) {
-    auto actors = StartActors(NumServerActors());
-    b.TimeIt("n_n_actor_calls_async", [&] {
-      std::vector<ObjectRef<int>> done;
-      for (int c = 0; c < kMultiClients; ++c) done.push_back(lumen::Task(CallActorsRoundRobin).Remote(actors, kCallsPerWorker));
-      lumen::Get(done);
-    }, kMultiClients * kCallsPerWorker);
-    for (auto& a : actors) a.Kill();
-  }
-  const int restarts = b.quick() ? 3 : 10;
-  const std::chrono::milliseconds settle(b.quick() ? 20 : 100);
-  for (bool retry : {false, true}) {
-    const std::string name = retry ? "actor_restart_latency_retry_ms" : "actor_restart_latency_ms";
-    if (!b.Wanted(name)) continue;
-    b.Progress(name);
-    b.Guard(name, [&] {
-      RestartSamples r = RestartLatencies(restarts, retry, settle);
-      b.ReportLatency(name, r.ms, r.seen_by_reaping);
-    });
-  }
-}
-
-void RunLineageOffBenchmarks(Bench& b) {
-  b.TimeIt("single_client_tasks_sync_lineage_off", [] { lumen::Get(lumen::Task(SmallValue).Remote()); });
-  b.TimeIt("single_client_tasks_async_lineage_off", [] { SubmitAndGetBatch(kBatch); }, kBatch);
-  b.TimeIt("single_client_put_calls_lineage_off", [] { lumen::Put(0); });
-}
-
-// A large Put with a storage dir the user named: its copy is written behind
-// it, and lumen::Flush waits for that copy, so an op is Put + Flush: what a
-// durable large Put costs, the disk's write included.
-void RunDurablePutBenchmark(Bench& b) {
-  if (!b.Wanted("single_client_put_gigabytes_durable")) return;
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("lumen-microbenchmark-" + std::to_string(::getpid()) + "-storage")).string();
-  b.Guard("cluster (named storage dir)", [&] {
-    StartCluster(/*lineage=*/true, /*large_store=*/!b.quick(), dir);
-    LargeValue value(b.quick());
-    b.TimeIt("single_client_put_gigabytes_durable", [&] {
-      value.Put();
-      lumen::Flush();
-    }, value.gb);
-  });
-  lumen::Shutdown();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-}
-
 void RunStorageBenchmarks(Bench& b) {
   if (b.AnyWanted("store_small_ops", "store_put_gigabytes")) {
     if (b.Wanted("store_small_ops")) b.Progress("store_small_ops");
@@ -609,30 +243,6 @@ void RunStorageBenchmarks(Bench& b) {
       b.Report("store_put_gigabytes", StatOf(gbs));
     });
   }
-  if (b.Wanted("lineage_appends")) {
-    b.Progress("lineage_appends");
-    b.Guard("lineage_appends", [&] {
-      char tmpl[] = "/tmp/lumen-microbenchmark-XXXXXX";
-      if (!::mkdtemp(tmpl)) throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-      std::string dir = tmpl;
-      std::vector<double> rates;
-      try {
-        const int records = b.quick() ? 20000 : 200000;
-        for (int r = 0; r < b.reps(); ++r) {
-          double rate = storage::RunLineageAppendBenchmark(dir, records);
-          if (rate <= 0) throw std::runtime_error("the lineage log could not be written in " + dir);
-          rates.push_back(rate);
-        }
-      } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir, ec);
-        throw;
-      }
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-      b.Report("lineage_appends", StatOf(rates));
-    });
-  }
 }
 
 }  // namespace
@@ -644,7 +254,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
     for (const auto& name : kMetrics) std::printf("%s\n", name.c_str());
     return 0;
   }
-  Bench b(options);
+  Bench b(options, kMetrics);
   if (b.total() == 0) {
     std::fprintf(stderr, "lumen microbenchmark: no metric matches --filter '%s'; the metrics are:\n",
                  options.filter.c_str());
@@ -672,11 +282,11 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
               "tasks (its definition before actors)\n",
               kMultiClients, options.quick ? kBatch : kMultiClientTasks, options.quick ? " (Ray: x 10000)" : ", as Ray",
               kMultiClients, kBatch);
-  std::printf("# 1_n / n_n_actor_calls_async: %d actors (Ray: cpu_count // 2); 1_n: the driver makes %d calls to each "
-              "(Ray: a client actor); n_n: %d tasks x %d calls round-robin, as Ray\n",
-              NumServerActors(), kCallsPerActor, kMultiClients, kCallsPerWorker);
-  std::printf("# actor_restart_latency*_ms: SIGKILL of the actor's process until a call answers (ms); _ms: the call is "
-              "sent once the node noticed the death; _retry_ms: max_task_retries=-1, sent at once\n");
+  PrintActorLegend();
+  std::printf("# *_lineage_on / *_lineage_off: the same work on two clusters started one after the other (the "
+              "*_lineage_on_over_off ratios); lineage_chain_100_*_ms: 100-task chains, run then rebuilt by the last "
+              "id; lineage_reopen_1m_tasks*_ms: Init on a log of %s tasks\n",
+              options.quick ? "10,000 (--quick)" : "1,000,000");
   std::fflush(stdout);
 
   auto start = Clock::now();
@@ -692,25 +302,15 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
     });
     lumen::Shutdown();
   }
-  if (b.AnyWanted("single_client_tasks_sync_lineage_off", "single_client_tasks_async_lineage_off",
-                  "single_client_put_calls_lineage_off")) {
-    b.Guard("cluster (lineage off)", [&] {
-      StartCluster(/*lineage=*/false, /*large_store=*/false);
-      RunLineageOffBenchmarks(b);
-    });
-    lumen::Shutdown();
-  }
-  RunDurablePutBenchmark(b);
   RunStorageBenchmarks(b);
+  RunLineageBenchmarks(b);
 
   b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_ipc_roundtrip_limit", "1_1_actor_calls_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_tasks_sync", "1_1_actor_calls_sync", "single_client_tasks_sync");
   b.Ratio("put_gigabytes_over_memcpy", "single_client_put_gigabytes", "memcpy_gigabytes");
   b.Ratio("put_gigabytes_durable_over_memcpy", "single_client_put_gigabytes_durable", "memcpy_gigabytes");
-  b.Ratio("tasks_sync_lineage_on_over_off", "single_client_tasks_sync", "single_client_tasks_sync_lineage_off");
-  b.Ratio("tasks_async_lineage_on_over_off", "single_client_tasks_async", "single_client_tasks_async_lineage_off");
-  b.Ratio("put_calls_lineage_on_over_off", "single_client_put_calls", "single_client_put_calls_lineage_off");
+  ReportLineageRatios(b);
   std::fprintf(stderr, "lumen microbenchmark: done in %.1f s%s\n", SecondsSince(start),
                b.failed() ? " (some metrics failed: see above)" : "");
   return b.failed() ? 1 : 0;
