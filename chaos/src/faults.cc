@@ -42,8 +42,8 @@ void FaultInjector::Run() {
         injected_.push_back({schedule_[next], now, 0, true, "not injected: the workload ended first"});
       } else {
         Inject(schedule_[next]);
-        log_.Announce(next, injected_.back());
       }
+      log_.Announce(next, injected_.back());
     }
     CheckStopped();  // waited for even when finishing: it is what the fault checks
     ReleaseFillers(finishing);
