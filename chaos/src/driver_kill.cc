@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 
 #include "child_driver.h"
 #include "run_parts.h"
@@ -23,16 +24,30 @@ using std::chrono::milliseconds;
 constexpr milliseconds kStartBound{30000};  // the child's exec, Init and workload Start
 constexpr milliseconds kExitBound{5000};    // a SIGKILLed driver and its workers gone
 
+// What AbandonDriverKillRun ends: the run under way's temp dir and child.
+std::mutex g_abandon_mu;
+std::string g_temp_dir;  // guarded by g_abandon_mu
+const ChildDriver* g_child = nullptr;  // guarded by g_abandon_mu; signalled by pidfd, so never a reused pid
+
+void SetChild(const ChildDriver* child) {
+  std::lock_guard lock(g_abandon_mu);
+  g_child = child;
+}
+
 // A private temp dir, removed with everything in it.
 class TempDir {
  public:
   TempDir() {
     std::string pattern = (fs::temp_directory_path() / "chaos-driver-XXXXXX").string();
     if (::mkdtemp(pattern.data())) path_ = pattern;
+    std::lock_guard lock(g_abandon_mu);
+    g_temp_dir = path_;
   }
   ~TempDir() {
+    std::lock_guard lock(g_abandon_mu);
     std::error_code ignore;
     if (!path_.empty()) fs::remove_all(path_, ignore);
+    g_temp_dir.clear();
   }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
@@ -195,13 +210,22 @@ void RunWithDriverKill(const ScenarioOptions& options, ScenarioResult* result) {
     result->failures.push_back(error);
     return;
   }
+  SetChild(child.get());
   std::string dead_session;
   InjectedFault record = KillChild(*child, log, schedule, kill, &dead_session);
+  SetChild(nullptr);
   child.reset();
   Recover(options, storage_dir, dead_session, {schedule.begin() + static_cast<ptrdiff_t>(kill) + 1, schedule.end()},
           log, &record, result);
   log.Injected(std::move(record));
   Summarise(log, result);
+}
+
+void AbandonDriverKillRun() {
+  std::lock_guard lock(g_abandon_mu);
+  if (g_child) g_child->Kill();  // its workers die with it
+  std::error_code ignore;
+  if (!g_temp_dir.empty()) fs::remove_all(g_temp_dir, ignore);
 }
 
 int RunChildDriver(const ScenarioOptions& options, const std::string& storage_dir, int report_fd) {

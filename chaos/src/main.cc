@@ -147,6 +147,7 @@ class Watchdog {
         std::fprintf(stdout, "HANG: the run did not end within its budget; verdict FAIL\n  replay: %s\n",
                      what_.c_str());
         std::fflush(stdout);
+        chaos::AbandonDriverKillRun();
         std::_Exit(3);  // workers die with us (their parent-death signal)
       }
     }
