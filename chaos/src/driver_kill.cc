@@ -128,10 +128,10 @@ InjectedFault KillChild(ChildDriver& child, RunLog& log, const std::vector<Fault
   // It reports each fault once injected, in schedule order: those after the
   // last one reported were under way (a filler being made) or not yet due.
   for (size_t i = log.Faults().size(); i < kill; ++i)
-    log.Injected({schedule[i], schedule[i].at_ms, 0, true, "cut short: the driver was killed while injecting it"});
+    log.Injected({schedule[i], schedule[i].at_ms, 0, true, "cut short: the driver was killed before it was done"});
   record.note = "SIGKILL driver pid " + std::to_string(child.pid()) + " (" + how + ") after " +
-                std::to_string(log.FlushedObjects().size()) + " flushed objects; its " + std::to_string(workers.size()) +
-                " workers gone " + std::to_string(gone_ms) + " ms later";
+                std::to_string(log.FlushedObjects().size()) + " flushed objects; its " +
+                std::to_string(workers.size()) + " workers gone " + std::to_string(gone_ms) + " ms later";
   return record;
 }
 
