@@ -8,7 +8,8 @@
 //                 for a busy machine), or the run fails and the harness kills it
 //   fill-store    Put a block of 40-75% of the store's capacity, hold it for the
 //                 fault's hold_ms, read it back (exact checksum) and drop it
-//   kill-driver   not supported yet: printed and skipped
+//   kill-driver   done by the harness from outside (driver_kill.h); here only
+//                 a second one of a schedule, skipped
 //
 // A signal goes only to a pid that is still a live child of this process,
 // so a pid reused after a worker died is never hit.

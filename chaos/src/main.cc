@@ -13,7 +13,9 @@
 // own bound, beyond every Get's).
 //
 // This binary is also its cluster's worker: lumen runs the worker before
-// main in the processes it starts, so nothing here runs there.
+// main in the processes it starts, so nothing here runs there. And it is the
+// driver that the kill-driver fault kills: `--child-driver DIR --report-fd N`
+// (with --scenario and --seed) runs one workload as that driver (driver_kill.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "driver_kill.h"
 #include "report.h"
 #include "scenario.h"
 #include "workload.h"
@@ -44,6 +47,8 @@ struct Args {
   bool list = false;
   bool strict = false;
   ScenarioOptions base;
+  std::string child_driver;  // the storage_dir of a driver the harness will kill
+  int report_fd = -1;
 };
 
 int Usage(const char* why) {
@@ -92,6 +97,10 @@ bool Parse(int argc, char** argv, Args* args, std::string* error) {
         args->list = true;
       } else if (flag == "--strict") {
         args->strict = true;
+      } else if (flag == "--child-driver") {
+        args->child_driver = value();
+      } else if (flag == "--report-fd") {
+        args->report_fd = std::stoi(value());
       } else {
         *error = "unknown flag " + flag;
         return false;
@@ -138,6 +147,7 @@ class Watchdog {
         std::fprintf(stdout, "HANG: the run did not end within its budget; verdict FAIL\n  replay: %s\n",
                      what_.c_str());
         std::fflush(stdout);
+        chaos::AbandonDriverKillRun();
         std::_Exit(3);  // workers die with us (their parent-death signal)
       }
     }
@@ -231,6 +241,14 @@ int main(int argc, char** argv) {
   Args args;
   std::string error;
   if (!Parse(argc, argv, &args, &error)) return Usage(error.c_str());
+  if (!args.child_driver.empty()) {
+    if (args.report_fd < 0 || args.scenarios.size() != 1 || args.seeds.size() != 1)
+      return Usage("--child-driver needs --report-fd, one --scenario and one --seed");
+    ScenarioOptions run = args.base;
+    run.scenario = args.scenarios[0];
+    run.seed = args.seeds[0];
+    return chaos::RunChildDriver(run, args.child_driver, args.report_fd);
+  }
   if (args.list) return List(args);
   if (args.minutes > 0) return RunForMinutes(args);
   return RunMatrix(args);

@@ -44,15 +44,16 @@ pid_t ParentOf(pid_t pid) {
   return ReadStat(pid, &state, &parent) ? parent : 0;
 }
 
-std::vector<pid_t> OurChildren() {
+std::vector<pid_t> OurChildren() { return ChildrenOf(getpid()); }
+
+std::vector<pid_t> ChildrenOf(pid_t parent) {
   std::vector<pid_t> children;
-  const pid_t self = getpid();
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     pid_t pid = static_cast<pid_t>(std::atol(name.c_str()));
-    if (ParentOf(pid) == self) children.push_back(pid);
+    if (ParentOf(pid) == parent) children.push_back(pid);
   }
   return children;
 }

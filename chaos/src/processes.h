@@ -15,6 +15,8 @@ enum class ProcessState { kGone, kZombie, kStopped, kRunning };
 ProcessState StateOf(pid_t pid);
 // 0 when the process is gone.
 pid_t ParentOf(pid_t pid);
+// Children of `parent`, zombies included.
+std::vector<pid_t> ChildrenOf(pid_t parent);
 // Children of this process, zombies included.
 std::vector<pid_t> OurChildren();
 // True when `pid` is a child of ours that has not exited.

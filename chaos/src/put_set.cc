@@ -5,9 +5,11 @@
 // and returns their checksums; at the end every acknowledged Put is got
 // again, by its id through ObjectRef::FromID, and must hold its exact value.
 //
-// Not yet checked: that a Put survives the driver's own death. That needs
-// lumen::Flush() and a new driver reopening storage_dir (the kill-driver
-// fault, not supported yet).
+// With kill-driver in the schedule each round ends with lumen::Flush(), and
+// the round's Puts are reported flushed; after the kill a new driver gets
+// every one of them by its id with its exact bytes. Large Puts lost there
+// are one failure line of their own, which known_bugs.cc matches while
+// their durable copies are not written yet (put-durable-copy).
 #include <string>
 #include <vector>
 
@@ -18,11 +20,14 @@ namespace {
 
 using Words = std::vector<uint64_t>;
 
+// One in ten Puts is large: over the inline limit, through the store.
+bool IsLarge(uint64_t n) { return n % 10 == 9; }
+
 // Value number `n` of a run: mostly small (at most a few KiB, inline), one
-// in ten large (128 KiB - 1 MiB, through the store).
+// in ten large (128 KiB - 1 MiB).
 Words PutValue(uint64_t seed, uint64_t n) {
   uint64_t h = Mix(seed ^ (n * 0x9e3779b97f4a7c15ULL));
-  size_t words = n % 10 == 9 ? (128 << 10) / 8 + h % ((896 << 10) / 8) : 1 + h % 512;
+  size_t words = IsLarge(n) ? (128 << 10) / 8 + h % ((896 << 10) / 8) : 1 + h % 512;
   Words value(words);
   for (size_t i = 0; i < words; ++i) value[i] = Mix(h + i);
   return value;
@@ -59,6 +64,15 @@ class PutSet : public Workload {
       }
       acknowledged_.push_back({ref, ref.ID(), n});
     }
+    if (settings_.flush) {
+      try {
+        lumen::Flush();
+      } catch (const lumen::Error& e) {
+        throw WorkloadFailure(std::string("lumen::Flush threw: ") + e.what());
+      }
+      for (size_t k = acknowledged_.size() - puts_per_round_; k < acknowledged_.size(); ++k)
+        log.Flushed(acknowledged_[k].id, acknowledged_[k].n);
+    }
     // A sample across everything acknowledged so far, read in a worker.
     std::vector<lumen::ObjectRef<Words>> sample;
     std::vector<uint64_t> numbers;
@@ -76,18 +90,20 @@ class PutSet : public Workload {
   }
 
   void Finish(RunLog& log) override {
-    uint64_t wrong = 0;
-    for (const Acknowledged& a : acknowledged_) {
-      auto again = lumen::ObjectRef<Words>::FromID(a.id);
-      auto value = GetWithin(again, settings_.get_timeout_ms, "Put number " + std::to_string(a.n) + " by its id");
-      if (*value != PutValue(settings_.seed, a.n) && wrong++ < 5)
-        log.Fail("Put number " + std::to_string(a.n) + " (" + a.id + ") came back with other bytes");
-    }
-    if (wrong == 0) log.ResultChecked(acknowledged_.size());
-    else log.Fail(std::to_string(wrong) + " of " + std::to_string(acknowledged_.size()) + " acknowledged Puts are wrong");
+    std::vector<FlushedObject> all;
+    for (const Acknowledged& a : acknowledged_) all.push_back({a.id, a.n});
+    CheckByIds(all, log);
   }
 
-  std::string Extra() const override { return std::to_string(acknowledged_.size()) + " puts"; }
+  void CheckRecovered(const std::vector<FlushedObject>& flushed, RunLog& log) override {
+    CheckByIds(flushed, log);
+    recovered_ = flushed.size();
+  }
+
+  std::string Extra() const override {
+    std::string puts = std::to_string(acknowledged_.size()) + " puts";
+    return recovered_ ? std::to_string(recovered_) + " by id after the kill, " + puts : puts;
+  }
 
   void Stop() override { acknowledged_.clear(); }
 
@@ -98,10 +114,34 @@ class PutSet : public Workload {
     uint64_t n;
   };
 
+  // Gets every Put again by its id alone (no ref of ours may keep it) and
+  // checks its bytes; `expect` is the Put's number.
+  void CheckByIds(const std::vector<FlushedObject>& puts, RunLog& log) {
+    uint64_t wrong = 0, lost_large = 0;
+    std::string first_lost;
+    for (const FlushedObject& p : puts) {
+      const std::string what = "Put number " + std::to_string(p.expect) + " (" + p.id + ") by its id";
+      std::string lost;
+      auto value = GetWithin(lumen::ObjectRef<Words>::FromID(p.id), settings_.get_timeout_ms, what,
+                             IsLarge(p.expect) ? &lost : nullptr);
+      if (!value) {
+        if (lost_large++ == 0) first_lost = what + ": " + lost;
+      } else if (*value != PutValue(settings_.seed, p.expect) && wrong++ < 5) {
+        log.Fail(what + " came back with other bytes");
+      }
+    }
+    if (lost_large)
+      log.Fail(std::to_string(lost_large) + " large Puts (over the inline limit) lost, of " +
+               std::to_string(puts.size()) + " got by id; the first: " + first_lost);
+    if (wrong == 0) log.ResultChecked(puts.size() - lost_large);
+    else log.Fail(std::to_string(wrong) + " of " + std::to_string(puts.size()) + " acknowledged Puts are wrong");
+  }
+
   const WorkloadSettings settings_;
   const int puts_per_round_;
   std::vector<Acknowledged> acknowledged_;
   uint64_t round_ = 0;
+  size_t recovered_ = 0;  // Puts got by id in a new driver
 };
 
 }  // namespace

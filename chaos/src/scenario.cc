@@ -3,11 +3,13 @@
 #include <cstdio>
 #include <memory>
 
+#include "driver_kill.h"
 #include "faults.h"
 #include "invariants.h"
 #include "known_bugs.h"
-#include "processes.h"
 #include "lumen/api.h"
+#include "processes.h"
+#include "run_parts.h"
 #include "workload.h"
 
 namespace chaos {
@@ -30,36 +32,94 @@ uint64_t ScheduleSeed(const std::string& scenario, uint64_t seed) {
   return h;
 }
 
-uint64_t WorkerDeaths() {
-  lumen::ClusterInfo info = lumen::GetClusterInfo();
-  return info.worker_deaths_seen_by_caf + info.worker_deaths_seen_by_reaping;
-}
+}  // namespace
 
 WorkloadSettings SettingsOf(const ScenarioOptions& options) {
-  return {options.seed, options.get_timeout_ms, options.scale};
+  return {options.seed, options.get_timeout_ms, options.scale, false};
 }
 
-// Runs rounds until one started after the schedule was spent has finished,
-// or something failed, or the run took too long.
-void RunRounds(Workload& workload, FaultInjector& injector, RunLog& log, int64_t max_run_ms) {
+lumen::Config ClusterConfig(const ScenarioOptions& options, const Workload& workload) {
+  lumen::Config config;
+  config.num_cpus = 2;
+  config.object_store_bytes = 64 << 20;
+  // Low, so that a stopped worker is found out within the run.
+  config.worker_liveness_timeout_ms = options.liveness_timeout_ms;
+  workload.Configure(&config);
+  return config;
+}
+
+ClusterCounters ClusterCounters::Now() {
+  lumen::ClusterInfo info = lumen::GetClusterInfo();
+  return {info.worker_deaths_seen_by_caf + info.worker_deaths_seen_by_reaping, info.tasks_rebuilt};
+}
+
+void RunRounds(Workload& workload, FaultInjector& injector, RunLog& log, const ScenarioOptions& options,
+               ClusterCounters since, bool until_killed) {
   while (true) {
-    const bool drained_before = injector.Drained();
+    const bool drained_before = injector.Drained() && !until_killed;
     try {
       workload.RunRound(log);
+      ClusterCounters now = ClusterCounters::Now();
+      log.Counters(now.deaths - since.deaths, now.rebuilt - since.rebuilt);
     } catch (const WorkloadFailure& e) {
       log.Fail(e.what());
     } catch (const lumen::Error& e) {
       log.Fail(std::string("the workload threw ") + e.what());
     }
     if (log.Failed() || drained_before) return;
-    if (log.NowMs() > max_run_ms) {
-      log.Fail("no end after " + std::to_string(max_run_ms) + " ms: the faults were not over, or rounds never finished");
+    if (log.NowMs() > options.max_run_ms) {
+      log.Fail("no end after " + std::to_string(options.max_run_ms) +
+               (until_killed ? " ms: the harness never killed this driver"
+                             : " ms: the faults were not over, or rounds never finished"));
       return;
     }
   }
 }
 
-}  // namespace
+void StopCluster(Workload& workload, const std::string& session_dir, RunLog& log) {
+  // The leftover check below looks for our children; it must see the
+  // workers while they run, or it would pass blind.
+  if (OurChildren().empty()) log.Fail("no worker process is a child of the driver: the leftover check cannot see them");
+  workload.Stop();
+  lumen::Shutdown();
+  for (const std::string& broken : NothingLeftBehind(session_dir)) log.Fail(broken);
+}
+
+void Summarise(const RunLog& log, ScenarioResult* result) {
+  result->wall_ms = log.NowMs();
+  result->faults = log.Faults();
+  result->recovery_ms = log.RecoveryMs();
+  size_t injected = 0;
+  for (const InjectedFault& f : result->faults) {
+    if (f.skipped) {
+      ++result->skipped;
+      continue;
+    }
+    switch (f.planned.kind) {
+      case FaultKind::kKillWorker:
+      case FaultKind::kKillActor: ++result->kills; break;
+      case FaultKind::kStopWorker: ++result->stops; break;
+      case FaultKind::kFillStore: ++result->fills; break;
+      case FaultKind::kKillDriver:
+        ++result->driver_kills;
+        if (injected < result->recovery_ms.size()) result->driver_back_ms = result->recovery_ms[injected];
+        break;
+    }
+    ++injected;
+  }
+  result->worker_deaths = log.WorkerDeaths();
+  result->tasks_rebuilt = log.TasksRebuilt();
+  result->actor_restarts = log.ActorRestartsSeen();
+  result->results_checked = log.ResultsChecked();
+  for (const std::string& failure : log.Failures()) {
+    if (const KnownBug* bug = MatchKnownBug(failure))
+      result->known_bugs.push_back(std::string(bug->id) + ": " + failure + "\n      known bug: " + bug->what);
+    else
+      result->failures.push_back(failure);
+  }
+  result->notes = log.Notes();
+}
+
 
 std::vector<Fault> ScheduleFor(const std::string& scenario, uint64_t seed) {
   auto workload = MakeWorkload(scenario, WorkloadSettings{seed, 0, 1});
@@ -76,37 +136,33 @@ ScenarioResult RunScenario(const ScenarioOptions& options) {
     result.failures.push_back("unknown scenario '" + options.scenario + "'");
     return result;
   }
-  result.schedule = MakeSchedule(ScheduleSeed(options.scenario, options.seed), ScheduleOptionsFor(*workload));
+  result.schedule = ScheduleFor(options.scenario, options.seed);
   if (options.print_schedule)
     std::printf("scenario %s seed %llu: schedule\n%s", options.scenario.c_str(),
                 static_cast<unsigned long long>(options.seed), DescribeSchedule(result.schedule).c_str());
   std::fflush(stdout);
+  for (const Fault& f : result.schedule)
+    if (f.kind == FaultKind::kKillDriver) {
+      RunWithDriverKill(options, &result);
+      return result;
+    }
 
-  lumen::Config config;
-  config.num_cpus = 2;
-  config.object_store_bytes = 64 << 20;
-  // Low, so that a stopped worker is found out within the run.
-  config.worker_liveness_timeout_ms = options.liveness_timeout_ms;
-  workload->Configure(&config);
-
-  const Clock::time_point start = Clock::now();
-  RunLog log(start);
-  std::string session_dir;
+  RunLog log(Clock::now());
   try {
-    lumen::Init(config);
+    lumen::Init(ClusterConfig(options, *workload));
   } catch (const lumen::Error& e) {
     result.failures.push_back(std::string("lumen::Init threw ") + e.what());
     return result;
   }
-  session_dir = lumen::GetClusterInfo().session_dir;
-  const uint64_t deaths_before = WorkerDeaths();
+  const std::string session_dir = lumen::GetClusterInfo().session_dir;
+  const ClusterCounters since = ClusterCounters::Now();
   {
     InjectorSettings injector_settings{options.liveness_timeout_ms, 3000, options.get_timeout_ms};
     FaultInjector injector(result.schedule, log, injector_settings);
     try {
       workload->Start(log);
       injector.Start();
-      RunRounds(*workload, injector, log, options.max_run_ms);
+      RunRounds(*workload, injector, log, options, since, false);
     } catch (const lumen::Error& e) {
       log.Fail(std::string("starting the workload threw ") + e.what());
     }
@@ -121,41 +177,11 @@ ScenarioResult RunScenario(const ScenarioOptions& options) {
       log.Fail(std::string("the final check threw ") + e.what());
     }
   }
-  result.worker_deaths = WorkerDeaths() - deaths_before;
+  const ClusterCounters now = ClusterCounters::Now();
+  log.Counters(now.deaths - since.deaths, now.rebuilt - since.rebuilt);
   result.extra = workload->Extra();
-  // The leftover check below looks for our children; it must see the
-  // workers while they run, or it would pass blind.
-  if (OurChildren().empty()) log.Fail("no worker process is a child of the driver: the leftover check cannot see them");
-  workload->Stop();
-  workload.reset();
-  lumen::Shutdown();
-  for (const std::string& broken : NothingLeftBehind(session_dir)) log.Fail(broken);
-
-  result.wall_ms = log.NowMs();
-  result.faults = log.Faults();
-  for (const InjectedFault& f : result.faults) {
-    if (f.skipped) {
-      ++result.skipped;
-      continue;
-    }
-    switch (f.planned.kind) {
-      case FaultKind::kKillWorker:
-      case FaultKind::kKillActor: ++result.kills; break;
-      case FaultKind::kStopWorker: ++result.stops; break;
-      case FaultKind::kFillStore: ++result.fills; break;
-      case FaultKind::kKillDriver: break;
-    }
-  }
-  result.actor_restarts = log.ActorRestartsSeen();
-  result.results_checked = log.ResultsChecked();
-  result.recovery_ms = log.RecoveryMs();
-  for (const std::string& failure : log.Failures()) {
-    if (const KnownBug* bug = MatchKnownBug(failure))
-      result.known_bugs.push_back(std::string(bug->id) + ": " + failure + "\n      known bug: " + bug->what);
-    else
-      result.failures.push_back(failure);
-  }
-  result.notes = log.Notes();
+  StopCluster(*workload, session_dir, log);
+  Summarise(log, &result);
   return result;
 }
 

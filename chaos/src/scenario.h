@@ -29,7 +29,10 @@ struct ScenarioResult {
   std::vector<Fault> schedule;
   std::vector<InjectedFault> faults;
   int kills = 0, stops = 0, fills = 0, skipped = 0;
+  int driver_kills = 0;
+  int64_t driver_back_ms = -1;  // from the driver kill until the new driver got every flushed object back
   uint64_t worker_deaths = 0;   // ClusterInfo: seen by CAF + by reaping
+  uint64_t tasks_rebuilt = 0;   // ClusterInfo: tasks and Puts re-made from the lineage log
   uint64_t actor_restarts = 0;  // new processes the workload's actors answered from
   uint64_t results_checked = 0;
   std::vector<int64_t> recovery_ms;  // per injected fault; -1: no result after it
@@ -43,8 +46,9 @@ struct ScenarioResult {
   std::string Verdict() const { return !failures.empty() ? "FAIL" : !known_bugs.empty() ? "KNOWN" : "PASS"; }
 };
 
-// Runs in this process: lumen::Init, the workload, lumen::Shutdown. lumen must
-// not be running when it is called.
+// Runs in this process: lumen::Init, the workload, lumen::Shutdown; or, when
+// the schedule kills the driver, the workload in a child driver and the
+// recovery here (driver_kill.h). lumen must not be running when it is called.
 ScenarioResult RunScenario(const ScenarioOptions& options);
 
 // The schedule a (scenario, seed) draws, without running it.

@@ -17,7 +17,7 @@ enum class FaultKind {
   kKillActor,    // SIGKILL the process of one of the workload's actors
   kStopWorker,   // SIGSTOP a worker: the runtime must declare it dead by its liveness bound
   kFillStore,    // a big Put that fills most of the object store, held a while
-  kKillDriver,   // kill the driver; a new one reopens storage_dir (not supported yet)
+  kKillDriver,   // SIGKILL the driver; a new one reopens storage_dir (driver_kill.h)
 };
 
 // "kill-worker", "kill-actor", ... as printed in schedules and tables.

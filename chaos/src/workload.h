@@ -5,6 +5,13 @@
 //
 // Every Get goes through GetWithin: a Get that runs past its bound is a
 // failed verdict ("hang"), never a hang of the harness.
+//
+// A workload that allows kill-driver (its Faults() say so) runs in a driver
+// the harness kills (driver_kill.h). With `flush` set it calls lumen::Flush()
+// each round and then reports what it was acknowledged (RunLog::Flushed);
+// CheckRecovered, in the new driver on the same storage_dir, gets each of
+// those by its id and checks its exact value: the Jepsen "set" check across
+// the kill, and the end of the workload's job.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +30,7 @@ struct WorkloadSettings {
   uint64_t seed = 1;
   int64_t get_timeout_ms = 15000;  // the bound of every Get
   int scale = 1;                   // >1 in long runs: bigger rounds
+  bool flush = false;              // the run kills the driver: Flush and report each round
 };
 
 // Thrown by a workload for a broken invariant the round cannot go on from
@@ -47,6 +55,10 @@ class Workload {
   // After the last fault: the checks that need the whole run (the Put set
   // reads back everything it was acknowledged).
   virtual void Finish(RunLog& /*log*/) {}
+  // After a driver kill, in a new driver on the same storage_dir: every
+  // object flushed before the kill, by its id, exact. Records a result once
+  // everything is back (the kill's time to recover).
+  virtual void CheckRecovered(const std::vector<FlushedObject>& /*flushed*/, RunLog& /*log*/) {}
   // One cell for the report, e.g. "spilled 31".
   virtual std::string Extra() const { return ""; }
   // Drops every ref and handle; called before Shutdown.
@@ -65,10 +77,17 @@ std::unique_ptr<Workload> MakePutSet(const WorkloadSettings& settings);
 // lumen::Get within `timeout_ms`, turning every lumen error into a
 // WorkloadFailure that says what was being got: under the faults the
 // harness injects, with retries and restarts unbounded, none is expected.
+// With `lost` given, an ObjectLostError is left to the caller: its message
+// goes there and the result is null.
 template <class T>
-std::shared_ptr<T> GetWithin(const lumen::ObjectRef<T>& ref, int64_t timeout_ms, const std::string& what) {
+std::shared_ptr<T> GetWithin(const lumen::ObjectRef<T>& ref, int64_t timeout_ms, const std::string& what,
+                             std::string* lost = nullptr) {
   try {
     return lumen::Get(ref, timeout_ms);
+  } catch (const lumen::ObjectLostError& e) {
+    if (!lost) throw WorkloadFailure("Get of " + what + " threw: " + e.what());
+    *lost = e.what();
+    return nullptr;
   } catch (const lumen::GetTimeoutError&) {
     throw WorkloadFailure("HANG: Get of " + what + " still waiting after " + std::to_string(timeout_ms) + " ms");
   } catch (const lumen::Error& e) {
