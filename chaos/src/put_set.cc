@@ -7,9 +7,9 @@
 //
 // With kill-driver in the schedule each round ends with lumen::Flush(), and
 // the round's Puts are reported flushed; after the kill a new driver gets
-// every one of them by its id with its exact bytes. Large Puts lost there
-// are one failure line of their own, which known_bugs.cc matches while
-// their durable copies are not written yet (put-durable-copy).
+// every one of them by its id with its exact bytes: small ones from their
+// log record, large ones from their durable copy under the storage dir.
+// Large Puts lost there are one failure line of their own.
 #include <string>
 #include <vector>
 
