@@ -34,6 +34,7 @@ int CountedAdd(std::string path, int x, int y) {
 }
 // About `mib` MiB of doubles, each equal to `seed`.
 std::vector<double> Block(int seed, int mib) { return std::vector<double>(size_t(mib) << 17, seed); }
+int ReadsById(std::string id) { return *lumen::Get(lumen::ObjectRef<int>::FromID(id), 30000); }
 double SumOf(std::vector<double> v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 int FailsIfMarked(std::string marker, int x) {
   if (fs::exists(marker)) throw std::runtime_error("marked: " + marker);
@@ -48,7 +49,7 @@ class Tally {
   int total_ = 0;
 };
 
-LUMEN_REMOTE(Square, CountedAdd, Block, SumOf, FailsIfMarked, Tally::Make, &Tally::Add);
+LUMEN_REMOTE(Square, CountedAdd, Block, SumOf, ReadsById, FailsIfMarked, Tally::Make, &Tally::Add);
 
 class LineageTest : public ::testing::Test {
  protected:
@@ -178,6 +179,28 @@ TEST_F(LineageTest, ActorCallOutputsAreNotRebuiltAndSaySo) {
   try {
     lumen::Get(lumen::ObjectRef<int>::FromID(id), 30000);
     ADD_FAILURE() << "an actor call's output was rebuilt";
+  } catch (const lumen::ObjectLostError& e) {
+    EXPECT_NE(std::string(e.what()).find("actor"), std::string::npos) << e.what();
+  }
+}
+
+// A task that reads an object lost for good fails at once each run; with
+// unbounded retries it used to re-run forever, hundreds of thousands of
+// times a second (what hung chaos's shuffle when a rebuild was planned
+// before its record was written).
+TEST_F(LineageTest, ATaskReadingAnObjectLostForGoodFailsInsteadOfSpinning) {
+  auto tally = lumen::Actor(Tally::Make).Remote();
+  std::string id;
+  {
+    auto r = tally.Task(&Tally::Add).Remote(5);
+    EXPECT_EQ(*lumen::Get(r, 30000), 5);
+    id = r.ID();
+  }
+  lumen::Flush();
+  auto reader = lumen::Task(ReadsById).SetMaxRetries(-1).Remote(id);
+  try {
+    lumen::Get(reader, 30000);
+    ADD_FAILURE() << "read an actor call's dropped output";
   } catch (const lumen::ObjectLostError& e) {
     EXPECT_NE(std::string(e.what()).find("actor"), std::string::npos) << e.what();
   }

@@ -120,6 +120,11 @@ void NodeManager::StartRebuild(const ObjectID& id) {
   };
   std::vector<storage::TaskRecord> plan;
   Status s = options_.lineage->RebuildPlan(id, exists, &plan);
+  // The log answers from what is on disk: a record appended a moment ago
+  // (the task that made an object just evicted) may still be queued.
+  storage::LineageLog& log = *options_.lineage;
+  if (s.code() == StatusCode::kNotFound && log.DurableSeq() < log.AppendedSeq() && log.Flush(/*timeout_ms=*/2000))
+    s = log.RebuildPlan(id, exists, &plan);
   if (!s.ok()) return fail(s.message() + (s.message().find("made by Put") != std::string::npos ? WhyNoCopy() : ""));
   for (const storage::TaskRecord& rec : plan) {
     if (!rec.actor.IsNil()) {

@@ -35,6 +35,10 @@ struct NodeManager::Task {
   TaskSpec spec;
   ObjectID result;
   int attempt = 0;             // retries used
+  // Runs that ended because an object they read was lost; after
+  // kMaxLostRetries the loss is the task's error.
+  int lost_retries = 0;
+  static constexpr int kMaxLostRetries = 32;
   int missing_deps = 0;
   int worker = -1;             // running on, or -1
   uint64_t seq = 0;            // its sequence number on that worker (ClaimSlots)

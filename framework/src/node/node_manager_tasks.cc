@@ -168,6 +168,9 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     return;
   }
   Retry retry = payload.kind == Payload::kError ? RetryOf(payload.error.kind) : Retry::kNever;
+  // An object lost for good fails each run at once: a bound, whatever the
+  // task's retries (-1 included), so that it ends instead of spinning.
+  if (retry == Retry::kRebuildingFirst && ++task.lost_retries > Task::kMaxLostRetries) retry = Retry::kNever;
   if ((retry == Retry::kRebuildingFirst || (retry == Retry::kWhenAsked && task.spec.retry_exceptions)) &&
       task.spec.actor.IsNil() && RetriesLeft(task) && Reachable(task)) {
     ++task.attempt;  // an argument evicted before it was read goes first: it is rebuilt, then this runs
