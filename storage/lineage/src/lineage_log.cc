@@ -72,6 +72,7 @@ class RocksLineageLog final : public LineageLog {
       stop_retention_ = true;
     }
     queue_cv_.notify_one();
+    room_cv_.notify_all();
     retention_cv_.notify_one();
     if (retention_thread_.joinable()) retention_thread_.join();
     if (writer_.joinable()) writer_.join();  // drains the queue first
@@ -194,7 +195,8 @@ class RocksLineageLog final : public LineageLog {
     uint64_t seq;
     bool wake;
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
+      if (options_.max_queued && queue_.size() >= options_.max_queued) WaitForRoom(lock);
       seq = next_seq_++;
       queue_.push_back(std::move(record));
       wake = writer_idle_;
@@ -204,6 +206,17 @@ class RocksLineageLog final : public LineageLog {
     // more than the append itself.
     if (wake) queue_cv_.notify_one();
     return seq;
+  }
+
+  // Backpressure: until the writer takes the queue. REQUIRES mu_ (in `lock`).
+  void WaitForRoom(std::unique_lock<std::mutex>& lock) {
+    bool room = room_cv_.wait_for(lock, std::chrono::seconds(10),
+                                  [&] { return queue_.size() < options_.max_queued || stopping_; });
+    if (!room && !warned_full_) {
+      warned_full_ = true;
+      std::fprintf(stderr, "lumen: lineage log: %zu records have waited 10 s for the disk; queueing beyond the bound\n",
+                   queue_.size());
+    }
   }
 
   template <typename T, typename Id>
@@ -246,6 +259,7 @@ class RocksLineageLog final : public LineageLog {
         first_seq = next_seq_ - queue_.size();
         batch.swap(queue_);  // queue_ gets the emptied buffer, capacity kept
       }
+      room_cv_.notify_all();
       for (size_t begin = 0; begin < batch.size(); begin += options_.max_batch) {
         size_t end = std::min(batch.size(), begin + options_.max_batch);
         Status s = WriteRange(batch, begin, end, &scratch);
@@ -329,6 +343,8 @@ class RocksLineageLog final : public LineageLog {
 
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;    // writer waits for records or stop
+  std::condition_variable room_cv_;     // appenders wait for room (max_queued)
+  bool warned_full_ = false;
   std::condition_variable durable_cv_;  // WaitDurable waits for progress or error
   std::vector<Record> queue_;           // seqs next_seq_ - size() .. next_seq_ - 1
   uint64_t next_seq_ = 1;

@@ -219,6 +219,25 @@ TEST(LineageLog, SequenceNumbersCountFromOneAndBecomeDurable) {
   for (uint64_t i = 0; i < 100; ++i) EXPECT_TRUE(log->GetObject(FullObject(i).id)) << i;
 }
 
+// Appends faster than the writer wait for it past max_queued: what is not
+// yet durable stays within the queue plus the batch being written.
+TEST(LineageLog, AppendsBeyondMaxQueuedWaitForTheWriter) {
+  TempDir dir;
+  LineageOptions options;
+  options.max_queued = 16;
+  options.max_batch = 16;
+  options.batch_delay = std::chrono::milliseconds(20);  // a slow writer
+  auto log = OpenLog(dir.path(), options);
+  uint64_t worst = 0;
+  for (uint64_t i = 0; i < 400; ++i) {
+    uint64_t seq = log->Append(FullObject(i));
+    worst = std::max(worst, seq - std::min(seq, log->DurableSeq()));
+  }
+  EXPECT_LE(worst, 2 * options.max_queued) << "queued records beyond the bound";
+  EXPECT_TRUE(log->Flush(10000));
+  for (uint64_t i = 0; i < 400; ++i) EXPECT_TRUE(log->GetObject(FullObject(i).id)) << i;
+}
+
 TEST(LineageLog, WaitDurableTimesOutForARecordNeverAppended) {
   TempDir dir;
   auto log = OpenLog(dir.path());

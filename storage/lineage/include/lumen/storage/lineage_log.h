@@ -133,6 +133,10 @@ struct LineageOptions {
   // How long a batch may wait for more records before it is written: bounds
   // the writer's wake-ups; an append is acknowledged at most this much later.
   std::chrono::microseconds batch_delay{1000};
+  // Records queued at most (0: no bound). An Append beyond waits for the
+  // writer to take the queue (for 10 s at most, then it queues anyway and
+  // says so once), so appends faster than the disk take bounded memory.
+  size_t max_queued = size_t{1} << 18;
   RetentionPolicy retention;  // the defaults: 30 days, 4 GiB, applied hourly
   // The clock that stamps `recorded_ms` (unix ms); empty: the system clock.
   // Tests set it to write records "in the past".
@@ -160,7 +164,8 @@ class LineageLog {
   static Status OpenReadOnly(const std::string& dir, std::unique_ptr<LineageLog>* out);
   virtual ~LineageLog() = default;  // writes what is queued, then closes
 
-  // Queue a record; returns its sequence number (1, 2, ...). Never blocks on I/O.
+  // Queue a record; returns its sequence number (1, 2, ...). Blocks on I/O only
+  // while LineageOptions::max_queued records wait for the writer.
   // A later record with the same id replaces the earlier one (e.g. actor state).
   virtual uint64_t Append(const TaskRecord& record) = 0;
   virtual uint64_t Append(const ObjectRecord& record) = 0;
