@@ -175,15 +175,7 @@ void Recover(const ScenarioOptions& options, const std::string& storage_dir, con
     }
     injector.Finish();
   }
-  if (!log.Failed()) {
-    try {
-      workload->Finish(log);
-    } catch (const WorkloadFailure& e) {
-      log.Fail(e.what());
-    } catch (const lumen::Error& e) {
-      log.Fail(std::string("the final check threw ") + e.what());
-    }
-  }
+  FinalCheck(*workload, log);
   const ClusterCounters now = ClusterCounters::Now();
   log.Counters(deaths_before + now.deaths - since.deaths, rebuilt_before + now.rebuilt - since.rebuilt);
   result->extra = workload->Extra();

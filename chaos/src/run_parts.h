@@ -31,6 +31,10 @@ struct ClusterCounters {
 void RunRounds(Workload& workload, FaultInjector& injector, RunLog& log, const ScenarioOptions& options,
                ClusterCounters since, bool until_killed);
 
+// The workload's final check, unless the run failed already; what it
+// finds or throws goes to the log.
+void FinalCheck(Workload& workload, RunLog& log);
+
 // Drops the workload's refs, shuts lumen down and checks that nothing of
 // the cluster is left behind; broken invariants go to the log.
 void StopCluster(Workload& workload, const std::string& session_dir, RunLog& log);

@@ -53,6 +53,17 @@ ClusterCounters ClusterCounters::Now() {
   return {info.worker_deaths_seen_by_caf + info.worker_deaths_seen_by_reaping, info.tasks_rebuilt};
 }
 
+void FinalCheck(Workload& workload, RunLog& log) {
+  if (log.Failed()) return;
+  try {
+    workload.Finish(log);
+  } catch (const WorkloadFailure& e) {
+    log.Fail(e.what());
+  } catch (const lumen::Error& e) {
+    log.Fail(std::string("the final check threw ") + e.what());
+  }
+}
+
 void RunRounds(Workload& workload, FaultInjector& injector, RunLog& log, const ScenarioOptions& options,
                ClusterCounters since, bool until_killed) {
   while (true) {
@@ -168,15 +179,7 @@ ScenarioResult RunScenario(const ScenarioOptions& options) {
     }
     injector.Finish();
   }
-  if (!log.Failed()) {
-    try {
-      workload->Finish(log);
-    } catch (const WorkloadFailure& e) {
-      log.Fail(e.what());
-    } catch (const lumen::Error& e) {
-      log.Fail(std::string("the final check threw ") + e.what());
-    }
-  }
+  FinalCheck(*workload, log);
   const ClusterCounters now = ClusterCounters::Now();
   log.Counters(now.deaths - since.deaths, now.rebuilt - since.rebuilt);
   result.extra = workload->Extra();

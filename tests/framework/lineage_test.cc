@@ -60,6 +60,18 @@ class LineageTest : public ::testing::Test {
     lumen::Init(config);
   }
   void TearDown() override { lumen::Shutdown(); }
+
+  // The id of an actor call's output, every ref to it dropped (flushed): an
+  // object that cannot come back (the actor has no replay).
+  static std::string DroppedActorCallOutput() {
+    auto tally = lumen::Actor(Tally::Make).Remote();
+    auto r = tally.Task(&Tally::Add).Remote(5);
+    EXPECT_EQ(*lumen::Get(r, 30000), 5);
+    std::string id = r.ID();
+    r = {};
+    lumen::Flush();
+    return id;
+  }
 };
 
 TEST_F(LineageTest, EvictedTaskOutputsAreRebuiltOnGet) {
@@ -168,14 +180,7 @@ TEST_F(LineageTest, ARebuildThatFailsNamesTheTaskAndTheCause) {
 }
 
 TEST_F(LineageTest, ActorCallOutputsAreNotRebuiltAndSaySo) {
-  auto tally = lumen::Actor(Tally::Make).Remote();
-  std::string id;
-  {
-    auto r = tally.Task(&Tally::Add).Remote(5);
-    EXPECT_EQ(*lumen::Get(r, 30000), 5);
-    id = r.ID();
-  }
-  lumen::Flush();
+  std::string id = DroppedActorCallOutput();
   try {
     lumen::Get(lumen::ObjectRef<int>::FromID(id), 30000);
     ADD_FAILURE() << "an actor call's output was rebuilt";
@@ -189,14 +194,7 @@ TEST_F(LineageTest, ActorCallOutputsAreNotRebuiltAndSaySo) {
 // times a second (what hung chaos's shuffle when a rebuild was planned
 // before its record was written).
 TEST_F(LineageTest, ATaskReadingAnObjectLostForGoodFailsInsteadOfSpinning) {
-  auto tally = lumen::Actor(Tally::Make).Remote();
-  std::string id;
-  {
-    auto r = tally.Task(&Tally::Add).Remote(5);
-    EXPECT_EQ(*lumen::Get(r, 30000), 5);
-    id = r.ID();
-  }
-  lumen::Flush();
+  std::string id = DroppedActorCallOutput();
   auto reader = lumen::Task(ReadsById).SetMaxRetries(-1).Remote(id);
   try {
     lumen::Get(reader, 30000);
