@@ -161,6 +161,7 @@ void Init(const Config& config) {
   node.resources = config.resources;
   node.resources["CPU"] = cpus;
   node.session_dir = cluster->session_dir;
+  node.log_dir = cluster->session_dir + "/logs";
   node.store_socket = store_config.socket_path;
   node.store = cluster->store->LocalClient();
   node.lineage = cluster->lineage.get();

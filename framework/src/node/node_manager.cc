@@ -59,6 +59,7 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
     throw Error("cannot listen on " + nm->socket_path_ + ": " + std::strerror(errno));
   nm->available_ = nm->options_.resources;
   NodeManager* raw = nm.get();
+  if (!nm->options_.log_dir.empty()) nm->logs_ = std::make_unique<LogRelay>(nm->options_.log_dir);
   if (!nm->options_.put_copies_dir.empty())
     nm->copies_ = std::make_unique<PutCopies>(
         nm->options_.put_copies_dir, nm->options_.store,

@@ -39,6 +39,7 @@
 #include "head/cluster_state.h"
 #include "node/ready_queue.h"
 #include "node/lineage_recorder.h"
+#include "node/log_relay.h"
 #include "node/put_copies.h"
 #include "node/task_history.h"
 #include "control/supervision.h"
@@ -63,6 +64,9 @@ struct NodeOptions {
   // Where large Puts get durable copies (put_copies.h); empty: none (a
   // storage dir nobody named does not outlive the process).
   std::string put_copies_dir;
+  // Where each worker's stdout and stderr are kept (log_relay.h), besides
+  // the driver's stderr; empty: workers write where the driver does.
+  std::string log_dir;
 };
 
 class NodeManager {
@@ -252,11 +256,12 @@ class NodeManager {
     uint64_t tasks = 0;    // tasks re-run (or Puts restored) from lineage
   } rebuild_stats_;
   std::unique_ptr<PutCopies> copies_;  // set at Start, or null; its thread calls OnPutCopyDone
+  std::unique_ptr<LogRelay> logs_;     // set at Start, or null; needs no lock of ours
   bool accept_paused_ = false;
   Clock::time_point accept_resume_at_;
   // The driver's descriptors per worker: its frame socket, its CAF
-  // connection, its object store connection.
-  static constexpr int kFdsPerWorker = 3;
+  // connection, its object store connection, its log's pipe and file.
+  static constexpr int kFdsPerWorker = 5;
 
   int listen_fd_ = -1;
   int epoll_fd_ = -1;

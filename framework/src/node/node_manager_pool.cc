@@ -79,6 +79,7 @@ void NodeManager::ForkPending() {
     for (auto& a : worker_argv_) argv.push_back(a.data());
     argv.push_back(nullptr);
 
+    int log_fd = logs_ ? logs_->Open(number) : -1;
     pid_t parent = getpid();
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -86,10 +87,12 @@ void NodeManager::ForkPending() {
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(1);
       if (claims_fd >= 0) ::fcntl(claims_fd, F_SETFD, 0);  // this child alone inherits it
+      if (log_fd >= 0) ::dup2(log_fd, STDOUT_FILENO), ::dup2(log_fd, STDERR_FILENO);
       ::execve("/proc/self/exe", argv.data(), envp.data());
       _exit(127);
     }
     w.pid = pid;
+    if (log_fd >= 0) ::close(log_fd), logs_->SetPid(number, pid);
     if (w.claims) w.claims->CloseFd();  // the mapping stays
   }
 }

@@ -89,6 +89,18 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     for (const auto& bundle : g.GetBundles()) out.bundles.push_back({bundle, options_.node_name});
   }
 
+  if (logs_) {
+    for (const LogRelay::Log& log : logs_->Logs()) {
+      head::WorkerLog& out = snap.logs.emplace_back();
+      out.worker = std::to_string(log.worker);
+      out.node_id = options_.node_name;
+      out.pid = log.pid;
+      out.path = log.path;
+      out.alive = log.open;
+      if (auto w = workers_.find(log.worker); w != workers_.end() && !w->second->actor.IsNil())
+        out.actor_id = w->second->actor.Hex();
+    }
+  }
   snap.counters.tasks_by_state = history_.Totals(live);
   snap.counters.worker_deaths = deaths_seen_by_caf_ + deaths_seen_by_reaping_;
   snap.counters.object_rebuilds = rebuild_stats_.tasks;
