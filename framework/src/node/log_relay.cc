@@ -34,7 +34,7 @@ struct LogRelay::Stream {
   Log log;
 };
 
-LogRelay::LogRelay(std::string dir) : dir_(std::move(dir)) {
+LogRelay::LogRelay(std::string dir, int echo_fd) : dir_(std::move(dir)), echo_fd_(echo_fd) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec || ::chmod(dir_.c_str(), 0700) != 0)
@@ -111,7 +111,7 @@ void LogRelay::Drain(Stream& s) {
     if (n < 0) return;  // EAGAIN: all read for now
     if (n == 0) break;
     WriteAll(s.file_fd, buf, static_cast<size_t>(n));
-    WriteAll(STDERR_FILENO, buf, static_cast<size_t>(n));
+    if (echo_fd_ >= 0) WriteAll(echo_fd_, buf, static_cast<size_t>(n));
   }
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s.read_fd, nullptr);
   ::close(s.read_fd);

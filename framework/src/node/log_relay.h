@@ -28,8 +28,9 @@ class LogRelay {
     bool open = true;  // its pipe has not reached end of file yet
   };
 
-  // Creates `dir` (0700). Throws lumen::Error if it cannot.
-  explicit LogRelay(std::string dir);
+  // Creates `dir` (0700). Throws lumen::Error if it cannot. Output is also
+  // copied to `echo_fd` (the driver's stderr), unless it is -1.
+  explicit LogRelay(std::string dir, int echo_fd = 2);
   ~LogRelay();  // copies what the pipes still hold, then stops
 
   // A pipe for worker `number`'s output: the returned write end goes to the
@@ -46,6 +47,7 @@ class LogRelay {
   void Drain(Stream& s);
 
   const std::string dir_;
+  const int echo_fd_;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   mutable std::mutex mu_;  // guards streams_ (the thread reads what it owns without it)
