@@ -90,7 +90,6 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
 }
 
 NodeManager::~NodeManager() {
-  copies_.reset();  // writes the copies queued so far (its callbacks take mu_: not held here)
   {
     std::lock_guard lock(mu_);
     stopping_ = true;  // no more spawning from here on
@@ -109,6 +108,9 @@ NodeManager::~NodeManager() {
     (void)!::write(wake_fd_, &one, sizeof one);
   }
   thread_.join();
+  // No frame can queue a copy now: write the copies queued so far (its
+  // callbacks take mu_, not held here).
+  copies_.reset();
   // Workers exit on EOF; give them a moment, then make sure.
   auto deadline = Clock::now() + std::chrono::seconds(2);
   for (pid_t pid : pids) {
