@@ -200,9 +200,9 @@ void Flush() {
   std::string why;
   if (!g_cluster->node->FlushPutCopies(kBoundMs, &why)) throw Error("lumen::Flush: " + why);
   if (!g_cluster->lineage->Flush(kBoundMs)) {
-    Status why = g_cluster->lineage->LastError();
+    Status error = g_cluster->lineage->LastError();
     throw Error("lumen::Flush: the lineage log could not make everything durable" +
-                (why.ok() ? " within " + std::to_string(kBoundMs / 1000) + " s" : ": " + why.message()));
+                (error.ok() ? " within " + std::to_string(kBoundMs / 1000) + " s" : ": " + error.message()));
   }
 }
 

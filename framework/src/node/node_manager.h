@@ -148,6 +148,7 @@ class NodeManager {
   void StartRebuild(const ObjectID& id);
   void MarkEvicted(const ObjectID& id);
   bool KnownToLineage(const ObjectID& id) const;
+  bool CaughtUpWithLog(int64_t timeout_ms) const;
   ObjectError RebuildFailure(const Task& task, const ObjectError& cause) const;
   // Durable copies of large Puts (node_manager_put_copies.cc).
   void QueuePutCopy(const ObjectID& id, const Payload& payload);

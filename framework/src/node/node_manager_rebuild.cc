@@ -31,15 +31,20 @@ BytesPtr BytesOf(const std::string& value) {
 }
 }  // namespace
 
-// Records are readable once written; one appended a moment ago may still be
-// queued, so an unknown id waits (briefly, bounded) for the queue once.
+// The log answers from what is on disk: a record appended a moment ago may
+// still be queued. True if some were and now are written (bounded): then a
+// lookup that missed is worth once more.
+bool NodeManager::CaughtUpWithLog(int64_t timeout_ms) const {
+  storage::LineageLog& log = *options_.lineage;
+  return log.DurableSeq() < log.AppendedSeq() && log.Flush(timeout_ms);
+}
+
 bool NodeManager::KnownToLineage(const ObjectID& id) const {
   if (!options_.lineage) return false;
   auto known = [&] {
     return options_.lineage->GetTask(id.Task()).has_value() || options_.lineage->GetObject(id).has_value();
   };
-  if (known()) return true;
-  return options_.lineage->Flush(/*timeout_ms=*/200) && known();
+  return known() || (CaughtUpWithLog(/*timeout_ms=*/200) && known());
 }
 
 bool NodeManager::NeedsRebuild(const ObjectID& id) const {
@@ -120,11 +125,9 @@ void NodeManager::StartRebuild(const ObjectID& id) {
   };
   std::vector<storage::TaskRecord> plan;
   Status s = options_.lineage->RebuildPlan(id, exists, &plan);
-  // The log answers from what is on disk: a record appended a moment ago
-  // (the task that made an object just evicted) may still be queued.
-  storage::LineageLog& log = *options_.lineage;
-  if (s.code() == StatusCode::kNotFound && log.DurableSeq() < log.AppendedSeq() && log.Flush(/*timeout_ms=*/2000))
-    s = log.RebuildPlan(id, exists, &plan);
+  // E.g. the record of the task that made an object just evicted.
+  if (s.code() == StatusCode::kNotFound && CaughtUpWithLog(/*timeout_ms=*/2000))
+    s = options_.lineage->RebuildPlan(id, exists, &plan);
   if (!s.ok()) return fail(s.message() + (s.message().find("made by Put") != std::string::npos ? WhyNoCopy() : ""));
   for (const storage::TaskRecord& rec : plan) {
     if (!rec.actor.IsNil()) {

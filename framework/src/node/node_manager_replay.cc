@@ -30,6 +30,16 @@
 
 namespace lumen::internal {
 
+namespace {
+// What a call in the history holds a reference to while it is kept there.
+std::vector<ObjectID> CallRefs(const TaskSpec& call) {
+  std::vector<ObjectID> refs;
+  for (const TaskArg& arg : call.args)
+    for (const ObjectID& ref : ArgRefs(arg)) refs.push_back(ref);
+  return refs;
+}
+}  // namespace
+
 // ---- in this process -------------------------------------------------------
 
 // Each call the actor ran since its checkpoint, in order, goes ahead of the
@@ -48,8 +58,7 @@ void NodeManager::QueueReplay(ActorState& a) {
 
 void NodeManager::RecordCall(ActorState& a, const Task& call) {
   a.history.push_back(call.spec);
-  for (const TaskArg& arg : call.spec.args)
-    for (const ObjectID& ref : ArgRefs(arg)) AddRefLocked(ref);
+  for (const ObjectID& ref : CallRefs(call.spec)) AddRefLocked(ref);
   ++a.calls_run;
   lineage_.ActorCallRan(call.id, call.spec, call.owner, call.result, call.attempt, a.calls_run);
   if (a.options.checkpoint_every > 0 &&
@@ -88,8 +97,7 @@ bool NodeManager::CheckpointTaken(ActorState& a, const Task& task, const Payload
   lineage_.Put(task.result, payload, "actor-" + a.id.Hex());  // replaces the call's record: a put of its value
   size_t dropped = std::min<size_t>(a.history.size(), covered - a.checkpoint_calls);
   for (size_t i = 0; i < dropped; ++i)
-    for (const TaskArg& arg : a.history[i].args)
-      for (const ObjectID& ref : ArgRefs(arg)) RemoveRefLocked(ref);
+    for (const ObjectID& ref : CallRefs(a.history[i])) RemoveRefLocked(ref);
   a.history.erase(a.history.begin(), a.history.begin() + static_cast<std::ptrdiff_t>(dropped));
   std::vector<ObjectID> released = std::move(a.replay_outputs);
   a.replay_outputs.clear();
@@ -106,8 +114,7 @@ void NodeManager::ReleaseReplayState(ActorState& a) {
   std::vector<ObjectID> released = std::move(a.replay_outputs);
   a.replay_outputs.clear();
   for (const TaskSpec& call : a.history)
-    for (const TaskArg& arg : call.args)
-      for (const ObjectID& ref : ArgRefs(arg)) released.push_back(ref);
+    for (const ObjectID& ref : CallRefs(call)) released.push_back(ref);
   a.history.clear();
   if (!a.checkpoint.IsNil()) released.push_back(a.checkpoint);
   a.checkpoint = ObjectID();

@@ -119,7 +119,7 @@ struct Request {
 
 struct WireStats {
   uint64_t capacity_bytes, used_bytes, num_objects, num_spilled, evictions, spills, restores,
-      pinned_bytes, num_clients;
+      pinned_bytes, num_clients, spilled_bytes;
 };
 
 // Followed by `message_size` bytes of the status message.
@@ -133,7 +133,7 @@ struct ResponseHeader {
 
 inline WireStats ToWire(const StoreStats& s) {
   return {s.capacity_bytes, s.used_bytes, s.num_objects, s.num_spilled, s.evictions,
-          s.spills,         s.restores,   s.pinned_bytes, s.num_clients};
+          s.spills,         s.restores,   s.pinned_bytes, s.num_clients, s.spilled_bytes};
 }
 
 inline StoreStats FromWire(const WireStats& w) {
@@ -147,6 +147,7 @@ inline StoreStats FromWire(const WireStats& w) {
   s.restores = w.restores;
   s.pinned_bytes = w.pinned_bytes;
   s.num_clients = w.num_clients;
+  s.spilled_bytes = w.spilled_bytes;
   return s;
 }
 

@@ -129,6 +129,10 @@ TEST(ObjectStoreFull, StoreFullWhenEverythingIsPinned) {
   ASSERT_TRUE(store->Release(ids[1]).ok());
   ASSERT_TRUE(store->Create(ObjectID::ForPut(), 1000, false, &data).ok());
   EXPECT_EQ(store->Stats().spills, 1u);
+  EXPECT_EQ(store->Stats().spilled_bytes, kQuarter);
+  std::shared_ptr<ObjectStore> remote;  // the same, asked over the socket
+  ASSERT_TRUE(ConnectToStore(config.socket_path, &remote).ok());
+  EXPECT_EQ(remote->Stats().spilled_bytes, kQuarter);
 }
 
 TEST(ObjectStoreFull, NoSpillDirMeansStoreFull) {
