@@ -3,12 +3,10 @@
 //   lumen microbenchmark [--quick] [--filter SUBSTR] [--list]
 //   lumen lineage ID --storage DIR [--json] [--depth N]
 //   lumen gc --storage DIR [--older-than DURATION] [--max-bytes N]
+//   lumen start --head [...] | stop   (the daemons of this machine: daemon_commands.h)
 //   lumen status | list KIND | memory | timeline -o FILE | logs [WORKER]
 //       (clients of a running dashboard: state_commands.h)
 //   lumen help [COMMAND]
-//
-// Later: `lumen start --head` (each one more subcommand below and a file
-// beside this one).
 //
 // This binary is also a lumen driver: `lumen microbenchmark` starts an
 // embedded cluster whose worker processes re-execute it; the runtime takes
@@ -20,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon_commands.h"
 #include "lineage_commands.h"
 #include "lumen/errors.h"
 #include "microbenchmark.h"
@@ -31,6 +30,9 @@ constexpr const char* kUsage =
     "usage: lumen COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
+    "  start --head     start a cluster's head (and its node) on this machine as a daemon;\n"
+    "                   drivers join it with LUMEN_ADDRESS=127.0.0.1:PORT\n"
+    "  stop             stop this machine's lumen daemons\n"
     "  microbenchmark   measure tasks, actors, objects, the store and the lineage\n"
     "                   log on this machine (Ray's `ray microbenchmark` set), next to the\n"
     "                   machine's own limits (pipe round trip, memcpy)\n"
@@ -50,7 +52,7 @@ constexpr const char* kUsage =
 
 bool IsCommand(const std::string& s) {
   return s == "microbenchmark" || s == "lineage" || s == "gc" || s == "help" ||
-         lumen::cli::StateCommands::IsCommand(s);
+         lumen::cli::StateCommands::IsCommand(s) || lumen::cli::DaemonCommands::IsCommand(s);
 }
 
 }  // namespace
@@ -93,6 +95,7 @@ int main(int argc, char** argv) {
              "driver or head applies the same policy by itself every hour.");
 
   lumen::cli::StateCommands state_commands(app);
+  lumen::cli::DaemonCommands daemon_commands(app);
 
   std::string help_topic;
   CLI::App* help = app.add_subcommand("help", "Show the commands, or one command's options");
@@ -125,6 +128,7 @@ int main(int argc, char** argv) {
     }
     std::vector<CLI::App*> commands = {micro, lineage, gc};
     for (CLI::App* c : state_commands.commands()) commands.push_back(c);
+    for (CLI::App* c : daemon_commands.commands()) commands.push_back(c);
     for (CLI::App* command : commands) {
       if (help_topic == command->get_name()) {
         std::fputs(command->help().c_str(), stdout);
@@ -139,6 +143,7 @@ int main(int argc, char** argv) {
     if (*lineage) return lumen::cli::RunLineageCommand(lineage_options);
     if (*gc) return lumen::cli::RunGcCommand(gc_options);
     if (state_commands.Parsed()) return state_commands.Run();
+    if (daemon_commands.Parsed()) return daemon_commands.Run();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lumen: %s\n", e.what());
     return 1;

@@ -22,8 +22,8 @@ std::vector<TaskID> Ids(int n) {
 // Every bucket visited, as (shape, tasks in it), without popping anything.
 std::vector<std::pair<ResourceShape, std::vector<TaskID>>> Buckets(ReadyQueue& q) {
   std::vector<std::pair<ResourceShape, std::vector<TaskID>>> out;
-  q.ForEachBucket([&](const ResourceShape& shape, std::deque<TaskID>& ids) {
-    out.emplace_back(shape, std::vector<TaskID>(ids.begin(), ids.end()));
+  q.ForEachBucket([&](const Demand& demand, std::deque<TaskID>& ids) {
+    out.emplace_back(demand.shape, std::vector<TaskID>(ids.begin(), ids.end()));
     return size_t{0};
   });
   return out;
@@ -67,6 +67,22 @@ TEST(ReadyQueueTest, DepthOutranksShapeAndArrivalOrder) {
   auto all = q.TakeAll();
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[0], ids[2]);
+}
+
+TEST(ReadyQueueTest, TasksOfTwoJobsNeverShareABucket) {
+  ReadyQueue q;
+  auto ids = Ids(3);
+  q.PushBack(ids[0], 0, kCpu, /*job=*/1);
+  q.PushBack(ids[1], 0, kCpu, /*job=*/2);
+  q.PushBack(ids[2], 0, kCpu, /*job=*/1);
+  std::vector<std::pair<int, std::vector<TaskID>>> seen;
+  q.ForEachBucket([&](const Demand& demand, std::deque<TaskID>& bucket) {
+    seen.emplace_back(demand.job, std::vector<TaskID>(bucket.begin(), bucket.end()));
+    return size_t{0};
+  });
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], (std::pair<int, std::vector<TaskID>>{1, {ids[0], ids[2]}}));
+  EXPECT_EQ(seen[1], (std::pair<int, std::vector<TaskID>>{2, {ids[1]}}));
 }
 
 TEST(ReadyQueueTest, GroupsTasksOfADepthByShape) {
@@ -138,7 +154,7 @@ TEST(ReadyQueueTest, ForEachBucketVisitsInPriorityOrder) {
   q.PushBack(ids[1], 5, kCpu);
   q.PushBack(ids[2], 2, kCpu);
   std::vector<TaskID> fronts;
-  q.ForEachBucket([&](const ResourceShape&, std::deque<TaskID>& bucket) {
+  q.ForEachBucket([&](const Demand&, std::deque<TaskID>& bucket) {
     fronts.push_back(bucket.front());
     return size_t{0};
   });
@@ -150,7 +166,7 @@ TEST(ReadyQueueTest, ForEachBucketPoppingPartOfABucketKeepsTheRest) {
   auto ids = Ids(3);
   for (const TaskID& id : ids) q.PushBack(id, 0, kCpu);
   std::vector<TaskID> started;
-  q.ForEachBucket([&](const ResourceShape&, std::deque<TaskID>& bucket) {
+  q.ForEachBucket([&](const Demand&, std::deque<TaskID>& bucket) {
     started.push_back(bucket.front());
     bucket.pop_front();
     return size_t{1};
@@ -167,8 +183,8 @@ TEST(ReadyQueueTest, ForEachBucketDropsBucketsItEmpties) {
   q.PushBack(ids[1], 0, kCpu);
   q.PushBack(ids[2], 0, kGpu);
   // Start everything of the CPU shape, nothing of the GPU one (it does not fit).
-  q.ForEachBucket([](const ResourceShape& shape, std::deque<TaskID>& bucket) {
-    if (shape != kCpu) return size_t{0};
+  q.ForEachBucket([](const Demand& demand, std::deque<TaskID>& bucket) {
+    if (demand.shape != kCpu) return size_t{0};
     size_t n = bucket.size();
     bucket.clear();
     return n;
@@ -189,7 +205,7 @@ TEST(ReadyQueueTest, ForEachBucketEmptyingEverythingLeavesAnEmptyQueue) {
   q.PushBack(ids[2], 2, kCpu);
   q.PushFront(ids[3], 2, kGpu);
   std::vector<TaskID> started;
-  q.ForEachBucket([&](const ResourceShape&, std::deque<TaskID>& bucket) {
+  q.ForEachBucket([&](const Demand&, std::deque<TaskID>& bucket) {
     size_t n = bucket.size();
     started.insert(started.end(), bucket.begin(), bucket.end());
     bucket.clear();

@@ -161,6 +161,31 @@ void ExpectSame(const LookupActorMsg& want, const LookupActorMsg& got) {
 
 void ExpectSame(const ActorExitMsg&, const ActorExitMsg&) {}
 
+void ExpectSame(const JoinMsg& want, const JoinMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.secret, got.secret);
+  EXPECT_EQ(want.binary, got.binary);
+  EXPECT_EQ(want.argv, got.argv);
+  EXPECT_EQ(want.ns, got.ns);
+  EXPECT_EQ(want.detached_by_default, got.detached_by_default);
+}
+
+void ExpectSame(const JoinReplyMsg& want, const JoinReplyMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.error, got.error);
+  EXPECT_EQ(want.ns, got.ns);
+  EXPECT_EQ(want.job, got.job);
+  EXPECT_EQ(want.node_name, got.node_name);
+  EXPECT_EQ(want.resources, got.resources);
+}
+
+void ExpectSame(const FlushMsg& want, const FlushMsg& got) { EXPECT_EQ(want.request, got.request); }
+
+void ExpectSame(const FlushReplyMsg& want, const FlushReplyMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.error, got.error);
+}
+
 TEST(FrameRoundTrip, EveryMessageTypeDecodesToWhatWasEncoded) {
   std::set<size_t> types_seen;
   for (const Message& sent : SampleMessages()) {

@@ -149,6 +149,11 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(KillActorMsg{IdOf<ActorID>(33), true});
   all.push_back(LookupActorMsg{83, "counter", "jobs"});
   all.push_back(ActorExitMsg{});
+  all.push_back(JoinMsg{89, "5ec2e7", "/opt/app/driver", {"/opt/app/driver", "--rounds", "3"}, "jobs", true});
+  all.push_back(JoinReplyMsg{90, "", "job-7", 7, "node-1", {{"CPU", 4}, {"GPU", 0.5}}});
+  all.push_back(JoinReplyMsg{91, "the cluster refused to let this driver join", "", 0, "", {}});
+  all.push_back(FlushMsg{92});
+  all.push_back(FlushReplyMsg{93, "the lineage log could not make everything durable"});
   return all;
 }
 

@@ -17,9 +17,14 @@ namespace lumen {
 enum class ActorLifetime { NON_DETACHED, DETACHED };
 
 struct Config {
-  // "" starts an embedded cluster; "host:port" joins one (env LUMEN_ADDRESS
-  // wins over an empty field). Joining is not supported yet.
+  // "" starts an embedded cluster; "host:port" joins one started with
+  // `lumen start --head` on this machine (env LUMEN_ADDRESS wins over an
+  // empty field). A joined driver presents the cluster's secret: env
+  // LUMEN_CLUSTER_SECRET, else the one its session on this machine keeps.
   std::string address;
+  // Joined drivers: what the cluster's workers execute for this job; "" =
+  // this program's own binary.
+  std::string worker_binary;
   // Worker processes of an embedded cluster; 0 = the machine's cores.
   int num_cpus = 0;
   // Custom resources of the embedded node, e.g. {{"GPU", 1}}.

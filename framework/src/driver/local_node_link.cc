@@ -21,9 +21,7 @@ LocalNodeLink::LocalNodeLink(NodeManager& node) : node_(node) {
       t_replies.push_back(std::move(reply));
       return;
     }
-    std::lock_guard lock(mu_);
-    replies_[RequestAnswered(reply)] = std::move(reply);
-    replied_.notify_all();
+    box_.Deliver(std::move(reply));
   });
 }
 
@@ -40,12 +38,7 @@ Message LocalNodeLink::AwaitReply(uint64_t request) {
     t_replies.erase(it);
     return reply;
   }
-  std::unique_lock lock(mu_);
-  replied_.wait(lock, [&] { return replies_.count(request) > 0; });
-  auto it = replies_.find(request);
-  Message reply = std::move(it->second);
-  replies_.erase(it);
-  return reply;
+  return box_.Await(request);
 }
 
 }  // namespace lumen::internal

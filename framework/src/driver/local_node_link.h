@@ -2,11 +2,8 @@
 // same messages a worker sends, handed over by a call instead of a socket.
 #pragma once
 
-#include <condition_variable>
-#include <map>
-#include <mutex>
-
 #include "client/node_link.h"
+#include "client/reply_box.h"
 
 namespace lumen::internal {
 
@@ -22,9 +19,7 @@ class LocalNodeLink : public NodeLink {
 
  private:
   NodeManager& node_;
-  std::mutex mu_;  // guards replies_
-  std::condition_variable replied_;
-  std::map<uint64_t, Message> replies_;
+  ReplyBox box_;  // replies made by another thread than the sender's
 };
 
 }  // namespace lumen::internal

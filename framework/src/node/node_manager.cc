@@ -21,22 +21,13 @@
 
 #include "lumen/errors.h"
 #include "node/node_manager_records.h"
+#include "runtime/command_line.h"
 #include "runtime/deadline.h"
 #include "protocol/payloads.h"
 #include "node/placement_groups.h"
 #include "runtime/validation.h"
 
 namespace lumen::internal {
-
-namespace {
-std::vector<std::string> OwnCommandLine() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  std::vector<std::string> argv;
-  std::string arg;
-  while (std::getline(in, arg, '\0')) argv.push_back(arg);
-  return argv;
-}
-}  // namespace
 
 // ---- start and stop --------------------------------------------------------
 
@@ -46,7 +37,6 @@ NodeManager::NodeManager(NodeOptions options)
 std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   std::unique_ptr<NodeManager> nm(new NodeManager(std::move(options)));
   nm->socket_path_ = nm->options_.session_dir + "/node.sock";
-  nm->worker_argv_ = OwnCommandLine();
 
   nm->listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_un addr{};
@@ -81,10 +71,19 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
     raw->OnWorkerDown(number, reason);
   });
   nm->supervisor_port_ = nm->supervision_->port();
-  {
+  if (!nm->options_.serve_drivers) {  // the embedded driver's job: its workers start now
     std::lock_guard lock(nm->mu_);
-    for (int i = 0; i < nm->options_.num_workers; ++i) nm->SpawnWorker();
+    Job& job = nm->jobs_[kEmbeddedJob];
+    job.binary = "/proc/self/exe";
+    job.argv = OwnCommandLine();
+    job.ns = nm->options_.ns;
+    job.detached_by_default = nm->options_.actors_detached_by_default;
+    for (int i = 0; i < nm->options_.num_workers; ++i) nm->SpawnWorker(kEmbeddedJob);
   }
+  if (nm->options_.serve_drivers)
+    nm->flusher_ = std::make_unique<DurabilityFlusher>(
+        [raw] { return raw->MakeDurable(kFlushBoundMs); },
+        [raw](int client, uint64_t request, const std::string& error) { raw->OnFlushed(client, request, error); });
   nm->thread_ = std::thread([p = nm.get()] { p->Loop(); });
   return nm;
 }
@@ -95,6 +94,7 @@ NodeManager::~NodeManager() {
     stopping_ = true;  // no more spawning from here on
   }
   supervision_.reset();  // no more down messages (its handler may wait for mu_: not held here)
+  flusher_.reset();      // answers what was asked (bounded); its callback takes mu_
   std::vector<pid_t> pids;
   {
     std::lock_guard lock(mu_);
@@ -193,6 +193,8 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 void NodeManager::HandleFrame(Worker& w, Message& message) {
+  if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message))
+    throw ProtocolError("a driver's first message must be Join");
   std::visit(
       Overloaded{
           [&](TaskDoneMsg& m) { TaskDone(w, m.id, std::move(m.result)); },
@@ -211,6 +213,10 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           },
           [&](SubmitMsg& m) { SubmitLocked(m.id, std::move(m.spec), OwnerOf(w)); },
           [&](CreateActorMsg& m) {
+            if (Job* job = JobOf(w)) {  // the defaults of the job its creator belongs to
+              if (m.options.ns.empty()) m.options.ns = job->ns;
+              if (!m.options.detached) m.options.detached = job->detached_by_default;
+            }
             std::string refused = RefuseActor(m.factory, m.options);
             if (refused.empty()) CreateActorLocked(m.id, std::move(m.factory), std::move(m.options), OwnerOf(w));
             Reply(w, CreateActorReplyMsg{m.request, std::move(refused)});
@@ -221,7 +227,8 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           },
           [&](LookupActorMsg& m) {
             LookupReplyMsg reply{m.request, false, ActorID()};
-            auto it = named_actors_.find({m.ns.empty() ? options_.ns : m.ns, m.name});
+            Job* job = JobOf(w);
+            auto it = named_actors_.find({m.ns.empty() ? (job ? job->ns : options_.ns) : m.ns, m.name});
             if (it != named_actors_.end()) reply = {m.request, true, it->second};
             Reply(w, reply);
           },
@@ -260,6 +267,14 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
             }
           },
           [&](CancelMsg& m) { CancelLocked(m.id); },
+          [&](JoinMsg& m) {
+            if (!w.driver || w.joined) throw ProtocolError("Join from a client that is not a driver about to join");
+            Join(w, m);
+          },
+          [&](FlushMsg& m) {
+            if (!flusher_) throw ProtocolError("Flush from a client of a node that serves no drivers");
+            flusher_->Request(w.number, m.request);
+          },
           [&](auto&) { throw ProtocolError("a message only a node sends came from worker " + std::to_string(w.number)); },
       },
       message);
@@ -299,7 +314,8 @@ NodeManager::Worker* NodeManager::ClientByNumber(int n) {
 NodeManager::Worker* NodeManager::OwnerOf(Worker& client) { return client.deliver ? nullptr : &client; }
 
 std::string NodeManager::OwnerName(const Worker* owner) {
-  return owner ? "worker-" + std::to_string(owner->number) : "driver";
+  if (!owner) return "driver";
+  return owner->driver ? "driver-" + std::to_string(owner->job) : "worker-" + std::to_string(owner->number);
 }
 
 void NodeManager::Reply(Worker& client, Message message) {

@@ -16,6 +16,7 @@
 // One thread runs the I/O loop; API calls from any thread share one mutex.
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <atomic>
@@ -37,6 +38,7 @@
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
 #include "head/cluster_state.h"
+#include "node/durability_flusher.h"
 #include "node/ready_queue.h"
 #include "node/lineage_recorder.h"
 #include "node/log_relay.h"
@@ -67,6 +69,11 @@ struct NodeOptions {
   // Where each worker's stdout and stderr are kept (log_relay.h), besides
   // the driver's stderr; empty: workers write where the driver does.
   std::string log_dir;
+  // A daemon's node (lumen start): no driver in this process and no job at
+  // Start; drivers connect to the socket and join with `cluster_secret`,
+  // each a job of its own (its namespace, its binary for its workers).
+  bool serve_drivers = false;
+  std::string cluster_secret;
 };
 
 class NodeManager {
@@ -111,8 +118,13 @@ class NodeManager {
   // (true at once if the node makes none); false on timeout or a write
   // error, and `why` says which.
   bool FlushPutCopies(int64_t timeout_ms, std::string* why);
+  // lumen::Flush: the durable copies, then the lineage log; "" once both
+  // hold everything acknowledged so far, else why not (within the bound).
+  std::string MakeDurable(int64_t timeout_ms);
+  static constexpr int64_t kFlushBoundMs = 60000;  // a disk that takes longer is reported, not waited on
 
  private:
+  struct Job;
   struct Worker;
   struct Task;
   struct Entry;
@@ -132,13 +144,21 @@ class NodeManager {
   std::string RefuseActor(const TaskSpec& factory, const ActorOptions& options) const;
   bool ArgsPresent(Task& task);
   void Loop();
-  void SpawnWorker(const ActorID& actor = ActorID());
+  void SpawnWorker(int job, const ActorID& actor = ActorID());
   void ForkPending();  // on the I/O thread only
   void Accept();
   void HandleFrame(Worker& w, Message& message);
   void OnWorkerDeath(Worker& w, const std::string& why);
   void OnWorkerDown(int number, const std::string& reason);  // from CAF
   void CloseConnection(Worker& w);
+  // Joining drivers (node_manager_jobs.cc).
+  void AcceptDriver(int fd, const ucred& cred);
+  void Join(Worker& driver, JoinMsg& m);
+  void EndJob(int job);
+  void CloseSilentDrivers();
+  Job* JobOf(const Worker& client);
+  void OnFlushed(int client, uint64_t request, const std::string& error);
+  int RebuildJob() const;
   void ReapWorkers();
 
   // rebuild: re-run from the lineage log; the result's holders are already counted.
@@ -162,12 +182,13 @@ class NodeManager {
   bool Fits(const ResourceShape& shape) const;
   void Enqueue(Task& task, bool front);
   void Dispatch();
-  Worker* PickWorker(const ResourceShape& shape);
+  Worker* PickWorker(int job, const ResourceShape& shape);
   void SendTask(Worker& w, Task& task);
   void SettleLease(Worker& w);
   void SetBlocked(Worker& w, int delta);
-  void SpawnForReadyWork();
+  void SpawnForReadyWork(int job);
   void StealForIdleWorkers();
+  void StealFor(int job);
   bool Reachable(const Task& task) const;
   int DepthOfTasksFrom(const Worker& w) const;
   std::string UnknownObjectMessage(const ObjectID& id) const;
@@ -224,6 +245,10 @@ class NodeManager {
   // touches these fields, REQUIRE mu_; the public ones take it.
   std::mutex mu_;
   static constexpr int kLocalClient = -1;
+  static constexpr int kEmbeddedJob = 0;
+  std::map<int, Job> jobs_;  // by id
+  int next_job_ = 1;
+  std::unique_ptr<DurabilityFlusher> flusher_;  // serve_drivers: answers FlushMsg; calls back into mu_
   std::unique_ptr<Worker> local_client_;  // the embedded driver, once connected
   std::vector<Message> local_replies_;    // for it, handed over once mu_ is released (Unlocker)
 
@@ -249,7 +274,6 @@ class NodeManager {
   std::vector<int> to_fork_;  // workers recorded, not forked yet
   uint64_t deaths_seen_by_caf_ = 0;
   uint64_t deaths_seen_by_reaping_ = 0;
-  int startup_failures_ = 0;
   bool stopping_ = false;
   bool warned_fd_shortage_ = false;
   struct RebuildStats {
@@ -268,7 +292,6 @@ class NodeManager {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::string socket_path_;
-  std::vector<std::string> worker_argv_;
   std::unique_ptr<Supervision> supervision_;
   uint16_t supervisor_port_ = 0;
   std::thread thread_;

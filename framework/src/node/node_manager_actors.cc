@@ -26,7 +26,7 @@
 namespace lumen::internal {
 
 
-bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil(); }
+bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil() && !w.driver; }
 
 std::string NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions& options) const {
   std::string ns = options.ns.empty() ? options_.ns : options.ns;
@@ -49,6 +49,7 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
   ActorState& a = actors_[id];
   a.id = id;
   a.owner = owner ? owner->number : -1;
+  a.job = owner ? owner->job : kEmbeddedJob;
   if (!options.detached) options.detached = options_.actors_detached_by_default;
   if (options.ns.empty()) options.ns = options_.ns;
   for (const TaskArg& arg : factory.args) {
@@ -80,7 +81,7 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
     return;
   }
   RecordActor(a);
-  SpawnWorker(id);
+  SpawnWorker(a.job, id);
 }
 
 void NodeManager::ActorCreated(ActorState& a, Payload payload) {
@@ -160,7 +161,7 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
   QueueReplay(a);
   a.creation_task = TaskID::Random();
   RecordActor(a);
-  SpawnWorker(a.id);
+  SpawnWorker(a.job, a.id);
 }
 
 void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause) {

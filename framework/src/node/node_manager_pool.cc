@@ -1,5 +1,5 @@
-// The node manager's worker pool: spawning worker processes (the driver's
-// binary re-executed), accepting their connections, and their deaths
+// The node manager's worker pool: spawning worker processes (their job's
+// driver binary re-executed), accepting their connections, and their deaths
 // (reported by CAF, or found by reaping), with the descriptors they cost.
 // Every function here REQUIRES mu_.
 #include <fcntl.h>
@@ -31,10 +31,11 @@ constexpr int kMaxStartupFailures = 5;
 // signal follows the thread that forked, so only the node manager's own
 // thread (alive as long as the node) may fork: a worker forked by a user's
 // short-lived thread would be killed when that thread ends.
-void NodeManager::SpawnWorker(const ActorID& actor) {
+void NodeManager::SpawnWorker(int job, const ActorID& actor) {
   if (stopping_) return;
   auto w = std::make_unique<Worker>();
   w->number = next_worker_++;
+  w->job = job;
   w->actor = actor;
   if (!actor.IsNil()) actors_[actor].worker = w->number;
   to_fork_.push_back(w->number);
@@ -61,6 +62,12 @@ void NodeManager::ForkPending() {
         continue;
       }
     }
+    auto job = jobs_.find(w.job);
+    if (job == jobs_.end()) {  // cannot happen: a job is never forgotten while its workers live
+      std::fprintf(stderr, "lumen: no job %d to start worker %d for\n", w.job, number);
+      w.dead = true;
+      continue;
+    }
     if (w.actor.IsNil() && !w.claims) w.claims = ClaimSlots::Create();
     int claims_fd = w.claims ? w.claims->fd() : -1;
     std::vector<std::string> env;
@@ -68,7 +75,7 @@ void NodeManager::ForkPending() {
       if (std::strncmp(*e, "LUMEN_WORKER", 12) != 0 && std::strncmp(*e, "LUMEN_STORE", 11) != 0) env.push_back(*e);
     env.push_back("LUMEN_WORKER_SOCKET=" + socket_path_);
     env.push_back("LUMEN_WORKER_NUMBER=" + std::to_string(number));
-    env.push_back("LUMEN_WORKER_NAMESPACE=" + options_.ns);
+    env.push_back("LUMEN_WORKER_NAMESPACE=" + job->second.ns);
     if (options_.lineage) env.push_back("LUMEN_WORKER_LINEAGE=1");  // results may be evicted: lineage re-makes them
     env.push_back("LUMEN_STORE_SOCKET=" + options_.store_socket);
     for (std::string& e : supervision_->WorkerEnvironment()) env.push_back(std::move(e));
@@ -76,7 +83,7 @@ void NodeManager::ForkPending() {
     std::vector<char*> envp, argv;
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    for (auto& a : worker_argv_) argv.push_back(a.data());
+    for (auto& a : job->second.argv) argv.push_back(a.data());
     argv.push_back(nullptr);
 
     int log_fd = logs_ ? logs_->Open(number) : -1;
@@ -88,7 +95,7 @@ void NodeManager::ForkPending() {
       if (getppid() != parent) _exit(1);
       if (claims_fd >= 0) ::fcntl(claims_fd, F_SETFD, 0);  // this child alone inherits it
       if (log_fd >= 0) ::dup2(log_fd, STDOUT_FILENO), ::dup2(log_fd, STDERR_FILENO);
-      ::execve("/proc/self/exe", argv.data(), envp.data());
+      ::execve(job->second.binary.c_str(), argv.data(), envp.data());
       _exit(127);
     }
     w.pid = pid;
@@ -110,8 +117,8 @@ void NodeManager::Accept() {
     Worker* w = nullptr;
     for (auto& [n, candidate] : workers_)
       if (candidate->pid == cred.pid && !candidate->conn && !candidate->dead) w = candidate.get();
-    if (!w) {  // not one of ours
-      ::close(fd);
+    if (!w) {  // not one of ours: a driver that comes to join, or nobody to serve
+      AcceptDriver(fd, cred);
       continue;
     }
     w->conn = std::make_unique<Connection>(fd);
@@ -120,7 +127,7 @@ void NodeManager::Accept() {
     ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
     ev.data.u64 = static_cast<uint64_t>(w->number);
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    startup_failures_ = 0;
+    if (Job* job = JobOf(*w)) job->startup_failures = 0;
     if (!w->actor.IsNil()) {  // an actor's own process: create the instance
       auto a = actors_.find(w->actor);
       if (a == actors_.end() || a->second.state == ActorState::kDead) {
@@ -146,18 +153,20 @@ void NodeManager::ReapWorkers() {
       if (w->pid > 0 && ::waitpid(w->pid, nullptr, WNOHANG) != 0) w->pid = -1;
       continue;
     }
-    if (w->pid <= 0) continue;  // not forked yet
+    if (w->pid <= 0 || w->driver) continue;  // not forked yet, or not ours to reap
     if (w->ever_connected && (w->conn || now - w->disconnected_at < std::chrono::seconds(1))) continue;
     int status;
     if (::waitpid(w->pid, &status, WNOHANG) == w->pid) {
       std::string why = WIFSIGNALED(status) ? "it was killed by signal " + std::to_string(WTERMSIG(status))
                                             : "it exited with status " + std::to_string(WEXITSTATUS(status));
-      if (!w->ever_connected) ++startup_failures_;
+      if (!w->ever_connected)
+        if (Job* job = JobOf(*w)) ++job->startup_failures;
       ++deaths_seen_by_reaping_;
       OnWorkerDeath(*w, why);
     }
   }
   std::erase_if(workers_, [](const auto& kv) { return kv.second->dead && kv.second->pid < 0; });
+  CloseSilentDrivers();
 }
 
 void NodeManager::OnWorkerDown(int number, const std::string& reason) {
@@ -178,6 +187,10 @@ void NodeManager::CloseConnection(Worker& w) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
   w.conn.reset();
   w.disconnected_at = Clock::now();
+  if (w.driver) {  // a driver that left: no process of ours to wait for, and its job ends
+    OnWorkerDeath(w, "its driver disconnected");
+    return;
+  }
   if (w.pid > 0) ::kill(w.pid, SIGKILL);  // not reaped yet, so the pid is still ours
 }
 
@@ -188,7 +201,7 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
     w.conn.reset();
   }
-  if (w.pid <= 0 || ::waitpid(w.pid, nullptr, WNOHANG) != 0) {
+  if (w.pid <= 0 || w.driver || ::waitpid(w.pid, nullptr, WNOHANG) != 0) {
     w.pid = -1;  // reaped, gone, or never forked
   } else {
     ::kill(w.pid, SIGKILL);  // its connection broke but it runs on: end it, reap it later
@@ -225,26 +238,36 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     if (a.owner == w.number && !a.options.detached.value_or(false) && a.state != ActorState::kDead)
       orphans.push_back(id);
   for (const ActorID& id : orphans)
-    KillActorLocked(id, true, "its creator (worker " + std::to_string(w.number) + ") died");
+    KillActorLocked(id, true,
+                    w.driver ? "its owner (the driver of job " + std::to_string(w.job) + ") left"
+                             : "its creator (worker " + std::to_string(w.number) + ") died");
+  if (w.driver) {
+    if (w.joined) EndJob(w.job);
+    return;
+  }
   if (!w.actor.IsNil()) {
     auto a = actors_.find(w.actor);
     if (a != actors_.end() && a->second.worker == w.number) OnActorWorkerDeath(a->second, why);
     return;
   }
-  if (stopping_) return;
+  Job* job = JobOf(w);
+  if (stopping_ || !job || job->ended) return;
   int alive = 0;
-  for (auto& [n, other] : workers_) alive += !other->dead && IsPool(*other);
+  for (auto& [n, other] : workers_) alive += !other->dead && IsPool(*other) && other->job == w.job;
   if (alive < options_.num_workers) {
-    if (startup_failures_ >= kMaxStartupFailures) {
-      // Workers die before connecting: fail queued work rather than loop forever.
+    if (job->startup_failures >= kMaxStartupFailures) {
+      // Its workers die before connecting: fail its queued work rather than loop forever.
       for (const TaskID& id : ready_.TakeAll()) {
         auto t = tasks_.find(id);
-        if (t != tasks_.end())
-          FailTask(t->second, {ErrorKind::kWorkerCrashed,
-                               "worker processes fail to start (last one: " + why + ")", ""});
+        if (t == tasks_.end()) continue;
+        if (t->second.job != w.job) {
+          Enqueue(t->second, /*front=*/false);
+          continue;
+        }
+        FailTask(t->second, {ErrorKind::kWorkerCrashed, "worker processes fail to start (last one: " + why + ")", ""});
       }
     } else {
-      SpawnWorker();
+      SpawnWorker(w.job);
     }
   }
 }

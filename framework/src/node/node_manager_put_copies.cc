@@ -54,6 +54,16 @@ void NodeManager::OnPutCopyDone(PutCopies::Job job, const ObjectID& id, const St
   RemoveRefLocked(id);  // the hold taken when the job was queued
 }
 
+std::string NodeManager::MakeDurable(int64_t timeout_ms) {
+  std::string why;
+  if (!FlushPutCopies(timeout_ms, &why)) return why;
+  if (!options_.lineage) return "lineage is off (Config::enable_lineage), so nothing is made durable";
+  if (options_.lineage->Flush(timeout_ms)) return "";
+  Status error = options_.lineage->LastError();
+  return "the lineage log could not make everything durable" +
+         (error.ok() ? " within " + std::to_string(timeout_ms / 1000) + " s" : ": " + error.message());
+}
+
 bool NodeManager::FlushPutCopies(int64_t timeout_ms, std::string* why) {
   if (!copies_ || copies_->Flush(timeout_ms)) return true;
   Status error = copies_->LastError();

@@ -30,8 +30,25 @@ struct NodeManager::Entry {
   std::vector<ObjectID> nested;  // refs this object holds
 };
 
+// A job: a driver and the workers that run its binary. The embedded
+// driver's is kEmbeddedJob, made at Start; a node that serves joining
+// drivers starts one for each driver that joins (JoinMsg) and ends it when
+// that driver's connection goes: its pool stops and what it owned goes,
+// but its detached actors stay, and their processes still run its binary.
+struct NodeManager::Job {
+  int id = kEmbeddedJob;
+  std::string binary;              // what its workers execute
+  std::vector<std::string> argv;   // their command line
+  std::string ns;                  // its namespace for named actors
+  bool detached_by_default = false;
+  int driver = kLocalClient;       // its driver's client number
+  bool ended = false;              // its driver left
+  int startup_failures = 0;        // workers in a row that died before connecting
+};
+
 struct NodeManager::Task {
   TaskID id;
+  int job = kEmbeddedJob;      // whose workers run it
   TaskSpec spec;
   ObjectID result;
   int attempt = 0;             // retries used
@@ -54,7 +71,13 @@ struct NodeManager::Task {
 
 struct NodeManager::Worker {
   int number = 0;
+  int job = kEmbeddedJob;  // a worker runs its job's binary; a driver is its job's
   pid_t pid = -1;
+  // A driver that joined over the socket (NodeOptions::serve_drivers): not
+  // our child, never killed; it must send JoinMsg first (joined).
+  bool driver = false;
+  bool joined = false;
+  std::chrono::steady_clock::time_point join_by;  // a driver that has not joined by then is cut off
   bool ever_connected = false;
   std::chrono::steady_clock::time_point disconnected_at;
   std::unique_ptr<Connection> conn;  // null until the worker connects
@@ -84,7 +107,8 @@ struct NodeManager::ActorState {
   bool restored = false;         // re-created from the lineage log at the cluster's start
   ActorOptions options;
   std::vector<ObjectID> pins;    // by-ref factory arguments, kept for restarts
-  int owner = -1;                // worker number of its creator; -1 = the driver
+  int owner = -1;                // client number of its creator; -1 = the embedded driver
+  int job = kEmbeddedJob;        // whose binary its process runs
   enum State { kPending, kAlive, kRestarting, kDead } state = kPending;
   int restarts = 0;
   int worker = -1;               // its process, once spawned

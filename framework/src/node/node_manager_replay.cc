@@ -237,7 +237,7 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
     }
   }
   RecordActor(a);
-  SpawnWorker(a.id);
+  SpawnWorker(a.job, a.id);
 }
 
 // A recorded call, re-run under its original id: its output, held by the

@@ -47,9 +47,9 @@ bool NodeManager::Fits(const ResourceShape& shape) const {
 void NodeManager::Enqueue(Task& task, bool front) {
   TaskHistory::Queued(task.history, task.attempt);
   if (front) {
-    ready_.PushFront(task.id, task.depth, ShapeOf(task.spec));
+    ready_.PushFront(task.id, task.depth, ShapeOf(task.spec), task.job);
   } else {
-    ready_.PushBack(task.id, task.depth, ShapeOf(task.spec));
+    ready_.PushBack(task.id, task.depth, ShapeOf(task.spec), task.job);
   }
 }
 
@@ -76,12 +76,12 @@ void NodeManager::SetBlocked(Worker& w, int delta) {
   w.cpu_lent = blocked;
 }
 
-NodeManager::Worker* NodeManager::PickWorker(const ResourceShape& shape) {
+NodeManager::Worker* NodeManager::PickWorker(int job, const ResourceShape& shape) {
   Worker* idle = nullptr;
   Worker* ahead = nullptr;  // a busy worker of the same lease to send ahead to
   int runnable = 0;
   for (auto& [n, w] : workers_) {
-    if (w->dead || !w->conn || !IsPool(*w) || w->blocked) continue;
+    if (w->dead || !w->conn || !IsPool(*w) || w->blocked || w->job != job) continue;
     ++runnable;
     if (w->in_flight.empty()) {
       if (!idle) idle = w.get();
@@ -105,8 +105,9 @@ void NodeManager::Dispatch() {
     StealForIdleWorkers();
     if (ready_.empty()) return;
   }
-  bool placeable = false;  // some ready task fits but found no worker
-  ready_.ForEachBucket([&](const ResourceShape& shape, std::deque<TaskID>& ids) {
+  std::vector<int> placeable;  // jobs with a ready task that fits but found no worker
+  ready_.ForEachBucket([&](const Demand& demand, std::deque<TaskID>& ids) {
+    const ResourceShape& shape = demand.shape;
     size_t popped = 0;
     while (!ids.empty()) {
       auto t = tasks_.find(ids.front());
@@ -115,9 +116,10 @@ void NodeManager::Dispatch() {
         ++popped;
         continue;
       }
-      Worker* w = PickWorker(shape);
+      Worker* w = PickWorker(demand.job, shape);
       if (!w) {
-        placeable |= Fits(shape);
+        if (Fits(shape) && std::find(placeable.begin(), placeable.end(), demand.job) == placeable.end())
+          placeable.push_back(demand.job);
         break;
       }
       ids.pop_front();
@@ -126,7 +128,7 @@ void NodeManager::Dispatch() {
     }
     return popped;
   });
-  if (placeable) SpawnForReadyWork();
+  for (int job : placeable) SpawnForReadyWork(job);
 }
 
 void NodeManager::SendTask(Worker& w, Task& task) {
@@ -140,10 +142,10 @@ void NodeManager::SendTask(Worker& w, Task& task) {
 
 // Ready work fits the node's free resources but no worker can take it (all
 // busy or blocked in Get): start one more, up to a bound.
-void NodeManager::SpawnForReadyWork() {
+void NodeManager::SpawnForReadyWork(int job) {
   int starting = 0, total = 0;
   for (auto& [n, w] : workers_) {
-    if (!IsPool(*w) || w->dead) continue;
+    if (!IsPool(*w) || w->dead || w->job != job) continue;
     ++total;
     starting += !w->conn;
   }
@@ -154,21 +156,28 @@ void NodeManager::SpawnForReadyWork() {
     warned_fd_shortage_ = true;
     return;
   }
-  SpawnWorker();
+  SpawnWorker(job);
 }
 
 // An idle worker while others hold tasks sent ahead: take back those not
 // started (the busy worker may be running a long task, or be stopped).
+// A job's tasks go only to its own workers, so stealing is per job; most
+// nodes serve one, stolen for once however many of its workers idle.
 void NodeManager::StealForIdleWorkers() {
-  bool idle = false;
+  int last = -1;
+  for (auto& [n, w] : workers_)
+    if (!w->dead && w->conn && IsPool(*w) && w->in_flight.empty() && !w->blocked && w->job != last)
+      StealFor(last = w->job);
+}
+
+void NodeManager::StealFor(int job) {
   Worker* busiest = nullptr;
   for (auto& [n, w] : workers_) {
-    if (w->dead || !w->conn || !IsPool(*w)) continue;
-    if (w->in_flight.empty() && !w->blocked) idle = true;
+    if (w->dead || !w->conn || !IsPool(*w) || w->job != job) continue;
     if (w->claims && w->in_flight.size() > 1 && (!busiest || w->in_flight.size() > busiest->in_flight.size()))
       busiest = w.get();
   }
-  if (!idle || !busiest) return;
+  if (!busiest) return;
   while (busiest->in_flight.size() > 1) {
     auto t = tasks_.find(busiest->in_flight.back());
     if (t == tasks_.end() || !busiest->claims->Steal(t->second.seq)) break;  // started: so were those before it

@@ -57,7 +57,8 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
   task.result = result;
   task.rebuild = rebuild;
   task.attempt = attempt;
-  task.depth = owner ? DepthOfTasksFrom(*owner) : 0;
+  task.depth = owner && !owner->driver ? DepthOfTasksFrom(*owner) : 0;
+  task.job = owner ? owner->job : rebuild ? RebuildJob() : kEmbeddedJob;
   ObjectError failure = FeasibilityError(spec);
   ActorState* actor = nullptr;
   if (!spec.actor.IsNil()) {

@@ -41,18 +41,27 @@ Payload ReadPayload(frames::Payload::Reader r) {
   return p;
 }
 
+void WriteResources(capnp::List<frames::Resource>::Builder list, const std::map<std::string, double>& resources) {
+  unsigned i = 0;
+  for (const auto& [name, amount] : resources) {
+    list[i].setName(name);
+    list[i++].setAmount(amount);
+  }
+}
+
+std::map<std::string, double> ReadResources(capnp::List<frames::Resource>::Reader list) {
+  std::map<std::string, double> resources;
+  for (auto res : list) resources[ReadText(res.getName())] = res.getAmount();
+  return resources;
+}
+
 void WriteSpec(frames::TaskSpec::Builder b, const TaskSpec& spec) {
   b.setActor(DataOf(spec.actor));
   b.setFunction(spec.function);
   b.setName(spec.name);
   b.setMaxRetries(spec.max_retries);
   b.setRetryExceptions(spec.retry_exceptions);
-  auto resources = b.initResources(static_cast<unsigned>(spec.resources.size()));
-  unsigned i = 0;
-  for (const auto& [name, amount] : spec.resources) {
-    resources[i].setName(name);
-    resources[i++].setAmount(amount);
-  }
+  WriteResources(b.initResources(static_cast<unsigned>(spec.resources.size())), spec.resources);
   b.setPlacementGroup(spec.placement_group);
   b.setBundleIndex(spec.bundle_index);
   b.setNodeAffinity(spec.node_affinity);
@@ -77,7 +86,7 @@ TaskSpec ReadSpec(frames::TaskSpec::Reader r) {
   spec.name = ReadText(r.getName());
   spec.max_retries = r.getMaxRetries();
   spec.retry_exceptions = r.getRetryExceptions();
-  for (auto res : r.getResources()) spec.resources[ReadText(res.getName())] = res.getAmount();
+  spec.resources = ReadResources(r.getResources());
   spec.placement_group = ReadText(r.getPlacementGroup());
   spec.bundle_index = r.getBundleIndex();
   spec.node_affinity = ReadText(r.getNodeAffinity());

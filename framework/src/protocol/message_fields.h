@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,9 @@ inline int ReadInt(int64_t v, const char* what) {
   return static_cast<int>(v);
 }
 
+// Sized by the caller (initResources(n)).
+void WriteResources(capnp::List<frames::Resource>::Builder list, const std::map<std::string, double>& resources);
+std::map<std::string, double> ReadResources(capnp::List<frames::Resource>::Reader list);
 void WritePayload(frames::Payload::Builder b, const Payload& p);
 Payload ReadPayload(frames::Payload::Reader r);
 void WriteSpec(frames::TaskSpec::Builder b, const TaskSpec& spec);

@@ -224,6 +224,51 @@ LookupActorMsg Read(frames::LookupActor::Reader r) {
 
 void Write(frames::Frame::Builder f, const ActorExitMsg&) { f.setActorExit(); }
 
+void Write(frames::Frame::Builder f, const JoinMsg& m) {
+  auto b = f.initJoin();
+  b.setRequest(m.request);
+  b.setSecret(m.secret);
+  b.setBinary(m.binary);
+  auto argv = b.initArgv(static_cast<unsigned>(m.argv.size()));
+  for (size_t i = 0; i < m.argv.size(); ++i) argv.set(static_cast<unsigned>(i), m.argv[i]);
+  b.setNs(m.ns);
+  b.setDetachedByDefault(m.detached_by_default);
+}
+
+JoinMsg Read(frames::Join::Reader r) {
+  JoinMsg m{r.getRequest(), ReadText(r.getSecret()), ReadText(r.getBinary()), {}, ReadText(r.getNs()),
+            r.getDetachedByDefault()};
+  for (auto arg : r.getArgv()) m.argv.push_back(ReadText(arg));
+  return m;
+}
+
+void Write(frames::Frame::Builder f, const JoinReplyMsg& m) {
+  auto b = f.initJoinReply();
+  b.setRequest(m.request);
+  b.setError(m.error);
+  b.setNs(m.ns);
+  b.setJob(m.job);
+  b.setNodeName(m.node_name);
+  WriteResources(b.initResources(static_cast<unsigned>(m.resources.size())), m.resources);
+}
+
+JoinReplyMsg Read(frames::JoinReply::Reader r) {
+  return {r.getRequest(),          ReadText(r.getError()), ReadText(r.getNs()), r.getJob(), ReadText(r.getNodeName()),
+          ReadResources(r.getResources())};
+}
+
+void Write(frames::Frame::Builder f, const FlushMsg& m) { f.initFlush().setRequest(m.request); }
+
+FlushMsg Read(frames::Flush::Reader r) { return {r.getRequest()}; }
+
+void Write(frames::Frame::Builder f, const FlushReplyMsg& m) {
+  auto b = f.initFlushReply();
+  b.setRequest(m.request);
+  b.setError(m.error);
+}
+
+FlushReplyMsg Read(frames::FlushReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
+
 // Room for the message's inline bytes in its first segment, so that
 // building it allocates once.
 size_t FirstSegmentWords(const Message& message) {
@@ -270,6 +315,8 @@ uint64_t RequestAnswered(const Message& m) {
   if (auto* r = std::get_if<WaitReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<LookupReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<CreateActorReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<JoinReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<FlushReplyMsg>(&m)) return r->request;
   return 0;
 }
 
@@ -327,6 +374,10 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::LOOKUP_ACTOR: return Read(f.getLookupActor());
       case frames::Frame::ACTOR_EXIT: return ActorExitMsg{};
       case frames::Frame::CREATE_ACTOR_REPLY: return Read(f.getCreateActorReply());
+      case frames::Frame::JOIN: return Read(f.getJoin());
+      case frames::Frame::JOIN_REPLY: return Read(f.getJoinReply());
+      case frames::Frame::FLUSH: return Read(f.getFlush());
+      case frames::Frame::FLUSH_REPLY: return Read(f.getFlushReply());
     }
     Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
   } catch (const kj::Exception& e) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <variant>
@@ -72,6 +73,19 @@ struct CreateActorReplyMsg {
   std::string error;  // empty: created
 };
 
+struct JoinReplyMsg {
+  uint64_t request = 0;
+  std::string error;  // empty: joined
+  std::string ns;
+  uint32_t job = 0;
+  std::string node_name;
+  std::map<std::string, double> resources;
+};
+struct FlushReplyMsg {
+  uint64_t request = 0;
+  std::string error;  // empty: durable
+};
+
 // ---- client -> node
 
 struct TaskDoneMsg {
@@ -123,10 +137,22 @@ struct LookupActorMsg {
   std::string ns;
 };
 struct ActorExitMsg {};
+struct JoinMsg {
+  uint64_t request = 0;
+  std::string secret;
+  std::string binary;
+  std::vector<std::string> argv;
+  std::string ns;
+  bool detached_by_default = false;
+};
+struct FlushMsg {
+  uint64_t request = 0;
+};
 
 using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
-                             LookupActorMsg, ActorExitMsg, CreateActorReplyMsg>;
+                             LookupActorMsg, ActorExitMsg, CreateActorReplyMsg, JoinMsg, JoinReplyMsg, FlushMsg,
+                             FlushReplyMsg>;
 
 // The request a reply answers (its request number), 0 for other messages.
 uint64_t RequestAnswered(const Message& message);

@@ -1,5 +1,5 @@
 # The node's protocol: every frame between a node manager and its clients
-# (the worker processes; next, drivers that join a cluster) is one Frame.
+# (the worker processes, and drivers that joined a cluster) is one Frame.
 # On the socket a frame is a u64 byte count and one flat Cap'n Proto message
 # (its segment table first), so every frame stays word-aligned.
 #
@@ -184,6 +184,36 @@ struct LookupActor {
   ns @2 :Text;              # empty: the job's namespace
 }
 
+# A driver's first frame on a node that serves joining drivers: it proves
+# it may join (the cluster's secret) and says what its workers run.
+struct Join {
+  request @0 :UInt64;
+  secret @1 :Text;
+  binary @2 :Text;          # the executable its workers run
+  argv @3 :List(Text);      # their command line
+  ns @4 :Text;              # empty: a namespace of its own
+  detachedByDefault @5 :Bool;
+}
+
+struct JoinReply {
+  request @0 :UInt64;
+  error @1 :Text;           # empty: joined
+  ns @2 :Text;
+  job @3 :UInt32;
+  nodeName @4 :Text;
+  resources @5 :List(Resource);
+}
+
+# Make everything acknowledged so far durable (lumen::Flush).
+struct Flush {
+  request @0 :UInt64;
+}
+
+struct FlushReply {
+  request @0 :UInt64;
+  error @1 :Text;           # empty: durable
+}
+
 struct Frame {
   union {
     execute @0 :Execute;
@@ -203,5 +233,9 @@ struct Frame {
     lookupActor @14 :LookupActor;
     actorExit @15 :Void;    # the actor in this process called ExitActor
     createActorReply @16 :CreateActorReply;
+    join @17 :Join;
+    joinReply @18 :JoinReply;
+    flush @19 :Flush;
+    flushReply @20 :FlushReply;
   }
 }

@@ -1,0 +1,111 @@
+// A head daemon for one test: `lumen start --head` on a port of its own
+// (several tests run at once), stopped by its pid at the end, so no test
+// stops another's. Its children (worker and actor processes) are countable.
+#pragma once
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace lumen::testing {
+
+// Runs `command` through the shell; its stdout and stderr, and exit status.
+struct ShellRun {
+  std::string out;
+  int status = -1;
+};
+inline ShellRun Shell(const std::string& command) {
+  ShellRun r;
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// Polls `done` every 10 ms for up to `bound`.
+inline bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds bound) {
+  auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+// The live child processes of `pid` (over all its threads).
+inline std::set<pid_t> ChildrenOf(pid_t pid) {
+  std::set<pid_t> children;
+  std::error_code ec;
+  for (auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "children");
+    for (pid_t child; in >> child;) children.insert(child);
+  }
+  return children;
+}
+
+class HeadDaemon {
+ public:
+  // Starts one; `extra` goes on the command line.
+  explicit HeadDaemon(const std::string& extra = "") {
+    port_ = 20000 + ::getpid() % 20000;
+    address_ = "127.0.0.1:" + std::to_string(port_);
+    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --head --no-dashboard --num-cpus 2 --port " +
+                   std::to_string(port_) + " " + extra);
+    auto at = start_.out.find("(pid ");
+    if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
+    auto session = start_.out.find("session:   ");
+    if (session != std::string::npos) {
+      session_dir_ = start_.out.substr(session + 11);
+      session_dir_ = session_dir_.substr(0, session_dir_.find(' '));
+    }
+  }
+  ~HeadDaemon() { Stop(); }
+
+  // SIGTERM and wait (bounded), as `lumen stop` does for this one only.
+  void Stop() {
+    if (pid_ <= 0 || !Alive(pid_)) return;
+    ::kill(pid_, SIGTERM);
+    if (!Eventually([&] { return !Alive(pid_); }, std::chrono::seconds(15))) {
+      ADD_FAILURE() << "the head daemon (pid " << pid_ << ") did not stop within 15 s of SIGTERM";
+      ::kill(pid_, SIGKILL);
+    }
+  }
+
+  const ShellRun& start() const { return start_; }
+  pid_t pid() const { return pid_; }
+  const std::string& address() const { return address_; }
+  const std::string& session_dir() const { return session_dir_; }
+  std::string Log() const {
+    std::ifstream in(session_dir_ + "/logs/head.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  int port_ = 0;
+  std::string address_;
+  ShellRun start_;
+  pid_t pid_ = -1;
+  std::string session_dir_;
+};
+
+}  // namespace lumen::testing
