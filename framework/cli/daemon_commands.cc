@@ -10,9 +10,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "lumen/errors.h"
+#include "client/joined_node_link.h"
 #include "driver/cluster_file.h"
 #include "driver/local_cluster.h"
 #include "driver/session.h"
@@ -41,9 +43,19 @@ std::map<std::string, double> ParseResources(const std::string& text) {
   return resources;
 }
 
-// The daemon: serves until SIGTERM, SIGINT or SIGHUP, then stops its parts
-// and removes its session. `ready` gets one line: "ok" or "error: why".
-[[noreturn]] void RunHead(const StartOptions& options, std::map<std::string, double> resources, int ready) {
+// What a daemon serves as: the head (a fresh secret, the lineage log) or one
+// more node of the head at `head` (its secret; no log: the head's records
+// what runs anywhere).
+struct Role {
+  std::optional<ClusterFile> head;  // set for a node
+  std::string secret;
+};
+
+// The daemon: serves until SIGTERM, SIGINT or SIGHUP (a node: or until its
+// head goes), then stops its parts and removes its session. `ready` gets
+// one line: "ok SESSION" or "error: why".
+[[noreturn]] void RunDaemon(const StartOptions& options, std::map<std::string, double> resources, const Role& role,
+                            int ready) {
   auto tell = [&](const std::string& line) {
     std::string text = line + "\n";
     (void)!::write(ready, text.data(), text.size());
@@ -58,6 +70,8 @@ std::map<std::string, double> ParseResources(const std::string& text) {
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, s);
   ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::unique_ptr<internal::LocalCluster> cluster;
+  std::unique_ptr<internal::JoinedNodeLink> registration;
+  std::thread watcher;
   try {
     internal::RaiseDescriptorLimit();
     internal::RemoveDeadSessions();
@@ -66,34 +80,51 @@ std::map<std::string, double> ParseResources(const std::string& text) {
     cluster_options.num_cpus =
         options.num_cpus > 0 ? options.num_cpus : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     cluster_options.resources = std::move(resources);
+    cluster_options.lineage = !role.head;
     cluster_options.storage_dir = options.storage;
-    cluster_options.dashboard = !options.no_dashboard;
+    cluster_options.dashboard = !role.head && !options.no_dashboard;
     cluster_options.dashboard_host = options.dashboard_host;
     cluster_options.dashboard_port = options.dashboard_port;
     cluster_options.announce_dashboard = false;  // the starter prints it
     cluster_options.serve_drivers = true;
-    // The secret is made before the node starts, so it never serves without one.
-    std::string secret = internal::RandomHex(32);
-    cluster_options.cluster_secret = secret;
+    cluster_options.cluster_secret = role.secret;  // before the node starts: it never serves without one
     cluster = internal::LocalCluster::Start(cluster_options);
-    std::string log = cluster->session_dir + "/logs/head.log";
+    std::string log = cluster->session_dir + "/logs/" + (role.head ? "node.log" : "head.log");
     std::filesystem::create_directories(cluster->session_dir + "/logs");
     int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd >= 0) ::dup2(log_fd, STDOUT_FILENO), ::dup2(log_fd, STDERR_FILENO), ::close(log_fd);
-    internal::WriteClusterSecret(cluster->session_dir, secret);
     ClusterFile file;
-    file.address = "127.0.0.1:" + std::to_string(options.port);
+    file.address = role.head ? role.head->address : "127.0.0.1:" + std::to_string(options.port);
+    file.role = role.head ? "node" : "head";
     file.pid = ::getpid();
     file.session_dir = cluster->session_dir;
     file.node_socket = cluster->session_dir + "/node.sock";
     file.store_socket = cluster->session_dir + "/store.sock";
     if (cluster->dashboard) file.dashboard_url = cluster->dashboard->url();
+    if (role.head) {  // join the head; when it goes, so does this node
+      registration = std::make_unique<internal::JoinedNodeLink>(role.head->node_socket);
+      internal::Message m = internal::RegisterNodeMsg{1, role.secret, cluster->node_name, file.node_socket,
+                                                      file.store_socket, cluster->resources};
+      registration->Send({&m, 1});
+      internal::Message reply = registration->AwaitReply(1);
+      auto* registered = std::get_if<internal::RegisterNodeReplyMsg>(&reply);
+      if (!registered) throw Error("the head answered RegisterNode with something else");
+      if (!registered->error.empty()) throw Error(registered->error);
+      watcher = std::thread([link = registration.get()] {
+        link->AwaitClosed();
+        std::fprintf(stderr, "lumen: the head is gone; stopping this node\n");
+        ::kill(::getpid(), SIGTERM);
+      });
+    } else {
+      internal::WriteClusterSecret(cluster->session_dir, role.secret);
+    }
     internal::WriteClusterFile(file);
-    std::fprintf(stderr, "lumen: head of %s serving (pid %d, session %s)\n", file.address.c_str(),
+    std::fprintf(stderr, "lumen: %s of %s serving (pid %d, session %s)\n", file.role.c_str(), file.address.c_str(),
                  static_cast<int>(file.pid), file.session_dir.c_str());
     tell("ok " + file.session_dir);
   } catch (const std::exception& e) {
     tell(std::string("error: ") + e.what());
+    registration.reset();
     cluster.reset();
     std::_Exit(1);
   }
@@ -103,31 +134,14 @@ std::map<std::string, double> ParseResources(const std::string& text) {
   std::fprintf(stderr, "lumen: stopping (signal %d)\n", signo);
   std::fflush(stderr);
   cluster.reset();  // workers, store, log: stopped and flushed; the session dir removed
+  registration.reset();
+  if (watcher.joinable()) watcher.join();
   std::_Exit(0);
 }
 
-int StartHead(const StartOptions& options) {
-  if (options.port <= 0 || options.port > 65535) {
-    std::fprintf(stderr, "lumen start: --port must be in 1..65535, got %d\n", options.port);
-    return 2;
-  }
-  if (options.num_cpus < 0) {
-    std::fprintf(stderr, "lumen start: --num-cpus must be >= 0, got %d\n", options.num_cpus);
-    return 2;
-  }
-  std::map<std::string, double> resources;
-  try {
-    resources = ParseResources(options.resources_json);
-  } catch (const Error& e) {
-    std::fprintf(stderr, "lumen start: %s\n", e.what());
-    return 2;
-  }
-  std::string address = "127.0.0.1:" + std::to_string(options.port);
-  if (auto running = internal::FindCluster(address)) {
-    std::fprintf(stderr, "lumen start: a lumen cluster already serves %s on this machine (pid %d); `lumen stop` it first\n",
-                 address.c_str(), static_cast<int>(running->pid));
-    return 1;
-  }
+// Forks the daemon and returns once it serves (0), or could not (1, and why).
+int StartDaemon(const StartOptions& options, std::map<std::string, double> resources, const Role& role,
+                std::string* session) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     std::perror("lumen start: pipe");
@@ -141,7 +155,7 @@ int StartHead(const StartOptions& options) {
   }
   if (pid == 0) {
     ::close(pipe_fds[0]);
-    RunHead(options, std::move(resources), pipe_fds[1]);
+    RunDaemon(options, std::move(resources), role, pipe_fds[1]);
   }
   ::close(pipe_fds[1]);
   // Its one line, once it serves (or why it could not), within a bound.
@@ -157,7 +171,7 @@ int StartHead(const StartOptions& options) {
   ::close(pipe_fds[0]);
   if (line.rfind("ok ", 0) != 0) {
     if (line.empty()) {
-      std::fprintf(stderr, "lumen start: the head did not start within %d s; stopping it\n",
+      std::fprintf(stderr, "lumen start: the daemon did not start within %d s; stopping it\n",
                    static_cast<int>(kStartWithin.count()));
       ::kill(pid, SIGKILL);
     } else {
@@ -165,27 +179,82 @@ int StartHead(const StartOptions& options) {
     }
     return 1;
   }
-  std::string session = line.substr(3, line.size() - 4);
+  *session = line.substr(3, line.size() - 4);
+  std::printf("lumen: started the %s of a cluster at %s (pid %d)\n", role.head ? "node" : "head",
+              role.head ? role.head->address.c_str() : ("127.0.0.1:" + std::to_string(options.port)).c_str(),
+              static_cast<int>(pid));
+  std::printf("  session:   %s (logs in logs/)\n", session->c_str());
+  return 0;
+}
+
+bool CheckCommon(const StartOptions& options, std::map<std::string, double>* resources) {
+  if (options.num_cpus < 0) {
+    std::fprintf(stderr, "lumen start: --num-cpus must be >= 0, got %d\n", options.num_cpus);
+    return false;
+  }
+  try {
+    *resources = ParseResources(options.resources_json);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "lumen start: %s\n", e.what());
+    return false;
+  }
+  return true;
+}
+
+int StartHead(const StartOptions& options) {
+  if (options.port <= 0 || options.port > 65535) {
+    std::fprintf(stderr, "lumen start: --port must be in 1..65535, got %d\n", options.port);
+    return 2;
+  }
+  std::map<std::string, double> resources;
+  if (!CheckCommon(options, &resources)) return 2;
+  std::string address = "127.0.0.1:" + std::to_string(options.port);
+  if (auto running = internal::FindCluster(address)) {
+    std::fprintf(stderr, "lumen start: a lumen cluster already serves %s on this machine (pid %d); `lumen stop` it first\n",
+                 address.c_str(), static_cast<int>(running->pid));
+    return 1;
+  }
+  std::string session;
+  int status = StartDaemon(options, std::move(resources), Role{std::nullopt, internal::RandomHex(32)}, &session);
+  if (status != 0) return status;
   auto file = internal::FindCluster(address);
-  std::printf("lumen: started the head of a cluster at %s (pid %d)\n", address.c_str(), static_cast<int>(pid));
-  std::printf("  session:   %s (logs in logs/)\n", session.c_str());
   if (file && !file->dashboard_url.empty()) std::printf("  dashboard: %s\n", file->dashboard_url.c_str());
   std::printf("\nJoin it from a driver on this machine:\n  LUMEN_ADDRESS=%s ./your_driver\n", address.c_str());
-  std::printf("A driver reads the cluster's secret from the session; from elsewhere (another user, a container):\n"
+  std::printf("Add a node on this machine:\n  lumen start --address %s --num-cpus N\n", address.c_str());
+  std::printf("A driver or node reads the cluster's secret from the session; to give it another way:\n"
               "  LUMEN_ADDRESS=%s LUMEN_CLUSTER_SECRET=$(cat %s) ./your_driver\n",
               address.c_str(), internal::SecretPath(session).c_str());
   std::printf("Stop it with `lumen stop`.\n");
   return 0;
 }
 
-bool Alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+int StartNode(const StartOptions& options) {
+  std::map<std::string, double> resources;
+  if (!CheckCommon(options, &resources)) return 2;
+  auto head = internal::FindCluster(options.address);
+  if (!head) {
+    std::fprintf(stderr, "lumen start: no lumen head serves %s on this machine (start one with `lumen start --head`); "
+                         "adding a node from another machine is not supported yet\n",
+                 options.address.c_str());
+    return 1;
+  }
+  const char* secret = std::getenv("LUMEN_CLUSTER_SECRET");
+  Role role{head, secret ? secret : internal::ReadClusterSecret(head->session_dir)};
+  std::string session;
+  int status = StartDaemon(options, std::move(resources), role, &session);
+  if (status == 0) std::printf("It runs the tasks of the cluster at %s that do not fit elsewhere.\n", head->address.c_str());
+  return status;
+}
+
+bool Alive(pid_t pid) { return internal::ProcessRunning(pid); }
 
 int Stop(const std::string& address) {
   std::vector<ClusterFile> clusters;
   if (address.empty()) {
     clusters = internal::ClustersOnThisMachine();
-  } else if (auto one = internal::FindCluster(address)) {
-    clusters.push_back(*one);
+  } else {
+    for (ClusterFile& c : internal::ClustersOnThisMachine())
+      if (internal::SameAddress(c.address, address)) clusters.push_back(std::move(c));
   }
   if (clusters.empty()) {
     std::printf("lumen stop: no lumen daemon %s on this machine\n",
@@ -206,7 +275,7 @@ int Stop(const std::string& address) {
       std::filesystem::remove_all(c.session_dir, ec);
       status = 1;
     }
-    std::printf("lumen stop: stopped the head of %s (pid %d)%s\n", c.address.c_str(), static_cast<int>(c.pid),
+    std::printf("lumen stop: stopped the %s of %s (pid %d)%s\n", c.role.c_str(), c.address.c_str(), static_cast<int>(c.pid),
                 killed ? ", killed: it did not stop within 10 s of SIGTERM" : "");
   }
   return status;
@@ -217,7 +286,7 @@ int Stop(const std::string& address) {
 DaemonCommands::DaemonCommands(CLI::App& app) {
   start_ = app.add_subcommand("start", "Start a cluster's daemons on this machine (the head, and its node)");
   start_->add_flag("--head", options_.head, "start the head: directory, lineage log, dashboard, and a node");
-  start_->add_option("--address", options_.address, "add a node to the cluster at HOST:PORT (not supported yet)")
+  start_->add_option("--address", options_.address, "add a node to the cluster at HOST:PORT (its head on this machine)")
       ->type_name("HOST:PORT");
   start_->add_option("--port", options_.port, "the cluster's port: its address is 127.0.0.1:PORT (default 6379)");
   start_->add_option("--num-cpus", options_.num_cpus, "CPUs of the node (default: the machine's cores)")->type_name("N");
@@ -239,11 +308,11 @@ bool DaemonCommands::Parsed() const { return start_->parsed() || stop_->parsed()
 
 int DaemonCommands::Run() {
   if (stop_->parsed()) return Stop(stop_address_);
-  if (!options_.address.empty()) {
-    std::fprintf(stderr, "lumen start --address: adding a node to a cluster is not supported yet; a cluster is its "
-                         "head's node for now (lumen start --head)\n");
-    return 1;
+  if (!options_.address.empty() && options_.head) {
+    std::fprintf(stderr, "lumen start: --head starts a cluster, --address joins one: not both\n");
+    return 2;
   }
+  if (!options_.address.empty()) return StartNode(options_);
   if (!options_.head) {
     std::fprintf(stderr, "lumen start: say --head (start a cluster) or --address HOST:PORT (join one)\n");
     return 2;

@@ -2,12 +2,16 @@
 //
 //   lumen start --head [--port P] [--num-cpus N] [--resources JSON] [--storage DIR]
 //                      [--dashboard-host H] [--dashboard-port P] [--no-dashboard]
+//   lumen start --address HOST:PORT [--num-cpus N] [--resources JSON]
 //   lumen stop [--address HOST:PORT]
 //
-// `start --head` forks the head daemon (the directory, the lineage log, its
-// node: store, scheduler, worker pool; the dashboard), returns once it
-// serves, and prints its address and how drivers join. `stop` ends every
-// lumen daemon of this user on this machine (only those), bounded.
+// `start --head` forks the head daemon (the lineage log, its node: store,
+// scheduler, worker pool; the dashboard), returns once it serves, and
+// prints its address and how drivers and nodes join. `start --address`
+// forks one more node daemon (its own store, resources and workers) that
+// registers with that head, on this machine, and stops when the head goes.
+// `stop` ends every lumen daemon of this user on this machine (only those;
+// with --address, only that cluster's), bounded.
 //
 // Exit status: 0 done; 1 it could not (the reason is printed); 2 a malformed argument.
 #pragma once
@@ -20,7 +24,7 @@ namespace lumen::cli {
 
 struct StartOptions {
   bool head = false;
-  std::string address;  // --address: add a node to that cluster (not yet)
+  std::string address;  // --address: add a node to the cluster there
   int port = 6379;
   int num_cpus = 0;     // 0: the machine's cores
   std::string resources_json;

@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <vector>
+
 #include "lumen/api.h"
 
 class Counter {
@@ -20,5 +22,17 @@ class Counter {
 
 inline int Square(int x) { return x * x; }
 inline int WorkerPid() { return static_cast<int>(::getpid()); }
+// A worker's parent is its node's daemon: where the task ran.
+inline int NodePid() { return static_cast<int>(::getppid()); }
+inline int NodePidAfter(int ms) {
+  ::usleep(static_cast<useconds_t>(ms) * 1000);
+  return NodePid();
+}
+inline double Sum(std::vector<double> v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s;
+}
+inline std::vector<double> Halves(int n) { return std::vector<double>(static_cast<size_t>(n), 0.5); }
 
-LUMEN_REMOTE(Square, WorkerPid, Counter::Create, &Counter::Add, &Counter::Pid);
+LUMEN_REMOTE(Square, WorkerPid, NodePid, NodePidAfter, Sum, Halves, Counter::Create, &Counter::Add, &Counter::Pid);

@@ -38,7 +38,15 @@ inline ShellRun Shell(const std::string& command) {
   return r;
 }
 
-inline bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+// Running: neither gone nor a zombie (a daemon is reaped by whoever adopted it, in its time).
+inline bool Alive(pid_t pid) {
+  if (::kill(pid, 0) != 0) return false;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(in, line);
+  auto close = line.rfind(')');
+  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+}
 
 // Polls `done` every 10 ms for up to `bound`.
 inline bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds bound) {

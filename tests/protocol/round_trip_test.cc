@@ -181,6 +181,20 @@ void ExpectSame(const JoinReplyMsg& want, const JoinReplyMsg& got) {
 
 void ExpectSame(const FlushMsg& want, const FlushMsg& got) { EXPECT_EQ(want.request, got.request); }
 
+void ExpectSame(const RegisterNodeMsg& want, const RegisterNodeMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.secret, got.secret);
+  EXPECT_EQ(want.name, got.name);
+  EXPECT_EQ(want.node_socket, got.node_socket);
+  EXPECT_EQ(want.store_socket, got.store_socket);
+  EXPECT_EQ(want.resources, got.resources);
+}
+
+void ExpectSame(const RegisterNodeReplyMsg& want, const RegisterNodeReplyMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.error, got.error);
+}
+
 void ExpectSame(const FlushReplyMsg& want, const FlushReplyMsg& got) {
   EXPECT_EQ(want.request, got.request);
   EXPECT_EQ(want.error, got.error);

@@ -26,6 +26,8 @@ class JoinedNodeLink : public NodeLink {
 
   void Send(std::span<Message> messages) override;
   Message AwaitReply(uint64_t request) override;
+  // Blocks until the node is gone (its socket closed).
+  void AwaitClosed() { box_.AwaitClosed(); }
 
  private:
   void Read();

@@ -28,6 +28,11 @@ class ReplyBox {
     if (!closed_) closed_ = std::move(why);
     cv_.notify_all();
   }
+  // Blocks until Close.
+  void AwaitClosed() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return closed_.has_value(); });
+  }
   Message Await(uint64_t request) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return replies_.count(request) > 0 || closed_; });

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "lumen/errors.h"
+#include "driver/session.h"
 
 namespace lumen::internal {
 
@@ -41,6 +42,7 @@ std::optional<ClusterFile> ReadClusterFile(const fs::path& session_dir) {
     if (eq == std::string::npos) continue;
     std::string key = line.substr(0, eq), value = line.substr(eq + 1);
     if (key == "address") file.address = value;
+    else if (key == "role") file.role = value;
     else if (key == "pid") file.pid = static_cast<pid_t>(std::atol(value.c_str()));
     else if (key == "node_socket") file.node_socket = value;
     else if (key == "store_socket") file.store_socket = value;
@@ -64,7 +66,7 @@ bool IsLoopback(const std::string& host) { return host.empty() || host == "local
 
 void WriteClusterFile(const ClusterFile& file) {
   std::ostringstream text;
-  text << "address=" << file.address << "\npid=" << file.pid << "\nnode_socket=" << file.node_socket
+  text << "address=" << file.address << "\nrole=" << file.role << "\npid=" << file.pid << "\nnode_socket=" << file.node_socket
        << "\nstore_socket=" << file.store_socket << "\ndashboard_url=" << file.dashboard_url << "\n";
   WritePrivateFile(file.session_dir + "/cluster", text.str());
 }
@@ -77,7 +79,7 @@ std::vector<ClusterFile> ClustersOnThisMachine() {
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) continue;
     auto file = ReadClusterFile(it->path());
-    if (!file || (::kill(file->pid, 0) != 0 && errno == ESRCH)) continue;
+    if (!file || !ProcessRunning(file->pid)) continue;
     std::error_code time_ec;
     found.emplace_back(fs::last_write_time(it->path() / "cluster", time_ec), *file);
   }
@@ -87,12 +89,15 @@ std::vector<ClusterFile> ClustersOnThisMachine() {
   return out;
 }
 
+bool SameAddress(const std::string& a, const std::string& b) {
+  auto [host_a, port_a] = Split(a);
+  auto [host_b, port_b] = Split(b);
+  return a == b || (port_a == port_b && IsLoopback(host_a) && IsLoopback(host_b));
+}
+
 std::optional<ClusterFile> FindCluster(const std::string& address) {
-  auto [host, port] = Split(address);
-  for (ClusterFile& file : ClustersOnThisMachine()) {
-    auto [file_host, file_port] = Split(file.address);
-    if (file.address == address || (port == file_port && IsLoopback(host) && IsLoopback(file_host))) return file;
-  }
+  for (ClusterFile& file : ClustersOnThisMachine())
+    if (file.role == "head" && SameAddress(file.address, address)) return file;
   return std::nullopt;
 }
 

@@ -14,7 +14,8 @@
 namespace lumen::internal {
 
 struct ClusterFile {
-  std::string address;     // host:port, as `lumen start` printed it
+  std::string address;     // the cluster's host:port, as `lumen start --head` printed it
+  std::string role = "head";  // or "node": one more node of that cluster
   pid_t pid = 0;           // the daemon's
   std::string session_dir;
   std::string node_socket;
@@ -26,8 +27,9 @@ struct ClusterFile {
 void WriteClusterFile(const ClusterFile& file);
 // The clusters whose daemon (of this user) runs now, oldest first.
 std::vector<ClusterFile> ClustersOnThisMachine();
-// The one serving `address` ("localhost:P", "127.0.0.1:P" and ":P" name
+// The head serving `address` ("localhost:P", "127.0.0.1:P" and ":P" name
 // the same port here), if it runs on this machine.
+bool SameAddress(const std::string& a, const std::string& b);
 std::optional<ClusterFile> FindCluster(const std::string& address);
 // Writes the secret into session_dir/cluster.secret (0600).
 void WriteClusterSecret(const std::string& session_dir, const std::string& secret);

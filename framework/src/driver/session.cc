@@ -44,11 +44,24 @@ void RemoveDeadSessions() {
     if (pid <= 0 || *end != '-') continue;
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) continue;
-    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // its driver still runs
+    if (ProcessRunning(static_cast<pid_t>(pid))) continue;  // its driver still runs
     std::error_code ignore;
     fs::remove_all(it->path(), ignore);
     fs::remove(fs::path("/dev/shm") / name, ignore);  // a named segment, if the store made one
   }
+}
+
+bool ProcessRunning(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "re");
+  if (!f) return true;  // no /proc to ask: it exists, so it runs
+  char line[512] = {};
+  size_t n = std::fread(line, 1, sizeof line - 1, f);
+  std::fclose(f);
+  const char* close = nullptr;  // "pid (name) S ...": the state follows the name's last ')'
+  for (size_t i = 0; i < n; ++i)
+    if (line[i] == ')') close = line + i;
+  return !close || close[1] == '\0' || close[2] != 'Z';
 }
 
 void NoteStorageHolder(const std::string& storage_dir) {

@@ -8,6 +8,8 @@
 // dirs (and any named segment) of sessions whose driver is gone.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
@@ -23,6 +25,9 @@ std::string MakePrivateSessionDir(const std::string& id);
 void MakePrivate(const std::string& path);
 // Removes what drivers of this user that are no longer running left behind.
 void RemoveDeadSessions();
+// True while `pid` runs: a zombie (dead, not reaped yet; a daemon's parent
+// is whoever adopted it) does not.
+bool ProcessRunning(pid_t pid);
 // Who holds a storage dir: NoteStorageHolder writes this process's pid into
 // it; StorageHolder(dir) says, for an error message, which process holds it.
 void NoteStorageHolder(const std::string& storage_dir);

@@ -80,6 +80,7 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
     job.detached_by_default = nm->options_.actors_detached_by_default;
     for (int i = 0; i < nm->options_.num_workers; ++i) nm->SpawnWorker(kEmbeddedJob);
   }
+  if (nm->options_.serve_drivers) nm->transfer_ = std::make_unique<ObjectTransfer>();
   if (nm->options_.serve_drivers)
     nm->flusher_ = std::make_unique<DurabilityFlusher>(
         [raw] { return raw->MakeDurable(kFlushBoundMs); },
@@ -94,6 +95,7 @@ NodeManager::~NodeManager() {
     stopping_ = true;  // no more spawning from here on
   }
   supervision_.reset();  // no more down messages (its handler may wait for mu_: not held here)
+  transfer_.reset();     // copies queued finish; their callbacks take mu_
   flusher_.reset();      // answers what was asked (bounded); its callback takes mu_
   std::vector<pid_t> pids;
   {
@@ -193,8 +195,10 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 void NodeManager::HandleFrame(Worker& w, Message& message) {
-  if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message))
-    throw ProtocolError("a driver's first message must be Join");
+  if (w.node) throw ProtocolError("a node sends nothing more on the connection it registered over");
+  if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message) &&
+      !std::holds_alternative<RegisterNodeMsg>(message))
+    throw ProtocolError("a driver's first message must be Join (a node's, RegisterNode)");
   std::visit(
       Overloaded{
           [&](TaskDoneMsg& m) { TaskDone(w, m.id, std::move(m.result)); },
@@ -270,6 +274,18 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           [&](JoinMsg& m) {
             if (!w.driver || w.joined) throw ProtocolError("Join from a client that is not a driver about to join");
             Join(w, m);
+          },
+          [&](RegisterNodeMsg& m) {
+            if (!w.driver || w.joined) throw ProtocolError("RegisterNode from a client that is not a node about to register");
+            RegisterPeer(w, m);
+          },
+          [&](GetReplyMsg& m) {
+            if (!w.peer_link) throw ProtocolError("a Get reply came from worker " + std::to_string(w.number));
+            OnForwardedReply(w, m);
+          },
+          [&](JoinReplyMsg& m) {
+            if (!w.peer_link) throw ProtocolError("a Join reply came from worker " + std::to_string(w.number));
+            if (!m.error.empty()) throw ProtocolError("the node refused this node's job: " + m.error);
           },
           [&](FlushMsg& m) {
             if (!flusher_) throw ProtocolError("Flush from a client of a node that serves no drivers");

@@ -39,6 +39,7 @@
 #include "lumen/storage/object_store.h"
 #include "head/cluster_state.h"
 #include "node/durability_flusher.h"
+#include "transfer/object_transfer.h"
 #include "node/ready_queue.h"
 #include "node/lineage_recorder.h"
 #include "node/log_relay.h"
@@ -125,6 +126,8 @@ class NodeManager {
 
  private:
   struct Job;
+  struct Peer;
+  struct Forwarded;
   struct Worker;
   struct Task;
   struct Entry;
@@ -157,6 +160,19 @@ class NodeManager {
   void EndJob(int job);
   void CloseSilentDrivers();
   Job* JobOf(const Worker& client);
+  // Other nodes, and the tasks sent to them (node_manager_peers.cc).
+  void RegisterPeer(Worker& client, RegisterNodeMsg& m);
+  void PeerGone(int peer, const std::string& why);
+  Worker* LinkTo(Peer& peer, int job);
+  bool ForwardToPeer(Task& task, const ResourceShape& shape);
+  void OnArgCopied(const TaskID& task, int link, const Status& status);
+  void SendForwarded(Task& task);
+  void OnForwardedReply(Worker& link, GetReplyMsg& m);
+  void OnResultCopied(const TaskID& task, int link, Payload payload, const Status& status);
+  void FinishForwarded(const TaskID& task, int link, Payload payload);
+  void OnLinkGone(Worker& link);
+  void ReleaseOnPeers(const ObjectID& id, const std::vector<int>& links);
+  bool FitsOnAPeer(const ResourceShape& shape) const;
   void OnFlushed(int client, uint64_t request, const std::string& error);
   int RebuildJob() const;
   void ReapWorkers();
@@ -197,6 +213,7 @@ class NodeManager {
   void ResumeAcceptingWhenDue();
 
   void TaskDone(Worker& w, const TaskID& id, Payload payload);
+  void TaskFinished(Task& task, Payload payload, const std::string& where);
   void FinishTask(const TaskID& id);
   void Complete(const ObjectID& id, Payload payload);
   void CompleteOne(const ObjectID& id, Payload payload, std::deque<std::pair<ObjectID, Payload>>& work);
@@ -248,6 +265,12 @@ class NodeManager {
   static constexpr int kEmbeddedJob = 0;
   std::map<int, Job> jobs_;  // by id
   int next_job_ = 1;
+  std::map<int, Peer> peers_;  // other nodes that registered here, by id
+  int next_peer_ = 0;
+  std::unordered_map<TaskID, Forwarded> forwarded_;  // tasks sent to a peer, not done
+  std::unordered_map<uint64_t, TaskID> forwarded_requests_;  // a peer's Get reply -> its task
+  uint64_t next_forward_request_ = 1;
+  std::unique_ptr<ObjectTransfer> transfer_;  // set at Start; calls back into mu_
   std::unique_ptr<DurabilityFlusher> flusher_;  // serve_drivers: answers FlushMsg; calls back into mu_
   std::unique_ptr<Worker> local_client_;  // the embedded driver, once connected
   std::vector<Message> local_replies_;    // for it, handed over once mu_ is released (Unlocker)

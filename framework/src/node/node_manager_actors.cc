@@ -26,7 +26,7 @@
 namespace lumen::internal {
 
 
-bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil() && !w.driver; }
+bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil() && !w.driver && !w.peer_link; }
 
 std::string NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions& options) const {
   std::string ns = options.ns.empty() ? options_.ns : options.ns;

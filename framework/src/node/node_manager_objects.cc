@@ -124,6 +124,7 @@ void NodeManager::RemoveRefLocked(const ObjectID& first) {
     if (it == objects_.end() || --it->second.refs > 0) continue;
     if (it->second.state == Entry::kPending) continue;  // freed when it completes
     if (it->second.in_store) deletes_.push_back(id);
+    if (!it->second.peer_links.empty()) ReleaseOnPeers(id, it->second.peer_links);
     work.insert(work.end(), it->second.nested.begin(), it->second.nested.end());
     objects_.erase(it);
   }

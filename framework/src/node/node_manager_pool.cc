@@ -187,8 +187,8 @@ void NodeManager::CloseConnection(Worker& w) {
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
   w.conn.reset();
   w.disconnected_at = Clock::now();
-  if (w.driver) {  // a driver that left: no process of ours to wait for, and its job ends
-    OnWorkerDeath(w, "its driver disconnected");
+  if (w.driver || w.peer_link) {  // not a process of ours to wait for
+    OnWorkerDeath(w, w.peer_link ? "the node it ran on is gone" : w.node ? "its connection closed" : "its driver disconnected");
     return;
   }
   if (w.pid > 0) ::kill(w.pid, SIGKILL);  // not reaped yet, so the pid is still ours
@@ -201,6 +201,7 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.conn->fd(), nullptr);
     w.conn.reset();
   }
+  if (w.peer_link) OnLinkGone(w);  // its tasks are re-queued below, as a dead worker's
   if (w.pid <= 0 || w.driver || ::waitpid(w.pid, nullptr, WNOHANG) != 0) {
     w.pid = -1;  // reaped, gone, or never forked
   } else {
@@ -241,7 +242,8 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
     KillActorLocked(id, true,
                     w.driver ? "its owner (the driver of job " + std::to_string(w.job) + ") left"
                              : "its creator (worker " + std::to_string(w.number) + ") died");
-  if (w.driver) {
+  if (w.node) PeerGone(w.peer, why);
+  if (w.driver || w.peer_link) {
     if (w.joined) EndJob(w.job);
     return;
   }

@@ -28,6 +28,7 @@ struct NodeManager::Entry {
   ObjectError error;     // failed
   int64_t refs = 0;
   std::vector<ObjectID> nested;  // refs this object holds
+  std::vector<int> peer_links;   // links of peers that hold a copy (and a reference) of it
 };
 
 // A job: a driver and the workers that run its binary. The embedded
@@ -44,6 +45,31 @@ struct NodeManager::Job {
   int driver = kLocalClient;       // its driver's client number
   bool ended = false;              // its driver left
   int startup_failures = 0;        // workers in a row that died before connecting
+};
+
+// Another node of the cluster, on this machine, registered with this one
+// (the head's node). Tasks that do not fit here go to it over a link per job
+// (a Worker with peer_link: this node is that job's driver there); their
+// arguments are copied into its store first, their results back into ours.
+struct NodeManager::Peer {
+  int id = 0;
+  int client = -1;  // its registration connection: when it closes, the node is gone
+  std::string name, node_socket, store_socket;
+  ResourceShape total;
+  ResourceShape available;  // total less what the tasks sent to it hold
+  std::shared_ptr<storage::ObjectStore> store;  // its segment, mapped here
+  std::map<int, int> links;  // job -> the link's client number
+  bool dead = false;
+};
+
+// A task sent to a peer: the copies of its arguments still on their way,
+// and the Get that brings its result back.
+struct NodeManager::Forwarded {
+  int peer = 0;
+  int link = 0;
+  ResourceShape shape;
+  int copies_pending = 0;
+  uint64_t request = 0;  // the Get for its result, once sent
 };
 
 struct NodeManager::Task {
@@ -77,6 +103,9 @@ struct NodeManager::Worker {
   // our child, never killed; it must send JoinMsg first (joined).
   bool driver = false;
   bool joined = false;
+  bool node = false;       // a node that registered here (RegisterNodeMsg); `peer` is its id
+  bool peer_link = false;  // a connection of ours to the node `peer`, submitting as job `job`
+  int peer = -1;
   std::chrono::steady_clock::time_point join_by;  // a driver that has not joined by then is cut off
   bool ever_connected = false;
   std::chrono::steady_clock::time_point disconnected_at;

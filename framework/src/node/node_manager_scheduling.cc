@@ -117,6 +117,11 @@ void NodeManager::Dispatch() {
         continue;
       }
       Worker* w = PickWorker(demand.job, shape);
+      if (!w && !peers_.empty() && !Fits(shape) && ForwardToPeer(t->second, shape)) {
+        ids.pop_front();  // no room here now: another node has it
+        ++popped;
+        continue;
+      }
       if (!w) {
         if (Fits(shape) && std::find(placeable.begin(), placeable.end(), demand.job) == placeable.end())
           placeable.push_back(demand.job);

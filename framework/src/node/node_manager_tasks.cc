@@ -29,6 +29,18 @@ ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
     std::string why = options_.placement_groups->CheckRequest(spec.placement_group, spec.bundle_index, spec.resources);
     if (!why.empty()) return {ErrorKind::kBadCall, "'" + spec.name + "' " + why, ""};
   }
+  if (options_.serve_drivers) {  // a cluster that can grow: what fits no node waits for one that does
+    ResourceShape shape = ShapeOf(spec);
+    bool fits_here = true;
+    for (const auto& [name, amount] : shape) {
+      auto it = options_.resources.find(name);
+      fits_here &= it != options_.resources.end() && it->second + 1e-9 >= amount;
+    }
+    if (!fits_here && !FitsOnAPeer(shape))
+      std::fprintf(stderr, "lumen: '%s' waits: no node of the cluster has the resources it asks for yet\n",
+                   spec.name.c_str());
+    return {};
+  }
   for (const auto& [name, amount] : spec.resources) {
     auto it = options_.resources.find(name);
     double have = it == options_.resources.end() ? 0 : it->second;
@@ -152,7 +164,13 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
   }
   auto t = tasks_.find(id);
   if (t == tasks_.end()) return;
-  Task& task = t->second;
+  TaskFinished(t->second, std::move(payload), OwnerName(&w));
+}
+
+// A run of `task` ended with `payload`, where `where` says (a worker here,
+// or another node): its result, a retry, or its failure.
+void NodeManager::TaskFinished(Task& task, Payload payload, const std::string& where) {
+  const TaskID id = task.id;
   task.worker = -1;
   bool lost_checkpoint = false;
   if (!task.spec.actor.IsNil() && !task.replay)
@@ -179,7 +197,7 @@ void NodeManager::TaskDone(Worker& w, const TaskID& id, Payload payload) {
     return;
   }
   if (task.rebuild && payload.kind == Payload::kError) payload.error = RebuildFailure(task, payload.error);
-  if (payload.kind != Payload::kError) lineage_.ResultStored(task.result, id, OwnerName(&w), payload.size);
+  if (payload.kind != Payload::kError) lineage_.ResultStored(task.result, id, where, payload.size);
   if (payload.kind == Payload::kError) {
     history_.Ended(task.history, TaskHistory::State::kFailed, payload.error.message, UnixMillis());
   } else {

@@ -37,7 +37,18 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     auto free = available_.find(name);
     node.resources_used[name] = total - (free == available_.end() ? 0 : free->second);
   }
-  for (auto& [n, w] : workers_) node.workers += !w->dead;
+  for (auto& [n, w] : workers_) node.workers += !w->dead && !w->driver && !w->peer_link;
+  for (const auto& [id, peer] : peers_) {  // as this node sees them: what its tasks hold there
+    if (peer.dead) continue;
+    head::NodeState& other = snap.nodes.emplace_back();
+    other.node_id = peer.name;
+    other.address = peer.node_socket;
+    other.resources_total = peer.total;
+    for (const auto& [name, total] : peer.total) {
+      auto free = peer.available.find(name);
+      other.resources_used[name] = total - (free == peer.available.end() ? 0 : free->second);
+    }
+  }
 
   std::vector<const TaskHistory::Record*> live;
   live.reserve(tasks_.size());

@@ -269,6 +269,29 @@ void Write(frames::Frame::Builder f, const FlushReplyMsg& m) {
 
 FlushReplyMsg Read(frames::FlushReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
 
+void Write(frames::Frame::Builder f, const RegisterNodeMsg& m) {
+  auto b = f.initRegisterNode();
+  b.setRequest(m.request);
+  b.setSecret(m.secret);
+  b.setName(m.name);
+  b.setNodeSocket(m.node_socket);
+  b.setStoreSocket(m.store_socket);
+  WriteResources(b.initResources(static_cast<unsigned>(m.resources.size())), m.resources);
+}
+
+RegisterNodeMsg Read(frames::RegisterNode::Reader r) {
+  return {r.getRequest(),           ReadText(r.getSecret()),      ReadText(r.getName()),
+          ReadText(r.getNodeSocket()), ReadText(r.getStoreSocket()), ReadResources(r.getResources())};
+}
+
+void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m) {
+  auto b = f.initRegisterNodeReply();
+  b.setRequest(m.request);
+  b.setError(m.error);
+}
+
+RegisterNodeReplyMsg Read(frames::RegisterNodeReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
+
 // Room for the message's inline bytes in its first segment, so that
 // building it allocates once.
 size_t FirstSegmentWords(const Message& message) {
@@ -317,6 +340,7 @@ uint64_t RequestAnswered(const Message& m) {
   if (auto* r = std::get_if<CreateActorReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<JoinReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<FlushReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<RegisterNodeReplyMsg>(&m)) return r->request;
   return 0;
 }
 
@@ -378,6 +402,8 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::JOIN_REPLY: return Read(f.getJoinReply());
       case frames::Frame::FLUSH: return Read(f.getFlush());
       case frames::Frame::FLUSH_REPLY: return Read(f.getFlushReply());
+      case frames::Frame::REGISTER_NODE: return Read(f.getRegisterNode());
+      case frames::Frame::REGISTER_NODE_REPLY: return Read(f.getRegisterNodeReply());
     }
     Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
   } catch (const kj::Exception& e) {

@@ -85,6 +85,10 @@ struct FlushReplyMsg {
   uint64_t request = 0;
   std::string error;  // empty: durable
 };
+struct RegisterNodeReplyMsg {
+  uint64_t request = 0;
+  std::string error;  // empty: registered
+};
 
 // ---- client -> node
 
@@ -148,11 +152,19 @@ struct JoinMsg {
 struct FlushMsg {
   uint64_t request = 0;
 };
+struct RegisterNodeMsg {
+  uint64_t request = 0;
+  std::string secret;
+  std::string name;
+  std::string node_socket;
+  std::string store_socket;
+  std::map<std::string, double> resources;
+};
 
 using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
                              LookupActorMsg, ActorExitMsg, CreateActorReplyMsg, JoinMsg, JoinReplyMsg, FlushMsg,
-                             FlushReplyMsg>;
+                             FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg>;
 
 // The request a reply answers (its request number), 0 for other messages.
 uint64_t RequestAnswered(const Message& message);

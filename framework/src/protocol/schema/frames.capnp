@@ -214,6 +214,23 @@ struct FlushReply {
   error @1 :Text;           # empty: durable
 }
 
+# A node daemon (lumen start --address) joins the head's node: it proves it
+# may (the cluster's secret) and says where it serves and what it has. Its
+# connection stays open: when it closes, the node is gone.
+struct RegisterNode {
+  request @0 :UInt64;
+  secret @1 :Text;
+  name @2 :Text;
+  nodeSocket @3 :Text;
+  storeSocket @4 :Text;
+  resources @5 :List(Resource);
+}
+
+struct RegisterNodeReply {
+  request @0 :UInt64;
+  error @1 :Text;           # empty: registered
+}
+
 struct Frame {
   union {
     execute @0 :Execute;
@@ -237,5 +254,7 @@ struct Frame {
     joinReply @18 :JoinReply;
     flush @19 :Flush;
     flushReply @20 :FlushReply;
+    registerNode @21 :RegisterNode;
+    registerNodeReply @22 :RegisterNodeReply;
   }
 }

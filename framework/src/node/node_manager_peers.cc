@@ -1,0 +1,279 @@
+// The other nodes of a cluster and the tasks this node (the head's) sends
+// them. A node daemon (`lumen start --address`) registers over this node's
+// socket; from then on a ready task that does not fit here now (busy, or a
+// resource only that node has) goes to a node that has room for it:
+//   1. its by-reference arguments are copied into that node's store
+//      (transfer/, segment to segment) and handed to it (PutMsg), once per
+//      object while this node holds it;
+//   2. it is submitted there over a link of this job (this node is that
+//      job's driver there: Join, then Submit), and its result asked for (Get);
+//   3. the result comes back into this store, and the task ends here as if
+//      a worker of ours ran it (lineage, retries, history).
+// A peer whose connection closes is gone: what ran there runs again
+// (retries), here or on another node. Every function here REQUIRES mu_ but
+// the transfer callbacks, which take it.
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+#include "runtime/deadline.h"
+
+namespace lumen::internal {
+
+namespace {
+constexpr double kEpsilon = 1e-9;
+
+bool FitsIn(const ResourceShape& available, const ResourceShape& shape) {
+  for (const auto& [name, amount] : shape) {
+    auto it = available.find(name);
+    if (it == available.end() || it->second + kEpsilon < amount) return false;
+  }
+  return true;
+}
+
+// A blocking connect to a Unix socket on this machine, as a client that never blocks afterwards.
+int ConnectTo(const std::string& path) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return ::close(fd), -1;
+  std::strcpy(addr.sun_path, path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return ::close(fd), -1;
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  return fd;
+}
+}  // namespace
+
+void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
+  RegisterNodeReplyMsg reply{m.request, ""};
+  std::shared_ptr<storage::ObjectStore> store;
+  if (options_.cluster_secret.empty() || m.secret != options_.cluster_secret) {
+    std::fprintf(stderr, "lumen: refused the node '%s' (pid %d): it did not present the cluster's secret\n",
+                 m.name.c_str(), static_cast<int>(client.pid));
+    reply.error = "the head refused this node: it did not present the cluster's secret";
+  } else if (Status s = storage::ConnectToStore(m.store_socket, &store); !s.ok()) {
+    reply.error = "the head cannot reach this node's object store at " + m.store_socket + ": " + s.message();
+  }
+  if (!reply.error.empty()) {
+    client.conn->Queue(reply);
+    client.conn->Flush();
+    CloseConnection(client);
+    return;
+  }
+  Peer& peer = peers_[next_peer_];
+  peer.id = next_peer_++;
+  peer.client = client.number;
+  peer.name = m.name;
+  peer.node_socket = m.node_socket;
+  peer.store_socket = m.store_socket;
+  peer.total = m.resources;
+  peer.available = m.resources;
+  peer.store = std::move(store);
+  client.node = true;
+  client.peer = peer.id;
+  Reply(client, reply);
+  std::fprintf(stderr, "lumen: node '%s' joined the cluster (pid %d)\n", m.name.c_str(), static_cast<int>(client.pid));
+}
+
+// Its registration closed: the node is gone, and what ran there runs again.
+void NodeManager::PeerGone(int id, const std::string& why) {
+  auto it = peers_.find(id);
+  if (it == peers_.end() || it->second.dead) return;
+  Peer& peer = it->second;
+  peer.dead = true;
+  std::fprintf(stderr, "lumen: node '%s' left the cluster: %s\n", peer.name.c_str(), why.c_str());
+  std::map<int, int> links;
+  links.swap(peer.links);  // closing a link edits the map (OnLinkGone)
+  for (auto& [job, link] : links)
+    if (Worker* w = ClientByNumber(link)) CloseConnection(*w);
+}
+
+// This node's link to `peer` as job `job`, opened (and joined) on first use.
+NodeManager::Worker* NodeManager::LinkTo(Peer& peer, int job_id) {
+  if (auto it = peer.links.find(job_id); it != peer.links.end())
+    if (Worker* w = ClientByNumber(it->second); w && w->conn) return w;
+  auto job = jobs_.find(job_id);
+  if (job == jobs_.end()) return nullptr;
+  int fd = ConnectTo(peer.node_socket);
+  if (fd < 0) return nullptr;  // it is going: its registration will say so
+  auto w = std::make_unique<Worker>();
+  w->number = next_worker_++;
+  w->job = job_id;
+  w->peer_link = true;
+  w->peer = peer.id;
+  w->ever_connected = true;
+  w->conn = std::make_unique<Connection>(fd);
+  JoinMsg join;
+  join.request = next_forward_request_++;
+  join.secret = options_.cluster_secret;
+  join.binary = job->second.binary;
+  join.argv = job->second.argv;
+  join.ns = job->second.ns;
+  join.detached_by_default = job->second.detached_by_default;
+  w->conn->Queue(join);  // what follows is read after it, in order
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
+  ev.data.u64 = static_cast<uint64_t>(w->number);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  peer.links[job_id] = w->number;
+  Worker* raw = w.get();
+  workers_[w->number] = std::move(w);
+  return raw;
+}
+
+bool NodeManager::FitsOnAPeer(const ResourceShape& shape) const {
+  for (const auto& [id, peer] : peers_)
+    if (!peer.dead && FitsIn(peer.total, shape)) return true;
+  return false;
+}
+
+// Sends `task` to the live peer with the most free CPU that has room for
+// it now; false if none has.
+bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape) {
+  Peer* best = nullptr;
+  auto cpu = [](const Peer& p) { auto it = p.available.find("CPU"); return it == p.available.end() ? 0.0 : it->second; };
+  for (auto& [id, peer] : peers_)
+    if (!peer.dead && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
+  if (!best) return false;
+  Worker* link = LinkTo(*best, task.job);
+  if (!link) return false;
+  for (const auto& [name, amount] : shape) best->available[name] -= amount;
+  task.worker = link->number;
+  link->in_flight.push_back(task.id);
+  TaskHistory::Started(task.history, link->number, -1, UnixMillis());
+  Forwarded& f = forwarded_[task.id];
+  f = Forwarded{best->id, link->number, shape, 0, 0};
+  for (const TaskArg& arg : task.spec.args) {
+    if (!arg.by_ref) continue;
+    Entry& e = objects_.at(arg.ref);
+    if (std::find(e.peer_links.begin(), e.peer_links.end(), link->number) != e.peer_links.end()) continue;
+    e.peer_links.push_back(link->number);  // from now on the peer holds it while we do
+    if (!e.in_store) continue;
+    ++f.copies_pending;
+    transfer_->Copy(options_.store, best->store, arg.ref, /*reconstructable=*/false,
+                    [this, id = task.id, number = link->number](const Status& s, uint64_t) {
+                      Unlocker locked(this);
+                      OnArgCopied(id, number, s);
+                      FlushWrites();
+                    });
+  }
+  if (f.copies_pending == 0) SendForwarded(task);
+  return true;
+}
+
+void NodeManager::OnArgCopied(const TaskID& id, int link, const Status& status) {
+  auto f = forwarded_.find(id);
+  auto t = tasks_.find(id);
+  if (f == forwarded_.end() || f->second.link != link || t == tasks_.end()) return;  // re-run meanwhile
+  if (!status.ok()) {
+    Worker* w = ClientByNumber(link);
+    std::fprintf(stderr, "lumen: cannot copy an argument of '%s' to another node: %s\n", t->second.spec.name.c_str(),
+                 status.message().c_str());
+    if (w) CloseConnection(*w);  // it runs again, here or elsewhere
+    return;
+  }
+  if (--f->second.copies_pending == 0) SendForwarded(t->second);
+}
+
+// The arguments are there: hand them over, submit, ask for the result.
+void NodeManager::SendForwarded(Task& task) {
+  Forwarded& f = forwarded_.at(task.id);
+  Worker* link = ClientByNumber(f.link);
+  if (!link || !link->conn) return;
+  for (const TaskArg& arg : task.spec.args)
+    if (arg.by_ref) link->conn->Queue(PutMsg{arg.ref, PayloadOf(arg.ref)});
+  link->conn->Queue(SubmitMsg{task.id, task.spec});
+  f.request = next_forward_request_++;
+  forwarded_requests_[f.request] = task.id;
+  link->conn->Queue(GetMsg{f.request, {task.result}, -1});
+}
+
+void NodeManager::OnForwardedReply(Worker& link, GetReplyMsg& m) {
+  auto r = forwarded_requests_.find(m.request);
+  if (r == forwarded_requests_.end()) return;
+  TaskID id = r->second;
+  forwarded_requests_.erase(r);
+  if (m.timed_out || m.payloads.size() != 1) throw ProtocolError("a peer answered a forwarded Get with no result");
+  Payload payload = std::move(m.payloads[0]);
+  if (payload.kind != Payload::kInStore) return FinishForwarded(id, link.number, std::move(payload));
+  auto t = tasks_.find(id);
+  auto peer = peers_.find(link.peer);
+  if (t == tasks_.end() || peer == peers_.end()) return;
+  transfer_->Copy(peer->second.store, options_.store, t->second.result, /*reconstructable=*/options_.lineage != nullptr,
+                  [this, id, number = link.number, payload](const Status& s, uint64_t) {
+                    Unlocker locked(this);
+                    OnResultCopied(id, number, payload, s);
+                    Dispatch();
+                    FlushWrites();
+                  });
+}
+
+void NodeManager::OnResultCopied(const TaskID& id, int link, Payload payload, const Status& status) {
+  if (!status.ok()) {
+    auto t = tasks_.find(id);
+    std::string name = t == tasks_.end() ? "a task" : "'" + t->second.spec.name + "'";
+    payload = Payload{};
+    payload.kind = Payload::kError;
+    payload.error = {status.code() == StatusCode::kStoreFull || status.code() == StatusCode::kObjectTooLarge
+                         ? ErrorKind::kStoreFull
+                         : ErrorKind::kLost,
+                     "the result of " + name + " could not come back from the node that ran it: " + status.message(),
+                     ""};
+  }
+  FinishForwarded(id, link, std::move(payload));
+}
+
+void NodeManager::FinishForwarded(const TaskID& id, int link_number, Payload payload) {
+  auto f = forwarded_.find(id);
+  if (f == forwarded_.end() || f->second.link != link_number) return;  // ran again meanwhile
+  Forwarded forwarded = std::move(f->second);
+  forwarded_.erase(f);
+  auto peer = peers_.find(forwarded.peer);
+  if (peer != peers_.end())
+    for (const auto& [name, amount] : forwarded.shape) peer->second.available[name] += amount;
+  Worker* link = ClientByNumber(link_number);
+  auto t = tasks_.find(id);
+  if (link) {
+    auto pos = std::find(link->in_flight.begin(), link->in_flight.end(), id);
+    if (pos != link->in_flight.end()) link->in_flight.erase(pos);
+    if (link->conn && t != tasks_.end()) link->conn->Queue(RefsMsg{{}, {t->second.result}});  // ours now: it may go there
+  }
+  if (t == tasks_.end()) return;
+  std::string where = peer == peers_.end() ? "another node" : "node-" + peer->second.name;
+  TaskFinished(t->second, std::move(payload), where);
+}
+
+// A link closed (its peer is gone, or broke the protocol): the tasks sent
+// over it run again, here or elsewhere (OnWorkerDeath re-queues them).
+void NodeManager::OnLinkGone(Worker& link) {
+  for (const TaskID& id : link.in_flight) {
+    auto f = forwarded_.find(id);
+    if (f == forwarded_.end()) continue;
+    auto peer = peers_.find(f->second.peer);
+    if (peer != peers_.end())
+      for (const auto& [name, amount] : f->second.shape) peer->second.available[name] += amount;
+    forwarded_requests_.erase(f->second.request);
+    forwarded_.erase(f);
+  }
+  if (auto peer = peers_.find(link.peer); peer != peers_.end()) {
+    auto& links = peer->second.links;
+    if (auto it = links.find(link.job); it != links.end() && it->second == link.number) links.erase(it);
+  }
+  for (auto& [id, e] : objects_) std::erase(e.peer_links, link.number);
+}
+
+// This node dropped `id`: so may the peers it gave a copy to.
+void NodeManager::ReleaseOnPeers(const ObjectID& id, const std::vector<int>& links) {
+  for (int number : links)
+    if (Worker* link = ClientByNumber(number); link && link->conn) link->conn->Queue(RefsMsg{{}, {id}});
+}
+
+}  // namespace lumen::internal

@@ -1,0 +1,123 @@
+// A cluster of three nodes on this machine: the head's and two more
+// (`lumen start --address`), each its own daemon, store and workers. Tasks
+// go where their resources are, arguments and results move between the
+// stores, and a node killed mid-task has its task run again elsewhere.
+#include <signal.h>
+
+#include <map>
+#include <vector>
+
+#include "counter.h"
+#include "head_daemon.h"
+
+namespace lumen::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// One more node of `head`'s cluster; stopped by its pid at the end.
+class NodeDaemon {
+ public:
+  NodeDaemon(const HeadDaemon& head, const std::string& extra) {
+    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --address " + head.address() + " " + extra);
+    auto at = start_.out.find("(pid ");
+    if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
+  }
+  ~NodeDaemon() {
+    if (pid_ > 0 && Alive(pid_)) {
+      ::kill(pid_, SIGTERM);
+      if (!Eventually([&] { return !Alive(pid_); }, 15s)) ::kill(pid_, SIGKILL);
+    }
+  }
+  const ShellRun& start() const { return start_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  ShellRun start_;
+  pid_t pid_ = -1;
+};
+
+class ThreeNodes : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(head_.start().status, 0) << head_.start().out;
+    ASSERT_EQ(red_.start().status, 0) << red_.start().out;
+    ASSERT_EQ(blue_.start().status, 0) << blue_.start().out;
+    lumen::Config config;
+    config.address = head_.address();
+    lumen::Init(config);
+  }
+  void TearDown() override {
+    lumen::Shutdown();
+    for (pid_t pid : {red_.pid(), blue_.pid(), head_.pid()})  // all at once; each destructor then waits
+      if (pid > 0) ::kill(pid, SIGTERM);
+  }
+
+  HeadDaemon head_;  // 2 CPUs
+  NodeDaemon red_{head_, "--num-cpus 2 --resources '{\"red\": 2}'"};
+  NodeDaemon blue_{head_, "--num-cpus 1 --resources '{\"blue\": 1}'"};
+};
+
+TEST_F(ThreeNodes, TasksRunWhereTheirResourcesAre) {
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).Remote()), head_.pid());
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote()), red_.pid());
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("blue", 1).Remote()), blue_.pid());
+  // Many at once: every red task on the red node, every result exact.
+  std::vector<lumen::ObjectRef<int>> reds, squares;
+  for (int i = 0; i < 20; ++i) reds.push_back(lumen::Task(NodePid).SetResource("red", 1).Remote());
+  for (int i = 0; i < 20; ++i) squares.push_back(lumen::Task(Square).SetResource("red", 0.5).Remote(i));
+  for (auto& r : reds) EXPECT_EQ(*lumen::Get(r), red_.pid());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(*lumen::Get(squares[i]), i * i);
+}
+
+TEST_F(ThreeNodes, ABusyHeadSpillsTasksToNodesWithRoom) {
+  // Four slow tasks on 2 + 2 + 1 CPUs: some run beside the head.
+  std::vector<lumen::ObjectRef<int>> refs;
+  for (int i = 0; i < 5; ++i) refs.push_back(lumen::Task(NodePidAfter).Remote(300));
+  std::map<int, int> where;
+  for (auto& r : refs) ++where[*lumen::Get(r)];
+  EXPECT_GT(where.size(), 1u) << "every task ran on one node";
+}
+
+TEST_F(ThreeNodes, ArgumentsAndResultsMoveBetweenTheStores) {
+  std::vector<double> big(size_t{1} << 19, 0.25);  // 4 MiB: through the stores, not inline
+  auto ref = lumen::Put(big);
+  EXPECT_EQ(*lumen::Get(lumen::Task(Sum).SetResource("red", 1).Remote(ref)), 0.25 * (1 << 19));
+  EXPECT_EQ(*lumen::Get(lumen::Task(Sum).SetResource("blue", 1).Remote(ref)), 0.25 * (1 << 19));
+  // A large result made on the red node, read here and passed on to blue.
+  auto halves = lumen::Task(Halves).SetResource("red", 1).Remote(1 << 20);
+  EXPECT_EQ(lumen::Get(halves)->size(), size_t{1} << 20);
+  EXPECT_EQ(*lumen::Get(lumen::Task(Sum).SetResource("blue", 1).Remote(halves)), 0.5 * (1 << 20));
+}
+
+TEST_F(ThreeNodes, ATaskWhoseNodeIsKilledRunsAgainOnAnother) {
+  // Both extra nodes have "any"; the task starts on one, which is killed.
+  NodeDaemon green{head_, "--num-cpus 1 --resources '{\"green\": 1}'"};
+  NodeDaemon green2{head_, "--num-cpus 1 --resources '{\"green\": 1}'"};
+  ASSERT_EQ(green.start().status, 0) << green.start().out;
+  ASSERT_EQ(green2.start().status, 0) << green2.start().out;
+  auto first = lumen::Task(NodePidAfter).SetResource("green", 1).Remote(3000);
+  // Wait until it runs on one of them (its worker is that node's child), then kill that node.
+  pid_t victim = -1;
+  ASSERT_TRUE(Eventually([&] {
+    if (!ChildrenOf(green.pid()).empty()) victim = green.pid();
+    if (!ChildrenOf(green2.pid()).empty()) victim = green2.pid();
+    return victim > 0;
+  }, 10s));
+  std::this_thread::sleep_for(200ms);  // its worker has the task by now
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  int ran_on = *lumen::Get(first, /*timeout_ms=*/30000);
+  EXPECT_NE(ran_on, victim);
+  EXPECT_TRUE(ran_on == green.pid() || ran_on == green2.pid()) << ran_on;
+}
+
+TEST_F(ThreeNodes, DemandNoNodeHasWaitsUntilANodeThatHasItJoins) {
+  auto purple = lumen::Task(NodePid).SetResource("purple", 1).Remote();
+  EXPECT_THROW(lumen::Get(purple, /*timeout_ms=*/300), lumen::GetTimeoutError);
+  NodeDaemon late{head_, "--num-cpus 1 --resources '{\"purple\": 1}'"};
+  ASSERT_EQ(late.start().status, 0) << late.start().out;
+  EXPECT_EQ(*lumen::Get(purple, /*timeout_ms=*/20000), late.pid());
+}
+
+}  // namespace
+}  // namespace lumen::testing
