@@ -20,7 +20,8 @@ std::string FormatResources(const Resources& resources) {
   return os.str();
 }
 
-std::string InfeasibleDemand(const std::string& what, const Resources& demand, const Resources& total) {
+std::string InfeasibleDemand(const std::string& what, const Resources& demand, const Resources& total,
+                             const std::string& cluster) {
   Resources shown = total;
   bool fits = true;
   for (const auto& [name, amount] : demand) {
@@ -28,11 +29,12 @@ std::string InfeasibleDemand(const std::string& what, const Resources& demand, c
     if (amount > have + kEpsilon) fits = false;
   }
   if (fits) return "";
-  return Refusal(what, FormatResources(demand), FormatResources(shown) + " in all");
+  return Refusal(what, FormatResources(demand), FormatResources(shown) + " in all", cluster);
 }
 
-std::string Refusal(const std::string& what, const std::string& asks, const std::string& has) {
-  return what + " asks for " + asks + " but the cluster has " + has + ", and an embedded cluster cannot grow";
+std::string Refusal(const std::string& what, const std::string& asks, const std::string& has,
+                    const std::string& cluster) {
+  return what + " asks for " + asks + " but the cluster has " + has + ", and " + cluster + " cannot grow";
 }
 
 }  // namespace lumen::internal

@@ -13,16 +13,22 @@ namespace lumen::internal {
 
 using Resources = std::map<std::string, double>;
 
+// Which cluster cannot grow, as a refusal names it.
+inline constexpr const char* kEmbeddedCluster = "an embedded cluster";
+inline constexpr const char* kOneNodeCluster = "this one-node cluster";  // a daemon's, until nodes can join
+
 // "{CPU: 2, GPU: 0.5}"; "{}" for none.
 std::string FormatResources(const Resources& resources);
 
 // "" if `demand` fits in `total`; else "<what> asks for {GPU: 2} but the
 // cluster has {CPU: 2, GPU: 0} in all, and an embedded cluster cannot grow"
 // (the total names every resource asked for, 0 if absent).
-std::string InfeasibleDemand(const std::string& what, const Resources& demand, const Resources& total);
+std::string InfeasibleDemand(const std::string& what, const Resources& demand, const Resources& total,
+                             const std::string& cluster = kEmbeddedCluster);
 
 // The same sentence for demand that is not an amount of resources (the
 // nodes STRICT_SPREAD needs): "<what> asks for <asks> but the cluster has <has>, ...".
-std::string Refusal(const std::string& what, const std::string& asks, const std::string& has);
+std::string Refusal(const std::string& what, const std::string& asks, const std::string& has,
+                    const std::string& cluster = kEmbeddedCluster);
 
 }  // namespace lumen::internal

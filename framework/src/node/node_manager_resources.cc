@@ -62,7 +62,7 @@ void NodeManager::GiveBack(const ResourceShape& shape, const std::vector<int>& g
 
 std::string NodeManager::Infeasible(const std::string& what, const ResourceShape& demand) const {
   if (options_.can_grow) return "";  // more may join: the demand waits instead
-  return InfeasibleDemand(what, demand, options_.resources);
+  return InfeasibleDemand(what, demand, options_.resources, options_.serve_drivers ? kOneNodeCluster : kEmbeddedCluster);
 }
 
 // Why the node can never run this (a node or bundle it cannot have, more
