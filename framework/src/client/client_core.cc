@@ -17,7 +17,10 @@ std::string ClientCore::DemandOf(const TaskSpec& spec) {
   if (!spec.actor.IsNil() || (spec.resources.empty() && spec.placement_group.empty() && spec.node_affinity.empty()))
     return "";
   std::string key;
-  for (const auto& [name, amount] : spec.resources) key += name + "=" + std::to_string(amount) + ";";
+  for (const auto& [name, amount] : spec.resources) {  // the amount's exact bits: 0.0001 and 0.00011 differ
+    key += name + "=";
+    key.append(reinterpret_cast<const char*>(&amount), sizeof amount);
+  }
   key += "|" + spec.placement_group + "#" + std::to_string(spec.bundle_index);
   key += "|" + spec.node_affinity + (spec.node_affinity_soft ? "~" : "");
   return key;
