@@ -38,7 +38,7 @@ std::map<std::string, double> ParseResources(const std::string& text) {
     if (!amount.is_number()) throw Error("--resources: '" + name + "' must be a number, got " + amount.dump());
     resources[name] = amount.get<double>();
   }
-  internal::CheckResources(resources, "--resources");
+  internal::CheckNodeResources(resources, "--resources");
   if (resources.count("CPU")) throw Error("--resources: give CPUs with --num-cpus, not as a resource");
   return resources;
 }

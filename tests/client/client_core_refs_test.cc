@@ -142,6 +142,7 @@ TEST_F(ClientCoreTest, SubmitSendsTheTaskTheReturnedObjectNames) {
   TaskSpec spec = Task("f");
   spec.max_retries = 5;
   spec.resources = {{"CPU", 2}};
+  link_.respond = [](const Message& request) -> Message { return SubmitReplyMsg{RequestOf(request), {}}; };
   ObjectID result = Batched().Submit(spec);
   ASSERT_EQ(link_.batches.size(), 1u);
   ASSERT_EQ(link_.batches[0].size(), 1u);
@@ -219,6 +220,40 @@ TEST_F(ClientCoreTest, SubmitOfAnInvalidTaskThrowsAndSendsNothing) {
   EXPECT_THROW(Batched().Submit(transferring), Error);
   Batched().FlushRefs();  // a refused submission keeps the caller's reference
   EXPECT_TRUE(link_.batches.empty());
+}
+
+// A task asking for resources waits for the node's answer the first time its
+// demand is seen; after an acceptance the same demand goes without waiting.
+TEST_F(ClientCoreTest, ANewDemandWaitsForTheNodeOnceThenGoesWithoutWaiting) {
+  link_.respond = [](const Message& request) -> Message { return SubmitReplyMsg{RequestOf(request), {}}; };
+  TaskSpec plain = Task("f");
+  Batched().Submit(plain);
+  EXPECT_EQ(std::get<SubmitMsg>(link_.Sent().back()).request, 0u);  // nothing beyond the default: no answer asked
+  TaskSpec gpu = Task("f");
+  gpu.resources = {{"GPU", 1}};
+  Batched().Submit(gpu);
+  EXPECT_NE(std::get<SubmitMsg>(link_.Sent().back()).request, 0u);
+  EXPECT_EQ(link_.awaited.size(), 1u);
+  Batched().Submit(gpu);
+  EXPECT_EQ(std::get<SubmitMsg>(link_.Sent().back()).request, 0u);
+  EXPECT_EQ(link_.awaited.size(), 1u);
+  gpu.resources = {{"GPU", 2}};  // another demand: asked again
+  Batched().Submit(gpu);
+  EXPECT_EQ(link_.awaited.size(), 2u);
+}
+
+TEST_F(ClientCoreTest, ARefusedDemandThrowsAtSubmitAndIsAskedAgainNextTime) {
+  link_.respond = [](const Message& request) -> Message {
+    return SubmitReplyMsg{RequestOf(request), {ErrorKind::kInfeasible, "task 'f' asks for {GPU: 2}", ""}};
+  };
+  TaskSpec gpu = Task("f");
+  gpu.resources = {{"GPU", 2}};
+  gpu.args = {ByRef(NewObject(), true)};
+  EXPECT_THROW(Batched().Submit(gpu), InfeasibleError);
+  EXPECT_THROW(Batched().Submit(gpu), InfeasibleError);
+  EXPECT_EQ(link_.awaited.size(), 2u);
+  Batched().FlushRefs();
+  EXPECT_TRUE(link_.SentOf<RefsMsg>().empty());  // a refused submission keeps the caller's reference
 }
 
 }  // namespace

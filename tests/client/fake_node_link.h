@@ -29,7 +29,7 @@ inline uint64_t RequestOf(const Message& message) {
   return std::visit(
       [](const auto& m) -> uint64_t {
         using T = std::decay_t<decltype(m)>;
-        if constexpr (std::is_same_v<T, GetMsg> || std::is_same_v<T, WaitMsg> ||
+        if constexpr (std::is_same_v<T, GetMsg> || std::is_same_v<T, WaitMsg> || std::is_same_v<T, SubmitMsg> ||
                       std::is_same_v<T, CreateActorMsg> || std::is_same_v<T, LookupActorMsg>)
           return m.request;
         else

@@ -151,7 +151,7 @@ TEST_F(HardeningTest, TasksHoldTheResourcesTheyAskFor) {
 }
 
 TEST_F(HardeningTest, BadResourceAmountsAreClearErrors) {
-  for (double bad : {-3.0, 0.0, std::nan(""), std::numeric_limits<double>::infinity(), 1.5}) {
+  for (double bad : {-3.0, std::nan(""), std::numeric_limits<double>::infinity(), 1.5}) {
     try {
       lumen::Task(Inc).SetResource("GPU", bad).Remote(1);
       ADD_FAILURE() << "GPU=" << bad << " was accepted";

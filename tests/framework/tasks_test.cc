@@ -178,13 +178,12 @@ TEST_F(TasksTest, UnregisteredFunctionIsAClearError) {
   }
 }
 
-TEST_F(TasksTest, InfeasibleResourcesFailFast) {
-  auto r = lumen::Task(Return1).SetResource("GPU", 1).Remote();
+TEST_F(TasksTest, InfeasibleResourcesAreRefusedAtRemote) {
   try {
-    r.Get(5000);
-    FAIL() << "expected lumen::Error";
-  } catch (const lumen::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("GPU"), std::string::npos) << e.what();
+    lumen::Task(Return1).SetResource("GPU", 1).Remote();
+    FAIL() << "expected lumen::InfeasibleError";
+  } catch (const lumen::InfeasibleError& e) {
+    EXPECT_NE(std::string(e.what()).find("GPU: 1"), std::string::npos) << e.what();
   }
 }
 

@@ -33,11 +33,12 @@ TEST(ErrorTableTest, RetryOfEveryKind) {
   EXPECT_EQ(RetryOf(ErrorKind::kActorDied), Retry::kNever);
   EXPECT_EQ(RetryOf(ErrorKind::kStoreFull), Retry::kNever);
   EXPECT_EQ(RetryOf(ErrorKind::kReconstructionFailed), Retry::kNever);
+  EXPECT_EQ(RetryOf(ErrorKind::kInfeasible), Retry::kNever);
 }
 
 TEST(ErrorTableTest, IsErrorKindAcceptsExactlyTheDefinedRange) {
-  for (int v = 0; v <= 8; ++v) EXPECT_TRUE(IsErrorKind(static_cast<uint8_t>(v))) << v;
-  EXPECT_FALSE(IsErrorKind(9));
+  for (int v = 0; v <= 9; ++v) EXPECT_TRUE(IsErrorKind(static_cast<uint8_t>(v))) << v;
+  EXPECT_FALSE(IsErrorKind(10));
   EXPECT_FALSE(IsErrorKind(100));
   EXPECT_FALSE(IsErrorKind(255));
 }
@@ -74,6 +75,7 @@ TEST(ErrorTableTest, ThrowObjectErrorThrowsThePublicTypeOfEachKind) {
       {ErrorKind::kActorDied, typeid(ActorDiedError)},
       {ErrorKind::kStoreFull, typeid(ObjectStoreFullError)},
       {ErrorKind::kReconstructionFailed, typeid(ObjectReconstructionFailedError)},
+      {ErrorKind::kInfeasible, typeid(InfeasibleError)},
       {ErrorKind::kNone, typeid(Error)},
   };
   for (const Case& c : cases) {

@@ -56,6 +56,7 @@ void ExpectSame(const ExecuteMsg& want, const ExecuteMsg& got) {
   EXPECT_EQ(want.id, got.id);
   EXPECT_EQ(want.function, got.function);
   EXPECT_EQ(want.name, got.name);
+  EXPECT_EQ(want.gpu_ids, got.gpu_ids);
   ASSERT_EQ(want.args.size(), got.args.size());
   for (size_t i = 0; i < want.args.size(); ++i) {
     SCOPED_TRACE("argument " + std::to_string(i));
@@ -91,6 +92,14 @@ void ExpectSame(const LookupReplyMsg& want, const LookupReplyMsg& got) {
 void ExpectSame(const CreateActorReplyMsg& want, const CreateActorReplyMsg& got) {
   EXPECT_EQ(want.request, got.request);
   EXPECT_EQ(want.error, got.error);
+  EXPECT_EQ(want.kind, got.kind);
+}
+
+void ExpectSame(const SubmitReplyMsg& want, const SubmitReplyMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.error.kind, got.error.kind);
+  EXPECT_EQ(want.error.message, got.error.message);
+  EXPECT_EQ(want.error.exception_type, got.error.exception_type);
 }
 
 void ExpectSame(const TaskDoneMsg& want, const TaskDoneMsg& got) {
@@ -102,6 +111,7 @@ void ExpectSame(const ReturnTasksMsg& want, const ReturnTasksMsg& got) { EXPECT_
 
 void ExpectSame(const SubmitMsg& want, const SubmitMsg& got) {
   EXPECT_EQ(want.id, got.id);
+  EXPECT_EQ(want.request, got.request);
   ExpectSame(want.spec, got.spec);
 }
 

@@ -110,6 +110,7 @@ inline ExecuteMsg SampleExecute(ExecKind kind) {
   m.id = IdOf<TaskID>(11);
   m.function = "Counter::Add";
   m.name = "add";
+  m.gpu_ids = {0, 3};
   ExecuteMsg::Arg in_line;
   in_line.bytes = BytesOf("arg bytes");
   in_line.size = in_line.bytes->size();
@@ -133,11 +134,14 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(LookupReplyMsg{80, true, IdOf<ActorID>(13)});
   all.push_back(CreateActorReplyMsg{84, ""});
   all.push_back(CreateActorReplyMsg{85, "an actor named 'counter' already exists"});
+  all.push_back(CreateActorReplyMsg{92, "actor 'Gpu' asks for {GPU: 4}", ErrorKind::kInfeasible});
+  all.push_back(SubmitReplyMsg{89, {}});
+  all.push_back(SubmitReplyMsg{90, {ErrorKind::kInfeasible, "task 'f' asks for {GPU: 2}", ""}});
   all.push_back(TaskDoneMsg{IdOf<TaskID>(14), InlinePayload()});
   all.push_back(TaskDoneMsg{IdOf<TaskID>(15), ErrorPayload()});
   all.push_back(ReturnTasksMsg{{IdOf<TaskID>(16), IdOf<TaskID>(17)}});
   all.push_back(SubmitMsg{IdOf<TaskID>(18), SampleSpec(false)});
-  all.push_back(SubmitMsg{IdOf<TaskID>(19), SampleSpec(true)});
+  all.push_back(SubmitMsg{IdOf<TaskID>(19), SampleSpec(true), 91});
   all.push_back(GetMsg{81, {IdOf<ObjectID>(20), IdOf<ObjectID>(21)}, 2500});
   all.push_back(WaitMsg{82, {IdOf<ObjectID>(22), IdOf<ObjectID>(23), IdOf<ObjectID>(24)}, 2, -1});
   all.push_back(PutMsg{IdOf<ObjectID>(25), InStorePayload()});

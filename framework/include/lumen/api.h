@@ -7,6 +7,7 @@
 //   object_ref.h  ObjectRef, Get, Put, Wait, Cancel
 //   object_view.h GetView: zero-copy reads
 //   placement_group.h CreatePlacementGroup, SetPlacementGroup
+//   gpu_ids.h     GetGpuIds: the GPUs granted to this task or actor
 //   errors.h      the typed errors
 #pragma once
 
@@ -14,6 +15,7 @@
 #include "lumen/cluster_info.h"
 #include "lumen/config.h"
 #include "lumen/errors.h"
+#include "lumen/gpu_ids.h"
 #include "lumen/lineage.h"
 #include "lumen/object_ref.h"
 #include "lumen/object_view.h"

@@ -57,6 +57,15 @@ class TaskCancelledError : public Error {
   using Error::Error;
 };
 
+// The cluster can never meet what was asked: more of a resource than it has
+// in all (a task, an actor or a placement group), on a cluster that cannot
+// grow. Thrown where the demand is made (Remote, CreatePlacementGroup); the
+// message names the demand and the cluster's total.
+class InfeasibleError : public Error {
+ public:
+  using Error::Error;
+};
+
 // The node's object store has no room even after evicting and spilling.
 class ObjectStoreFullError : public Error {
  public:

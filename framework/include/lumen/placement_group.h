@@ -5,10 +5,13 @@
 // fits, PENDING until then (Wait bounds how long you wait), REMOVED after
 // RemovePlacementGroup. Tasks and actors name a group and a bundle with
 // SetPlacementGroup(pg, index); their resource request must fit the bundle.
+// Amounts follow the rules of SetResource; a zero amount asks for nothing.
 //
 // On an embedded (single-node) cluster every bundle is on the one node:
-// PACK, SPREAD and STRICT_PACK are placed there; STRICT_SPREAD of more than
-// one bundle can never be placed and stays PENDING.
+// PACK, SPREAD and STRICT_PACK are placed there. A group that can never be
+// placed (more than the node has in all, or STRICT_SPREAD of more than one
+// bundle) is refused at once with InfeasibleError, as tasks and actors are:
+// an embedded cluster cannot grow.
 #pragma once
 
 #include <map>
@@ -48,7 +51,8 @@ class PlacementGroup {
   PlacementGroupCreationOptions options_;
 };
 
-// lumen::Error for a duplicate name, no bundles, or a bundle asking for nothing.
+// lumen::Error for a duplicate name, no bundles, a bundle asking for nothing
+// or a bad amount; InfeasibleError for a group the cluster can never place.
 PlacementGroup CreatePlacementGroup(const PlacementGroupCreationOptions& options);
 void RemovePlacementGroup(const std::string& id);
 std::optional<PlacementGroup> GetPlacementGroup(const std::string& name);

@@ -2,6 +2,9 @@
 // worker process and returns an ObjectRef to its result at once. Arguments
 // go by value (encoded now) or as ObjectRef<T> for a parameter of type T
 // (resolved on the worker's node before the call). Options chain before Remote.
+// Demand the cluster can never meet (more of a resource than it has in all,
+// a node or placement-group bundle it cannot have) throws at Remote:
+// InfeasibleError, or lumen::Error for the node or bundle.
 #pragma once
 
 #include <map>
@@ -65,11 +68,16 @@ class CallOptions {
     spec_.name = std::move(name);
     return self();
   }
+  // Amounts as Ray takes them: >= 0 (0 = none of it; CPU 0 = no CPU
+  // rather than the default 1), and whole numbers above 1. lumen::Error here
+  // for anything else.
   Self& SetResources(const std::map<std::string, double>& resources) {
+    for (const auto& [name, amount] : resources) CheckResourceAmount(name, amount, "SetResources");
     spec_.resources = resources;
     return self();
   }
   Self& SetResource(const std::string& name, double amount) {
+    CheckResourceAmount(name, amount, "SetResource");
     spec_.resources[name] = amount;
     return self();
   }

@@ -13,12 +13,42 @@ namespace lumen::internal {
 ClientCore::ClientCore(NodeLink& link, std::shared_ptr<storage::ObjectStore> store, Refs refs)
     : link_(link), store_(std::move(store)), refs_(refs) {}
 
+std::string ClientCore::DemandOf(const TaskSpec& spec) {
+  if (!spec.actor.IsNil() || (spec.resources.empty() && spec.placement_group.empty() && spec.node_affinity.empty()))
+    return "";
+  std::string key;
+  for (const auto& [name, amount] : spec.resources) {  // the amount's exact bits: 0.0001 and 0.00011 differ
+    key += name + "=";
+    key.append(reinterpret_cast<const char*>(&amount), sizeof amount);
+  }
+  key += "|" + spec.placement_group + "#" + std::to_string(spec.bundle_index);
+  key += "|" + spec.node_affinity + (spec.node_affinity_soft ? "~" : "");
+  return key;
+}
+
+// A demand not seen before waits for the node's answer (one round trip per
+// demand and process): refused, it throws here (InfeasibleError, or Error
+// for a placement group or node that cannot take it) and nothing was submitted.
 ObjectID ClientCore::Submit(TaskSpec spec) {
   CheckTask(spec);
   std::vector<ObjectID> promoted = TransferredRefs(spec.args);
   TaskID id = TaskID::Random();
   if (spec.name.empty()) spec.name = spec.function;
-  Send(SubmitMsg{id, std::move(spec)});
+  std::string demand = DemandOf(spec);
+  bool ask = false;
+  if (!demand.empty()) {
+    std::lock_guard lock(demands_mu_);
+    ask = !accepted_demands_.count(demand);
+  }
+  if (ask) {
+    uint64_t request = next_request_++;
+    auto reply = std::get<SubmitReplyMsg>(Call(SubmitMsg{id, std::move(spec), request}, request));
+    if (reply.error.kind != ErrorKind::kNone) ThrowObjectError(reply.error);  // the caller keeps its references
+    std::lock_guard lock(demands_mu_);
+    accepted_demands_.insert(demand);
+  } else {
+    Send(SubmitMsg{id, std::move(spec)});
+  }
   for (const ObjectID& arg : promoted) RemoveRef(arg);  // the task pins them now
   return ObjectID::ForTaskReturn(id, 0);
 }
@@ -89,8 +119,8 @@ void ClientCore::RemoveRef(const ObjectID& id) {
 
 void ClientCore::Cancel(const ObjectID& id) { Send(CancelMsg{id}); }
 
-// The node creates the actor, or refuses at once (a name taken, resources
-// the node lacks): lumen::Error here. A failure later (its factory threw)
+// The node creates the actor, or refuses at once (a name taken: lumen::Error;
+// more resources than the cluster has: InfeasibleError) here. A failure later (its factory threw)
 // makes the actor dead with that cause (its calls fail with ActorDiedError).
 ActorID ClientCore::CreateActor(TaskSpec factory, ActorOptions options) {
   options.class_name = Demangle(options.class_name);  // typeid's name, as templates give it
@@ -104,7 +134,7 @@ ActorID ClientCore::CreateActor(TaskSpec factory, ActorOptions options) {
   uint64_t request = next_request_++;
   auto reply = std::get<CreateActorReplyMsg>(Call(CreateActorMsg{request, id, std::move(factory), std::move(options)}, request));
   for (const ObjectID& arg : promoted) RemoveRef(arg);  // the actor pins them now
-  if (!reply.error.empty()) throw Error(reply.error);
+  if (!reply.error.empty()) ThrowObjectError({reply.kind, reply.error, ""});
   return id;
 }
 

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -56,6 +57,9 @@ class ClientCore : public Core {
   // Sends a request and waits for its reply.
   Message Call(Message request, uint64_t id);
   std::vector<Payload> GetPayloads(const std::vector<ObjectID>& ids, int64_t timeout_ms);
+  // What a plain task asks of the cluster beyond the default (resources, a
+  // placement group, a node), as a key; "" for nothing beyond it.
+  static std::string DemandOf(const TaskSpec& spec);
 
   NodeLink& link_;
   std::shared_ptr<storage::ObjectStore> store_;
@@ -66,6 +70,11 @@ class ClientCore : public Core {
   // another's addition.
   std::mutex refs_mu_;
   std::vector<ObjectID> added_, removed_;
+  // Demands (DemandOf) the node accepted once: later tasks asking the same
+  // are sent without waiting for an answer. A first one waits, so that
+  // demand the cluster can never meet is refused at Remote.
+  std::mutex demands_mu_;
+  std::unordered_set<std::string> accepted_demands_;
 };
 
 }  // namespace lumen::internal

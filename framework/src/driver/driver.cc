@@ -58,7 +58,7 @@ void CheckConfig(const Config& config) {
   if (config.worker_liveness_timeout_ms < 0)
     throw Error("lumen::Init: Config::worker_liveness_timeout_ms must be >= 0, got " +
                 std::to_string(config.worker_liveness_timeout_ms));
-  CheckResources(config.resources, "lumen::Init: Config::resources");
+  CheckNodeResources(config.resources, "lumen::Init: Config::resources");
 }
 
 std::unique_ptr<Driver> StartEmbedded(const Config& config) {

@@ -84,7 +84,9 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const LocalClusterOptions& opt
   }
   cluster->node_name = node.node_name;
   cluster->resources = node.resources;
-  cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources);
+  // A daemon's cluster can grow (lumen start --address): demand no node has yet waits for one.
+  node.can_grow = options.serve_drivers;
+  cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources, node.can_grow);
   node.placement_groups = cluster->placement_groups.get();
   cluster->node = NodeManager::Start(std::move(node));
   // A log of an earlier run: its detached named actors come back. A

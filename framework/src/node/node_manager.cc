@@ -48,6 +48,8 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
       ::chmod(nm->socket_path_.c_str(), 0600) != 0 || ::listen(nm->listen_fd_, 128) != 0)
     throw Error("cannot listen on " + nm->socket_path_ + ": " + std::strerror(errno));
   nm->available_ = nm->options_.resources;
+  if (auto gpu = nm->options_.resources.find("GPU"); gpu != nm->options_.resources.end())
+    nm->gpus_ = GpuIds(gpu->second);
   NodeManager* raw = nm.get();
   if (!nm->options_.log_dir.empty()) nm->logs_ = std::make_unique<LogRelay>(nm->options_.log_dir);
   if (!nm->options_.put_copies_dir.empty())
@@ -215,15 +217,24 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
             }
             SettleLease(w);
           },
-          [&](SubmitMsg& m) { SubmitLocked(m.id, std::move(m.spec), OwnerOf(w)); },
+          [&](SubmitMsg& m) {
+            if (m.request) {  // the client waits: refused, nothing is submitted
+              ObjectError refused = SubmitRefusal(m.spec);
+              bool accepted = refused.kind == ErrorKind::kNone;
+              Reply(w, SubmitReplyMsg{m.request, std::move(refused)});
+              if (!accepted) return;
+            }
+            SubmitLocked(m.id, std::move(m.spec), OwnerOf(w));
+          },
           [&](CreateActorMsg& m) {
             if (Job* job = JobOf(w)) {  // the defaults of the job its creator belongs to
               if (m.options.ns.empty()) m.options.ns = job->ns;
               if (!m.options.detached) m.options.detached = job->detached_by_default;
             }
-            std::string refused = RefuseActor(m.factory, m.options);
-            if (refused.empty()) CreateActorLocked(m.id, std::move(m.factory), std::move(m.options), OwnerOf(w));
-            Reply(w, CreateActorReplyMsg{m.request, std::move(refused)});
+            ObjectError refused = RefuseActor(m.factory, m.options);
+            if (refused.kind == ErrorKind::kNone)
+              CreateActorLocked(m.id, std::move(m.factory), std::move(m.options), OwnerOf(w));
+            Reply(w, CreateActorReplyMsg{m.request, std::move(refused.message), refused.kind});
           },
           [&](KillActorMsg& m) { KillActorLocked(m.id, m.no_restart, "killed by ActorHandle::Kill()"); },
           [&](ActorExitMsg&) {

@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <thread>
@@ -39,6 +40,7 @@
 #include "lumen/storage/object_store.h"
 #include "head/cluster_state.h"
 #include "node/durability_flusher.h"
+#include "node/gpu_ids.h"
 #include "transfer/object_transfer.h"
 #include "node/ready_queue.h"
 #include "node/lineage_recorder.h"
@@ -75,6 +77,10 @@ struct NodeOptions {
   // each a job of its own (its namespace, its binary for its workers).
   bool serve_drivers = false;
   std::string cluster_secret;
+  // Whether the cluster may gain resources later (more nodes joining). An
+  // embedded cluster cannot: demand beyond its totals is refused at once
+  // (feasibility.h); a cluster that can grow would keep it pending.
+  bool can_grow = false;
 };
 
 class NodeManager {
@@ -143,8 +149,8 @@ class NodeManager {
   void Reply(Worker& client, Message message);
   // The owner of what a client submits: nullptr for the driver.
   Worker* OwnerOf(Worker& client);
-  // Why the node refuses to create this actor at all ("" if it does not).
-  std::string RefuseActor(const TaskSpec& factory, const ActorOptions& options) const;
+  // Why the node refuses to create this actor at all (kind kNone if it does not).
+  ObjectError RefuseActor(const TaskSpec& factory, const ActorOptions& options) const;
   bool ArgsPresent(Task& task);
   void Loop();
   void SpawnWorker(int job, const ActorID& actor = ActorID());
@@ -193,9 +199,20 @@ class NodeManager {
   std::string WhyNoCopy() const;
   // What lineage calls a client: "driver" (nullptr) or "worker-N".
   static std::string OwnerName(const Worker* owner);
-  // Scheduling (node_manager_scheduling.cc).
+  // Resources and GPU ids (node_manager_resources.cc).
   static ResourceShape ShapeOf(const TaskSpec& spec);
+  static ResourceShape ActorShapeOf(const TaskSpec& factory);
+  static std::string ActorWhat(const TaskSpec& factory, const ActorOptions& options);  // "actor 'Counter'"
   bool Fits(const ResourceShape& shape) const;
+  void Take(const ResourceShape& shape, std::vector<int>* gpus);
+  void GiveBack(const ResourceShape& shape, const std::vector<int>& gpus);
+  std::string Infeasible(const std::string& what, const ResourceShape& demand) const;
+  ObjectError FeasibilityError(const TaskSpec& spec, const std::string& what, const ResourceShape& demand) const;
+  ObjectError SubmitRefusal(const TaskSpec& spec) const;
+  void StartActorWhenItFits(ActorState& a);
+  void StartWaitingActors();
+  void ReleaseActorResources(ActorState& a);
+  // Scheduling (node_manager_scheduling.cc).
   void Enqueue(Task& task, bool front);
   void Dispatch();
   Worker* PickWorker(int job, const ResourceShape& shape);
@@ -228,7 +245,6 @@ class NodeManager {
   bool AnswerRequest(uint64_t key, bool satisfied);
   bool Answer(Request& request, bool satisfied);
   void FlushWrites();
-  ObjectError FeasibilityError(const TaskSpec& spec) const;
   // The task and its arguments, resolved: inline bytes, or where in the store.
   ExecuteMsg ExecuteOf(ExecKind kind, uint64_t seq, const TaskID& id, const TaskSpec& spec) const;
 
@@ -265,6 +281,7 @@ class NodeManager {
   static constexpr int kEmbeddedJob = 0;
   std::map<int, Job> jobs_;  // by id
   int next_job_ = 1;
+  mutable std::set<std::string> warned_waiting_;  // demand said to wait for a node (Infeasible)
   std::map<int, Peer> peers_;  // other nodes that registered here, by id
   int next_peer_ = 0;
   std::unordered_map<TaskID, Forwarded> forwarded_;  // tasks sent to a peer, not done
@@ -281,7 +298,10 @@ class NodeManager {
   ReadyQueue ready_;
   TaskHistory history_;
   LineageRecorder lineage_;
-  ResourceShape available_;  // the node's resources not leased to running tasks
+  ResourceShape available_;  // the node's resources not leased to running tasks or held by actors
+  GpuIds gpus_;              // which GPU ids are free; moves with available_["GPU"]
+  std::unordered_map<int, std::vector<int>> lease_gpus_;  // by worker number: its lease's GPU ids
+  std::deque<ActorID> actors_waiting_;  // feasible, but their resources are held by others now
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
   // Clients' pending Get/Wait requests, by key; the keys waiting on each
   // pending object; and their deadlines, soonest first.

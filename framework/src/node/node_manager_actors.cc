@@ -28,20 +28,21 @@ namespace lumen::internal {
 
 bool NodeManager::IsPool(const Worker& w) const { return w.actor.IsNil() && !w.driver && !w.peer_link; }
 
-std::string NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions& options) const {
+ObjectError NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions& options) const {
+  auto bad = [](std::string why) { return ObjectError{ErrorKind::kBadCall, std::move(why), ""}; };
   std::string ns = options.ns.empty() ? options_.ns : options.ns;
   if (!options.name.empty() && named_actors_.count({ns, options.name}))
-    return "an actor named '" + options.name + "' already exists in namespace '" + ns +
-           "'; pick another name, or get it with lumen::GetActor";
+    return bad("an actor named '" + options.name + "' already exists in namespace '" + ns +
+               "'; pick another name, or get it with lumen::GetActor");
   if (!options.checkpoint_method.empty() &&
       (options.restore_function.empty() || options.checkpoint_every <= 0 || options.max_concurrency != 1))
-    return "actor '" + factory.function + "': checkpoints need a restore factory, a period of at least one call, and "
-           "calls that run one at a time (max_concurrency 1), since a state covers exactly the calls before it";
-  ObjectError infeasible = FeasibilityError(factory);
-  if (infeasible.kind != ErrorKind::kNone) return infeasible.message;
+    return bad("actor '" + factory.function + "': checkpoints need a restore factory, a period of at least one call, and "
+               "calls that run one at a time (max_concurrency 1), since a state covers exactly the calls before it");
+  ObjectError infeasible = FeasibilityError(factory, ActorWhat(factory, options), ActorShapeOf(factory));
+  if (infeasible.kind != ErrorKind::kNone) return infeasible;
   std::string shortage = FdShortage(kFdsPerWorker);
-  if (!shortage.empty()) return "cannot create actor '" + factory.function + "': " + shortage;
-  return "";
+  if (!shortage.empty()) return bad("cannot create actor '" + factory.function + "': " + shortage);
+  return {};
 }
 
 void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner) {
@@ -81,7 +82,7 @@ void NodeManager::CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOp
     return;
   }
   RecordActor(a);
-  SpawnWorker(a.job, id);
+  StartActorWhenItFits(a);
 }
 
 void NodeManager::ActorCreated(ActorState& a, Payload payload) {
@@ -204,6 +205,7 @@ void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
   a.pins.clear();
   for (const ObjectID& pin : pins) RemoveRefLocked(pin);
   ReleaseReplayState(a);
+  ReleaseActorResources(a);
   RecordActor(a);
 }
 

@@ -141,6 +141,11 @@ struct NodeManager::ActorState {
   enum State { kPending, kAlive, kRestarting, kDead } state = kPending;
   int restarts = 0;
   int worker = -1;               // its process, once spawned
+  // What it holds for its whole life (ActorShapeOf), restarts included,
+  // until dead; its GPU ids are its process's CUDA_VISIBLE_DEVICES.
+  bool holds_resources = false;
+  ResourceShape held;
+  std::vector<int> gpus;
   std::deque<TaskID> queue;      // calls not sent yet, in submission order
   std::deque<TaskID> in_flight;  // calls sent to its process, in order
   std::string death_cause;

@@ -237,7 +237,7 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
     }
   }
   RecordActor(a);
-  SpawnWorker(a.job, a.id);
+  StartActorWhenItFits(a);
 }
 
 // A recorded call, re-run under its original id: its output, held by the

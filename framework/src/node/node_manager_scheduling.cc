@@ -27,22 +27,7 @@ static_assert(kMaxInFlightPerWorker < ClaimSlots::kSlots);
 // Workers started beyond num_cpus while others are blocked in Get, at most;
 // descriptors bound it too (FdShortage).
 constexpr int kMaxExtraWorkers = 1024;
-constexpr double kEpsilon = 1e-9;
 }  // namespace
-
-ResourceShape NodeManager::ShapeOf(const TaskSpec& spec) {
-  ResourceShape shape = spec.resources;
-  if (!shape.count("CPU")) shape["CPU"] = 1;  // as Ray: a task takes one CPU unless told
-  return shape;
-}
-
-bool NodeManager::Fits(const ResourceShape& shape) const {
-  for (const auto& [name, amount] : shape) {
-    auto it = available_.find(name);
-    if (it == available_.end() || it->second + kEpsilon < amount) return false;
-  }
-  return true;
-}
 
 void NodeManager::Enqueue(Task& task, bool front) {
   TaskHistory::Queued(task.history, task.attempt);
@@ -56,8 +41,14 @@ void NodeManager::Enqueue(Task& task, bool front) {
 // Gives the worker's lease back once nothing runs on it.
 void NodeManager::SettleLease(Worker& w) {
   if (!w.holds_lease || !w.in_flight.empty()) return;
-  for (const auto& [name, amount] : w.lease)
-    if (!(w.cpu_lent && name == "CPU")) available_[name] += amount;
+  ResourceShape back = w.lease;
+  if (w.cpu_lent) back.erase("CPU");  // lent back already
+  std::vector<int> gpus;
+  if (auto g = lease_gpus_.find(w.number); g != lease_gpus_.end()) {
+    gpus = std::move(g->second);
+    lease_gpus_.erase(g);
+  }
+  GiveBack(back, gpus);
   w.holds_lease = false;
   w.cpu_lent = false;
   w.lease.clear();
@@ -91,7 +82,9 @@ NodeManager::Worker* NodeManager::PickWorker(int job, const ResourceShape& shape
     }
   }
   if (idle && Fits(shape)) {
-    for (const auto& [name, amount] : shape) available_[name] -= amount;
+    std::vector<int> gpus;
+    Take(shape, &gpus);
+    if (!gpus.empty()) lease_gpus_[idle->number] = std::move(gpus);  // only GPU leases have an entry
     idle->lease = shape;
     idle->holds_lease = true;
     return idle;
@@ -101,6 +94,7 @@ NodeManager::Worker* NodeManager::PickWorker(int job, const ResourceShape& shape
 }
 
 void NodeManager::Dispatch() {
+  if (!actors_waiting_.empty()) StartWaitingActors();
   if (ready_.empty()) {
     StealForIdleWorkers();
     if (ready_.empty()) return;
@@ -142,7 +136,9 @@ void NodeManager::SendTask(Worker& w, Task& task) {
   if (w.claims) w.claims->Offer(task.seq);
   w.in_flight.push_back(task.id);
   TaskHistory::Started(task.history, w.number, w.pid, UnixMillis());
-  w.conn->Queue(ExecuteOf(ExecKind::kTask, task.seq, task.id, task.spec));
+  ExecuteMsg execute = ExecuteOf(ExecKind::kTask, task.seq, task.id, task.spec);
+  if (auto g = lease_gpus_.find(w.number); g != lease_gpus_.end()) execute.gpu_ids = g->second;  // its lease's
+  w.conn->Queue(execute);
 }
 
 // Ready work fits the node's free resources but no worker can take it (all

@@ -19,43 +19,6 @@ bool NodeManager::RetriesLeft(const Task& task) const {
   return task.spec.max_retries < 0 || task.attempt < task.spec.max_retries;
 }
 
-ObjectError NodeManager::FeasibilityError(const TaskSpec& spec) const {
-  if (!spec.node_affinity.empty() && spec.node_affinity != options_.node_name && !spec.node_affinity_soft)
-    return {ErrorKind::kBadCall,
-            "'" + spec.name + "' must run on node '" + spec.node_affinity + "', which is not in this cluster (its node: '" +
-                options_.node_name + "'); use NodeAffinity(node, /*soft=*/true) to prefer it instead",
-            ""};
-  if (!spec.placement_group.empty()) {
-    std::string why = options_.placement_groups->CheckRequest(spec.placement_group, spec.bundle_index, spec.resources);
-    if (!why.empty()) return {ErrorKind::kBadCall, "'" + spec.name + "' " + why, ""};
-  }
-  if (options_.serve_drivers) {  // a cluster that can grow: what fits no node waits for one that does
-    ResourceShape shape = ShapeOf(spec);
-    bool fits_here = true;
-    for (const auto& [name, amount] : shape) {
-      auto it = options_.resources.find(name);
-      fits_here &= it != options_.resources.end() && it->second + 1e-9 >= amount;
-    }
-    if (!fits_here && !FitsOnAPeer(shape))
-      std::fprintf(stderr, "lumen: '%s' waits: no node of the cluster has the resources it asks for yet\n",
-                   spec.name.c_str());
-    return {};
-  }
-  for (const auto& [name, amount] : spec.resources) {
-    auto it = options_.resources.find(name);
-    double have = it == options_.resources.end() ? 0 : it->second;
-    if (amount > have) {
-      std::ostringstream os;
-      os << "task '" << spec.name << "' needs " << amount << " " << name << " but this cluster has " << have
-         << " (resources:";
-      for (const auto& [k, v] : options_.resources) os << " " << k << "=" << v;
-      os << "); start it with more, e.g. Config::resources";
-      return {ErrorKind::kBadCall, os.str(), ""};
-    }
-  }
-  return {};
-}
-
 ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild, int attempt) {
   if (spec.name.empty()) spec.name = spec.function;
   ObjectID result = ObjectID::ForTaskReturn(id, 0);
@@ -71,7 +34,9 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
   task.attempt = attempt;
   task.depth = owner && !owner->driver ? DepthOfTasksFrom(*owner) : 0;
   task.job = owner ? owner->job : rebuild ? RebuildJob() : kEmbeddedJob;
-  ObjectError failure = FeasibilityError(spec);
+  // Refused at Remote when the client asked (SubmitRefusal); here too for
+  // the rest (rebuilds, a cached answer gone stale): its Get throws.
+  ObjectError failure = spec.actor.IsNil() ? SubmitRefusal(spec) : FeasibilityError(spec, "'" + spec.name + "'", {});
   ActorState* actor = nullptr;
   if (!spec.actor.IsNil()) {
     auto a = actors_.find(spec.actor);
@@ -128,6 +93,9 @@ ExecuteMsg NodeManager::ExecuteOf(ExecKind kind, uint64_t seq, const TaskID& id,
   m.id = id;
   m.function = spec.function;
   m.name = spec.name;
+  if (kind == ExecKind::kCreateActor)  // the actor's GPUs, for its whole life
+    for (const auto& [actor_id, a] : actors_)
+      if (a.creation_task == id) m.gpu_ids = a.gpus;
   for (const TaskArg& arg : spec.args) {
     ExecuteMsg::Arg& out = m.args.emplace_back();
     if (!arg.by_ref) {

@@ -5,20 +5,25 @@
 
 #include "lumen/errors.h"
 #include "lumen/storage/object_id.h"
+#include "node/feasibility.h"
+#include "runtime/validation.h"
 
 namespace lumen {
 namespace internal {
 
-PlacementGroup PlacementGroupTable::Create(const PlacementGroupCreationOptions& options) {
-  if (options.bundles.empty()) throw Error("CreatePlacementGroup: a placement group needs at least one bundle");
-  for (const auto& bundle : options.bundles) {
-    double total = 0;
-    for (const auto& [name, amount] : bundle) {
-      if (amount < 0) throw Error("CreatePlacementGroup: bundle resource '" + name + "' is negative");
-      total += amount;
-    }
-    if (total <= 0) throw Error("CreatePlacementGroup: every bundle must ask for some resource, e.g. {{\"CPU\", 1}}");
+PlacementGroup PlacementGroupTable::Create(const PlacementGroupCreationOptions& given) {
+  if (given.bundles.empty()) throw Error("CreatePlacementGroup: a placement group needs at least one bundle");
+  PlacementGroupCreationOptions options = given;
+  for (size_t i = 0; i < options.bundles.size(); ++i) {
+    auto& bundle = options.bundles[i];
+    CheckResources(bundle, "CreatePlacementGroup: bundle " + std::to_string(i));
+    std::erase_if(bundle, [](const auto& kv) { return kv.second == 0; });  // as Ray: 0 asks for nothing
+    if (bundle.empty())
+      throw Error("CreatePlacementGroup: bundle " + std::to_string(i) +
+                  " asks for nothing; every bundle must ask for some resource, e.g. {{\"CPU\", 1}}");
   }
+  std::string infeasible = Infeasible(options);
+  if (!infeasible.empty()) throw InfeasibleError(infeasible);
   std::lock_guard lock(mu_);
   if (!options.name.empty())
     for (const auto& [id, g] : groups_)
@@ -29,6 +34,19 @@ PlacementGroup PlacementGroupTable::Create(const PlacementGroupCreationOptions& 
   order_.push_back(id);
   PlacePending();
   return groups_[id].group;
+}
+
+// Every bundle is on the one node: the group can never be placed if their
+// sum exceeds the node's totals, or if STRICT_SPREAD wants more nodes.
+std::string PlacementGroupTable::Infeasible(const PlacementGroupCreationOptions& options) const {
+  if (can_grow_) return "";
+  std::string what = options.name.empty() ? "a placement group" : "placement group '" + options.name + "'";
+  if (options.strategy == PlacementStrategy::STRICT_SPREAD && options.bundles.size() > 1)
+    return Refusal(what, std::to_string(options.bundles.size()) + " bundles on as many nodes (STRICT_SPREAD)", "1 node");
+  std::map<std::string, double> need;
+  for (const auto& bundle : options.bundles)
+    for (const auto& [name, amount] : bundle) need[name] += amount;
+  return InfeasibleDemand(what, need, node_);
 }
 
 bool PlacementGroupTable::Fits(const PlacementGroupCreationOptions& options) const {

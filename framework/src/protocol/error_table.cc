@@ -20,12 +20,13 @@ Retry RetryOf(ErrorKind kind) {
     case ErrorKind::kBadCall:
     case ErrorKind::kActorDied:
     case ErrorKind::kStoreFull:
-    case ErrorKind::kReconstructionFailed: break;
+    case ErrorKind::kReconstructionFailed:
+    case ErrorKind::kInfeasible: break;
   }
   return Retry::kNever;
 }
 
-bool IsErrorKind(uint8_t value) { return value <= static_cast<uint8_t>(ErrorKind::kReconstructionFailed); }
+bool IsErrorKind(uint8_t value) { return value <= static_cast<uint8_t>(ErrorKind::kInfeasible); }
 
 void ThrowObjectError(const ObjectError& error) {
   switch (error.kind) {
@@ -36,6 +37,7 @@ void ThrowObjectError(const ObjectError& error) {
     case ErrorKind::kReconstructionFailed: throw ObjectReconstructionFailedError(error.message);
     case ErrorKind::kStoreFull: throw ObjectStoreFullError(error.message);
     case ErrorKind::kActorDied: throw ActorDiedError(error.message);
+    case ErrorKind::kInfeasible: throw InfeasibleError(error.message);
     case ErrorKind::kBadCall:
     case ErrorKind::kNone: break;
   }

@@ -21,6 +21,7 @@ enum class ErrorKind : uint8_t {
   kActorDied = 6,             //                            -> ActorDiedError
   kStoreFull = 7,             //                            -> ObjectStoreFullError
   kReconstructionFailed = 8,  // a re-run from lineage failed -> ObjectReconstructionFailedError
+  kInfeasible = 9,            // more than the cluster has  -> InfeasibleError
 };
 
 struct ObjectError {

@@ -39,6 +39,8 @@ void Write(frames::Frame::Builder f, const ExecuteMsg& m) {
       args[i].setInline(DataOf(m.args[i].bytes));
     }
   }
+  auto gpus = b.initGpuIds(static_cast<unsigned>(m.gpu_ids.size()));
+  for (size_t i = 0; i < m.gpu_ids.size(); ++i) gpus.set(i, m.gpu_ids[i]);
 }
 
 ExecuteMsg Read(frames::Execute::Reader r) {
@@ -66,6 +68,10 @@ ExecuteMsg Read(frames::Execute::Reader r) {
       Malformed("unknown argument kind");
     }
     m.args.push_back(std::move(arg));
+  }
+  for (int32_t gpu : r.getGpuIds()) {
+    if (gpu < 0) Malformed("a negative GPU id");
+    m.gpu_ids.push_back(gpu);
   }
   return m;
 }
@@ -113,9 +119,29 @@ void Write(frames::Frame::Builder f, const CreateActorReplyMsg& m) {
   auto b = f.initCreateActorReply();
   b.setRequest(m.request);
   b.setError(m.error);
+  b.setErrorKind(static_cast<uint8_t>(m.kind));
 }
 
-CreateActorReplyMsg Read(frames::CreateActorReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
+CreateActorReplyMsg Read(frames::CreateActorReply::Reader r) {
+  uint8_t kind = r.getErrorKind();
+  if (!IsErrorKind(kind)) Malformed("unknown error kind");
+  return {r.getRequest(), ReadText(r.getError()), kind ? static_cast<ErrorKind>(kind) : ErrorKind::kBadCall};
+}
+
+void Write(frames::Frame::Builder f, const SubmitReplyMsg& m) {
+  auto b = f.initSubmitReply();
+  b.setRequest(m.request);
+  auto e = b.initError();
+  e.setKind(static_cast<uint8_t>(m.error.kind));
+  e.setMessage(m.error.message);
+  e.setExceptionType(m.error.exception_type);
+}
+
+SubmitReplyMsg Read(frames::SubmitReply::Reader r) {
+  auto e = r.getError();
+  if (!IsErrorKind(e.getKind())) Malformed("unknown error kind");
+  return {r.getRequest(), {static_cast<ErrorKind>(e.getKind()), ReadText(e.getMessage()), ReadText(e.getExceptionType())}};
+}
 
 // ---- client -> node
 
@@ -140,9 +166,12 @@ void Write(frames::Frame::Builder f, const SubmitMsg& m) {
   auto b = f.initSubmit();
   b.setTask(DataOf(m.id));
   WriteSpec(b.initSpec(), m.spec);
+  b.setRequest(m.request);
 }
 
-SubmitMsg Read(frames::Submit::Reader r) { return {ReadId<TaskID>(r.getTask(), "a task id"), ReadSpec(r.getSpec())}; }
+SubmitMsg Read(frames::Submit::Reader r) {
+  return {ReadId<TaskID>(r.getTask(), "a task id"), ReadSpec(r.getSpec()), r.getRequest()};
+}
 
 void Write(frames::Frame::Builder f, const GetMsg& m) {
   auto b = f.initGet();
@@ -341,6 +370,7 @@ uint64_t RequestAnswered(const Message& m) {
   if (auto* r = std::get_if<JoinReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<FlushReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<RegisterNodeReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<SubmitReplyMsg>(&m)) return r->request;
   return 0;
 }
 
@@ -404,6 +434,7 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::FLUSH_REPLY: return Read(f.getFlushReply());
       case frames::Frame::REGISTER_NODE: return Read(f.getRegisterNode());
       case frames::Frame::REGISTER_NODE_REPLY: return Read(f.getRegisterNodeReply());
+      case frames::Frame::SUBMIT_REPLY: return Read(f.getSubmitReply());
     }
     Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
   } catch (const kj::Exception& e) {

@@ -52,6 +52,7 @@ struct ExecuteMsg {
   std::string function;
   std::string name;
   std::vector<Arg> args;
+  std::vector<int> gpu_ids;   // kTask, kCreateActor: the GPUs granted
 };
 struct GetReplyMsg {
   uint64_t request = 0;
@@ -71,6 +72,11 @@ struct LookupReplyMsg {
 struct CreateActorReplyMsg {
   uint64_t request = 0;
   std::string error;  // empty: created
+  ErrorKind kind = ErrorKind::kBadCall;  // refused: how (kInfeasible: more than the cluster has)
+};
+struct SubmitReplyMsg {
+  uint64_t request = 0;
+  ObjectError error;  // kind kNone: accepted
 };
 
 struct JoinReplyMsg {
@@ -102,6 +108,7 @@ struct ReturnTasksMsg {
 struct SubmitMsg {
   TaskID id;
   TaskSpec spec;
+  uint64_t request = 0;  // 0: no answer wanted; else a SubmitReplyMsg says accepted or refused
 };
 struct GetMsg {
   uint64_t request = 0;
@@ -164,7 +171,7 @@ struct RegisterNodeMsg {
 using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
                              LookupActorMsg, ActorExitMsg, CreateActorReplyMsg, JoinMsg, JoinReplyMsg, FlushMsg,
-                             FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg>;
+                             FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg, SubmitReplyMsg>;
 
 // The request a reply answers (its request number), 0 for other messages.
 uint64_t RequestAnswered(const Message& message);

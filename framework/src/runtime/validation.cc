@@ -18,17 +18,29 @@ std::string NameOf(const TaskSpec& spec) { return spec.name.empty() ? spec.funct
 
 }  // namespace
 
+void CheckResourceAmount(const std::string& name, double amount, const std::string& what) {
+  std::string why;
+  if (!std::isfinite(amount) || amount < 0) {
+    why = "amounts must be finite and >= 0 (0 = none of it)";
+  } else if (amount > 1 && amount != std::floor(amount)) {
+    why = "amounts above 1 must be whole numbers (fractions up to 1 share one unit)";
+  }
+  if (why.empty()) return;
+  std::ostringstream os;
+  os << what << ": resource " << name << "=" << amount << " is invalid: " << why;
+  throw Error(os.str());
+}
+
 void CheckResources(const std::map<std::string, double>& resources, const std::string& what) {
-  for (const auto& [name, amount] : resources) {
-    std::string why;
-    if (!std::isfinite(amount) || amount <= 0) {
-      why = "amounts must be finite and > 0";
-    } else if (amount > 1 && amount != std::floor(amount)) {
-      why = "amounts above 1 must be whole numbers (fractions up to 1 share one unit)";
-    }
-    if (why.empty()) continue;
+  for (const auto& [name, amount] : resources) CheckResourceAmount(name, amount, what);
+}
+
+void CheckNodeResources(const std::map<std::string, double>& resources, const std::string& what) {
+  CheckResources(resources, what);
+  auto gpu = resources.find("GPU");
+  if (gpu != resources.end() && gpu->second != std::floor(gpu->second)) {
     std::ostringstream os;
-    os << what << ": resource " << name << "=" << amount << " is invalid: " << why;
+    os << what << ": resource GPU=" << gpu->second << " is invalid: a node has a whole number of GPUs (each has an id)";
     throw Error(os.str());
   }
 }

@@ -22,6 +22,7 @@
 #include "lumen/remote.h"
 #include "lumen/storage/object_store.h"
 #include "runtime/current_core.h"
+#include "runtime/visible_gpus.h"
 #include "worker/worker_link.h"
 
 namespace lumen::internal {
@@ -120,6 +121,9 @@ class Executor {
         p.bytes = arg.bytes;
         args.push_back(core_.Resolve(arg.id, p));
       }
+      // A task sees its own GPUs while it runs; an actor sees its GPUs from
+      // its creation on, and its calls carry none.
+      if (task.kind != ExecKind::kActorCall) SetVisibleGpus(task.gpu_ids);
       if (task.kind == ExecKind::kCreateActor) {
         if (!fn->is_factory) throw BadCallError("'" + task.function + "' is not an actor factory (a function returning T*)");
         g_actor_restarted = task.restarted;

@@ -132,6 +132,9 @@ bool CurrentActorWasRestarted();
 
 // The process's core. Throws lumen::Error if lumen::Init() has not run.
 Core& CurrentCore();
+// lumen::Error unless `amount` of resource `name` is a valid request
+// (runtime/validation.h); `what` names the caller, e.g. "SetResource".
+void CheckResourceAmount(const std::string& name, double amount, const std::string& what);
 // Reference counting from ObjectRef: no-ops when lumen is not running (refs
 // may outlive Shutdown).
 void AddRef(const ObjectID& id);

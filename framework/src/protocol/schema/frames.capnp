@@ -95,6 +95,7 @@ struct Execute {
   function @6 :Text;
   name @7 :Text;
   args @8 :List(Arg);
+  gpuIds @9 :List(Int32);   # task, createActor: the GPUs granted (CUDA_VISIBLE_DEVICES)
 }
 
 struct GetReply {
@@ -119,6 +120,13 @@ struct LookupReply {
 struct CreateActorReply {
   request @0 :UInt64;
   error @1 :Text;
+  errorKind @2 :UInt8;      # refused: how (ErrorKind; 0 reads as a bad call)
+}
+
+# A Submit that asked for an answer was accepted (kind 0) or refused.
+struct SubmitReply {
+  request @0 :UInt64;
+  error @1 :Failure;
 }
 
 # ---- client -> node ----------------------------------------------------------
@@ -136,6 +144,7 @@ struct ReturnTasks {
 struct Submit {
   task @0 :Data;
   spec @1 :TaskSpec;
+  request @2 :UInt64;       # 0: no answer; else the node answers with SubmitReply
 }
 
 struct Get {
@@ -256,5 +265,6 @@ struct Frame {
     flushReply @20 :FlushReply;
     registerNode @21 :RegisterNode;
     registerNodeReply @22 :RegisterNodeReply;
+    submitReply @23 :SubmitReply;
   }
 }

@@ -1,0 +1,141 @@
+// The node manager's resources: what a task or actor asks for (its shape),
+// whether the node can ever give it (feasibility.h) and whether it can now,
+// and the GPU ids that go with each grant (gpu_ids.h). A pool worker's lease
+// holds its tasks' shape while they run; an actor holds its own for its
+// whole life (restarts included), and waits, pending, while others hold
+// what it needs.
+// Every function here REQUIRES mu_.
+#include <cstdio>
+
+#include "node/feasibility.h"
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+#include "node/placement_groups.h"
+
+namespace lumen::internal {
+
+namespace {
+constexpr double kEpsilon = 1e-9;
+
+// Zero amounts ask for nothing, as in Ray: dropped, so that asking for 0 of
+// a resource the node lacks is no demand on it.
+ResourceShape WithoutZeros(ResourceShape shape) {
+  std::erase_if(shape, [](const auto& kv) { return kv.second <= 0; });
+  return shape;
+}
+
+double GpusOf(const ResourceShape& shape) {
+  auto it = shape.find("GPU");
+  return it == shape.end() ? 0 : it->second;
+}
+}  // namespace
+
+ResourceShape NodeManager::ShapeOf(const TaskSpec& spec) {
+  ResourceShape shape = spec.resources;
+  if (!shape.count("CPU")) shape["CPU"] = 1;  // as Ray: a task takes one CPU unless told (CPU 0: none)
+  return WithoutZeros(std::move(shape));
+}
+
+// As Ray: an actor holds what it asked for, and no CPU unless it asked (it
+// has a process of its own, outside the pool the CPUs bound).
+ResourceShape NodeManager::ActorShapeOf(const TaskSpec& factory) { return WithoutZeros(factory.resources); }
+
+std::string NodeManager::ActorWhat(const TaskSpec& factory, const ActorOptions& options) {
+  return "actor '" + (options.class_name.empty() ? factory.function : options.class_name) + "'";
+}
+
+bool NodeManager::Fits(const ResourceShape& shape) const {
+  for (const auto& [name, amount] : shape) {
+    auto it = available_.find(name);
+    if (it == available_.end() || it->second + kEpsilon < amount) return false;
+  }
+  return gpus_.CanGrant(GpusOf(shape));  // 1 GPU free in two halves is not one id
+}
+
+void NodeManager::Take(const ResourceShape& shape, std::vector<int>* gpus) {
+  for (const auto& [name, amount] : shape) available_[name] -= amount;
+  *gpus = gpus_.Grant(GpusOf(shape));
+}
+
+void NodeManager::GiveBack(const ResourceShape& shape, const std::vector<int>& gpus) {
+  for (const auto& [name, amount] : shape) available_[name] += amount;
+  gpus_.Release(gpus, GpusOf(shape));
+}
+
+std::string NodeManager::Infeasible(const std::string& what, const ResourceShape& demand) const {
+  if (options_.can_grow) {  // more may join: the demand waits instead, said once
+    bool fits_here = true;
+    for (const auto& [name, amount] : demand) {
+      auto it = options_.resources.find(name);
+      fits_here &= it != options_.resources.end() && it->second + kEpsilon >= amount;
+    }
+    if (!fits_here && !FitsOnAPeer(demand) && warned_waiting_.insert(what).second)
+      std::fprintf(stderr, "lumen: %s waits: no node of the cluster has what it asks for yet\n", what.c_str());
+    return "";
+  }
+  return InfeasibleDemand(what, demand, options_.resources, kEmbeddedCluster);
+}
+
+// Why the node can never run this (a node or bundle it cannot have, more
+// than the cluster has in all), or kNone.
+ObjectError NodeManager::FeasibilityError(const TaskSpec& spec, const std::string& what,
+                                          const ResourceShape& demand) const {
+  if (!spec.node_affinity.empty() && spec.node_affinity != options_.node_name && !spec.node_affinity_soft)
+    return {ErrorKind::kBadCall,
+            what + " must run on node '" + spec.node_affinity + "', which is not in this cluster (its node: '" +
+                options_.node_name + "'); use NodeAffinity(node, /*soft=*/true) to prefer it instead",
+            ""};
+  if (!spec.placement_group.empty()) {
+    std::string why = options_.placement_groups->CheckRequest(spec.placement_group, spec.bundle_index, spec.resources);
+    if (!why.empty()) return {ErrorKind::kBadCall, what + " " + why, ""};
+  }
+  std::string infeasible = Infeasible(what, demand);
+  if (!infeasible.empty()) return {ErrorKind::kInfeasible, infeasible, ""};
+  return {};
+}
+
+ObjectError NodeManager::SubmitRefusal(const TaskSpec& spec) const {
+  if (!spec.actor.IsNil()) return {};  // a method call holds nothing: its actor does
+  return FeasibilityError(spec, "task '" + spec.name + "'", ShapeOf(spec));
+}
+
+void NodeManager::StartActorWhenItFits(ActorState& a) {
+  if (!a.holds_resources) {
+    ResourceShape shape = ActorShapeOf(a.creation);
+    // Refused at creation already; this catches an actor restored from the
+    // log of a larger cluster, which would otherwise wait forever.
+    std::string infeasible = Infeasible(ActorWhat(a.creation, a.options), shape);
+    if (!infeasible.empty()) return ActorIsDead(a, "it cannot be placed: " + infeasible);
+    if (!Fits(shape)) {
+      if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
+        actors_waiting_.push_back(a.id);
+      return;
+    }
+    Take(shape, &a.gpus);
+    a.held = std::move(shape);
+    a.holds_resources = true;
+  }
+  SpawnWorker(a.job, a.id);
+}
+
+// Actors waiting for resources others held, first come first served, each
+// started as soon as what it needs is free.
+void NodeManager::StartWaitingActors() {
+  std::deque<ActorID> waiting = std::exchange(actors_waiting_, {});
+  for (const ActorID& id : waiting) {
+    auto a = actors_.find(id);
+    if (a == actors_.end() || a->second.state == ActorState::kDead) continue;
+    StartActorWhenItFits(a->second);
+  }
+}
+
+void NodeManager::ReleaseActorResources(ActorState& a) {
+  std::erase(actors_waiting_, a.id);
+  if (!a.holds_resources) return;
+  GiveBack(a.held, a.gpus);
+  a.holds_resources = false;
+  a.held.clear();
+  a.gpus.clear();
+}
+
+}  // namespace lumen::internal
