@@ -37,6 +37,7 @@
 #include "actor_benchmarks.h"
 #include "bench.h"
 #include "bench_cluster.h"
+#include "cluster_benchmarks.h"
 #include "lineage_benchmarks.h"
 #include "lumen/api.h"
 #include "lumen/storage/store_benchmark.h"
@@ -81,6 +82,14 @@ const std::vector<std::string> kMetrics = {
     "lineage_chain_100_rebuild_ms",
     "lineage_reopen_1m_tasks_ms",
     "lineage_reopen_1m_tasks_init_ms",
+    "joined_client_tasks_sync",
+    "multi_node_tasks_async_1_node",
+    "multi_node_tasks_async_2_nodes",
+    "multi_node_tasks_async_3_nodes",
+    "node_transfer_gigabytes",
+    "node_death_to_rerun_ms",
+    "head_restart_to_first_call_ms",
+    "placement_group_create_removal",
 };
 
 // ---- the machine's limits --------------------------------------------------
@@ -304,6 +313,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
   }
   RunStorageBenchmarks(b);
   RunLineageBenchmarks(b);
+  RunClusterDaemonBenchmarks(b);
 
   b.Ratio("tasks_sync_over_ipc_roundtrip_limit", "single_client_tasks_sync", "ipc_roundtrip_limit");
   b.Ratio("actor_calls_sync_over_ipc_roundtrip_limit", "1_1_actor_calls_sync", "ipc_roundtrip_limit");
@@ -311,6 +321,7 @@ int RunMicrobenchmark(const MicrobenchmarkOptions& options) {
   b.Ratio("put_gigabytes_over_memcpy", "single_client_put_gigabytes", "memcpy_gigabytes");
   b.Ratio("put_gigabytes_durable_over_memcpy", "single_client_put_gigabytes_durable", "memcpy_gigabytes");
   ReportLineageRatios(b);
+  ReportClusterRatios(b);
   std::fprintf(stderr, "lumen microbenchmark: done in %.1f s%s\n", SecondsSince(start),
                b.failed() ? " (some metrics failed: see above)" : "");
   return b.failed() ? 1 : 0;
