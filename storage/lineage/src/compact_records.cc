@@ -17,28 +17,48 @@ enum ObjectFlags : uint8_t {
   kMadeByOwnTask = 2,  // created_by == id.Task()
 };
 
-void PutVarint(std::string* out, uint64_t v) {
-  if (v < 0x80) {  // most fields: one byte
-    out->push_back(static_cast<char>(v));
-    return;
+constexpr size_t kMaxVarint = 10;
+
+// Writes into room made at the end of a string, then trims it to what was
+// written: one resize per record instead of a capacity check per field.
+class Writer {
+ public:
+  Writer(std::string* out, size_t max_size) : out_(out) {
+    size_t used = out->size();
+    out->resize(used + max_size);
+    p_ = out->data() + used;
   }
-  char buf[10];
-  size_t n = 0;
-  while (v >= 0x80) {
-    buf[n++] = static_cast<char>(v | 0x80);
-    v >>= 7;
+  ~Writer() { out_->resize(static_cast<size_t>(p_ - out_->data())); }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  void Byte(uint8_t b) { *p_++ = static_cast<char>(b); }
+  void Varint(uint64_t v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
   }
-  buf[n++] = static_cast<char>(v);
-  out->append(buf, n);
-}
-void PutStr(std::string* out, std::string_view s) {
-  PutVarint(out, s.size());
-  out->append(s);
-}
-template <size_t N>
-void PutId(std::string* out, const BinaryID<N>& id) {
-  out->append(reinterpret_cast<const char*>(id.data()), N);
-}
+  void Raw(const void* data, size_t n) {
+    std::memcpy(p_, data, n);
+    p_ += n;
+  }
+  void Str(std::string_view s) {
+    Varint(s.size());
+    Raw(s.data(), s.size());
+  }
+  template <size_t N>
+  void Id(const BinaryID<N>& id) {
+    Raw(id.data(), N);
+  }
+
+ private:
+  std::string* out_;
+  char* p_;
+};
+
+size_t MaxStr(std::string_view s) { return kMaxVarint + s.size(); }
 
 // Reads from a compact record; any overrun makes it fail for good.
 class Reader {
@@ -110,47 +130,52 @@ bool StandardReturns(const TaskRecord& r) {
 
 void AppendCompact(const TaskRecord& r, std::string* out) {
   const bool standard = StandardReturns(r);
-  PutId(out, r.id);
-  uint8_t flags = (r.retry_exceptions ? kRetryExceptions : 0) | (r.actor_creation ? kActorCreation : 0) |
-                  (standard ? kStandardReturns : 0) | (r.actor.IsNil() ? 0 : kHasActor);
-  out->push_back(static_cast<char>(flags));
-  PutVarint(out, r.attempt);
+  size_t max = TaskID::kSize + 1 + 4 * kMaxVarint + MaxStr(r.function) + MaxStr(r.name) + MaxStr(r.owner) +
+               ActorID::kSize + 3 * kMaxVarint + r.returns.size() * ObjectID::kSize;
+  for (const ArgRecord& a : r.args) max += 1 + ObjectID::kSize + MaxStr(a.value);
+  for (const auto& [name, amount] : r.resources) max += MaxStr(name) + sizeof amount;
+  Writer w(out, max);
+  w.Id(r.id);
+  w.Byte((r.retry_exceptions ? kRetryExceptions : 0) | (r.actor_creation ? kActorCreation : 0) |
+         (standard ? kStandardReturns : 0) | (r.actor.IsNil() ? 0 : kHasActor));
+  w.Varint(r.attempt);
   const int64_t retries = r.max_retries;
-  PutVarint(out, static_cast<uint64_t>(retries << 1) ^ static_cast<uint64_t>(retries >> 63));  // zigzag
-  PutVarint(out, r.submitted_ms);
-  PutVarint(out, r.actor_call_index);
-  PutStr(out, r.function);
-  PutStr(out, r.name);
-  PutStr(out, r.owner);
-  if (!r.actor.IsNil()) PutId(out, r.actor);
-  PutVarint(out, r.args.size());
+  w.Varint(static_cast<uint64_t>(retries << 1) ^ static_cast<uint64_t>(retries >> 63));  // zigzag
+  w.Varint(r.submitted_ms);
+  w.Varint(r.actor_call_index);
+  w.Str(r.function);
+  w.Str(r.name);
+  w.Str(r.owner);
+  if (!r.actor.IsNil()) w.Id(r.actor);
+  w.Varint(r.args.size());
   for (const ArgRecord& a : r.args) {
-    out->push_back(a.by_ref ? 1 : 0);
+    w.Byte(a.by_ref ? 1 : 0);
     if (a.by_ref) {
-      PutId(out, a.ref);
+      w.Id(a.ref);
     } else {
-      PutStr(out, a.value);
+      w.Str(a.value);
     }
   }
-  PutVarint(out, r.returns.size());
+  w.Varint(r.returns.size());
   if (!standard) {
-    for (const ObjectID& id : r.returns) PutId(out, id);
+    for (const ObjectID& id : r.returns) w.Id(id);
   }
-  PutVarint(out, r.resources.size());
+  w.Varint(r.resources.size());
   for (const auto& [name, amount] : r.resources) {
-    PutStr(out, name);
-    out->append(reinterpret_cast<const char*>(&amount), 8);
+    w.Str(name);
+    w.Raw(&amount, sizeof amount);
   }
 }
 
 void AppendCompact(const ObjectRecord& r, std::string* out) {
   const bool own = r.created_by == r.id.Task();
-  PutId(out, r.id);
-  out->push_back(static_cast<char>((r.is_put ? kIsPut : 0) | (own ? kMadeByOwnTask : 0)));
-  if (!own) PutId(out, r.created_by);
-  PutStr(out, r.owner);
-  PutVarint(out, r.size);
-  PutStr(out, r.node);
+  Writer w(out, ObjectID::kSize + 1 + TaskID::kSize + MaxStr(r.owner) + kMaxVarint + MaxStr(r.node));
+  w.Id(r.id);
+  w.Byte((r.is_put ? kIsPut : 0) | (own ? kMadeByOwnTask : 0));
+  if (!own) w.Id(r.created_by);
+  w.Str(r.owner);
+  w.Varint(r.size);
+  w.Str(r.node);
 }
 
 Status ParseCompact(std::string_view bytes, uint64_t recorded_ms, TaskRecord* out) {
