@@ -102,11 +102,15 @@ class RocksLineageLog final : public LineageLog {
   bool WaitDurable(uint64_t seq, int64_t timeout_ms) override {
     std::unique_lock lock(mu_);
     auto done = [&] { return durable_seq_ >= seq || !error_.ok(); };
+    if (done()) return durable_seq_ >= seq;
+    ++hurry_;  // someone waits: the batch goes now, not after batch_delay
+    queue_cv_.notify_one();
     if (timeout_ms < 0) {
       durable_cv_.wait(lock, done);
     } else {
       durable_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
     }
+    --hurry_;
     return durable_seq_ >= seq;
   }
 
@@ -291,7 +295,7 @@ class RocksLineageLog final : public LineageLog {
         // wakes at most ~1/batch_delay times a second, not once per append
         // (each wake-up costs the appending threads a core on small machines).
         queue_cv_.wait_for(lock, options_.batch_delay,
-                           [&] { return queue_.size() >= options_.max_batch || stopping_; });
+                           [&] { return queue_.size() >= options_.max_batch || stopping_ || hurry_ > 0; });
         writer_idle_ = false;
         if (queue_.empty()) return;  // stopping, and all drained
         first_seq = next_seq_ - queue_.size();
@@ -371,6 +375,7 @@ class RocksLineageLog final : public LineageLog {
   Status error_;                        // the first write error; sticky
   bool stopping_ = false;
   bool writer_idle_ = false;            // the writer sleeps (or is about to)
+  size_t hurry_ = 0;                    // callers in WaitDurable: no batch delay while any wait
   std::multimap<uint64_t, std::function<void(const Status&)>> callbacks_;
 
   std::mutex write_mu_;                 // held around each db_->Write of records, and by retention

@@ -188,6 +188,20 @@ TEST(LineageLog, AppendsBeyondMaxQueuedWaitForTheWriter) {
   for (uint64_t i = 0; i < 400; ++i) EXPECT_TRUE(log->GetObject(FullObject(i).id)) << i;
 }
 
+// The batch delay bounds the writer's wake-ups for appends nobody waits on;
+// a caller blocked in WaitDurable or Flush has its batch written at once.
+TEST(LineageLog, AWaiterDoesNotWaitForTheBatchDelay) {
+  TempDir dir;
+  LineageOptions options;
+  options.batch_delay = std::chrono::seconds(60);
+  auto log = OpenLog(dir.path(), options);
+  uint64_t seq = log->Append(FullObject(1));
+  EXPECT_TRUE(log->WaitDurable(seq, 30000));
+  log->Append(FullObject(2));
+  EXPECT_TRUE(log->Flush(30000));
+  EXPECT_TRUE(log->GetObject(FullObject(2).id));
+}
+
 TEST(LineageLog, WaitDurableTimesOutForARecordNeverAppended) {
   TempDir dir;
   auto log = OpenLog(dir.path());
