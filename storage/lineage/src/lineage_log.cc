@@ -211,7 +211,9 @@ class RocksLineageLog final : public LineageLog {
     thread_local std::string compact;
     compact.clear();
     lineage::AppendCompact(record, &compact);
-    return Enqueue([&] { queue_.AddCompact(kind, compact); });
+    uint64_t seq = Enqueue([&] { queue_.AddCompact(kind, compact); });
+    if (compact.capacity() > (size_t{1} << 20)) std::string().swap(compact);  // one huge record: not kept for good
+    return seq;
   }
   uint64_t Enqueue(Record&& record) {
     // The copy into `record` happened outside the lock; inside, only a move.

@@ -38,6 +38,8 @@ namespace lineage {
 namespace {
 
 constexpr size_t kChunk = 1024;           // records re-checked per hold of the writer's lock
+// Packs per hold: each holds hundreds of records, each looked up once (CountRemoved).
+constexpr size_t kPackChunk = 8;
 constexpr uint64_t kMinuteMs = 60 * 1000;  // the size bound's age resolution
 // Packs first: a record's own key is newer than its packed copy (packs.h),
 // so a run that stops between families never leaves the older one alone.
@@ -214,7 +216,7 @@ class Run {
         continue;
       }
       chunk.emplace_back(it->key().data(), it->key().size());
-      if (chunk.size() == kChunk) {
+      if (chunk.size() == (f == kPackFamily ? kPackChunk : kChunk)) {
         if (Stopped()) return Status::OK();
         if (Status s = RemoveChunk(f, chunk, cutoff, now_ms); !s.ok()) return s;
         chunk.clear();

@@ -145,7 +145,7 @@ TEST_F(PacksTest, TheSameIdTwiceInOneBatchKeepsTheLaterRecord) {
 }
 
 TEST_F(PacksTest, RetentionRemovesCountsAndMarksPackedRecords) {
-  AppendTasks(0, 300);
+  AppendTasks(0, 1000);  // dozens of packs: several chunks of removal
   now_ = kStart + 40 * kDayMs;
   const size_t old = tasks_.size();
   AppendTasks(300, 5);
