@@ -92,6 +92,65 @@ TEST_F(LineageRecorderTest, ASmallPutIsAPutTaskHoldingItsValueALargeOneAnObject)
   EXPECT_EQ(object->size, 1u << 20);
 }
 
+// The recorder fills its records in place, reusing their buffers: nothing of
+// one record may show in the next.
+TEST_F(LineageRecorderTest, RecordsInARowKeepNothingOfTheOneBefore) {
+  LineageRecorder recorder(log_.get(), "node-a");
+  TaskSpec factory;
+  factory.function = "Counter::Make";
+  TaskArg big;
+  big.value.bytes = BytesOf(std::string(100, 'x'));
+  factory.args = {big, big};
+  factory.resources = {{"GPU", 1}};
+  TaskID creation = TaskID::Random();
+  recorder.ActorCreation(creation, ActorID::Random(), factory, "driver");
+  TaskSpec call;
+  call.function = "Counter::Add";
+  call.actor = ActorID::Random();
+  TaskID ran = TaskID::Random();
+  recorder.ActorCallRan(ran, call, "driver", ObjectID::ForTaskReturn(ran, 0), 2, 9);
+  TaskSpec plain;
+  plain.function = "f";
+  TaskArg by_ref;
+  by_ref.by_ref = true;
+  by_ref.ref = ObjectID::ForPut();
+  plain.args = {by_ref};
+  TaskID id = TaskID::Random();
+  recorder.TaskSubmitted(id, plain, "worker-1", ObjectID::ForTaskReturn(id, 0), 0);
+  Payload small;
+  small.bytes = BytesOf("a longer value than the one after it");
+  ObjectID first_put = ObjectID::ForPut(), second_put = ObjectID::ForPut();
+  recorder.Put(first_put, small, "driver");
+  small.bytes = BytesOf("short");
+  recorder.Put(second_put, small, "worker-7");
+  Durable();
+
+  auto task = log_->GetTask(id);
+  ASSERT_TRUE(task);
+  EXPECT_EQ(task->function, "f");
+  EXPECT_TRUE(task->actor.IsNil());
+  EXPECT_FALSE(task->actor_creation);
+  EXPECT_EQ(task->actor_call_index, 0u);
+  EXPECT_EQ(task->attempt, 0u);
+  EXPECT_TRUE(task->resources.empty());
+  ASSERT_EQ(task->args.size(), 1u);
+  EXPECT_TRUE(task->args[0].by_ref);
+  EXPECT_TRUE(task->args[0].value.empty());
+  EXPECT_EQ(task->returns, std::vector<ObjectID>{ObjectID::ForTaskReturn(id, 0)});
+  auto made = log_->GetTask(creation);
+  ASSERT_TRUE(made);
+  EXPECT_TRUE(made->actor_creation);
+  EXPECT_TRUE(made->returns.empty());
+  EXPECT_EQ(log_->GetTask(ran)->actor_call_index, 9u);
+  auto put = log_->GetTask(second_put.Task());
+  ASSERT_TRUE(put);
+  ASSERT_EQ(put->args.size(), 1u);
+  EXPECT_EQ(put->args[0].value, "short");
+  EXPECT_EQ(put->owner, "worker-7");
+  EXPECT_EQ(put->returns, std::vector<ObjectID>{second_put});
+  EXPECT_EQ(log_->GetTask(first_put.Task())->args[0].value, "a longer value than the one after it");
+}
+
 TEST_F(LineageRecorderTest, AnActorsCreationAndItsLatestStateAreRecorded) {
   LineageRecorder recorder(log_.get(), "node-a");
   ActorID actor = ActorID::Random();

@@ -6,9 +6,9 @@
 
 namespace lumen::internal {
 
-storage::TaskRecord LineageRecorder::TaskRecordOf(const TaskID& id, const TaskSpec& spec,
-                                                  const std::string& owner) const {
-  storage::TaskRecord rec;
+storage::TaskRecord& LineageRecorder::TaskRecordOf(const TaskID& id, const TaskSpec& spec, const std::string& owner) {
+  // Assignments, not a fresh record: the strings, vectors and map keep their buffers.
+  storage::TaskRecord& rec = task_;
   rec.id = id;
   rec.function = spec.function;
   rec.name = spec.name;
@@ -18,12 +18,21 @@ storage::TaskRecord LineageRecorder::TaskRecordOf(const TaskID& id, const TaskSp
   rec.owner = owner;
   rec.submitted_ms = UnixMillis();
   rec.actor = spec.actor;
-  for (const TaskArg& arg : spec.args) {
-    storage::ArgRecord a;
+  rec.actor_creation = false;
+  rec.attempt = 0;
+  rec.actor_call_index = 0;
+  rec.returns.clear();
+  rec.args.resize(spec.args.size());
+  for (size_t i = 0; i < spec.args.size(); ++i) {
+    const TaskArg& arg = spec.args[i];
+    storage::ArgRecord& a = rec.args[i];
     a.by_ref = arg.by_ref;
     a.ref = arg.ref;
-    if (!arg.by_ref) a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
-    rec.args.push_back(std::move(a));
+    if (arg.by_ref) {
+      a.value.clear();
+    } else {
+      a.value.assign(reinterpret_cast<const char*>(arg.value.bytes->data()), arg.value.bytes->size());
+    }
   }
   return rec;
 }
@@ -31,8 +40,8 @@ storage::TaskRecord LineageRecorder::TaskRecordOf(const TaskID& id, const TaskSp
 void LineageRecorder::TaskSubmitted(const TaskID& id, const TaskSpec& spec, const std::string& owner,
                                     const ObjectID& result, int attempt) {
   if (!log_) return;
-  storage::TaskRecord rec = TaskRecordOf(id, spec, owner);
-  rec.returns = {result};
+  storage::TaskRecord& rec = TaskRecordOf(id, spec, owner);
+  rec.returns.assign(1, result);
   rec.attempt = static_cast<uint32_t>(attempt);
   log_->Append(rec);
 }
@@ -40,7 +49,7 @@ void LineageRecorder::TaskSubmitted(const TaskID& id, const TaskSpec& spec, cons
 void LineageRecorder::ActorCreation(const TaskID& creation_task, const ActorID& actor, const TaskSpec& factory,
                                     const std::string& owner) {
   if (!log_) return;
-  storage::TaskRecord rec = TaskRecordOf(creation_task, factory, owner);
+  storage::TaskRecord& rec = TaskRecordOf(creation_task, factory, owner);
   rec.actor = actor;
   rec.actor_creation = true;
   log_->Append(rec);
@@ -81,8 +90,8 @@ void LineageRecorder::ActorEnded(storage::ActorRecord record, const std::string&
 void LineageRecorder::ActorCallRan(const TaskID& id, const TaskSpec& spec, const std::string& owner,
                                    const ObjectID& result, int attempt, uint64_t index) {
   if (!log_) return;
-  storage::TaskRecord rec = TaskRecordOf(id, spec, owner);
-  rec.returns = {result};
+  storage::TaskRecord& rec = TaskRecordOf(id, spec, owner);
+  rec.returns.assign(1, result);
   rec.attempt = static_cast<uint32_t>(attempt);
   rec.actor_call_index = index;
   log_->Append(rec);
@@ -91,25 +100,37 @@ void LineageRecorder::ActorCallRan(const TaskID& id, const TaskSpec& spec, const
 void LineageRecorder::ResultStored(const ObjectID& result, const TaskID& task, const std::string& worker,
                                    uint64_t size) {
   if (!log_) return;
-  log_->Append(storage::ObjectRecord{result, task, false, worker, size, node_});
+  RecordObject(result, task, false, worker, size);
+}
+
+void LineageRecorder::RecordObject(const ObjectID& id, const TaskID& made_by, bool is_put, const std::string& owner,
+                                   uint64_t size) {
+  storage::ObjectRecord& rec = object_;
+  rec.id = id;
+  rec.created_by = made_by;
+  rec.is_put = is_put;
+  rec.owner = owner;
+  rec.size = size;
+  rec.node = node_;
+  log_->Append(rec);
 }
 
 void LineageRecorder::Put(const ObjectID& id, const Payload& p, const std::string& owner) {
   if (!log_) return;
   if (p.kind != Payload::kInline || !p.nested_refs.empty()) {  // large ones: recorded, not durable yet
-    log_->Append(storage::ObjectRecord{id, id.Task(), true, owner, p.size, node_});
+    RecordObject(id, id.Task(), true, owner, p.size);
     return;
   }
   // One record, not two, on the Put path: the put task names its object.
-  storage::TaskRecord rec;
+  // Only the fields below ever change in put_; the rest keep their defaults.
+  storage::TaskRecord& rec = put_;
   rec.id = id.Task();
-  rec.function = kPutTask;
+  if (rec.function.empty()) rec.function = kPutTask;
   rec.owner = owner;
   rec.submitted_ms = UnixMillis();
-  rec.returns = {id};
-  storage::ArgRecord value;
-  value.value.assign(reinterpret_cast<const char*>(p.bytes->data()), p.bytes->size());
-  rec.args.push_back(std::move(value));
+  rec.returns.assign(1, id);
+  rec.args.resize(1);
+  rec.args[0].value.assign(reinterpret_cast<const char*>(p.bytes->data()), p.bytes->size());
   log_->Append(rec);
 }
 

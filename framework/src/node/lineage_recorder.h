@@ -1,7 +1,10 @@
 // The node's one writer of lineage: every task submitted, actor created or
 // changed, result stored and Put is recorded here, as the log's records.
 // Over no log (lineage off) it records nothing. Not thread-safe: the node
-// calls it under its lock; the log batches the appends off this path.
+// calls it under its lock; the log batches the appends off this path. The
+// records of the hot paths (tasks, results, Puts) are filled in place in
+// members, whose buffers are reused: the log copies what it keeps, so
+// recording allocates nothing once they have grown.
 #pragma once
 
 #include <string>
@@ -48,10 +51,15 @@ class LineageRecorder {
   void Put(const ObjectID& id, const Payload& payload, const std::string& owner);
 
  private:
-  storage::TaskRecord TaskRecordOf(const TaskID& id, const TaskSpec& spec, const std::string& owner) const;
+  void RecordObject(const ObjectID& id, const TaskID& made_by, bool is_put, const std::string& owner, uint64_t size);
+  // task_ filled with the spec's fields (returns, attempt, call index reset).
+  storage::TaskRecord& TaskRecordOf(const TaskID& id, const TaskSpec& spec, const std::string& owner);
 
   storage::LineageLog* log_;
   std::string node_;
+  storage::TaskRecord task_;    // reused by each task record
+  storage::TaskRecord put_;     // reused by each small Put
+  storage::ObjectRecord object_;  // reused by each object record
 };
 
 }  // namespace lumen::internal

@@ -1,6 +1,8 @@
-# On-disk records of the lineage log (storage/lineage). Each RocksDB value is
-# one flat Cap'n Proto message whose root is one of these structs; the key is
-# the record's binary id. Names carry a `Lineage` prefix because
+# On-disk records of the lineage log (storage/lineage). Each value of the
+# tasks, objects and actors families is one flat Cap'n Proto message whose
+# root is one of these structs; the key is the record's binary id. (Fresh
+# plain tasks and objects are packed in a compact form instead:
+# src/compact_records.h, src/packs.h.) Names carry a `Lineage` prefix because
 # storage/codec/schema/object.capnp shares the lumen::schema namespace.
 #
 # Compatibility: logs outlive binaries (`lumen start --head --recover`), so

@@ -1,13 +1,13 @@
 // LineageLog on RocksDB: one column family per record kind, keyed by binary
-// id, values are flat Cap'n Proto messages (records.cc). Appends go through a
-// queue to one writer thread that turns them into WriteBatches; a second
-// thread applies the retention policy (retention.cc) now and then.
+// id, values are flat Cap'n Proto messages (records.cc); fresh plain tasks and
+// objects are packed many to a value instead (packs.h). Appends go through a
+// queue to one writer thread that turns them into WriteBatches
+// (record_writer.cc); a second thread applies the retention policy
+// (retention.cc) now and then.
 #include "lumen/storage/lineage_log.h"
 #include "private_files.h"
 
 #include <rocksdb/write_batch.h>
-
-#include <capnp/message.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +21,9 @@
 #include <variant>
 
 #include "queries.h"
+#include "compact_records.h"
+#include "packs.h"
+#include "record_writer.h"
 #include "records.h"
 #include "retention.h"
 #include "rocks_db.h"
@@ -32,7 +35,10 @@ namespace {
 using lineage::Family;
 using lineage::FromRocks;
 using lineage::Key;
+using lineage::PackKind;
 using lineage::Parse;
+using lineage::QueuedRecords;
+using lineage::Record;
 using lineage::RocksDb;
 
 uint64_t SystemNowMs() {
@@ -46,14 +52,14 @@ class RocksLineageLog final : public LineageLog {
   // `marks`: what retention removed before, as read from `rocks`.
   RocksLineageLog(const LineageOptions& options, std::unique_ptr<RocksDb> rocks,
                   const lineage::RetentionIndex::Ranges& marks)
-      : options_(options), rocks_(std::move(rocks)), db_(rocks_->db()) {
+      : options_(options), rocks_(std::move(rocks)), db_(rocks_->db()), encoder_(rocks_.get(), &retention_index_) {
     retention_index_.Commit(marks);
     if (options_.max_batch == 0) options_.max_batch = 1;
     if (!options_.now_ms) options_.now_ms = SystemNowMs;
-    std::memset(first_segment_.begin(), 0, first_segment_.size() * sizeof(capnp::word));
     tasks_ = rocks_->family(lineage::kTaskFamily);
     objects_ = rocks_->family(lineage::kObjectFamily);
     actors_ = rocks_->family(lineage::kActorFamily);
+    packs_ = rocks_->family(lineage::kPackFamily);
     if (rocks_->read_only()) {
       error_ = Status(StatusCode::kInvalid, "lineage log opened read-only: appends are refused");
       return;  // no threads: nothing to write
@@ -84,18 +90,27 @@ class RocksLineageLog final : public LineageLog {
     // rocks_ closes the database.
   }
 
-  uint64_t Append(const TaskRecord& record) override { return Enqueue(Record(record)); }
-  uint64_t Append(const ObjectRecord& record) override { return Enqueue(Record(record)); }
+  // Plain tasks and objects queue in compact form: encoded here with no
+  // allocation (a reused per-thread buffer), copied in as bytes.
+  uint64_t Append(const TaskRecord& record) override {
+    if (!record.actor.IsNil()) return Enqueue(Record(record));
+    return EnqueueCompact(PackKind::kTask, record);
+  }
+  uint64_t Append(const ObjectRecord& record) override { return EnqueueCompact(PackKind::kObject, record); }
   uint64_t Append(const ActorRecord& record) override { return Enqueue(Record(record)); }
 
   bool WaitDurable(uint64_t seq, int64_t timeout_ms) override {
     std::unique_lock lock(mu_);
     auto done = [&] { return durable_seq_ >= seq || !error_.ok(); };
+    if (done()) return durable_seq_ >= seq;
+    ++hurry_;  // someone waits: the batch goes now, not after batch_delay
+    queue_cv_.notify_one();
     if (timeout_ms < 0) {
       durable_cv_.wait(lock, done);
     } else {
       durable_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), done);
     }
+    --hurry_;
     return durable_seq_ >= seq;
   }
 
@@ -135,9 +150,13 @@ class RocksLineageLog final : public LineageLog {
     return error_;
   }
 
-  std::optional<TaskRecord> GetTask(const TaskID& id) override { return Get<TaskRecord>(tasks_, id); }
+  std::optional<TaskRecord> GetTask(const TaskID& id) override {
+    std::optional<TaskRecord> record = Get<TaskRecord>(tasks_, id);
+    return record ? record : GetPacked<TaskRecord>(PackKind::kTask, id);
+  }
   std::optional<ObjectRecord> GetObject(const ObjectID& id) override {
-    return Get<ObjectRecord>(objects_, id);
+    std::optional<ObjectRecord> record = Get<ObjectRecord>(objects_, id);
+    return record ? record : GetPacked<ObjectRecord>(PackKind::kObject, id);
   }
   std::optional<ActorRecord> GetActor(const ActorID& id) override { return Get<ActorRecord>(actors_, id); }
 
@@ -187,18 +206,31 @@ class RocksLineageLog final : public LineageLog {
   }
 
  private:
-  using Record = std::variant<TaskRecord, ObjectRecord, ActorRecord>;
-
+  template <typename R>
+  uint64_t EnqueueCompact(PackKind kind, const R& record) {
+    thread_local std::string compact;
+    compact.clear();
+    lineage::AppendCompact(record, &compact);
+    uint64_t seq = Enqueue([&] { queue_.AddCompact(kind, compact); });
+    if (compact.capacity() > (size_t{1} << 20)) std::string().swap(compact);  // one huge record: not kept for good
+    return seq;
+  }
   uint64_t Enqueue(Record&& record) {
-    if (rocks_->read_only()) return 0;  // refused: LastError says why
     // The copy into `record` happened outside the lock; inside, only a move.
+    return Enqueue([&] { queue_.Add(std::move(record)); });
+  }
+
+  // Runs `push` (which adds one record to queue_) under the lock.
+  template <typename Push>
+  uint64_t Enqueue(Push&& push) {
+    if (rocks_->read_only()) return 0;  // refused: LastError says why
     uint64_t seq;
     bool wake;
     {
       std::unique_lock lock(mu_);
       if (options_.max_queued && queue_.size() >= options_.max_queued) WaitForRoom(lock);
       seq = next_seq_++;
-      queue_.push_back(std::move(record));
+      push();
       wake = writer_idle_;
       writer_idle_ = false;
     }
@@ -219,6 +251,8 @@ class RocksLineageLog final : public LineageLog {
     }
   }
 
+  // The record under its own key. Readers ask there first: when there is
+  // one, it is newer than a packed record of the same id (packs.h).
   template <typename T, typename Id>
   std::optional<T> Get(rocksdb::ColumnFamilyHandle* cf, const Id& id) {
     rocksdb::PinnableSlice value;
@@ -226,6 +260,17 @@ class RocksLineageLog final : public LineageLog {
     if (!s.ok()) return std::nullopt;
     T record;
     if (!Parse(std::string_view(value.data(), value.size()), &record).ok()) return std::nullopt;
+    return record;
+  }
+
+  template <typename T, typename Id>
+  std::optional<T> GetPacked(PackKind kind, const Id& id) {
+    std::string compact;
+    uint64_t recorded_ms = 0;
+    T record;
+    if (!lineage::FindPacked(db_, packs_, kind, id.Binary(), &compact, &recorded_ms) ||
+        !lineage::ParseCompact(compact, recorded_ms, &record).ok())
+      return std::nullopt;
     return record;
   }
 
@@ -241,8 +286,7 @@ class RocksLineageLog final : public LineageLog {
   }
 
   void WriterLoop() {
-    std::vector<Record> batch;
-    std::string scratch;
+    QueuedRecords batch;
     for (;;) {
       uint64_t first_seq;
       {
@@ -253,7 +297,7 @@ class RocksLineageLog final : public LineageLog {
         // wakes at most ~1/batch_delay times a second, not once per append
         // (each wake-up costs the appending threads a core on small machines).
         queue_cv_.wait_for(lock, options_.batch_delay,
-                           [&] { return queue_.size() >= options_.max_batch || stopping_; });
+                           [&] { return queue_.size() >= options_.max_batch || stopping_ || hurry_ > 0; });
         writer_idle_ = false;
         if (queue_.empty()) return;  // stopping, and all drained
         first_seq = next_seq_ - queue_.size();
@@ -262,7 +306,7 @@ class RocksLineageLog final : public LineageLog {
       room_cv_.notify_all();
       for (size_t begin = 0; begin < batch.size(); begin += options_.max_batch) {
         size_t end = std::min(batch.size(), begin + options_.max_batch);
-        Status s = WriteRange(batch, begin, end, &scratch);
+        Status s = WriteRange(batch, begin, end);
         Finish(first_seq + end - 1, s);
         if (!s.ok()) break;
       }
@@ -271,41 +315,23 @@ class RocksLineageLog final : public LineageLog {
   }
 
   // Writes batch[begin, end) as one atomic WriteBatch, unless the log failed.
-  Status WriteRange(const std::vector<Record>& batch, size_t begin, size_t end, std::string* scratch) {
+  Status WriteRange(const QueuedRecords& batch, size_t begin, size_t end) {
     {
       std::lock_guard lock(mu_);
       if (!error_.ok()) return error_;  // failed for good: never write past a hole
     }
     rocksdb::WriteBatch wb;
     uint64_t now_ms = options_.now_ms();  // one clock read a batch: the records' age for retention
-    for (size_t i = begin; i < end; ++i) {
-      // The reused zeroed first segment holds a typical record without an
-      // allocation (the builder re-zeroes what it used when it dies); larger
-      // records get more segments from the heap.
-      capnp::MallocMessageBuilder message(first_segment_.asPtr());
-      rocksdb::Status s = std::visit(
-          [&](const auto& r) {
-            lineage::BuildMessage(r, now_ms, &message);
-            lineage::Flatten(message, scratch);
-            return wb.Put(FamilyOf(r), Key(r.id), *scratch);
-          },
-          batch[i]);
-      if (!s.ok()) return FromRocks(s, "lineage log: building a write batch");
-    }
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
-    rocksdb::Status s;
-    {
-      std::lock_guard write_lock(write_mu_);  // retention re-checks what it removes under it
-      s = db_->Write(wo, &wb);
-    }
+    // Retention re-checks what it removes under it; the encoder reads the
+    // packs' high-water marks under it.
+    std::lock_guard write_lock(write_mu_);
+    if (Status s = encoder_.Build(batch, begin, end, now_ms, &wb); !s.ok()) return s;
+    rocksdb::Status s = db_->Write(wo, &wb);
     if (!s.ok()) return FromRocks(s, "lineage log: writing records");
     return Status::OK();
   }
-
-  rocksdb::ColumnFamilyHandle* FamilyOf(const TaskRecord&) const { return tasks_; }
-  rocksdb::ColumnFamilyHandle* FamilyOf(const ObjectRecord&) const { return objects_; }
-  rocksdb::ColumnFamilyHandle* FamilyOf(const ActorRecord&) const { return actors_; }
 
   // Publishes the outcome of writing everything up to `last_seq`.
   void Finish(uint64_t last_seq, const Status& s) {
@@ -338,24 +364,25 @@ class RocksLineageLog final : public LineageLog {
   rocksdb::ColumnFamilyHandle* tasks_;
   rocksdb::ColumnFamilyHandle* objects_;
   rocksdb::ColumnFamilyHandle* actors_;
-
-  kj::Array<capnp::word> first_segment_ = kj::heapArray<capnp::word>(128);  // writer thread only
+  rocksdb::ColumnFamilyHandle* packs_;  // null in a read-only open of a log from before packs
 
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;    // writer waits for records or stop
   std::condition_variable room_cv_;     // appenders wait for room (max_queued)
   bool warned_full_ = false;
   std::condition_variable durable_cv_;  // WaitDurable waits for progress or error
-  std::vector<Record> queue_;           // seqs next_seq_ - size() .. next_seq_ - 1
+  QueuedRecords queue_;                 // seqs next_seq_ - size() .. next_seq_ - 1
   uint64_t next_seq_ = 1;
   uint64_t durable_seq_ = 0;
   Status error_;                        // the first write error; sticky
   bool stopping_ = false;
   bool writer_idle_ = false;            // the writer sleeps (or is about to)
+  size_t hurry_ = 0;                    // callers in WaitDurable: no batch delay while any wait
   std::multimap<uint64_t, std::function<void(const Status&)>> callbacks_;
 
   std::mutex write_mu_;                 // held around each db_->Write of records, and by retention
   lineage::RetentionIndex retention_index_;
+  lineage::RecordWriter encoder_;       // writer thread only, under write_mu_
   std::mutex retention_run_mu_;         // one ApplyRetention at a time
   std::mutex retention_wait_mu_;        // only for retention_cv_
   std::condition_variable retention_cv_;

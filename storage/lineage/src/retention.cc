@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "packs.h"
 #include "records.h"
 
 namespace lumen::storage {
@@ -37,8 +38,12 @@ namespace lineage {
 namespace {
 
 constexpr size_t kChunk = 1024;           // records re-checked per hold of the writer's lock
+// Packs per hold: each holds hundreds of records, each looked up once (CountRemoved).
+constexpr size_t kPackChunk = 8;
 constexpr uint64_t kMinuteMs = 60 * 1000;  // the size bound's age resolution
-constexpr Family kRecordFamilies[] = {kTaskFamily, kObjectFamily, kActorFamily};
+// Packs first: a record's own key is newer than its packed copy (packs.h),
+// so a run that stops between families never leaves the older one alone.
+constexpr Family kRecordFamilies[] = {kPackFamily, kTaskFamily, kObjectFamily, kActorFamily};
 
 uint64_t Load64(const char* p) {
   uint64_t v;
@@ -48,11 +53,65 @@ uint64_t Load64(const char* p) {
 
 Kind KindOf(Family f) { return f == kTaskFamily ? Kind::kTask : f == kObjectFamily ? Kind::kObject : Kind::kActor; }
 
-// Whether retention may remove a record at all, whatever its age.
+// Whether retention may remove a record at all, whatever its age. Packs
+// hold only objects and plain tasks: always.
 bool Removable(Family f, const RecordAge& age, const std::unordered_set<ActorID>& live_actors) {
-  if (f == kObjectFamily) return true;
+  if (f == kObjectFamily || f == kPackFamily) return true;
   if (f == kActorFamily) return age.state == ActorState::kDead;
   return age.actor.IsNil() || !live_actors.count(age.actor);
+}
+
+// The age of a stored record or pack.
+Status AgeOf(Family f, const rocksdb::Slice& key, const rocksdb::Slice& value, RecordAge* age) {
+  if (f != kPackFamily) return Peek(KindOf(f), {value.data(), value.size()}, age);
+  PackInfo info;
+  if (!ReadPackInfo({key.data(), key.size()}, {value.data(), value.size()}, &info))
+    return {StatusCode::kInvalid, "corrupt lineage pack"};
+  *age = RecordAge();
+  age->recorded_ms = info.recorded_ms;
+  return Status::OK();
+}
+
+// The id sources a stored record or pack holds (prefix, counters); false if
+// the key is not one of ours.
+bool SourcesOf(Family f, const rocksdb::Slice& key, const rocksdb::Slice& value, uint64_t* prefix,
+               uint64_t* min_counter, uint64_t* max_counter) {
+  if (f == kPackFamily) {
+    PackInfo info;
+    if (!ReadPackInfo({key.data(), key.size()}, {value.data(), value.size()}, &info)) return false;
+    *prefix = info.prefix;
+    *min_counter = info.min_counter;
+    *max_counter = info.max_counter;
+    return true;
+  }
+  TaskID source;
+  if (!SourceOfKey(key, &source)) return false;
+  *prefix = RetentionIndex::Prefix(source);
+  *min_counter = *max_counter = RetentionIndex::Counter(source);
+  return true;
+}
+
+// Counts the records that removing a stored entry takes out of the log into
+// `report`. A packed record whose id has a key of its own
+// is not one: that key holds its newer version, which stays.
+void CountRemoved(RocksDb* rocks, Family f, const rocksdb::Slice& key, const rocksdb::Slice& value,
+                      RetentionReport* report) {
+  if (f != kPackFamily) {
+    ++(f == kTaskFamily ? report->removed_tasks : f == kObjectFamily ? report->removed_objects : report->removed_actors);
+    return;
+  }
+  PackInfo info;
+  ReadPackInfo({key.data(), key.size()}, {value.data(), value.size()}, &info);
+  const bool tasks = info.kind == PackKind::kTask;
+  uint64_t removed = 0;
+  for (std::string_view id : PackedIds({value.data(), value.size()})) {
+    // Keys are reversed ids (rocks_db.h).
+    std::string own(id.rbegin(), id.rend());
+    rocksdb::PinnableSlice newer;
+    if (!rocks->db()->Get(rocksdb::ReadOptions(), rocks->family(tasks ? kTaskFamily : kObjectFamily), own, &newer).ok())
+      ++removed;
+  }
+  (tasks ? report->removed_tasks : report->removed_objects) += removed;
 }
 
 class Run {
@@ -94,6 +153,7 @@ class Run {
  private:
   bool Stopped() const { return t_.stop && t_.stop->load(std::memory_order_relaxed); }
 
+  // REQUIRES: the family exists (a writable log has them all).
   std::unique_ptr<rocksdb::Iterator> Scan(Family f) const {
     rocksdb::ReadOptions options;
     options.fill_cache = false;  // one pass over old data must not evict the hot records
@@ -125,7 +185,7 @@ class Run {
         uint64_t bytes = it->key().size() + it->value().size();
         total += bytes;
         RecordAge age;
-        if (!Peek(KindOf(f), {it->value().data(), it->value().size()}, &age).ok()) continue;
+        if (!AgeOf(f, it->key(), it->value(), &age).ok()) continue;
         if (Removable(f, age, live_actors_)) bytes_by_minute[age.recorded_ms / kMinuteMs] += bytes;
       }
       if (!it->status().ok()) return FromRocks(it->status(), "lineage retention: scanning");
@@ -149,14 +209,14 @@ class Run {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       uint64_t bytes = it->key().size() + it->value().size();
       RecordAge age;
-      bool old = Peek(KindOf(f), {it->value().data(), it->value().size()}, &age).ok() && age.recorded_ms < cutoff;
+      bool old = AgeOf(f, it->key(), it->value(), &age).ok() && age.recorded_ms < cutoff;
       if (old && !Removable(f, age, live_actors_)) ++report_.kept_for_live_actors;
       if (!old || !Removable(f, age, live_actors_)) {
         report_.retained_bytes += bytes;
         continue;
       }
       chunk.emplace_back(it->key().data(), it->key().size());
-      if (chunk.size() == kChunk) {
+      if (chunk.size() == (f == kPackFamily ? kPackChunk : kChunk)) {
         if (Stopped()) return Status::OK();
         if (Status s = RemoveChunk(f, chunk, cutoff, now_ms); !s.ok()) return s;
         chunk.clear();
@@ -171,29 +231,28 @@ class Run {
     rocksdb::ColumnFamilyHandle* family = t_.rocks->family(f);
     rocksdb::WriteBatch batch;
     RetentionIndex::Ranges merged;
-    uint64_t removed = 0, removed_bytes = 0;
+    RetentionReport counted;  // what this chunk removes, by kind
+    uint64_t removed = 0, removed_bytes = 0;  // stored entries (records or packs) and their bytes
     std::lock_guard lock(*t_.write_mu);
     for (const std::string& key : keys) {
       // Re-read under the lock: the writer may have replaced it since the scan.
       rocksdb::PinnableSlice value;
       if (!db->Get(rocksdb::ReadOptions(), family, key, &value).ok()) continue;
       RecordAge age;
-      if (!Peek(KindOf(f), {value.data(), value.size()}, &age).ok() || age.recorded_ms >= cutoff ||
-          !Removable(f, age, live_actors_)) {
+      if (!AgeOf(f, key, value, &age).ok() || age.recorded_ms >= cutoff || !Removable(f, age, live_actors_)) {
         continue;
       }
-      TaskID source;
-      if (!SourceOfKey(key, &source)) continue;
-      uint64_t prefix = RetentionIndex::Prefix(source);
+      uint64_t prefix, min_counter, max_counter;
+      if (!SourcesOf(f, key, value, &prefix, &min_counter, &max_counter)) continue;
       auto [entry, fresh] = merged.try_emplace(prefix);
       if (fresh) entry->second = t_.index->Get(prefix);
       RetentionIndex::Range& range = entry->second;
-      uint64_t counter = RetentionIndex::Counter(source);
-      range.min_counter = std::min(range.min_counter, counter);
-      range.max_counter = std::max(range.max_counter, counter);
+      range.min_counter = std::min(range.min_counter, min_counter);
+      range.max_counter = std::max(range.max_counter, max_counter);
       range.cutoff_ms = std::max(range.cutoff_ms, cutoff);
       range.removed_at_ms = now_ms;
       if (!batch.Delete(family, key).ok()) return {StatusCode::kIOError, "lineage retention: building a batch"};
+      CountRemoved(t_.rocks, f, key, value, &counted);
       ++removed;
       removed_bytes += key.size() + value.size();
     }
@@ -206,8 +265,9 @@ class Run {
     rocksdb::Status s = db->Write(rocksdb::WriteOptions(), &batch);
     if (!s.ok()) return FromRocks(s, "lineage retention: removing records");
     t_.index->Commit(merged);
-    (f == kTaskFamily ? report_.removed_tasks : f == kObjectFamily ? report_.removed_objects : report_.removed_actors) +=
-        removed;
+    report_.removed_tasks += counted.removed_tasks;
+    report_.removed_objects += counted.removed_objects;
+    report_.removed_actors += counted.removed_actors;
     report_.removed_bytes += removed_bytes;
     return Status::OK();
   }

@@ -17,7 +17,7 @@ namespace {
 
 // "default" is rocksdb::kDefaultColumnFamilyName (a std::string, so not constexpr).
 constexpr const char* kFamilyNames[kFamilyCount] = {
-    "default", "tasks", "objects", "actors", "retention"};
+    "default", "tasks", "objects", "actors", "retention", "packs"};
 
 rocksdb::ColumnFamilyOptions FamilyOptions() {
   rocksdb::ColumnFamilyOptions options;
@@ -70,8 +70,8 @@ Status RocksDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Roc
     if (!s.ok()) return FromRocks(s, "cannot read the lineage log in " + dir);
     for (size_t f = 0; f < kFamilyCount; ++f) {
       if (std::find(present.begin(), present.end(), kFamilyNames[f]) == present.end()) {
-        // Only the retention family may be missing: logs older than it have none.
-        if (f == kRetentionFamily) continue;
+        // Only these may be missing: logs older than them have none.
+        if (f == kRetentionFamily || f == kPackFamily) continue;
         return {StatusCode::kNotFound, "no lineage log in " + dir + " (a RocksDB database without the '" +
                                            kFamilyNames[f] + "' family)"};
       }

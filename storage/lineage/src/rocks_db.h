@@ -21,6 +21,7 @@ enum Family : size_t {
   kObjectFamily,     // ObjectRecord by ObjectID
   kActorFamily,      // ActorRecord by ActorID
   kRetentionFamily,  // what retention removed, by id source (retention.h)
+  kPackFamily,       // fresh plain tasks and objects, many a value (packs.h)
   kFamilyCount,
 };
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "expect_same.h"
 #include "temp_dir.h"
 #include "test_records.h"
 
@@ -15,63 +16,12 @@ namespace lumen::storage {
 namespace {
 
 using testing::ActorIdFor;
+using testing::ExpectSame;
 using testing::FullActor;
 using testing::FullObject;
 using testing::FullTask;
 using testing::TaskIdFor;
 using testing::TempDir;
-
-void ExpectSame(const TaskRecord& a, const TaskRecord& b) {
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.function, b.function);
-  ASSERT_EQ(a.args.size(), b.args.size());
-  for (size_t i = 0; i < a.args.size(); ++i) {
-    EXPECT_EQ(a.args[i].by_ref, b.args[i].by_ref) << "arg " << i;
-    EXPECT_EQ(a.args[i].ref, b.args[i].ref) << "arg " << i;
-    EXPECT_EQ(a.args[i].value, b.args[i].value) << "arg " << i;
-  }
-  EXPECT_EQ(a.returns, b.returns);
-  EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.max_retries, b.max_retries);
-  EXPECT_EQ(a.retry_exceptions, b.retry_exceptions);
-  EXPECT_EQ(a.resources, b.resources);
-  EXPECT_EQ(a.owner, b.owner);
-  EXPECT_EQ(a.attempt, b.attempt);
-  EXPECT_EQ(a.actor, b.actor);
-  EXPECT_EQ(a.actor_creation, b.actor_creation);
-  EXPECT_EQ(a.submitted_ms, b.submitted_ms);
-  EXPECT_EQ(a.actor_call_index, b.actor_call_index);
-}
-
-void ExpectSame(const ObjectRecord& a, const ObjectRecord& b) {
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.created_by, b.created_by);
-  EXPECT_EQ(a.is_put, b.is_put);
-  EXPECT_EQ(a.owner, b.owner);
-  EXPECT_EQ(a.size, b.size);
-  EXPECT_EQ(a.node, b.node);
-}
-
-void ExpectSame(const ActorRecord& a, const ActorRecord& b) {
-  EXPECT_EQ(a.id, b.id);
-  EXPECT_EQ(a.creation_task, b.creation_task);
-  EXPECT_EQ(a.class_name, b.class_name);
-  EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.ns, b.ns);
-  EXPECT_EQ(a.state, b.state);
-  EXPECT_EQ(a.restarts, b.restarts);
-  EXPECT_EQ(a.death_cause, b.death_cause);
-  EXPECT_EQ(a.detached, b.detached);
-  EXPECT_EQ(a.max_restarts, b.max_restarts);
-  EXPECT_EQ(a.max_task_retries, b.max_task_retries);
-  EXPECT_EQ(a.max_concurrency, b.max_concurrency);
-  EXPECT_EQ(a.replay_on_restart, b.replay_on_restart);
-  EXPECT_EQ(a.checkpoint_method, b.checkpoint_method);
-  EXPECT_EQ(a.restore_function, b.restore_function);
-  EXPECT_EQ(a.checkpoint_every, b.checkpoint_every);
-  EXPECT_EQ(a.checkpoint, b.checkpoint);
-  EXPECT_EQ(a.checkpoint_calls, b.checkpoint_calls);
-}
 
 std::unique_ptr<LineageLog> OpenLog(const std::string& dir, LineageOptions options = {}) {
   std::unique_ptr<LineageLog> log;
@@ -236,6 +186,20 @@ TEST(LineageLog, AppendsBeyondMaxQueuedWaitForTheWriter) {
   EXPECT_LE(worst, 2 * options.max_queued) << "queued records beyond the bound";
   EXPECT_TRUE(log->Flush(10000));
   for (uint64_t i = 0; i < 400; ++i) EXPECT_TRUE(log->GetObject(FullObject(i).id)) << i;
+}
+
+// The batch delay bounds the writer's wake-ups for appends nobody waits on;
+// a caller blocked in WaitDurable or Flush has its batch written at once.
+TEST(LineageLog, AWaiterDoesNotWaitForTheBatchDelay) {
+  TempDir dir;
+  LineageOptions options;
+  options.batch_delay = std::chrono::seconds(60);
+  auto log = OpenLog(dir.path(), options);
+  uint64_t seq = log->Append(FullObject(1));
+  EXPECT_TRUE(log->WaitDurable(seq, 30000));
+  log->Append(FullObject(2));
+  EXPECT_TRUE(log->Flush(30000));
+  EXPECT_TRUE(log->GetObject(FullObject(2).id));
 }
 
 TEST(LineageLog, WaitDurableTimesOutForARecordNeverAppended) {

@@ -13,9 +13,12 @@
 // can lose it: writes are not fsynced unless `sync_writes`).
 //
 // Records are stored as Cap'n Proto messages (storage/lineage/schema), one
-// RocksDB column family per kind, keyed by id. Queries read what is on disk:
-// a record is visible to Get*/RebuildPlan/Provenance once it is durable (call
-// Flush first to read your own appends). If a write fails (a full disk, an
+// RocksDB column family per kind, keyed by id; the first record of a plain
+// task or an object is instead packed, in a compact form, with others of its
+// batch into one value (src/packs.h): a few dozen bytes copied, not a key of
+// its own. Queries read what is on disk: a record is visible to
+// Get*/RebuildPlan/Provenance once it is durable (call Flush first to read
+// your own appends). If a write fails (a full disk, an
 // I/O error), the log is degraded for good: it says so once on stderr, later
 // appends are refused (WaitDurable and Flush return false at once, WhenDurable
 // callbacks get the error) and LastError says why. The process keeps running
@@ -129,10 +132,11 @@ struct ActorRecord {
 
 struct LineageOptions {
   bool sync_writes = false;  // fsync each batch (survive power loss, ~4x slower)
-  size_t max_batch = 1000;   // records per RocksDB WriteBatch
+  size_t max_batch = 4096;   // records per RocksDB WriteBatch
   // How long a batch may wait for more records before it is written: bounds
   // the writer's wake-ups; an append is acknowledged at most this much later.
-  std::chrono::microseconds batch_delay{1000};
+  // A caller blocked in WaitDurable or Flush cuts the wait short.
+  std::chrono::microseconds batch_delay{4000};
   // Records queued at most (0: no bound). An Append beyond waits for the
   // writer to take the queue (for 10 s at most, then it queues anyway and
   // says so once), so appends faster than the disk take bounded memory.
