@@ -163,6 +163,8 @@ class NodeManager {
   // Joining drivers (node_manager_jobs.cc).
   void AcceptDriver(int fd, const ucred& cred);
   void Join(Worker& driver, JoinMsg& m);
+  bool PresentsSecret(const std::string& secret) const;
+  void Refuse(Worker& client, const Message& reply);
   void EndJob(int job);
   void CloseSilentDrivers();
   Job* JobOf(const Worker& client);

@@ -51,10 +51,21 @@ void NodeManager::AcceptDriver(int fd, const ucred& cred) {
   workers_[w->number] = std::move(w);
 }
 
+bool NodeManager::PresentsSecret(const std::string& secret) const {
+  return !options_.cluster_secret.empty() && SameSecret(secret, options_.cluster_secret);
+}
+
+// Says why, then ends the connection.
+void NodeManager::Refuse(Worker& client, const Message& reply) {
+  client.conn->Queue(reply);
+  client.conn->Flush();
+  CloseConnection(client);
+}
+
 void NodeManager::Join(Worker& driver, JoinMsg& m) {
   JoinReplyMsg reply;
   reply.request = m.request;
-  if (options_.cluster_secret.empty() || !SameSecret(m.secret, options_.cluster_secret)) {
+  if (!PresentsSecret(m.secret)) {
     std::fprintf(stderr, "lumen: refused the driver with pid %d: it did not present the cluster's secret\n",
                  static_cast<int>(driver.pid));
     reply.error = "the cluster refused to let this driver join: it did not present the cluster's secret "
@@ -63,12 +74,7 @@ void NodeManager::Join(Worker& driver, JoinMsg& m) {
     reply.error = "the node cannot run workers from '" + m.binary + "': it needs an absolute path of an executable "
                   "the node can run (Config::worker_binary)";
   }
-  if (!reply.error.empty()) {
-    driver.conn->Queue(reply);
-    driver.conn->Flush();
-    CloseConnection(driver);
-    return;
-  }
+  if (!reply.error.empty()) return Refuse(driver, reply);
   Job& job = jobs_[next_job_];
   job.id = next_job_++;
   job.binary = m.binary;

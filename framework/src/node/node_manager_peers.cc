@@ -55,19 +55,14 @@ int ConnectTo(const std::string& path) {
 void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   RegisterNodeReplyMsg reply{m.request, ""};
   std::shared_ptr<storage::ObjectStore> store;
-  if (options_.cluster_secret.empty() || m.secret != options_.cluster_secret) {
+  if (!PresentsSecret(m.secret)) {
     std::fprintf(stderr, "lumen: refused the node '%s' (pid %d): it did not present the cluster's secret\n",
                  m.name.c_str(), static_cast<int>(client.pid));
     reply.error = "the head refused this node: it did not present the cluster's secret";
   } else if (Status s = storage::ConnectToStore(m.store_socket, &store); !s.ok()) {
     reply.error = "the head cannot reach this node's object store at " + m.store_socket + ": " + s.message();
   }
-  if (!reply.error.empty()) {
-    client.conn->Queue(reply);
-    client.conn->Flush();
-    CloseConnection(client);
-    return;
-  }
+  if (!reply.error.empty()) return Refuse(client, reply);
   Peer& peer = peers_[next_peer_];
   peer.id = next_peer_++;
   peer.client = client.number;
