@@ -39,6 +39,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -108,13 +109,13 @@ Where MeetThenRun(std::string dir, int n, int ms) {
 double Sum(std::vector<double> v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 std::vector<double> Fill(int n, double value) { return std::vector<double>(static_cast<size_t>(n), value); }
 
-class Counter {
+class Resident {
  public:
-  static Counter* Create() { return new Counter; }
+  static Resident* Create() { return new Resident; }
   int NodePid() { return getppid(); }
 };
 
-LUMEN_REMOTE(RunFor, MeetThenRun, Sum, Fill, Counter::Create, &Counter::NodePid);
+LUMEN_REMOTE(RunFor, MeetThenRun, Sum, Fill, Resident::Create, &Resident::NodePid);
 
 // ---- Helpers ----------------------------------------------------------------
 
@@ -187,12 +188,11 @@ void Lesson(LocalCluster& cluster) {
     auto t0 = Clock::now();
     for (int i = 0; i < 4; ++i) refs.push_back(lumen::Task(RunFor).SetResource("red", 1).Remote(200));
     auto runs = GetAll(refs);
-    int max_at_once = 0;
-    for (const auto& a : runs) {
-      int n = 0;
-      for (const auto& b : runs) n += Overlap(*a, *b);
-      max_at_once = std::max(max_at_once, n);
-    }
+    int max_at_once = 0;  // a sweep over starts (+1) and ends (-1), ends first at a tie
+    std::vector<std::pair<double, int>> events;
+    for (const auto& w : runs) events.push_back({w->start_ms, 1}), events.push_back({w->end_ms, -1});
+    std::sort(events.begin(), events.end());
+    for (int at_once = 0; const auto& [t, step] : events) max_at_once = std::max(max_at_once, at_once += step);
     std::printf("  4 x RunFor(200 ms) with SetResource(\"red\", 1): %s; at most %d at once, %.0f ms in all\n",
                 Spread(cluster, runs).c_str(), max_at_once, MsSince(t0));
     std::printf("  (the red node has red = 2: two run, two wait for a red unit to come back)\n");
@@ -288,12 +288,12 @@ void Lesson(LocalCluster& cluster) {
     std::printf("  not yet: SPREAD, PACK and node affinity do not pick other nodes; what you see is the default\n"
                 "  (fill the head, then the node with the most free CPU)\n");
     // Actors are the other "not yet": they live on the head's node.
-    auto counter = lumen::Actor(Counter::Create).Remote();
-    int actor_node = *Await(counter.Task(&Counter::NodePid).Remote());
+    auto resident = lumen::Actor(Resident::Create).Remote();
+    int actor_node = *Await(resident.Task(&Resident::NodePid).Remote());
     std::printf("  not yet: actors always live on the head's node (this one's daemon: %s); placement groups\n"
                 "  reserve on the head's node only\n", cluster.NameOf(actor_node).c_str());
     Check(actor_node == head, "an actor lives on the head's node");
-    counter.Kill();
+    resident.Kill();
   }
 
   // ---- 8. Data between nodes ------------------------------------------------
@@ -302,16 +302,14 @@ void Lesson(LocalCluster& cluster) {
     const int n = 4 << 20;  // 4 Mi doubles: 32 MiB
     auto t0 = Clock::now();
     auto data = lumen::Put(std::vector<double>(n, 0.25));
-    double put_ms = MsSince(t0);
+    std::printf("  Put(32 MiB) into the head's store: %.0f ms\n", MsSince(t0));
     t0 = Clock::now();
     double here = *Await(lumen::Task(Sum).Remote(data));
-    double here_ms = MsSince(t0);
+    std::printf("  Sum(ref) on head: %.0f in %4.0f ms (the idle head: read in place)\n", here, MsSince(t0));
     t0 = Clock::now();
     double there = *Await(lumen::Task(Sum).SetResource("red", 1).Remote(data));
-    double there_ms = MsSince(t0);
-    std::printf("  Put(32 MiB) into the head's store: %.0f ms\n", put_ms);
-    std::printf("  Sum(ref) on head: %.0f in %4.0f ms (the idle head: read in place)\n", here, here_ms);
-    std::printf("  Sum(ref) on red:  %.0f in %4.0f ms (copied into red's store first, segment to segment)\n", there, there_ms);
+    std::printf("  Sum(ref) on red:  %.0f in %4.0f ms (copied into red's store first, segment to segment)\n", there,
+                MsSince(t0));
     Check(here == 0.25 * n && there == here, "the same sum on both nodes");
     t0 = Clock::now();
     auto made = lumen::Task(Fill).SetResource("red", 1).Remote(n, 0.5);
@@ -358,6 +356,8 @@ int main() {
     Lesson(cluster);
   } catch (const std::exception& e) {
     Check(false, std::string("the lesson threw: ") + e.what());
+    std::string log = cluster.HeadLog();  // what the head saw last, to tell why
+    std::printf("  the head's log ends with:\n%s\n", log.substr(log.size() > 3000 ? log.size() - 3000 : 0).c_str());
   }
 
   // ---- 9. Stop ----------------------------------------------------------------

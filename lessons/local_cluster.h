@@ -190,7 +190,7 @@ class LocalCluster {
     auto at = run.out.find("(pid ");
     auto session = run.out.find("session:   ");
     if (run.status != 0 || at == std::string::npos || session == std::string::npos) {
-      *why = run.out;
+      *why = "`lumen start` exited with " + std::to_string(run.status) + (run.out.empty() ? "" : ": " + run.out);
       return false;
     }
     Daemon d{name, std::atoi(run.out.c_str() + at + 5), run.out.substr(session + 11)};
