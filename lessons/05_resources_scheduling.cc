@@ -219,6 +219,7 @@ void Lesson(LocalCluster& cluster) {
     auto a = lumen::Task(MeetThenRun).SetResources({{"GPU", 1}, {"CPU", 0.5}}).Remote(dir, 2, 100);
     auto b = lumen::Task(MeetThenRun).SetResources({{"GPU", 1}, {"CPU", 0.5}}).Remote(dir, 2, 100);
     auto wa = Await(a), wb = Await(b);
+    std::filesystem::remove_all(dir);
     std::printf("  2 x {GPU: 1, CPU: 0.5} at once: CUDA_VISIBLE_DEVICES=%s and %s, in pids %d and %d, "
                 "overlapping: %s\n", wa->cuda.c_str(), wb->cuda.c_str(), wa->worker_pid, wb->worker_pid,
                 Overlap(*wa, *wb) ? "yes" : "no");
@@ -235,6 +236,7 @@ void Lesson(LocalCluster& cluster) {
     for (int i = 0; i < 2; ++i)
       refs.push_back(lumen::Task(MeetThenRun).SetResources({{"GPU", 0.5}, {"CPU", 0.5}}).Remote(dir, 2, 100));
     auto runs = GetAll(refs);
+    std::filesystem::remove_all(dir);
     std::printf("  2 x {GPU: 0.5, CPU: 0.5}: GetGpuIds()=%s and %s, overlapping: %s\n", Ids(runs[0]->gpus).c_str(),
                 Ids(runs[1]->gpus).c_str(), Overlap(*runs[0], *runs[1]) ? "yes" : "no");
     std::printf("  (a fraction goes on the id with the least room that still fits, so whole GPUs stay free;\n"
