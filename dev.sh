@@ -35,7 +35,7 @@ build() {
 case "${1:-}" in
   tour)
     install_missing; build
-    # The lessons in order, each on its own embedded cluster.
+    # The lessons in order, each on its own cluster (05 starts daemons and stops them).
     for lesson in "$BUILD_DIR"/lessons/0[0-9]_*; do
       [ -x "$lesson" ] || continue
       echo; echo "======== $(basename "$lesson") ========"

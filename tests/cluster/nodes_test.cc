@@ -111,6 +111,17 @@ TEST_F(ThreeNodes, ATaskWhoseNodeIsKilledRunsAgainOnAnother) {
   EXPECT_TRUE(ran_on == green.pid() || ran_on == green2.pid()) << ran_on;
 }
 
+TEST_F(ThreeNodes, NodesStayPastTheBoundWithinWhichADriverMustJoin) {
+  // A node registers instead of joining as a driver does; the head cut
+  // every node off 10 s after it registered (the node then stopped).
+  std::this_thread::sleep_for(11s);
+  EXPECT_TRUE(Alive(red_.pid()));
+  EXPECT_TRUE(Alive(blue_.pid()));
+  EXPECT_EQ(head_.Log().find("did not join"), std::string::npos) << head_.Log();
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote(), /*timeout_ms=*/10000), red_.pid());
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("blue", 1).Remote(), /*timeout_ms=*/10000), blue_.pid());
+}
+
 TEST_F(ThreeNodes, DemandNoNodeHasWaitsUntilANodeThatHasItJoins) {
   auto purple = lumen::Task(NodePid).SetResource("purple", 1).Remote();
   EXPECT_THROW(lumen::Get(purple, /*timeout_ms=*/300), lumen::GetTimeoutError);

@@ -113,7 +113,8 @@ void NodeManager::EndJob(int id) {
 void NodeManager::CloseSilentDrivers() {
   auto now = Clock::now();
   for (auto& [n, w] : workers_) {
-    if (!w->driver || w->joined || !w->conn || now < w->join_by) continue;
+    // A node daemon registers (RegisterNodeMsg) instead of joining: it stays.
+    if (!w->driver || w->joined || w->node || !w->conn || now < w->join_by) continue;
     std::fprintf(stderr, "lumen: closing the connection of pid %d: it did not join within %d s\n",
                  static_cast<int>(w->pid), static_cast<int>(kJoinWithin.count()));
     CloseConnection(*w);
