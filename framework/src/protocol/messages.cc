@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "lumen/protocol/frames.capnp.h"
+#include "protocol/membership_messages.h"
 #include "protocol/message_fields.h"
 
 namespace lumen::internal {
@@ -253,73 +254,9 @@ LookupActorMsg Read(frames::LookupActor::Reader r) {
 
 void Write(frames::Frame::Builder f, const ActorExitMsg&) { f.setActorExit(); }
 
-void Write(frames::Frame::Builder f, const JoinMsg& m) {
-  auto b = f.initJoin();
-  b.setRequest(m.request);
-  b.setSecret(m.secret);
-  b.setBinary(m.binary);
-  auto argv = b.initArgv(static_cast<unsigned>(m.argv.size()));
-  for (size_t i = 0; i < m.argv.size(); ++i) argv.set(static_cast<unsigned>(i), m.argv[i]);
-  b.setNs(m.ns);
-  b.setDetachedByDefault(m.detached_by_default);
-}
-
-JoinMsg Read(frames::Join::Reader r) {
-  JoinMsg m{r.getRequest(), ReadText(r.getSecret()), ReadText(r.getBinary()), {}, ReadText(r.getNs()),
-            r.getDetachedByDefault()};
-  for (auto arg : r.getArgv()) m.argv.push_back(ReadText(arg));
-  return m;
-}
-
-void Write(frames::Frame::Builder f, const JoinReplyMsg& m) {
-  auto b = f.initJoinReply();
-  b.setRequest(m.request);
-  b.setError(m.error);
-  b.setNs(m.ns);
-  b.setJob(m.job);
-  b.setNodeName(m.node_name);
-  WriteResources(b.initResources(static_cast<unsigned>(m.resources.size())), m.resources);
-}
-
-JoinReplyMsg Read(frames::JoinReply::Reader r) {
-  return {r.getRequest(),          ReadText(r.getError()), ReadText(r.getNs()), r.getJob(), ReadText(r.getNodeName()),
-          ReadResources(r.getResources())};
-}
-
-void Write(frames::Frame::Builder f, const FlushMsg& m) { f.initFlush().setRequest(m.request); }
-
-FlushMsg Read(frames::Flush::Reader r) { return {r.getRequest()}; }
-
-void Write(frames::Frame::Builder f, const FlushReplyMsg& m) {
-  auto b = f.initFlushReply();
-  b.setRequest(m.request);
-  b.setError(m.error);
-}
-
-FlushReplyMsg Read(frames::FlushReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
-
-void Write(frames::Frame::Builder f, const RegisterNodeMsg& m) {
-  auto b = f.initRegisterNode();
-  b.setRequest(m.request);
-  b.setSecret(m.secret);
-  b.setName(m.name);
-  b.setNodeSocket(m.node_socket);
-  b.setStoreSocket(m.store_socket);
-  WriteResources(b.initResources(static_cast<unsigned>(m.resources.size())), m.resources);
-}
-
-RegisterNodeMsg Read(frames::RegisterNode::Reader r) {
-  return {r.getRequest(),           ReadText(r.getSecret()),      ReadText(r.getName()),
-          ReadText(r.getNodeSocket()), ReadText(r.getStoreSocket()), ReadResources(r.getResources())};
-}
-
-void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m) {
-  auto b = f.initRegisterNodeReply();
-  b.setRequest(m.request);
-  b.setError(m.error);
-}
-
-RegisterNodeReplyMsg Read(frames::RegisterNodeReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
+// Joining a cluster: membership_messages.cc.
+using membership::Read;
+using membership::Write;
 
 // Room for the message's inline bytes in its first segment, so that
 // building it allocates once.

@@ -1,0 +1,25 @@
+// The messages of joining a cluster (a driver's Join, a node's
+// RegisterNode, Flush) and their replies: encoders and decoders, kept apart
+// from the per-task messages of messages.cc, which dispatches to these.
+// Private to protocol/.
+#pragma once
+
+#include "lumen/protocol/frames.capnp.h"
+#include "protocol/messages.h"
+
+namespace lumen::internal::membership {
+
+void Write(frames::Frame::Builder f, const JoinMsg& m);
+JoinMsg Read(frames::Join::Reader r);
+void Write(frames::Frame::Builder f, const JoinReplyMsg& m);
+JoinReplyMsg Read(frames::JoinReply::Reader r);
+void Write(frames::Frame::Builder f, const FlushMsg& m);
+FlushMsg Read(frames::Flush::Reader r);
+void Write(frames::Frame::Builder f, const FlushReplyMsg& m);
+FlushReplyMsg Read(frames::FlushReply::Reader r);
+void Write(frames::Frame::Builder f, const RegisterNodeMsg& m);
+RegisterNodeMsg Read(frames::RegisterNode::Reader r);
+void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m);
+RegisterNodeReplyMsg Read(frames::RegisterNodeReply::Reader r);
+
+}  // namespace lumen::internal::membership
