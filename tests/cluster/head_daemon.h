@@ -38,14 +38,21 @@ inline ShellRun Shell(const std::string& command) {
   return r;
 }
 
-// Running: neither gone nor a zombie (a daemon is reaped by whoever adopted it, in its time).
+// Running: some thread of it neither gone nor a zombie (a daemon is reaped
+// by whoever adopted it, in its time; a killed one's first thread turns
+// zombie before the others end).
 inline bool Alive(pid_t pid) {
   if (::kill(pid, 0) != 0) return false;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  auto close = line.rfind(')');
-  return close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'Z';
+  std::error_code ec;
+  for (auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream in(task.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')');
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z' && line[close + 2] != 'X')
+      return true;
+  }
+  return false;
 }
 
 // Polls `done` every 10 ms for up to `bound`.

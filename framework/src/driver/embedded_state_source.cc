@@ -12,6 +12,7 @@ head::ClusterSnapshot EmbeddedStateSource::Snapshot() {
   snap.session = session_;
   storage::StoreStats stats = store_.LocalClient()->Stats();
   for (head::NodeState& n : snap.nodes) {
+    if (!n.is_head) continue;  // another node's store: the node filled it in
     n.store_used_bytes = stats.used_bytes;
     n.store_capacity_bytes = stats.capacity_bytes;
     n.store_objects = stats.num_objects;

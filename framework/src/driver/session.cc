@@ -51,17 +51,37 @@ void RemoveDeadSessions() {
   }
 }
 
-bool ProcessRunning(pid_t pid) {
-  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
-  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "re");
-  if (!f) return true;  // no /proc to ask: it exists, so it runs
+namespace {
+// A /proc stat file's state letter ("pid (name) S ...": it follows the
+// name's last ')'); '?' if unreadable.
+char StateIn(const std::string& stat_path) {
+  std::FILE* f = std::fopen(stat_path.c_str(), "re");
+  if (!f) return '?';
   char line[512] = {};
   size_t n = std::fread(line, 1, sizeof line - 1, f);
   std::fclose(f);
-  const char* close = nullptr;  // "pid (name) S ...": the state follows the name's last ')'
+  const char* close = nullptr;
   for (size_t i = 0; i < n; ++i)
     if (line[i] == ')') close = line + i;
-  return !close || close[1] == '\0' || close[2] != 'Z';
+  return close && close[1] != '\0' ? close[2] : '?';
+}
+}  // namespace
+
+// Every thread counts: a killed process's first thread turns zombie while
+// others still exit, holding its files (a lineage log's lock) until the last.
+bool ProcessRunning(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::string proc = "/proc/" + std::to_string(pid);
+  std::error_code ec;
+  bool any = false;
+  for (auto it = fs::directory_iterator(proc + "/task", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    any = true;
+    char state = StateIn((it->path() / "stat").string());
+    if (state != 'Z' && state != 'X' && state != '?') return true;
+  }
+  if (any) return false;
+  char state = StateIn(proc + "/stat");  // no thread list to read: its first thread says
+  return state != 'Z' && state != 'X';
 }
 
 void NoteStorageHolder(const std::string& storage_dir) {

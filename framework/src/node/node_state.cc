@@ -30,7 +30,7 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   std::lock_guard lock(mu_);
   head::NodeState& node = snap.nodes.emplace_back();
   node.node_id = options_.node_name;
-  node.address = "embedded";
+  node.address = options_.serve_drivers ? socket_path_ : "embedded";
   node.is_head = true;
   node.resources_total = options_.resources;
   for (const auto& [name, total] : options_.resources) {
@@ -44,6 +44,10 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     other.node_id = peer.name;
     other.address = peer.node_socket;
     other.resources_total = peer.total;
+    storage::StoreStats stats = peer.store->Stats();  // its store server's answer; never under its node's lock
+    other.store_used_bytes = stats.used_bytes;
+    other.store_capacity_bytes = stats.capacity_bytes;
+    other.store_objects = stats.num_objects;
     for (const auto& [name, total] : peer.total) {
       auto free = peer.available.find(name);
       other.resources_used[name] = total - (free == peer.available.end() ? 0 : free->second);
