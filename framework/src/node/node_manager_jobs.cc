@@ -4,6 +4,7 @@
 // job: its namespace, and workers that run its binary. When its connection
 // goes (Shutdown, exit, SIGKILL: the kernel closes the socket), its job ends.
 // Every function here REQUIRES mu_ but OnFlushed, which takes it.
+#include <signal.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -102,8 +103,16 @@ void NodeManager::EndJob(int id) {
   if (it == jobs_.end() || it->second.ended) return;
   it->second.ended = true;
   std::fprintf(stderr, "lumen: job %d ended: its driver left\n", id);
-  for (auto& [n, w] : workers_)
-    if (!w->dead && IsPool(*w) && w->job == id) CloseConnection(*w);
+  for (auto& [n, w] : workers_) {
+    if (w->dead || !IsPool(*w) || w->job != id) continue;
+    if (w->conn) {
+      CloseConnection(*w);
+    } else if (w->pid > 0) {
+      ::kill(w->pid, SIGKILL);  // still starting: reaped, and not replaced (its job ended)
+    } else {
+      w->dead = true;  // not forked yet: it never will be
+    }
+  }
   std::vector<TaskID> dropped;
   for (auto& [task_id, task] : tasks_)
     if (task.job == id && task.worker < 0 && task.spec.actor.IsNil() && !Reachable(task)) dropped.push_back(task_id);
