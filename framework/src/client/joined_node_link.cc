@@ -12,16 +12,8 @@
 namespace lumen::internal {
 
 JoinedNodeLink::JoinedNodeLink(const std::string& socket_path) : socket_path_(socket_path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof addr.sun_path) throw Error("node socket path too long: " + socket_path);
-  std::strcpy(addr.sun_path, socket_path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int err = errno;
-    ::close(fd);
-    throw Error("cannot reach the node at " + socket_path + ": " + std::strerror(err));
-  }
+  int fd = ConnectUnix(socket_path);
+  if (fd < 0) throw Error("cannot reach the node at " + socket_path + ": " + std::strerror(errno));
   conn_ = std::make_unique<Connection>(fd);
   reader_ = std::thread([this] { Read(); });
 }

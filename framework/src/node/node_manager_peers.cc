@@ -38,16 +38,10 @@ bool FitsIn(const ResourceShape& available, const ResourceShape& shape) {
   return true;
 }
 
-// A blocking connect to a Unix socket on this machine, as a client that never blocks afterwards.
+// A blocking connect, then a link that never blocks the I/O loop.
 int ConnectTo(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return ::close(fd), -1;
-  std::strcpy(addr.sun_path, path.c_str());
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return ::close(fd), -1;
-  int flags = ::fcntl(fd, F_GETFL);
-  ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  int fd = ConnectUnix(path);
+  if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
 }
 }  // namespace

@@ -12,6 +12,10 @@
 
 namespace lumen::internal {
 
+// Connects to the Unix socket at `path` (blocking, close-on-exec): the fd,
+// or -1 with errno set (ENAMETOOLONG for a path that does not fit).
+int ConnectUnix(const std::string& path);
+
 // One end of a frame stream. Writes are queued and sent without blocking
 // (Flush sends what the socket takes; the rest waits for writability), so a
 // slow peer never blocks its writer. Not thread-safe: callers serialise.
