@@ -14,10 +14,10 @@
 #include <thread>
 
 #include "lumen/errors.h"
-#include "client/joined_node_link.h"
 #include "driver/cluster_file.h"
 #include "driver/local_cluster.h"
 #include "driver/session.h"
+#include "head_registration.h"
 #include "runtime/validation.h"
 
 namespace lumen::cli {
@@ -70,8 +70,7 @@ struct Role {
   for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stop_signals, s);
   ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::unique_ptr<internal::LocalCluster> cluster;
-  std::unique_ptr<internal::JoinedNodeLink> registration;
-  std::thread watcher;
+  std::unique_ptr<HeadRegistration> registration;
   try {
     internal::RaiseDescriptorLimit();
     internal::RemoveDeadSessions();
@@ -87,7 +86,13 @@ struct Role {
     cluster_options.dashboard_port = options.dashboard_port;
     cluster_options.announce_dashboard = false;  // the starter prints it
     cluster_options.serve_drivers = true;
-    cluster_options.cluster_secret = role.secret;  // before the node starts: it never serves without one
+    // A head restarted on its storage dir is the same cluster: it keeps the
+    // secret there (0600), so its nodes and drivers come back to it.
+    std::string secret = role.secret;
+    bool keeps_secret = !role.head && !options.storage.empty();
+    if (keeps_secret)
+      if (std::string kept = internal::ReadClusterSecret(options.storage); !kept.empty()) secret = kept;
+    cluster_options.cluster_secret = secret;  // before the node starts: it never serves without one
     cluster = internal::LocalCluster::Start(cluster_options);
     std::string log = cluster->session_dir + "/logs/" + (role.head ? "node.log" : "head.log");
     std::filesystem::create_directories(cluster->session_dir + "/logs");
@@ -101,22 +106,17 @@ struct Role {
     file.node_socket = cluster->session_dir + "/node.sock";
     file.store_socket = cluster->session_dir + "/store.sock";
     if (cluster->dashboard) file.dashboard_url = cluster->dashboard->url();
-    if (role.head) {  // join the head; when it goes, so does this node
-      registration = std::make_unique<internal::JoinedNodeLink>(role.head->node_socket);
-      internal::Message m = internal::RegisterNodeMsg{1, role.secret, cluster->node_name, file.node_socket,
-                                                      file.store_socket, cluster->resources};
-      registration->Send({&m, 1});
-      internal::Message reply = registration->AwaitReply(1);
-      auto* registered = std::get_if<internal::RegisterNodeReplyMsg>(&reply);
-      if (!registered) throw Error("the head answered RegisterNode with something else");
-      if (!registered->error.empty()) throw Error(registered->error);
-      watcher = std::thread([link = registration.get()] {
-        link->AwaitClosed();
-        std::fprintf(stderr, "lumen: the head is gone; stopping this node\n");
-        ::kill(::getpid(), SIGTERM);
-      });
+    if (role.head) {  // join the head (and again when it comes back)
+      registration = std::make_unique<HeadRegistration>(
+          *role.head, role.secret,
+          HeadRegistration::Node{cluster->node_name, file.node_socket, file.store_socket, cluster->resources},
+          [](const std::string& why) {
+            std::fprintf(stderr, "lumen: %s; stopping this node\n", why.c_str());
+            ::kill(::getpid(), SIGTERM);
+          });
     } else {
-      internal::WriteClusterSecret(cluster->session_dir, role.secret);
+      internal::WriteClusterSecret(cluster->session_dir, secret);
+      if (keeps_secret) internal::WriteClusterSecret(options.storage, secret);
     }
     internal::WriteClusterFile(file);
     std::fprintf(stderr, "lumen: %s of %s serving (pid %d, session %s)\n", file.role.c_str(), file.address.c_str(),
@@ -133,9 +133,8 @@ struct Role {
   ::sigwait(&stop_signals, &signo);
   std::fprintf(stderr, "lumen: stopping (signal %d)\n", signo);
   std::fflush(stderr);
-  cluster.reset();  // workers, store, log: stopped and flushed; the session dir removed
-  registration.reset();
-  if (watcher.joinable()) watcher.join();
+  registration.reset();  // the head re-runs elsewhere what ran here, at once
+  cluster.reset();       // workers, store, log: stopped and flushed; the session dir removed
   std::_Exit(0);
 }
 

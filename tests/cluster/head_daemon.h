@@ -1,6 +1,7 @@
-// A head daemon for one test: `lumen start --head` on a port of its own
-// (several tests run at once), stopped by its pid at the end, so no test
-// stops another's. Its children (worker and actor processes) are countable.
+// Daemons for one test: a head (`lumen start --head`) on a port of its own
+// (several tests run at once) and nodes of it (`lumen start --address`),
+// each stopped by its pid at the end, so no test stops another's. Their
+// children (worker and actor processes) are countable.
 #pragma once
 
 #include <signal.h>
@@ -76,14 +77,37 @@ inline std::set<pid_t> ChildrenOf(pid_t pid) {
   return children;
 }
 
-class HeadDaemon {
+// A daemon started with the lumen CLI: its pid and session as `lumen start`
+// printed them; stopped by its pid at the end (SIGTERM, bounded, SIGKILL).
+class Daemon {
  public:
-  // Starts one; `extra` goes on the command line.
-  explicit HeadDaemon(const std::string& extra = "") {
-    port_ = 20000 + ::getpid() % 20000;
-    address_ = "127.0.0.1:" + std::to_string(port_);
-    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --head --no-dashboard --num-cpus 2 --port " +
-                   std::to_string(port_) + " " + extra);
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+  ~Daemon() { Stop(); }
+
+  // SIGTERM and wait (bounded), as `lumen stop` does for this one only.
+  void Stop() {
+    if (pid_ <= 0 || !Alive(pid_)) return;
+    ::kill(pid_, SIGTERM);
+    if (!Eventually([&] { return !Alive(pid_); }, std::chrono::seconds(15))) {
+      ADD_FAILURE() << "the daemon (pid " << pid_ << ") did not stop within 15 s of SIGTERM";
+      ::kill(pid_, SIGKILL);
+    }
+  }
+
+  const ShellRun& start() const { return start_; }
+  pid_t pid() const { return pid_; }
+  const std::string& session_dir() const { return session_dir_; }
+  std::string Log() const {
+    std::ifstream in(session_dir_ + "/logs/" + log_name_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ protected:
+  Daemon(const std::string& arguments, std::string log_name) : log_name_(std::move(log_name)) {
+    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start " + arguments);
     auto at = start_.out.find("(pid ");
     if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
     auto session = start_.out.find("session:   ");
@@ -92,35 +116,33 @@ class HeadDaemon {
       session_dir_ = session_dir_.substr(0, session_dir_.find(' '));
     }
   }
-  ~HeadDaemon() { Stop(); }
-
-  // SIGTERM and wait (bounded), as `lumen stop` does for this one only.
-  void Stop() {
-    if (pid_ <= 0 || !Alive(pid_)) return;
-    ::kill(pid_, SIGTERM);
-    if (!Eventually([&] { return !Alive(pid_); }, std::chrono::seconds(15))) {
-      ADD_FAILURE() << "the head daemon (pid " << pid_ << ") did not stop within 15 s of SIGTERM";
-      ::kill(pid_, SIGKILL);
-    }
-  }
-
-  const ShellRun& start() const { return start_; }
-  pid_t pid() const { return pid_; }
-  const std::string& address() const { return address_; }
-  const std::string& session_dir() const { return session_dir_; }
-  std::string Log() const {
-    std::ifstream in(session_dir_ + "/logs/head.log");
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
 
  private:
-  int port_ = 0;
-  std::string address_;
+  std::string log_name_;
   ShellRun start_;
   pid_t pid_ = -1;
   std::string session_dir_;
+};
+
+// The head, on a port of this test's own (the same for a head started again
+// in this process); `extra` goes on the command line.
+class HeadDaemon : public Daemon {
+ public:
+  explicit HeadDaemon(const std::string& extra = "")
+      : Daemon("--head --no-dashboard --num-cpus 2 --port " + std::to_string(Port()) + " " + extra, "head.log"),
+        address_("127.0.0.1:" + std::to_string(Port())) {}
+  const std::string& address() const { return address_; }
+
+ private:
+  static int Port() { return 20000 + ::getpid() % 20000; }
+  std::string address_;
+};
+
+// One more node of `head`'s cluster.
+class NodeDaemon : public Daemon {
+ public:
+  NodeDaemon(const HeadDaemon& head, const std::string& extra)
+      : Daemon("--address " + head.address() + " " + extra, "node.log") {}
 };
 
 }  // namespace lumen::testing

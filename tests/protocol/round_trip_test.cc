@@ -170,6 +170,9 @@ void ExpectSame(const LookupActorMsg& want, const LookupActorMsg& got) {
 }
 
 void ExpectSame(const ActorExitMsg&, const ActorExitMsg&) {}
+void ExpectSame(const PingMsg&, const PingMsg&) {}
+void ExpectSame(const PongMsg&, const PongMsg&) {}
+void ExpectSame(const GoodbyeMsg& want, const GoodbyeMsg& got) { EXPECT_EQ(want.why, got.why); }
 
 void ExpectSame(const JoinMsg& want, const JoinMsg& got) {
   EXPECT_EQ(want.request, got.request);

@@ -160,6 +160,9 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(FlushReplyMsg{93, "the lineage log could not make everything durable"});
   all.push_back(RegisterNodeMsg{94, "5ec2e7", "node-2", "/run/n2/node.sock", "/run/n2/store.sock", {{"CPU", 8}}});
   all.push_back(RegisterNodeReplyMsg{95, ""});
+  all.push_back(PingMsg{});
+  all.push_back(PongMsg{});
+  all.push_back(GoodbyeMsg{"the head stops (lumen stop)"});
   return all;
 }
 

@@ -5,13 +5,15 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include "lumen/errors.h"
 
 namespace lumen::internal {
 
-JoinedNodeLink::JoinedNodeLink(const std::string& socket_path) : socket_path_(socket_path) {
+JoinedNodeLink::JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms)
+    : socket_path_(socket_path), liveness_timeout_ms_(liveness_timeout_ms) {
   int fd = ConnectUnix(socket_path);
   if (fd < 0) throw Error("cannot reach the node at " + socket_path + ": " + std::strerror(errno));
   conn_ = std::make_unique<Connection>(fd);
@@ -19,31 +21,77 @@ JoinedNodeLink::JoinedNodeLink(const std::string& socket_path) : socket_path_(so
 }
 
 JoinedNodeLink::~JoinedNodeLink() {
-  ::shutdown(conn_->fd(), SHUT_RDWR);  // the reader wakes to EOF
+  Close();
   reader_.join();
 }
+
+void JoinedNodeLink::Close() { ::shutdown(conn_->fd(), SHUT_RDWR); }  // the reader wakes to EOF
 
 void JoinedNodeLink::Send(std::span<Message> messages) {
   std::lock_guard lock(send_mu_);
   for (const Message& m : messages) conn_->Queue(m);
-  // A node that is gone fails the replies awaited (the reader sees EOF);
-  // what needs none (a reference dropped in a destructor) is moot: no throw.
+  // A node that is gone fails the replies awaited (the reader sees EOF, or
+  // shuts the socket down when the node went silent, which ends this wait
+  // on a full socket too); what needs none (a reference dropped in a
+  // destructor) is moot: no throw.
   (void)conn_->FlushBlocking();
 }
 
 Message JoinedNodeLink::AwaitReply(uint64_t request) { return box_.Await(request); }
 
+std::optional<std::string> JoinedNodeLink::goodbye() const {
+  std::lock_guard lock(goodbye_mu_);
+  return goodbye_;
+}
+
+// Never blocks the reader: a sender holding the lock is sending already, and
+// what the socket cannot take now goes out with the next send.
+void JoinedNodeLink::Ping() {
+  std::unique_lock lock(send_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  conn_->Queue(PingMsg{});
+  (void)conn_->Flush();
+}
+
 void JoinedNodeLink::Read() {
+  using Clock = std::chrono::steady_clock;
+  const auto timeout = std::chrono::milliseconds(liveness_timeout_ms_);
+  const auto interval = std::chrono::milliseconds(HeartbeatIntervalMs(liveness_timeout_ms_));
   Message m;
   std::string why = "the node at " + socket_path_ + " is gone (its daemon stopped or died)";
+  auto heard = Clock::now();
+  auto next_ping = heard;
   for (;;) {
     try {
-      while (conn_->NextFrame(&m)) box_.Deliver(std::move(m));
+      while (conn_->NextFrame(&m)) {
+        heard = Clock::now();
+        if (std::holds_alternative<PongMsg>(m)) continue;
+        if (auto* bye = std::get_if<GoodbyeMsg>(&m)) {
+          std::lock_guard lock(goodbye_mu_);
+          goodbye_ = bye->why;
+          why = "the node at " + socket_path_ + " stopped: " + bye->why;
+          continue;
+        }
+        box_.Deliver(std::move(m));
+      }
     } catch (const ProtocolError& e) {
       why = "the node at " + socket_path_ + " sent " + e.what();
       break;
     }
-    if (!conn_->ReadBlocking(-1)) break;
+    auto now = Clock::now();
+    if (now - heard >= timeout) {
+      why = "the node at " + socket_path_ + " did not answer for " + std::to_string(timeout.count()) +
+            " ms (stopped, wedged or cut off): declared dead";
+      ::shutdown(conn_->fd(), SHUT_RDWR);  // a sender blocked on a full socket wakes too
+      break;
+    }
+    if (now >= next_ping) {
+      Ping();
+      next_ping = now + interval;
+    }
+    auto wake = std::min(next_ping, heard + timeout);
+    int wait_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count()) + 1;
+    if (!conn_->ReadBlocking(wait_ms) && !conn_->timed_out()) break;
   }
   box_.Close("lumen: " + why);
 }

@@ -1,43 +1,55 @@
-// A joined driver's link to its host's node: one Unix socket to the node's
-// daemon. Any thread sends (in order, under one lock); a reader thread of
-// the link's own hands each reply to the thread that waits for it. When the
-// node goes (its daemon stopped or was killed), every wait and every later
-// call fails with lumen::Error naming the node; nothing waits forever on a
-// socket that closed.
+// A joined driver's link to its host's node (and a node daemon's
+// registration with its head): one Unix socket to the node's daemon. Any
+// thread sends (in order, under one lock); a reader thread of the link's own
+// hands each reply to the thread that waits for it, and keeps the link's
+// heartbeat (protocol/heartbeat.h). When the node goes (its daemon stopped,
+// was killed, or was silent past the liveness timeout), every wait and every
+// later call fails with lumen::Error naming the node; nothing waits forever
+// on a socket that closed or a node that stopped.
 #pragma once
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "client/node_link.h"
 #include "client/reply_box.h"
 #include "protocol/connection.h"
+#include "protocol/heartbeat.h"
 
 namespace lumen::internal {
 
 class JoinedNodeLink : public NodeLink {
  public:
   // Connects to the node's socket; throws lumen::Error if nothing serves it.
-  explicit JoinedNodeLink(const std::string& socket_path);
+  explicit JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms = NodeLivenessTimeoutMs());
   // Closes the socket (the node then ends this driver's job) and stops the reader.
   ~JoinedNodeLink() override;
 
   void Send(std::span<Message> messages) override;
   Message AwaitReply(uint64_t request) override;
+  // Closes the socket: the node sees this client leave; waits fail.
+  void Close();
   // Blocks until the node is gone (its socket closed).
   void AwaitClosed() { box_.AwaitClosed(); }
+  // Set once closed if the node said why it stopped on purpose (GoodbyeMsg).
+  std::optional<std::string> goodbye() const;
 
  private:
   void Read();
+  void Ping();
 
   std::string socket_path_;
+  int64_t liveness_timeout_ms_;
   // The reader alone touches conn_'s reading side, senders (under send_mu_)
   // its writing side: the two share no state.
   std::unique_ptr<Connection> conn_;
   std::mutex send_mu_;
   ReplyBox box_;
+  mutable std::mutex goodbye_mu_;  // guards goodbye_
+  std::optional<std::string> goodbye_;
   std::thread reader_;
 };
 

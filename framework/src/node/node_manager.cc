@@ -103,6 +103,12 @@ NodeManager::~NodeManager() {
   {
     std::lock_guard lock(mu_);
     for (auto& [n, w] : workers_) {
+      // Clients over the socket hear why first: a registered node then
+      // stops too rather than wait for this head to come back.
+      if (w->driver && w->conn) {
+        w->conn->Queue(GoodbyeMsg{"its daemon is shutting down"});
+        (void)w->conn->Flush();
+      }
       if (w->pid <= 0) continue;
       pids.push_back(w->pid);
       if (!w->conn) ::kill(w->pid, SIGKILL);  // still starting: nothing to lose
@@ -197,7 +203,9 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 void NodeManager::HandleFrame(Worker& w, Message& message) {
-  if (w.node) throw ProtocolError("a node sends nothing more on the connection it registered over");
+  w.heard = Clock::now();
+  if (std::holds_alternative<PingMsg>(message)) return Reply(w, PongMsg{});
+  if (w.node) throw ProtocolError("a node sends nothing more on the connection it registered over (but pings)");
   if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message) &&
       !std::holds_alternative<RegisterNodeMsg>(message))
     throw ProtocolError("a driver's first message must be Join (a node's, RegisterNode)");
@@ -301,6 +309,9 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           [&](FlushMsg& m) {
             if (!flusher_) throw ProtocolError("Flush from a client of a node that serves no drivers");
             flusher_->Request(w.number, m.request);
+          },
+          [&](GoodbyeMsg&) {  // a node we link to stops: its links close next
+            if (!w.peer_link) throw ProtocolError("a Goodbye came from worker " + std::to_string(w.number));
           },
           [&](auto&) { throw ProtocolError("a message only a node sends came from worker " + std::to_string(w.number)); },
       },

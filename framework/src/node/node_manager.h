@@ -49,6 +49,7 @@
 #include "node/task_history.h"
 #include "control/supervision.h"
 #include "protocol/connection.h"
+#include "protocol/heartbeat.h"
 
 namespace lumen::internal {
 
@@ -77,6 +78,8 @@ struct NodeOptions {
   // each a job of its own (its namespace, its binary for its workers).
   bool serve_drivers = false;
   std::string cluster_secret;
+  // A registered node silent this long is declared dead (protocol/heartbeat.h).
+  int64_t node_liveness_timeout_ms = NodeLivenessTimeoutMs();
   // Whether the cluster may gain resources later (more nodes joining). An
   // embedded cluster cannot: demand beyond its totals is refused at once
   // (feasibility.h); a cluster that can grow would keep it pending.

@@ -121,7 +121,14 @@ void NodeManager::EndJob(int id) {
 
 void NodeManager::CloseSilentDrivers() {
   auto now = Clock::now();
+  auto liveness = std::chrono::milliseconds(options_.node_liveness_timeout_ms);
   for (auto& [n, w] : workers_) {
+    if (w->node && w->conn && now - w->heard > liveness) {  // stopped, wedged or cut off: fenced off
+      std::fprintf(stderr, "lumen: node %d (pid %d) sent nothing for %lld ms (stopped, wedged or cut off): declared dead\n",
+                   w->peer, static_cast<int>(w->pid), static_cast<long long>(liveness.count()));
+      CloseConnection(*w);
+      continue;
+    }
     // A node daemon registers (RegisterNodeMsg) instead of joining: it stays.
     if (!w->driver || w->joined || w->node || !w->conn || now < w->join_by) continue;
     std::fprintf(stderr, "lumen: closing the connection of pid %d: it did not join within %d s\n",

@@ -107,6 +107,7 @@ struct NodeManager::Worker {
   bool peer_link = false;  // a connection of ours to the node `peer`, submitting as job `job`
   int peer = -1;
   std::chrono::steady_clock::time_point join_by;  // a driver that has not joined by then is cut off
+  std::chrono::steady_clock::time_point heard;    // its last frame (a registered node's heartbeat)
   bool ever_connected = false;
   std::chrono::steady_clock::time_point disconnected_at;
   std::unique_ptr<Connection> conn;  // null until the worker connects

@@ -253,6 +253,9 @@ LookupActorMsg Read(frames::LookupActor::Reader r) {
 }
 
 void Write(frames::Frame::Builder f, const ActorExitMsg&) { f.setActorExit(); }
+void Write(frames::Frame::Builder f, const PingMsg&) { f.setPing(); }
+void Write(frames::Frame::Builder f, const PongMsg&) { f.setPong(); }
+void Write(frames::Frame::Builder f, const GoodbyeMsg& m) { f.setGoodbye(m.why); }
 
 // Joining a cluster: membership_messages.cc.
 using membership::Read;
@@ -372,6 +375,9 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::REGISTER_NODE: return Read(f.getRegisterNode());
       case frames::Frame::REGISTER_NODE_REPLY: return Read(f.getRegisterNodeReply());
       case frames::Frame::SUBMIT_REPLY: return Read(f.getSubmitReply());
+      case frames::Frame::PING: return PingMsg{};
+      case frames::Frame::PONG: return PongMsg{};
+      case frames::Frame::GOODBYE: return GoodbyeMsg{ReadText(f.getGoodbye())};
     }
     Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
   } catch (const kj::Exception& e) {

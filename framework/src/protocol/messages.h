@@ -168,10 +168,18 @@ struct RegisterNodeMsg {
   std::map<std::string, double> resources;
 };
 
+// Liveness (heartbeat.h) and a node's farewell to its clients.
+struct PingMsg {};
+struct PongMsg {};
+struct GoodbyeMsg {
+  std::string why;
+};
+
 using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
                              LookupActorMsg, ActorExitMsg, CreateActorReplyMsg, JoinMsg, JoinReplyMsg, FlushMsg,
-                             FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg, SubmitReplyMsg>;
+                             FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg, SubmitReplyMsg, PingMsg, PongMsg,
+                             GoodbyeMsg>;
 
 // The request a reply answers (its request number), 0 for other messages.
 uint64_t RequestAnswered(const Message& message);

@@ -266,5 +266,14 @@ struct Frame {
     registerNode @21 :RegisterNode;
     registerNodeReply @22 :RegisterNodeReply;
     submitReply @23 :SubmitReply;
+    # Liveness of a link to a node (a joined driver's, a registered node's):
+    # its client sends ping when it has heard nothing for a while, the node
+    # answers pong at once; a link silent past its timeout is dead
+    # (protocol/heartbeat.h).
+    ping @24 :Void;
+    pong @25 :Void;
+    # A node that stops on purpose tells its clients first, and why: a
+    # registered node then stops too instead of waiting for its head.
+    goodbye @26 :Text;
   }
 }

@@ -1,0 +1,67 @@
+// A node daemon's membership of its head's cluster (`lumen start --address`).
+//
+// It registers with the head (RegisterNode over the head's node socket) and
+// keeps that link's heartbeat (protocol/heartbeat.h). When the head goes:
+//  - if it said goodbye (it stopped on purpose, `lumen stop`), this node
+//    stops too;
+//  - if it died or went silent, this node registers again with whichever
+//    head serves the same address within kRejoinWithin, and stops if none
+//    does, or if that head refuses it: a head restarted on its storage dir
+//    (`lumen start --head --storage DIR`) keeps the cluster's secret there,
+//    so it is the same cluster; another head is another cluster. Meanwhile
+//    this node runs nothing new: its jobs ended with the links of the head
+//    that went.
+// "Stops" means `on_lost` is called once, with why (the daemon then
+// SIGTERMs itself).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "client/joined_node_link.h"
+#include "driver/cluster_file.h"
+
+namespace lumen::cli {
+
+inline constexpr auto kRejoinWithin = std::chrono::seconds(60);
+
+class HeadRegistration {
+ public:
+  struct Node {
+    std::string name;
+    std::string node_socket;
+    std::string store_socket;
+    std::map<std::string, double> resources;
+  };
+  // Registers once, presenting `secret` (the cluster's, which this node's
+  // own socket also asks for); throws lumen::Error with the head's reason if
+  // it refuses or does not answer.
+  HeadRegistration(internal::ClusterFile head, std::string secret, Node node,
+                   std::function<void(const std::string&)> on_lost);
+  // Stops watching and closes the registration: the head sees this node leave.
+  ~HeadRegistration();
+
+ private:
+  // The registered link; throws lumen::Error (*refused: the head said no).
+  std::shared_ptr<internal::JoinedNodeLink> Register(const internal::ClusterFile& head, bool* refused) const;
+  void Watch();
+
+  std::string address_;
+  std::string secret_;
+  Node node_;
+  std::function<void(const std::string&)> on_lost_;
+  std::mutex mu_;  // guards link_, stopping_
+  std::condition_variable cv_;
+  std::shared_ptr<internal::JoinedNodeLink> link_;
+  bool stopping_ = false;
+  std::thread watcher_;
+};
+
+}  // namespace lumen::cli

@@ -1,0 +1,146 @@
+// Liveness across the cluster's daemons (protocol/heartbeat.h): a node
+// stopped with SIGSTOP is declared dead and its task runs elsewhere; once
+// it runs again it registers anew; a joined driver's waits end when its head
+// stops; a head restarted on its storage dir gets its nodes back; a head
+// stopped on purpose takes its nodes with it. The liveness timeout is 2 s
+// here (LUMEN_NODE_LIVENESS_MS, inherited by the daemons), 10 s by default.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "counter.h"
+#include "head_daemon.h"
+
+namespace lumen::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Liveness : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { ::setenv("LUMEN_NODE_LIVENESS_MS", "2000", 1); }
+
+  void Join() {
+    lumen::Config config;
+    config.address = head_->address();
+    lumen::Init(config);
+  }
+  void TearDown() override {
+    lumen::Shutdown();
+    for (Daemon* d : Daemons())
+      if (d->pid() > 0) ::kill(d->pid(), SIGCONT);  // nothing stays stopped
+  }
+  // Its log has `text` within `bound`.
+  static bool LogSays(const Daemon& d, const std::string& text, std::chrono::milliseconds bound = 20s) {
+    return Eventually([&] { return d.Log().find(text) != std::string::npos; }, bound);
+  }
+
+  // (Re)starts the head: this test's port, `extra` on its command line.
+  void StartHead(const std::string& extra = "") {
+    head_.reset();
+    head_ = std::make_unique<HeadDaemon>(extra);
+    ASSERT_EQ(head_->start().status, 0) << head_->start().out;
+  }
+  NodeDaemon& StartNode(const std::string& extra) {
+    nodes_.push_back(std::make_unique<NodeDaemon>(*head_, extra));
+    EXPECT_EQ(nodes_.back()->start().status, 0) << nodes_.back()->start().out;
+    return *nodes_.back();
+  }
+  std::vector<Daemon*> Daemons() {
+    std::vector<Daemon*> all;
+    if (head_) all.push_back(head_.get());
+    for (auto& n : nodes_) all.push_back(n.get());
+    return all;
+  }
+
+  // Stopped at the end, nodes first.
+  std::unique_ptr<HeadDaemon> head_;
+  std::vector<std::unique_ptr<NodeDaemon>> nodes_;
+};
+
+TEST_F(Liveness, AStoppedNodeIsDeclaredDeadItsTaskRunsElsewhereAndItRegistersAgainOnceResumed) {
+  ASSERT_NO_FATAL_FAILURE(StartHead());
+  NodeDaemon& a = StartNode("--num-cpus 1 --resources '{\"green\": 1, \"a\": 1}'");
+  NodeDaemon& b = StartNode("--num-cpus 1 --resources '{\"green\": 1, \"b\": 1}'");
+  Join();
+  auto task = lumen::Task(NodePidAfter).SetResource("green", 1).Remote(3000);
+  pid_t victim = -1;
+  ASSERT_TRUE(Eventually([&] {
+    for (const NodeDaemon* n : {&a, &b})
+      if (!ChildrenOf(n->pid()).empty()) victim = n->pid();
+    return victim > 0;
+  }, 10s));
+  std::this_thread::sleep_for(200ms);  // its worker has the task by now
+  ASSERT_EQ(::kill(victim, SIGSTOP), 0);
+  // Declared dead after 2 s of silence; the task runs again on the other.
+  int ran_on = *lumen::Get(task, /*timeout_ms=*/30000);
+  pid_t other = victim == a.pid() ? b.pid() : a.pid();
+  EXPECT_EQ(ran_on, other);
+  EXPECT_TRUE(LogSays(*head_, "declared dead")) << head_->Log();
+  // Resumed, it finds its registration closed and registers again.
+  ASSERT_EQ(::kill(victim, SIGCONT), 0);
+  const NodeDaemon& resumed = victim == a.pid() ? a : b;
+  EXPECT_TRUE(LogSays(resumed, "registered again")) << resumed.Log();
+  auto there = lumen::Task(NodePid).SetResource(victim == a.pid() ? "a" : "b", 1).Remote();
+  EXPECT_EQ(*lumen::Get(there, /*timeout_ms=*/20000), victim);
+}
+
+TEST_F(Liveness, AJoinedDriversWaitFailsWhenItsHeadStopsAndDoesNotHang) {
+  ASSERT_NO_FATAL_FAILURE(StartHead());
+  Join();
+  EXPECT_EQ(*lumen::Get(lumen::Task(Square).Remote(7)), 49);
+  auto slow = lumen::Task(NodePidAfter).Remote(60000);
+  ASSERT_EQ(::kill(head_->pid(), SIGSTOP), 0);
+  try {
+    lumen::Get(slow);  // no timeout: only the link's liveness ends it
+    ADD_FAILURE() << "a Get on a stopped head returned";
+  } catch (const lumen::GetTimeoutError& e) {
+    ADD_FAILURE() << "a timeout, not the node declared dead: " << e.what();
+  } catch (const lumen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("declared dead"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(lumen::Get(lumen::Task(Square).Remote(2)), lumen::Error);  // later calls fail too
+  ::kill(head_->pid(), SIGCONT);
+}
+
+TEST_F(Liveness, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
+  std::string storage = std::filesystem::temp_directory_path() / ("lumen-test-storage-" + std::to_string(::getpid()));
+  ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
+  NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
+  Join();
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote()), red.pid());
+  auto kept = lumen::Put(std::string("kept across the restart"));
+  lumen::Flush();
+  std::string kept_id = kept.ID();
+  lumen::Shutdown();
+
+  pid_t first = head_->pid();
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(Eventually([&] { return !Alive(first); }, 10s));
+  EXPECT_TRUE(LogSays(red, "lost the head")) << red.Log();
+  EXPECT_TRUE(Alive(red.pid()));  // it waits for its head to come back
+
+  ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
+  EXPECT_TRUE(LogSays(red, "registered again")) << red.Log();
+  Join();
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote(), /*timeout_ms=*/20000), red.pid());
+  EXPECT_EQ(*lumen::Get(lumen::ObjectRef<std::string>::FromID(kept_id), /*timeout_ms=*/20000),
+            "kept across the restart");
+  lumen::Shutdown();
+  head_->Stop();
+  red.Stop();
+  std::filesystem::remove_all(storage);
+}
+
+TEST_F(Liveness, AHeadStoppedOnPurposeTakesItsNodesWithIt) {
+  ASSERT_NO_FATAL_FAILURE(StartHead());
+  NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
+  ASSERT_EQ(red.start().status, 0) << red.start().out;
+  head_->Stop();  // SIGTERM: the head says goodbye to its nodes
+  // At once, not after the 60 s a node waits for a head that died.
+  EXPECT_TRUE(Eventually([&] { return !Alive(red.pid()); }, 15s));
+}
+
+}  // namespace
+}  // namespace lumen::testing
