@@ -79,6 +79,7 @@ struct Role {
     cluster_options.num_cpus =
         options.num_cpus > 0 ? options.num_cpus : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     cluster_options.resources = std::move(resources);
+    cluster_options.node_name = options.node_name;
     cluster_options.lineage = !role.head;
     cluster_options.storage_dir = options.storage;
     cluster_options.dashboard = !role.head && !options.no_dashboard;
@@ -289,6 +290,9 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
       ->type_name("HOST:PORT");
   start_->add_option("--port", options_.port, "the cluster's port: its address is 127.0.0.1:PORT (default 6379)");
   start_->add_option("--num-cpus", options_.num_cpus, "CPUs of the node (default: the machine's cores)")->type_name("N");
+  start_->add_option("--node-name", options_.node_name,
+                     "the node's name, for node affinity (default: node- and its session's id)")
+      ->type_name("NAME");
   start_->add_option("--resources", options_.resources_json, "custom resources of the node, e.g. '{\"GPU\": 2}'")
       ->type_name("JSON");
   start_->add_option("--storage", options_.storage,

@@ -28,6 +28,7 @@ struct StartOptions {
   int port = 6379;
   int num_cpus = 0;     // 0: the machine's cores
   std::string resources_json;
+  std::string node_name;  // "" = node-<session id>
   std::string storage;
   std::string dashboard_host = "127.0.0.1";
   int dashboard_port = 8265;

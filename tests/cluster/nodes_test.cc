@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <map>
+#include <set>
 #include <vector>
 
 #include "counter.h"
@@ -32,8 +33,8 @@ class ThreeNodes : public ::testing::Test {
   }
 
   HeadDaemon head_;  // 2 CPUs
-  NodeDaemon red_{head_, "--num-cpus 2 --resources '{\"red\": 2}'"};
-  NodeDaemon blue_{head_, "--num-cpus 1 --resources '{\"blue\": 1}'"};
+  NodeDaemon red_{head_, "--node-name red --num-cpus 2 --resources '{\"red\": 2}'"};
+  NodeDaemon blue_{head_, "--node-name blue --num-cpus 1 --resources '{\"blue\": 1}'"};
 };
 
 TEST_F(ThreeNodes, TasksRunWhereTheirResourcesAre) {
@@ -46,6 +47,38 @@ TEST_F(ThreeNodes, TasksRunWhereTheirResourcesAre) {
   for (int i = 0; i < 20; ++i) squares.push_back(lumen::Task(Square).SetResource("red", 0.5).Remote(i));
   for (auto& r : reds) EXPECT_EQ(*lumen::Get(r), red_.pid());
   for (int i = 0; i < 20; ++i) EXPECT_EQ(*lumen::Get(squares[i]), i * i);
+}
+
+TEST_F(ThreeNodes, NodeAffinityNamesANodeHardOrSoft) {
+  auto on = [](const std::string& node, bool soft = false) {
+    return lumen::Task(NodePid).SetSchedulingStrategy(lumen::SchedulingStrategy::NodeAffinity(node, soft)).Remote();
+  };
+  EXPECT_EQ(*lumen::Get(on("blue")), blue_.pid());
+  EXPECT_EQ(*lumen::Get(on("red", /*soft=*/true)), red_.pid());
+  EXPECT_EQ(*lumen::Get(on(lumen::GetClusterInfo().node_name)), head_.pid());
+  // A name no node has: refused (hard), or anywhere (soft).
+  EXPECT_THROW(on("violet"), lumen::Error);
+  EXPECT_GT(*lumen::Get(on("violet", /*soft=*/true)), 0);
+  // Hard affinity waits for room on its node: 6 tasks on blue's 1 CPU, all there.
+  std::vector<lumen::ObjectRef<int>> refs;
+  for (int i = 0; i < 6; ++i)
+    refs.push_back(lumen::Task(NodePidAfter)
+                       .SetSchedulingStrategy(lumen::SchedulingStrategy::NodeAffinity("blue"))
+                       .Remote(50));
+  for (auto& r : refs) EXPECT_EQ(*lumen::Get(r), blue_.pid());
+  // A second node by a name taken is refused.
+  NodeDaemon twin{head_, "--node-name blue --num-cpus 1"};
+  EXPECT_NE(twin.start().status, 0);
+  EXPECT_NE(twin.start().out.find("named 'blue' already"), std::string::npos) << twin.start().out;
+}
+
+TEST_F(ThreeNodes, SpreadPutsConsecutiveTasksOnDifferentNodes) {
+  std::vector<lumen::ObjectRef<int>> refs;
+  for (int i = 0; i < 3; ++i)
+    refs.push_back(lumen::Task(NodePidAfter).SetSchedulingStrategy(lumen::SchedulingStrategy::Spread()).Remote(200));
+  std::set<int> nodes;
+  for (auto& r : refs) nodes.insert(*lumen::Get(r));
+  EXPECT_EQ(nodes, (std::set<int>{head_.pid(), red_.pid(), blue_.pid()}));
 }
 
 TEST_F(ThreeNodes, ABusyHeadSpillsTasksToNodesWithRoom) {

@@ -34,6 +34,7 @@ void ExpectSame(const TaskSpec& want, const TaskSpec& got) {
   EXPECT_EQ(want.bundle_index, got.bundle_index);
   EXPECT_EQ(want.node_affinity, got.node_affinity);
   EXPECT_EQ(want.node_affinity_soft, got.node_affinity_soft);
+  EXPECT_EQ(want.spread, got.spread);
   ASSERT_EQ(want.args.size(), got.args.size());
   for (size_t i = 0; i < want.args.size(); ++i) {
     SCOPED_TRACE("argument " + std::to_string(i));

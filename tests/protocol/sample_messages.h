@@ -72,6 +72,7 @@ inline TaskSpec SampleSpec(bool actor_call) {
   spec.bundle_index = 2;
   spec.node_affinity = "node-b";
   spec.node_affinity_soft = true;
+  spec.spread = true;
   TaskArg by_ref;
   by_ref.by_ref = true;
   by_ref.ref = IdOf<ObjectID>(41);

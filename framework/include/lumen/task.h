@@ -84,6 +84,7 @@ class CallOptions {
   Self& SetSchedulingStrategy(const SchedulingStrategy& strategy) {
     spec_.node_affinity = strategy.kind == SchedulingStrategy::Kind::NODE_AFFINITY ? strategy.node : "";
     spec_.node_affinity_soft = strategy.soft;
+    spec_.spread = strategy.kind == SchedulingStrategy::Kind::SPREAD;
     return self();
   }
   // Run within bundle `bundle_index` of `pg`: the resource request must fit it.

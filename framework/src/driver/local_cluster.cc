@@ -68,7 +68,7 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const LocalClusterOptions& opt
   node.store_socket = store_config.socket_path;
   node.store = cluster->store->LocalClient();
   node.lineage = cluster->lineage.get();
-  node.node_name = "node-" + id;
+  node.node_name = options.node_name.empty() ? "node-" + id : options.node_name;
   node.ns = cluster->ns;
   node.actors_detached_by_default = options.actors_detached_by_default;
   node.worker_liveness_timeout_ms = options.worker_liveness_timeout_ms;

@@ -22,6 +22,7 @@ struct LocalClusterOptions {
   std::string who = "lumen::Init";  // what errors name as the caller
   int num_cpus = 1;
   std::map<std::string, double> resources;  // besides CPU
+  std::string node_name;                    // "" = "node-" and the session's id
   size_t object_store_bytes = 0;            // 0: the default (LUMEN_OBJECT_STORE_MB, else 512 MiB)
   bool lineage = true;
   std::string storage_dir;  // "" = one inside the session dir, gone with it

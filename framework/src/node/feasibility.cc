@@ -8,6 +8,14 @@ namespace {
 constexpr double kEpsilon = 1e-9;  // as the scheduler compares amounts
 }
 
+bool FitsIn(const Resources& available, const Resources& demand) {
+  for (const auto& [name, amount] : demand) {
+    auto it = available.find(name);
+    if (it == available.end() || it->second + kEpsilon < amount) return false;
+  }
+  return true;
+}
+
 std::string FormatResources(const Resources& resources) {
   std::ostringstream os;
   os << "{";

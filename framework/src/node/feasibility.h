@@ -16,6 +16,9 @@ using Resources = std::map<std::string, double>;
 // Which cluster cannot grow, as a refusal names it.
 inline constexpr const char* kEmbeddedCluster = "an embedded cluster";
 
+// Whether `available` has `demand` (each amount, as the scheduler compares them).
+bool FitsIn(const Resources& available, const Resources& demand);
+
 // "{CPU: 2, GPU: 0.5}"; "{}" for none.
 std::string FormatResources(const Resources& resources);
 

@@ -175,7 +175,7 @@ class NodeManager {
   void RegisterPeer(Worker& client, RegisterNodeMsg& m);
   void PeerGone(int peer, const std::string& why);
   Worker* LinkTo(Peer& peer, int job);
-  bool ForwardToPeer(Task& task, const ResourceShape& shape);
+  bool ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to = nullptr);
   void OnArgCopied(const TaskID& task, int link, const Status& status);
   void SendForwarded(Task& task);
   void OnForwardedReply(Worker& link, GetReplyMsg& m);
@@ -184,6 +184,13 @@ class NodeManager {
   void OnLinkGone(Worker& link);
   void ReleaseOnPeers(const ObjectID& id, const std::vector<int>& links);
   bool FitsOnAPeer(const ResourceShape& shape) const;
+  // Where a ready task goes by its strategy (node_manager_routing.cc).
+  enum class Route { kHere, kPeer, kHold, kNowhere };
+  // A SPREAD task's turn is taken (spread_turn_ = *next_turn) only once it is
+  // placed where its route says.
+  Route RouteOf(const Task& task, const ResourceShape& shape, Peer** peer, std::string* why, size_t* next_turn);
+  Peer* LivePeerNamed(const std::string& name);
+  bool HasNodeNamed(const std::string& name) const;
   void OnFlushed(int client, uint64_t request, const std::string& error);
   int RebuildJob() const;
   void ReapWorkers();
@@ -289,6 +296,7 @@ class NodeManager {
   mutable std::set<std::string> warned_waiting_;  // demand said to wait for a node (Infeasible)
   std::map<int, Peer> peers_;  // other nodes that registered here, by id
   int next_peer_ = 0;
+  size_t spread_turn_ = 0;  // SPREAD: the next node in turn (0: this one, then the live peers by id)
   std::unordered_map<TaskID, Forwarded> forwarded_;  // tasks sent to a peer, not done
   std::unordered_map<uint64_t, TaskID> forwarded_requests_;  // a peer's Get reply -> its task
   uint64_t next_forward_request_ = 1;

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "node/feasibility.h"
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
 #include "runtime/deadline.h"
@@ -28,16 +29,6 @@
 namespace lumen::internal {
 
 namespace {
-constexpr double kEpsilon = 1e-9;
-
-bool FitsIn(const ResourceShape& available, const ResourceShape& shape) {
-  for (const auto& [name, amount] : shape) {
-    auto it = available.find(name);
-    if (it == available.end() || it->second + kEpsilon < amount) return false;
-  }
-  return true;
-}
-
 // A blocking connect, then a link that never blocks the I/O loop.
 int ConnectTo(const std::string& path) {
   int fd = ConnectUnix(path);
@@ -53,6 +44,8 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
     std::fprintf(stderr, "lumen: refused the node '%s' (pid %d): it did not present the cluster's secret\n",
                  m.name.c_str(), static_cast<int>(client.pid));
     reply.error = "the head refused this node: it did not present the cluster's secret";
+  } else if (HasNodeNamed(m.name)) {
+    reply.error = "the cluster has a node named '" + m.name + "' already: give this one another (--node-name)";
   } else if (Status s = storage::ConnectToStore(m.store_socket, &store); !s.ok()) {
     reply.error = "the head cannot reach this node's object store at " + m.store_socket + ": " + s.message();
   }
@@ -124,13 +117,13 @@ bool NodeManager::FitsOnAPeer(const ResourceShape& shape) const {
   return false;
 }
 
-// Sends `task` to the live peer with the most free CPU that has room for
-// it now; false if none has.
-bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape) {
-  Peer* best = nullptr;
+// Sends `task` to `to` (which has room for it now), or else to the live
+// peer with the most free CPU that has room for it now; false if none has.
+bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to) {
+  Peer* best = to;
   auto cpu = [](const Peer& p) { auto it = p.available.find("CPU"); return it == p.available.end() ? 0.0 : it->second; };
   for (auto& [id, peer] : peers_)
-    if (!peer.dead && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
+    if (!to && !peer.dead && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
   if (!best) return false;
   Worker* link = LinkTo(*best, task.job);
   if (!link) return false;

@@ -80,7 +80,7 @@ std::string NodeManager::Infeasible(const std::string& what, const ResourceShape
 // than the cluster has in all), or kNone.
 ObjectError NodeManager::FeasibilityError(const TaskSpec& spec, const std::string& what,
                                           const ResourceShape& demand) const {
-  if (!spec.node_affinity.empty() && spec.node_affinity != options_.node_name && !spec.node_affinity_soft)
+  if (!spec.node_affinity.empty() && !spec.node_affinity_soft && !HasNodeNamed(spec.node_affinity))
     return {ErrorKind::kBadCall,
             what + " must run on node '" + spec.node_affinity + "', which is not in this cluster (its node: '" +
                 options_.node_name + "'); use NodeAffinity(node, /*soft=*/true) to prefer it instead",

@@ -100,6 +100,7 @@ void NodeManager::Dispatch() {
     if (ready_.empty()) return;
   }
   std::vector<int> placeable;  // jobs with a ready task that fits but found no worker
+  std::vector<std::pair<TaskID, std::string>> unschedulable;  // its node is gone
   ready_.ForEachBucket([&](const Demand& demand, std::deque<TaskID>& ids) {
     const ResourceShape& shape = demand.shape;
     size_t popped = 0;
@@ -107,6 +108,23 @@ void NodeManager::Dispatch() {
       auto t = tasks_.find(ids.front());
       if (t == tasks_.end() || t->second.cancelled || t->second.worker >= 0 || !ArgsPresent(t->second)) {
         ids.pop_front();  // gone, running, or waiting for an argument being rebuilt
+        ++popped;
+        continue;
+      }
+      Peer* peer = nullptr;
+      std::string why;
+      size_t next_turn = spread_turn_;
+      Route route = peers_.empty() ? Route::kHere : RouteOf(t->second, shape, &peer, &why, &next_turn);
+      if (route == Route::kNowhere) {
+        unschedulable.emplace_back(t->first, std::move(why));
+        ids.pop_front();
+        ++popped;
+        continue;
+      }
+      if (route == Route::kHold) break;  // its node has no room now
+      if (route == Route::kPeer && ForwardToPeer(t->second, shape, peer)) {
+        spread_turn_ = next_turn;
+        ids.pop_front();
         ++popped;
         continue;
       }
@@ -123,11 +141,14 @@ void NodeManager::Dispatch() {
       }
       ids.pop_front();
       ++popped;
+      spread_turn_ = next_turn;
       SendTask(*w, t->second);
     }
     return popped;
   });
   for (int job : placeable) SpawnForReadyWork(job);
+  for (auto& [id, why] : unschedulable)
+    if (auto t = tasks_.find(id); t != tasks_.end()) FailTask(t->second, {ErrorKind::kInfeasible, why, ""});
 }
 
 void NodeManager::SendTask(Worker& w, Task& task) {

@@ -66,6 +66,7 @@ void WriteSpec(frames::TaskSpec::Builder b, const TaskSpec& spec) {
   b.setBundleIndex(spec.bundle_index);
   b.setNodeAffinity(spec.node_affinity);
   b.setNodeAffinitySoft(spec.node_affinity_soft);
+  b.setSpread(spec.spread);
   auto args = b.initArgs(static_cast<unsigned>(spec.args.size()));
   for (size_t a = 0; a < spec.args.size(); ++a) {
     const TaskArg& arg = spec.args[a];
@@ -91,6 +92,7 @@ TaskSpec ReadSpec(frames::TaskSpec::Reader r) {
   spec.bundle_index = r.getBundleIndex();
   spec.node_affinity = ReadText(r.getNodeAffinity());
   spec.node_affinity_soft = r.getNodeAffinitySoft();
+  spec.spread = r.getSpread();
   for (auto a : r.getArgs()) {
     TaskArg arg;
     if (a.which() == frames::TaskArg::REF) {

@@ -79,6 +79,7 @@ struct TaskSpec {
   int bundle_index = -1;
   std::string node_affinity;    // node name; "" = any node
   bool node_affinity_soft = false;
+  bool spread = false;          // SchedulingStrategy::Spread(): over the nodes in turn
 };
 
 struct ActorOptions {

@@ -55,6 +55,7 @@ struct TaskSpec {
   nodeAffinity @8 :Text;
   nodeAffinitySoft @9 :Bool;
   args @10 :List(TaskArg);
+  spread @11 :Bool;         # SPREAD: over the cluster's nodes in turn
 }
 
 struct ActorOptions {

@@ -1,0 +1,67 @@
+// Where a ready task goes among the cluster's nodes, by its scheduling
+// strategy (the default, SPREAD, node affinity), before this node's workers
+// are asked:
+//   - node affinity to another node: there, when it has room now; hard:
+//     else it waits for room there, and fails (InfeasibleError) once that
+//     node is gone; soft: else as the default;
+//   - node affinity to this node: here (hard or soft);
+//   - SPREAD: the next node in turn that has room now (this one, then the
+//     live peers by id), so consecutive tasks land on different nodes;
+//   - default: here, and to a peer only when this node has no room now
+//     (Dispatch: spill-back).
+// Every function here REQUIRES mu_.
+#include "node/feasibility.h"
+#include "node/node_manager.h"
+#include "node/node_manager_records.h"
+
+namespace lumen::internal {
+
+NodeManager::Peer* NodeManager::LivePeerNamed(const std::string& name) {
+  for (auto& [id, peer] : peers_)
+    if (!peer.dead && peer.name == name) return &peer;
+  return nullptr;
+}
+
+bool NodeManager::HasNodeNamed(const std::string& name) const {
+  if (name == options_.node_name) return true;
+  for (const auto& [id, peer] : peers_)
+    if (!peer.dead && peer.name == name) return true;
+  return false;
+}
+
+NodeManager::Route NodeManager::RouteOf(const Task& task, const ResourceShape& shape, Peer** peer, std::string* why,
+                                        size_t* next_turn) {
+  const TaskSpec& spec = task.spec;
+  *next_turn = spread_turn_;
+  if (!spec.node_affinity.empty()) {
+    if (spec.node_affinity == options_.node_name) return Route::kHere;
+    if (Peer* named = LivePeerNamed(spec.node_affinity)) {
+      if (FitsIn(named->available, shape)) {
+        *peer = named;
+        return Route::kPeer;
+      }
+      if (!spec.node_affinity_soft) return Route::kHold;
+    } else if (!spec.node_affinity_soft) {
+      *why = "task '" + spec.name + "' must run on node '" + spec.node_affinity +
+             "', which is no longer in the cluster; use NodeAffinity(node, /*soft=*/true) to prefer it instead";
+      return Route::kNowhere;
+    }
+    return Route::kHere;  // soft: as the default
+  }
+  if (!spec.spread) return Route::kHere;
+  std::vector<Peer*> live;
+  for (auto& [id, p] : peers_)
+    if (!p.dead) live.push_back(&p);
+  size_t nodes = live.size() + 1;
+  for (size_t k = 0; k < nodes; ++k) {
+    size_t turn = (spread_turn_ + k) % nodes;
+    if (turn == 0 ? !Fits(shape) : !FitsIn(live[turn - 1]->available, shape)) continue;
+    *next_turn = turn + 1;
+    if (turn == 0) return Route::kHere;
+    *peer = live[turn - 1];
+    return Route::kPeer;
+  }
+  return Route::kHere;  // no room anywhere now: it waits here as any task
+}
+
+}  // namespace lumen::internal
