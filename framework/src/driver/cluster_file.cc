@@ -73,16 +73,12 @@ void WriteClusterFile(const ClusterFile& file) {
 
 std::vector<ClusterFile> ClustersOnThisMachine() {
   std::vector<std::pair<fs::file_time_type, ClusterFile>> found;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator("/tmp", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (it->path().filename().string().rfind("lumen-", 0) != 0) continue;
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) continue;
-    auto file = ReadClusterFile(it->path());
-    if (!file || !ProcessRunning(file->pid)) continue;
+  ForEachSessionDir([&](const fs::path& dir) {
+    auto file = ReadClusterFile(dir);
+    if (!file || !ProcessRunning(file->pid)) return;
     std::error_code time_ec;
-    found.emplace_back(fs::last_write_time(it->path() / "cluster", time_ec), *file);
-  }
+    found.emplace_back(fs::last_write_time(dir / "cluster", time_ec), *file);
+  });
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<ClusterFile> out;
   for (auto& [time, file] : found) out.push_back(std::move(file));

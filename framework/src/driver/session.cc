@@ -33,22 +33,28 @@ void MakePrivate(const std::string& path) {
   ::chmod(path.c_str(), S_ISDIR(st.st_mode) ? 0700 : 0600);
 }
 
-void RemoveDeadSessions() {
+void ForEachSessionDir(const std::function<void(const fs::path&)>& visit) {
   std::error_code ec;
   for (auto it = fs::directory_iterator("/tmp", ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    std::string name = it->path().filename().string();
-    if (name.rfind("lumen-", 0) != 0) continue;
+    if (it->path().filename().string().rfind("lumen-", 0) != 0) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) continue;
+    visit(it->path());
+  }
+}
+
+void RemoveDeadSessions() {
+  ForEachSessionDir([](const fs::path& dir) {
+    std::string name = dir.filename().string();
     // lumen-<pid>-<random>: the pid of the driver that made it.
     char* end = nullptr;
     long pid = std::strtol(name.c_str() + 6, &end, 10);
-    if (pid <= 0 || *end != '-') continue;
-    struct stat st {};
-    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid()) continue;
-    if (ProcessRunning(static_cast<pid_t>(pid))) continue;  // its driver still runs
+    if (pid <= 0 || *end != '-') return;
+    if (ProcessRunning(static_cast<pid_t>(pid))) return;  // its driver still runs
     std::error_code ignore;
-    fs::remove_all(it->path(), ignore);
+    fs::remove_all(dir, ignore);
     fs::remove(fs::path("/dev/shm") / name, ignore);  // a named segment, if the store made one
-  }
+  });
 }
 
 namespace {

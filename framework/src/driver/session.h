@@ -10,6 +10,8 @@
 
 #include <sys/types.h>
 
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +25,9 @@ namespace lumen::internal {
 std::string MakePrivateSessionDir(const std::string& id);
 // chmod 0700 (a dir) or 0600 (a file), whatever the umask said.
 void MakePrivate(const std::string& path);
+// Calls `visit` with each session dir of this user on this machine (a dir
+// /tmp/lumen-*, not a link, owned by this user), running or not.
+void ForEachSessionDir(const std::function<void(const std::filesystem::path&)>& visit);
 // Removes what drivers of this user that are no longer running left behind.
 void RemoveDeadSessions();
 // True while `pid` runs: a zombie (dead, not reaped yet; a daemon's parent
