@@ -169,8 +169,10 @@ TEST_F(LineageRecorderTest, AnActorsCreationAndItsLatestStateAreRecorded) {
   options.restore_function = "Counter::Restore";
   options.checkpoint_every = 10;
   ObjectID state = ObjectID::ForPut();
-  recorder.ActorChanged(actor, creation, options, {storage::ActorState::kAlive, 0, "", ObjectID(), 0});
-  recorder.ActorChanged(actor, creation, options, {storage::ActorState::kDead, 2, "killed", state, 20});
+  const std::string binary = "/opt/app/driver";
+  const std::vector<std::string> argv = {binary, "--rounds", "3"};
+  recorder.ActorChanged(actor, creation, options, {storage::ActorState::kAlive, 0, "", ObjectID(), 0, binary, argv});
+  recorder.ActorChanged(actor, creation, options, {storage::ActorState::kDead, 2, "killed", state, 20, binary, argv});
   Durable();
   auto task = log_->GetTask(creation);
   ASSERT_TRUE(task);
@@ -192,6 +194,8 @@ TEST_F(LineageRecorderTest, AnActorsCreationAndItsLatestStateAreRecorded) {
   EXPECT_EQ(record->checkpoint_every, 10u);
   EXPECT_EQ(record->checkpoint, state);
   EXPECT_EQ(record->checkpoint_calls, 20u);
+  EXPECT_EQ(record->binary, binary);
+  EXPECT_EQ(record->argv, argv);
 }
 
 TEST_F(LineageRecorderTest, ACallThatRanIsRecordedWithItsPlaceAndAnEndedActorWithItsCause) {

@@ -89,9 +89,9 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const LocalClusterOptions& opt
   cluster->placement_groups = std::make_unique<PlacementGroupTable>(node.resources, node.can_grow);
   node.placement_groups = cluster->placement_groups.get();
   cluster->node = NodeManager::Start(std::move(node));
-  // A log of an earlier run: its detached named actors come back. A
-  // daemon's node has no job to run them in yet (a later step: the head's).
-  if (!options.serve_drivers) cluster->node->RestoreActors();
+  // A log of an earlier run: its detached named actors come back (on a
+  // daemon's node, with no driver yet, running the binaries their records name).
+  cluster->node->RestoreActors();
   // Evicted objects are marked lost, to be rebuilt from lineage when needed.
   cluster->store->SetEvictionListener([raw = cluster->node.get()](const ObjectID& oid) { raw->OnEvicted(oid); });
   cluster->StartDashboard(options);

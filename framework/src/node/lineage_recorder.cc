@@ -77,6 +77,8 @@ void LineageRecorder::ActorChanged(const ActorID& actor, const TaskID& creation_
   rec.checkpoint_every = static_cast<uint32_t>(std::max(0, options.checkpoint_every));
   rec.checkpoint = now.checkpoint;
   rec.checkpoint_calls = now.checkpoint_calls;
+  rec.binary = now.binary;
+  rec.argv = now.argv;
   log_->Append(rec);
 }
 

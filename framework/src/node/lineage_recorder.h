@@ -37,6 +37,8 @@ class LineageRecorder {
     const std::string& death_cause;
     const ObjectID& checkpoint;
     uint64_t checkpoint_calls;
+    const std::string& binary;  // its process's (its job's)
+    const std::vector<std::string>& argv;
   };
   void ActorChanged(const ActorID& actor, const TaskID& creation_task, const ActorOptions& options,
                     const ActorNow& now);

@@ -171,6 +171,7 @@ class NodeManager {
   void EndJob(int job);
   void CloseSilentDrivers();
   Job* JobOf(const Worker& client);
+  int RestoredJob(const storage::ActorRecord& record, std::string* why);
   // Other nodes, and the tasks sent to them (node_manager_peers.cc).
   void RegisterPeer(Worker& client, RegisterNodeMsg& m);
   void PeerGone(int peer, const std::string& why);

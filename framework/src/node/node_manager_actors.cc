@@ -220,8 +220,11 @@ storage::ActorState NodeManager::StoredState(const ActorState& a) {
 }
 
 void NodeManager::RecordActor(const ActorState& a) {
+  static const Job kNoJob;
+  auto job = jobs_.find(a.job);
+  const Job& j = job == jobs_.end() ? kNoJob : job->second;
   lineage_.ActorChanged(a.id, a.recorded_creation, a.options,
-                        {StoredState(a), a.restarts, a.death_cause, a.checkpoint, a.checkpoint_calls});
+                        {StoredState(a), a.restarts, a.death_cause, a.checkpoint, a.checkpoint_calls, j.binary, j.argv});
 }
 
 }  // namespace lumen::internal

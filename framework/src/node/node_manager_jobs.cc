@@ -8,7 +8,9 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
@@ -93,6 +95,32 @@ void NodeManager::Join(Worker& driver, JoinMsg& m) {
   std::fprintf(stderr, "lumen: job %d joined: driver pid %d, namespace '%s', workers run %s\n", job.id,
                static_cast<int>(driver.pid), job.ns.c_str(), job.binary.c_str());
   for (int i = 0; i < options_.num_workers; ++i) SpawnWorker(job.id);
+}
+
+// The job a detached actor restored on a daemon's node runs in: one per
+// binary, command line and namespace of the log's actors, with no driver
+// (ended: no pool), so that its process runs what it ran before. -1 (and
+// why) if that binary cannot run here now.
+int NodeManager::RestoredJob(const storage::ActorRecord& record, std::string* why) {
+  if (record.binary.empty()) {
+    *why = "its record names no binary to run it with (a log written before actors recorded theirs)";
+    return -1;
+  }
+  if (::access(record.binary.c_str(), X_OK) != 0) {
+    *why = "its binary " + record.binary + " cannot be run here: " + std::strerror(errno);
+    return -1;
+  }
+  for (auto& [id, job] : jobs_)
+    if (job.restored && job.binary == record.binary && job.argv == record.argv && job.ns == record.ns) return id;
+  Job& job = jobs_[next_job_];
+  job.id = next_job_++;
+  job.binary = record.binary;
+  job.argv = record.argv.empty() ? std::vector<std::string>{record.binary} : record.argv;
+  job.ns = record.ns;
+  job.detached_by_default = true;
+  job.ended = true;
+  job.restored = true;
+  return job.id;
 }
 
 // Its driver left: its pool stops and what nothing holds any more is

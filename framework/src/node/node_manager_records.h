@@ -43,7 +43,8 @@ struct NodeManager::Job {
   std::string ns;                  // its namespace for named actors
   bool detached_by_default = false;
   int driver = kLocalClient;       // its driver's client number
-  bool ended = false;              // its driver left
+  bool ended = false;              // its driver left (or, restored, it never had one here)
+  bool restored = false;           // made for detached actors restored from the log (RestoredJob)
   int startup_failures = 0;        // workers in a row that died before connecting
 };
 

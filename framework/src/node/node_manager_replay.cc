@@ -182,7 +182,13 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
   if (!creation) return give_up("its creation task " + record.creation_task.Hex() + " is not in the log");
   if (named_actors_.count({record.ns, record.name}))
     return give_up("another actor of the log holds the name '" + record.name + "' in namespace '" + record.ns + "'");
+  int job = kEmbeddedJob;  // the driver's binary; a daemon has none but what the log says
+  if (options_.serve_drivers) {
+    std::string why;
+    if ((job = RestoredJob(record, &why)) < 0) return give_up(why);
+  }
   ActorState& a = actors_[record.id];
+  a.job = job;
   a.id = record.id;
   a.restored = true;
   a.restarts = static_cast<int>(record.restarts);

@@ -80,4 +80,6 @@ struct LineageActor {
   checkpointEvery @16 :UInt32;
   checkpoint @17 :Data;         # 20-byte ObjectID of its latest state; empty = none yet
   checkpointCalls @18 :UInt64;  # the calls that state covers (actorCallIndex 1..this)
+  binary @19 :Text;             # what its process executes (its creator's job's binary); empty: older logs
+  argv @20 :List(Text);         # and its command line
 }

@@ -141,6 +141,9 @@ void BuildMessage(const ActorRecord& r, uint64_t recorded_ms, capnp::MessageBuil
   b.setCheckpointEvery(r.checkpoint_every);
   if (!r.checkpoint.IsNil()) b.setCheckpoint(Bytes(r.checkpoint));
   b.setCheckpointCalls(r.checkpoint_calls);
+  b.setBinary(Text(r.binary));
+  auto argv = b.initArgv(static_cast<unsigned>(r.argv.size()));
+  for (size_t i = 0; i < r.argv.size(); ++i) argv.set(static_cast<unsigned>(i), Text(r.argv[i]));
 }
 
 void Flatten(capnp::MessageBuilder& message, std::string* out) {
@@ -248,6 +251,8 @@ Status Parse(std::string_view bytes, ActorRecord* out) {
     r.checkpoint_every = a.getCheckpointEvery();
     if (!ReadId(a.getCheckpoint(), &r.checkpoint)) return BadId("actor", "checkpoint");
     r.checkpoint_calls = a.getCheckpointCalls();
+    r.binary = String(a.getBinary());
+    for (auto arg : a.getArgv()) r.argv.push_back(String(arg));
     *out = std::move(r);
     return Status::OK();
   });

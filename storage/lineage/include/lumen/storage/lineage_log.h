@@ -128,6 +128,10 @@ struct ActorRecord {
   uint32_t checkpoint_every = 0;
   ObjectID checkpoint;
   uint64_t checkpoint_calls = 0;
+  // What its process executes: its creator's job's binary and command line
+  // (a head restarted on the log re-creates it with no driver to ask).
+  std::string binary;
+  std::vector<std::string> argv;
 };
 
 struct LineageOptions {

@@ -1,8 +1,9 @@
-// Liveness across the cluster's daemons (protocol/heartbeat.h): a node
-// stopped with SIGSTOP is declared dead and its task runs elsewhere; once
-// it runs again it registers anew; a joined driver's waits end when its head
-// stops; a head restarted on its storage dir gets its nodes back; a head
-// stopped on purpose takes its nodes with it. The liveness timeout is 2 s
+// Failures of the cluster's daemons. Liveness (protocol/heartbeat.h): a
+// node stopped with SIGSTOP is declared dead and its task runs elsewhere;
+// once it runs again it registers anew; a joined driver's waits end when its
+// head stops. A head SIGKILLed and restarted on its storage dir gets its
+// nodes back, every flushed id, and its detached named actors (replayed);
+// a head stopped on purpose takes its nodes with it. The liveness timeout is 2 s
 // here (LUMEN_NODE_LIVENESS_MS, inherited by the daemons), 10 s by default.
 #include <signal.h>
 #include <stdlib.h>
@@ -17,13 +18,14 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class Liveness : public ::testing::Test {
+class Failover : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { ::setenv("LUMEN_NODE_LIVENESS_MS", "2000", 1); }
 
   void Join() {
     lumen::Config config;
     config.address = head_->address();
+    config.ns = "liveness";  // one namespace for the drivers of a test, as named actors need
     lumen::Init(config);
   }
   void TearDown() override {
@@ -59,7 +61,7 @@ class Liveness : public ::testing::Test {
   std::vector<std::unique_ptr<NodeDaemon>> nodes_;
 };
 
-TEST_F(Liveness, AStoppedNodeIsDeclaredDeadItsTaskRunsElsewhereAndItRegistersAgainOnceResumed) {
+TEST_F(Failover, AStoppedNodeIsDeclaredDeadItsTaskRunsElsewhereAndItRegistersAgainOnceResumed) {
   ASSERT_NO_FATAL_FAILURE(StartHead());
   NodeDaemon& a = StartNode("--num-cpus 1 --resources '{\"green\": 1, \"a\": 1}'");
   NodeDaemon& b = StartNode("--num-cpus 1 --resources '{\"green\": 1, \"b\": 1}'");
@@ -86,7 +88,7 @@ TEST_F(Liveness, AStoppedNodeIsDeclaredDeadItsTaskRunsElsewhereAndItRegistersAga
   EXPECT_EQ(*lumen::Get(there, /*timeout_ms=*/20000), victim);
 }
 
-TEST_F(Liveness, AJoinedDriversWaitFailsWhenItsHeadStopsAndDoesNotHang) {
+TEST_F(Failover, AJoinedDriversWaitFailsWhenItsHeadStopsAndDoesNotHang) {
   ASSERT_NO_FATAL_FAILURE(StartHead());
   Join();
   EXPECT_EQ(*lumen::Get(lumen::Task(Square).Remote(7)), 49);
@@ -104,7 +106,7 @@ TEST_F(Liveness, AJoinedDriversWaitFailsWhenItsHeadStopsAndDoesNotHang) {
   ::kill(head_->pid(), SIGCONT);
 }
 
-TEST_F(Liveness, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
+TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
   std::string storage = std::filesystem::temp_directory_path() / ("lumen-test-storage-" + std::to_string(::getpid()));
   ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
   NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
@@ -133,7 +135,38 @@ TEST_F(Liveness, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
   std::filesystem::remove_all(storage);
 }
 
-TEST_F(Liveness, AHeadStoppedOnPurposeTakesItsNodesWithIt) {
+TEST_F(Failover, ADetachedNamedActorComesBackWithAHeadRestartedOnItsStorageDir) {
+  std::string storage = std::filesystem::temp_directory_path() / ("lumen-test-actors-" + std::to_string(::getpid()));
+  ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
+  Join();
+  auto counter = lumen::Actor(Counter::Create)
+                     .SetName("survivor")
+                     .SetLifetime(lumen::ActorLifetime::DETACHED)
+                     .SetReplayOnRestart(true)
+                     .Remote(100);
+  EXPECT_EQ(*lumen::Get(counter.Task(&Counter::Add).Remote(5)), 105);
+  EXPECT_EQ(*lumen::Get(counter.Task(&Counter::Add).Remote(7)), 112);
+  lumen::Flush();
+  lumen::Shutdown();
+  pid_t first = head_->pid();
+  ASSERT_EQ(::kill(first, SIGKILL), 0);  // its actor's process goes with it
+  ASSERT_TRUE(Eventually([&] { return !Alive(first); }, 10s));
+
+  // No driver yet: the head re-creates it from the log with the binary it
+  // ran, its factory and calls replayed in order.
+  ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
+  EXPECT_TRUE(Eventually([&] { return !ChildrenOf(head_->pid()).empty(); }, 20s)) << head_->Log();
+  Join();
+  auto again = lumen::GetActor<Counter>("survivor");
+  ASSERT_TRUE(again.has_value()) << head_->Log();
+  EXPECT_EQ(*lumen::Get(again->Task(&Counter::Add).Remote(1), /*timeout_ms=*/20000), 113);
+  again->Kill();
+  lumen::Shutdown();
+  head_->Stop();
+  std::filesystem::remove_all(storage);
+}
+
+TEST_F(Failover, AHeadStoppedOnPurposeTakesItsNodesWithIt) {
   ASSERT_NO_FATAL_FAILURE(StartHead());
   NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
   ASSERT_EQ(red.start().status, 0) << red.start().out;
