@@ -116,7 +116,7 @@ void ClusterHarness::ReapDriver(bool lost_head) {
   const std::string how = driver_->Reap(Clock::now() + kKilledExitBound);
   if (how.empty()) log_.Fail("the joined driver pid " + std::to_string(driver_->pid()) + " did not exit");
   else if (!lost_head && how != "exited 0" && !log_.Failed())
-    log_.Fail("the joined driver " + how + " before the run was over, saying nothing of why");
+    log_.Fail("the joined driver " + how + ", saying nothing of why");
   driver_.reset();  // killed and reaped if still there
 }
 
