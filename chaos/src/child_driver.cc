@@ -4,7 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,61 +17,24 @@
 extern char** environ;
 
 namespace chaos {
-namespace {
-
 using Clock = std::chrono::steady_clock;
 
-// Milliseconds left until `deadline`, for poll: never negative.
-int MsUntil(Clock::time_point deadline) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return ms < 0 ? 0 : static_cast<int>(std::min<int64_t>(ms, 1 << 30));
-}
-
-}  // namespace
-
-// By syscall: this glibc's <sys/pidfd.h> does not declare them extern "C".
-ProcessHandle::ProcessHandle(pid_t pid) : pid_(pid), fd_(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))) {}
-
-ProcessHandle::~ProcessHandle() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-ProcessHandle::ProcessHandle(ProcessHandle&& other) noexcept : pid_(other.pid_), fd_(other.fd_) { other.fd_ = -1; }
-
-bool ProcessHandle::Signal(int signo) const {
-  return fd_ >= 0 && ::syscall(SYS_pidfd_send_signal, fd_, signo, nullptr, 0) == 0;
-}
-
-std::vector<pid_t> AwaitExits(const std::vector<ProcessHandle>& processes, Clock::time_point deadline) {
-  std::vector<pollfd> waiting;
-  std::vector<pid_t> pids;
-  for (const ProcessHandle& p : processes)
-    if (!p.invalid()) {
-      waiting.push_back({p.fd(), POLLIN, 0});
-      pids.push_back(p.pid());
-    }
-  while (!waiting.empty()) {
-    int n = ::poll(waiting.data(), waiting.size(), MsUntil(deadline));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;  // the deadline
-    for (size_t i = waiting.size(); i-- > 0;)
-      if (waiting[i].revents) {  // a pidfd is readable once its process exited
-        waiting.erase(waiting.begin() + static_cast<ptrdiff_t>(i));
-        pids.erase(pids.begin() + static_cast<ptrdiff_t>(i));
-      }
-  }
-  return pids;
-}
-
 std::unique_ptr<ChildDriver> ChildDriver::Start(const std::vector<std::string>& args, std::string* error) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
+  int report[2], commands[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) {
     *error = std::string("pipe: ") + std::strerror(errno);
+    return nullptr;
+  }
+  // A socket, so that telling a child that is gone is an error, not SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, commands) != 0) {
+    *error = std::string("socketpair: ") + std::strerror(errno);
+    ::close(report[0]), ::close(report[1]);
     return nullptr;
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, fds[1], 3);  // the dup is not close-on-exec
+  posix_spawn_file_actions_adddup2(&actions, report[1], 3);  // the dups are not close-on-exec
+  posix_spawn_file_actions_adddup2(&actions, commands[0], 4);
   std::vector<std::string> argv_strings{"lumen-chaos"};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -80,13 +43,26 @@ std::unique_ptr<ChildDriver> ChildDriver::Start(const std::vector<std::string>& 
   pid_t pid = -1;
   int spawned = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  ::close(fds[1]);
+  ::close(report[1]);
+  ::close(commands[0]);
   if (spawned != 0) {
-    ::close(fds[0]);
+    ::close(report[0]);
+    ::close(commands[1]);
     *error = std::string("posix_spawn of the child driver: ") + std::strerror(spawned);
     return nullptr;
   }
-  return std::unique_ptr<ChildDriver>(new ChildDriver(ProcessHandle(pid), fds[0]));
+  return std::unique_ptr<ChildDriver>(new ChildDriver(ProcessHandle(pid), report[0], commands[1]));
+}
+
+ChildDriver::ChildDriver(ProcessHandle process, int pipe_fd, int command_fd)
+    : process_(std::move(process)),
+      pipe_fd_(pipe_fd),
+      command_fd_(command_fd),
+      abandon_([this] { Kill(); }) {}
+
+bool ChildDriver::Tell(const std::string& line) {
+  const std::string text = line + "\n";
+  return ::send(command_fd_, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size());
 }
 
 ChildDriver::~ChildDriver() {
@@ -95,6 +71,7 @@ ChildDriver::~ChildDriver() {
     Reap(Clock::now() + std::chrono::seconds(10));
   }
   ::close(pipe_fd_);
+  ::close(command_fd_);
 }
 
 bool ChildDriver::Kill() const { return process_.Signal(SIGKILL); }

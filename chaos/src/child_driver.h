@@ -1,9 +1,11 @@
-// A second lumen-chaos process that runs as a driver (the hidden flag
-// --child-driver, driver_kill.h): started with the write end of a pipe as
-// its fd 3, on which it mirrors its run log line by line (run_log.h). Its
+// A second lumen-chaos process that runs as a driver (the hidden flags
+// --child-driver, driver_kill.h, and --cluster-driver, cluster_run.h):
+// started with the write end of a pipe as its fd 3, on which it mirrors its
+// run log line by line (run_log.h), and one end of a socket pair as its fd 4,
+// on which the harness tells it things ("finish"). An embedded driver's
 // workers are its own children, so killing it tests what a driver's death
 // leaves: they must die with it (their parent-death signal) and the next
-// Init must clean up after it.
+// Init must clean up after it. The watchdog kills it too (abandon.h).
 #pragma once
 
 #include <sys/types.h>
@@ -14,33 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "abandon.h"
+#include "processes.h"
+
 namespace chaos {
-
-// A process watched through a pidfd: its exit is an event to poll, and a
-// pid reused after it died can never be mistaken for it.
-class ProcessHandle {
- public:
-  explicit ProcessHandle(pid_t pid);  // invalid() when the process is already gone
-  ~ProcessHandle();
-  ProcessHandle(ProcessHandle&& other) noexcept;
-  ProcessHandle(const ProcessHandle&) = delete;
-  ProcessHandle& operator=(const ProcessHandle&) = delete;
-  ProcessHandle& operator=(ProcessHandle&&) = delete;
-
-  pid_t pid() const { return pid_; }
-  bool invalid() const { return fd_ < 0; }
-  int fd() const { return fd_; }
-  bool Signal(int signo) const;
-
- private:
-  pid_t pid_;
-  int fd_;
-};
-
-// Waits until every process has exited or `deadline` passed; returns the
-// pids still running then.
-std::vector<pid_t> AwaitExits(const std::vector<ProcessHandle>& processes,
-                              std::chrono::steady_clock::time_point deadline);
 
 class ChildDriver {
  public:
@@ -57,6 +36,8 @@ class ChildDriver {
   // child's death is never returned.
   std::optional<std::string> ReadLine(std::chrono::steady_clock::time_point deadline);
   bool ended() const { return eof_; }
+  // One line on its fd 4; false when it is gone.
+  bool Tell(const std::string& line);
   // Its children, each watched: its workers as they are now.
   std::vector<ProcessHandle> Children() const;
   bool Kill() const;  // SIGKILL
@@ -65,10 +46,12 @@ class ChildDriver {
   std::string Reap(std::chrono::steady_clock::time_point deadline);
 
  private:
-  ChildDriver(ProcessHandle process, int pipe_fd) : process_(std::move(process)), pipe_fd_(pipe_fd) {}
+  ChildDriver(ProcessHandle process, int pipe_fd, int command_fd);
 
   ProcessHandle process_;
   int pipe_fd_;
+  int command_fd_;
+  AbandonAction abandon_;
   std::string buffer_;
   bool eof_ = false;
   bool reaped_ = false;

@@ -18,10 +18,6 @@ namespace chaos {
 // `result` holds the scenario, seed and schedule; fills the rest.
 void RunWithDriverKill(const ScenarioOptions& options, ScenarioResult* result);
 
-// For the harness's watchdog, about to exit: kills the child driver of the
-// run under way, if any, and removes its temp dir.
-void AbandonDriverKillRun();
-
 // The child's side (main, for --child-driver): runs the workload until it is
 // killed, its log mirrored to `report_fd`. The exit status is for a run that
 // ended on its own: 1 it failed.

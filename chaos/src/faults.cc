@@ -81,6 +81,13 @@ void FaultInjector::Inject(const Fault& fault) {
       record.skipped = true;
       record.note = "skipped: one driver kill a run";
       break;
+    case FaultKind::kKillNode:
+    case FaultKind::kKillHead:
+    case FaultKind::kKillCluster:
+      // Played by the harness of a cluster run (cluster_run.h), never drawn for an embedded one.
+      record.skipped = true;
+      record.note = "skipped: no daemons in an embedded cluster";
+      break;
   }
   injected_.push_back(std::move(record));
 }

@@ -11,12 +11,6 @@ namespace {
 
 constexpr auto kGrace = std::chrono::milliseconds(2000);
 
-std::string PidList(const std::vector<pid_t>& pids) {
-  std::string out;
-  for (pid_t pid : pids) out += (out.empty() ? "" : " ") + std::to_string(pid);
-  return out;
-}
-
 }  // namespace
 
 std::vector<std::string> NothingLeftBehind(const std::string& session_dir) {

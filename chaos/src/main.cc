@@ -15,7 +15,9 @@
 // This binary is also its cluster's worker: lumen runs the worker before
 // main in the processes it starts, so nothing here runs there. And it is the
 // driver that the kill-driver fault kills: `--child-driver DIR --report-fd N`
-// (with --scenario and --seed) runs one workload as that driver (driver_kill.h).
+// (with --scenario and --seed) runs one workload as that driver (driver_kill.h);
+// and the joined driver of a cluster scenario: `--cluster-driver ADDRESS
+// --report-fd N --command-fd M --clock-origin NS [--recover FILE]` (cluster_run.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +32,8 @@
 #include <thread>
 #include <vector>
 
+#include "abandon.h"
+#include "cluster_run.h"
 #include "driver_kill.h"
 #include "report.h"
 #include "scenario.h"
@@ -49,6 +53,7 @@ struct Args {
   ScenarioOptions base;
   std::string child_driver;  // the storage_dir of a driver the harness will kill
   int report_fd = -1;
+  chaos::ClusterDriverArgs cluster_driver;  // a joined driver of a cluster run, when its address is set
 };
 
 int Usage(const char* why) {
@@ -79,7 +84,7 @@ bool Parse(int argc, char** argv, Args* args, std::string* error) {
         std::string v = value();
         if (v.empty()) return false;
         if (v == "all") {
-          args->scenarios = chaos::WorkloadNames();
+          args->scenarios = chaos::ScenarioNames();
         } else {
           if (!chaos::MakeWorkload(v, {})) {
             *error = "unknown scenario '" + v + "'";
@@ -101,6 +106,14 @@ bool Parse(int argc, char** argv, Args* args, std::string* error) {
         args->child_driver = value();
       } else if (flag == "--report-fd") {
         args->report_fd = std::stoi(value());
+      } else if (flag == "--cluster-driver") {
+        args->cluster_driver.address = value();
+      } else if (flag == "--command-fd") {
+        args->cluster_driver.command_fd = std::stoi(value());
+      } else if (flag == "--clock-origin") {
+        args->cluster_driver.clock_origin_ns = std::stoll(value());
+      } else if (flag == "--recover") {
+        args->cluster_driver.recover_file = value();
       } else {
         *error = "unknown flag " + flag;
         return false;
@@ -147,7 +160,7 @@ class Watchdog {
         std::fprintf(stdout, "HANG: the run did not end within its budget; verdict FAIL\n  replay: %s\n",
                      what_.c_str());
         std::fflush(stdout);
-        chaos::AbandonDriverKillRun();
+        chaos::AbandonRun();  // the run's child drivers, daemons and temp dirs
         std::_Exit(3);  // workers die with us (their parent-death signal)
       }
     }
@@ -173,7 +186,7 @@ ScenarioResult RunWatched(Watchdog& watchdog, const ScenarioOptions& run) {
 }
 
 int RunMatrix(const Args& args) {
-  std::vector<std::string> scenarios = args.scenarios.empty() ? chaos::WorkloadNames() : args.scenarios;
+  std::vector<std::string> scenarios = args.scenarios.empty() ? chaos::ScenarioNames() : args.scenarios;
   std::vector<uint64_t> seeds = args.seeds.empty() ? std::vector<uint64_t>{1} : args.seeds;
   Watchdog watchdog;
   std::vector<ScenarioResult> results;
@@ -193,7 +206,7 @@ int RunMatrix(const Args& args) {
 }
 
 int RunForMinutes(const Args& args) {
-  std::vector<std::string> scenarios = args.scenarios.empty() ? chaos::WorkloadNames() : args.scenarios;
+  std::vector<std::string> scenarios = args.scenarios.empty() ? chaos::ScenarioNames() : args.scenarios;
   const auto start = std::chrono::steady_clock::now();
   const auto end = start + std::chrono::milliseconds(static_cast<int64_t>(args.minutes * 60000));
   std::mt19937_64 seeds(std::random_device{}());
@@ -226,7 +239,7 @@ int RunForMinutes(const Args& args) {
 }
 
 int List(const Args& args) {
-  for (const std::string& name : chaos::WorkloadNames()) {
+  for (const std::string& name : chaos::ScenarioNames()) {
     std::printf("%s\n", name.c_str());
     for (uint64_t seed : args.seeds)
       std::printf("  seed %llu:\n%s", static_cast<unsigned long long>(seed),
@@ -248,6 +261,17 @@ int main(int argc, char** argv) {
     run.scenario = args.scenarios[0];
     run.seed = args.seeds[0];
     return chaos::RunChildDriver(run, args.child_driver, args.report_fd);
+  }
+  if (!args.cluster_driver.address.empty()) {
+    if (args.report_fd < 0 || args.cluster_driver.command_fd < 0 || args.scenarios.size() != 1 ||
+        args.seeds.size() != 1)
+      return Usage("--cluster-driver needs --report-fd, --command-fd, one --scenario and one --seed");
+    ScenarioOptions run = args.base;
+    run.scenario = args.scenarios[0];
+    run.seed = args.seeds[0];
+    chaos::ClusterDriverArgs driver = args.cluster_driver;
+    driver.report_fd = args.report_fd;
+    return chaos::RunClusterDriver(run, driver);
   }
   if (args.list) return List(args);
   if (args.minutes > 0) return RunForMinutes(args);

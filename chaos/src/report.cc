@@ -18,18 +18,23 @@ std::string Recovery(const std::vector<int64_t>& ms) {
 }  // namespace
 
 void PrintTableHeader(std::FILE* out) {
-  std::fprintf(out, "%-9s %6s %5s %5s %5s %5s %4s %6s %8s %7s %7s %-22s %7s %6s %-32s %s\n", "workload", "seed",
-               "kills", "drvk", "stops", "fills", "skip", "deaths", "restarts", "rebuilt", "results", "recover ms",
-               "back ms", "wall s", "work", "verdict");
+  std::fprintf(out, "%-14s %6s %5s %5s %5s %5s %5s %5s %4s %6s %8s %7s %7s %-22s %7s %6s %-32s %s\n", "workload",
+               "seed", "kills", "drvk", "nodek", "headk", "stops", "fills", "skip", "deaths", "restarts", "rebuilt",
+               "results", "recover ms", "back ms", "wall s", "work", "verdict");
 }
 
 void PrintTableRow(std::FILE* out, const ScenarioResult& r) {
   // "back ms": from the driver kill until the new driver had every flushed object back.
-  std::string back = r.driver_kills == 0 ? "-" : r.driver_back_ms < 0 ? "none" : std::to_string(r.driver_back_ms);
-  std::fprintf(out, "%-9s %6llu %5d %5d %5d %5d %4d %6llu %8llu %7llu %7llu %-22s %7s %6.1f %-32s %s\n",
-               r.scenario.c_str(), static_cast<unsigned long long>(r.seed), r.kills, r.driver_kills, r.stops,
-               r.fills, r.skipped, static_cast<unsigned long long>(r.worker_deaths),
-               static_cast<unsigned long long>(r.actor_restarts), static_cast<unsigned long long>(r.tasks_rebuilt),
+  std::string back = r.driver_kills + r.head_kills == 0 ? "-"
+                     : r.driver_back_ms < 0                ? "none"
+                                                           : std::to_string(r.driver_back_ms);
+  // A joined driver is told no counters: a cluster run counts the workers it
+  // saw go with their daemon, and "rebuilt" is not known ("-").
+  std::string rebuilt = r.on_cluster ? "-" : std::to_string(r.tasks_rebuilt);
+  std::fprintf(out, "%-14s %6llu %5d %5d %5d %5d %5d %5d %4d %6llu %8llu %7s %7llu %-22s %7s %6.1f %-32s %s\n",
+               r.scenario.c_str(), static_cast<unsigned long long>(r.seed), r.kills, r.driver_kills, r.node_kills,
+               r.head_kills, r.stops, r.fills, r.skipped, static_cast<unsigned long long>(r.worker_deaths),
+               static_cast<unsigned long long>(r.actor_restarts), rebuilt.c_str(),
                static_cast<unsigned long long>(r.results_checked), Recovery(r.recovery_ms).c_str(), back.c_str(),
                static_cast<double>(r.wall_ms) / 1000, r.extra.c_str(), r.Verdict().c_str());
   std::fflush(out);

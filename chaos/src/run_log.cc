@@ -53,11 +53,15 @@ void RunLog::ResultCheckedAt(int64_t ms, uint64_t how_many) {
   Mirror("result", std::to_string(ms) + " " + std::to_string(how_many));
 }
 
-void RunLog::Fail(const std::string& what) {
+void RunLog::Fail(const std::string& what) { FailAs("fail", what); }
+
+void RunLog::Threw(const std::string& what) { FailAs("threw", what); }
+
+void RunLog::FailAs(const std::string& kind, const std::string& what) {
   std::string line = "+" + std::to_string(NowMs()) + " ms: " + what;
   std::lock_guard lock(mu_);
   // The first failures say what went wrong; a flood of the same adds nothing.
-  Mirror("fail", line);
+  Mirror(kind, line);
   if (failures_.size() < 20) failures_.push_back(std::move(line));
 }
 
@@ -120,10 +124,10 @@ bool RunLog::Replay(const std::string& line, const std::vector<Fault>& schedule)
     uint64_t n = 0;
     if (!(in >> ms >> n)) return false;
     ResultCheckedAt(ms, n);
-  } else if (kind == "fail" || kind == "note") {
+  } else if (kind == "fail" || kind == "threw" || kind == "note") {
     // Already stamped with the other log's time, which is ours.
     std::lock_guard lock(mu_);
-    std::vector<std::string>& lines = kind == "fail" ? failures_ : notes_;
+    std::vector<std::string>& lines = kind == "note" ? notes_ : failures_;
     if (lines.size() < 20) lines.push_back(Rest(line, 1));
   } else if (kind == "actor") {
     pid_t pid = 0;

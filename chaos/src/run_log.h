@@ -50,12 +50,20 @@ class RunLog {
   RunLog& operator=(const RunLog&) = delete;
 
   int64_t NowMs() const;
+  // Its clock's origin: a child driver's log started with the same one
+  // stamps events on the same clock.
+  Clock::time_point start() const { return start_; }
 
   // A result was checked and found exact: the clock for "time to recover".
   void ResultChecked(uint64_t how_many = 1);
   // A broken invariant: a wrong result, a Get past its bound, an error the
   // workload should never see. Any failure makes the verdict FAIL.
   void Fail(const std::string& what);
+  // A failure caused by an error a lumen call threw (WorkloadError): a
+  // failure like any other, but mirrored as its own kind, so that the
+  // harness can tell a joined driver's waits failing once it killed the
+  // head (expected) from a wrong value or a hang (never).
+  void Threw(const std::string& what);
   // Worth reporting, allowed by what lumen promises (at-least-once duplicates).
   void Note(const std::string& what);
   void Injected(InjectedFault fault);
@@ -94,6 +102,7 @@ class RunLog {
 
  private:
   void ResultCheckedAt(int64_t ms, uint64_t how_many);
+  void FailAs(const std::string& kind, const std::string& what);
   void Mirror(const std::string& kind, const std::string& text);  // with mu_ held
 
   const Clock::time_point start_;

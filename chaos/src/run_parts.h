@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "faults.h"
@@ -24,12 +25,17 @@ struct ClusterCounters {
   static ClusterCounters Now();
 };
 
-// Runs rounds until one started after the schedule was spent has finished
-// (or, with `until_killed`, until the harness kills this driver), or
-// something failed, or the run took too long. After each round the
-// counters since `since` go to the log.
-void RunRounds(Workload& workload, FaultInjector& injector, RunLog& log, const ScenarioOptions& options,
-               ClusterCounters since, bool until_killed);
+// Runs `step`; what it throws goes to the log: a WorkloadError or a
+// lumen::Error (then said to be thrown while `doing`) by RunLog::Threw, any
+// other WorkloadFailure by RunLog::Fail.
+void Guarded(RunLog& log, const std::string& doing, const std::function<void()>& step);
+
+// Runs rounds until one started after `drained()` said the faults are over
+// has finished (or, with `until_killed`, until the harness kills this
+// driver), or something failed, or the run took too long. After each round
+// the counters since `since` go to the log.
+void RunRounds(Workload& workload, const std::function<bool()>& drained, RunLog& log,
+               const ScenarioOptions& options, ClusterCounters since, bool until_killed);
 
 // The workload's final check, unless the run failed already; what it
 // finds or throws goes to the log.

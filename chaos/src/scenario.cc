@@ -1,8 +1,10 @@
 #include "scenario.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
+#include "cluster_run.h"
 #include "driver_kill.h"
 #include "faults.h"
 #include "invariants.h"
@@ -15,13 +17,19 @@
 namespace chaos {
 namespace {
 
-ScheduleOptions ScheduleOptionsFor(const Workload& workload) {
+ScheduleOptions ScheduleOptionsFor(const std::string& scenario, const Workload& workload) {
   ScheduleOptions options;
-  options.kinds = workload.Faults();
+  options.kinds = IsClusterScenario(scenario) ? ClusterFaultKinds() : workload.Faults();
   options.min_faults = 2;
   options.max_faults = 4;
   options.first_ms = 300;
   options.window_ms = 3000;
+  if (IsClusterScenario(scenario)) {
+    // A head restart and a new driver's join take a second or two: later
+    // and wider, so that rounds are flushed between the kills.
+    options.first_ms = 1500;
+    options.window_ms = 6000;
+  }
   return options;
 }
 
@@ -53,30 +61,32 @@ ClusterCounters ClusterCounters::Now() {
   return {info.worker_deaths_seen_by_caf + info.worker_deaths_seen_by_reaping, info.tasks_rebuilt};
 }
 
-void FinalCheck(Workload& workload, RunLog& log) {
-  if (log.Failed()) return;
+void Guarded(RunLog& log, const std::string& doing, const std::function<void()>& step) {
   try {
-    workload.Finish(log);
+    step();
+  } catch (const WorkloadError& e) {
+    log.Threw(e.what());
   } catch (const WorkloadFailure& e) {
     log.Fail(e.what());
   } catch (const lumen::Error& e) {
-    log.Fail(std::string("the final check threw ") + e.what());
+    log.Threw(doing + " threw " + e.what());
   }
 }
 
-void RunRounds(Workload& workload, FaultInjector& injector, RunLog& log, const ScenarioOptions& options,
-               ClusterCounters since, bool until_killed) {
+void FinalCheck(Workload& workload, RunLog& log) {
+  if (log.Failed()) return;
+  Guarded(log, "the final check", [&] { workload.Finish(log); });
+}
+
+void RunRounds(Workload& workload, const std::function<bool()>& drained, RunLog& log,
+               const ScenarioOptions& options, ClusterCounters since, bool until_killed) {
   while (true) {
-    const bool drained_before = injector.Drained() && !until_killed;
-    try {
+    const bool drained_before = drained() && !until_killed;
+    Guarded(log, "the workload", [&] {
       workload.RunRound(log);
       ClusterCounters now = ClusterCounters::Now();
       log.Counters(now.deaths - since.deaths, now.rebuilt - since.rebuilt);
-    } catch (const WorkloadFailure& e) {
-      log.Fail(e.what());
-    } catch (const lumen::Error& e) {
-      log.Fail(std::string("the workload threw ") + e.what());
-    }
+    });
     if (log.Failed() || drained_before) return;
     if (log.NowMs() > options.max_run_ms) {
       log.Fail("no end after " + std::to_string(options.max_run_ms) +
@@ -111,9 +121,14 @@ void Summarise(const RunLog& log, ScenarioResult* result) {
       case FaultKind::kKillActor: ++result->kills; break;
       case FaultKind::kStopWorker: ++result->stops; break;
       case FaultKind::kFillStore: ++result->fills; break;
+      case FaultKind::kKillNode: ++result->node_kills; break;
       case FaultKind::kKillDriver:
-        ++result->driver_kills;
-        if (injected < result->recovery_ms.size()) result->driver_back_ms = result->recovery_ms[injected];
+      case FaultKind::kKillHead:
+      case FaultKind::kKillCluster:
+        // The driver's way back: the new driver's first result is its check of everything flushed.
+        (f.planned.kind == FaultKind::kKillDriver ? result->driver_kills : result->head_kills)++;
+        if (injected < result->recovery_ms.size())
+          result->driver_back_ms = std::max(result->driver_back_ms, result->recovery_ms[injected]);
         break;
     }
     ++injected;
@@ -135,7 +150,7 @@ void Summarise(const RunLog& log, ScenarioResult* result) {
 std::vector<Fault> ScheduleFor(const std::string& scenario, uint64_t seed) {
   auto workload = MakeWorkload(scenario, WorkloadSettings{seed, 0, 1});
   if (!workload) return {};
-  return MakeSchedule(ScheduleSeed(scenario, seed), ScheduleOptionsFor(*workload));
+  return MakeSchedule(ScheduleSeed(scenario, seed), ScheduleOptionsFor(scenario, *workload));
 }
 
 ScenarioResult RunScenario(const ScenarioOptions& options) {
@@ -152,6 +167,10 @@ ScenarioResult RunScenario(const ScenarioOptions& options) {
     std::printf("scenario %s seed %llu: schedule\n%s", options.scenario.c_str(),
                 static_cast<unsigned long long>(options.seed), DescribeSchedule(result.schedule).c_str());
   std::fflush(stdout);
+  if (IsClusterScenario(options.scenario)) {
+    RunOnCluster(options, &result);
+    return result;
+  }
   for (const Fault& f : result.schedule)
     if (f.kind == FaultKind::kKillDriver) {
       RunWithDriverKill(options, &result);
@@ -170,13 +189,11 @@ ScenarioResult RunScenario(const ScenarioOptions& options) {
   {
     InjectorSettings injector_settings{options.liveness_timeout_ms, 3000, options.get_timeout_ms};
     FaultInjector injector(result.schedule, log, injector_settings);
-    try {
+    Guarded(log, "starting the workload", [&] {
       workload->Start(log);
       injector.Start();
-      RunRounds(*workload, injector, log, options, since, false);
-    } catch (const lumen::Error& e) {
-      log.Fail(std::string("starting the workload threw ") + e.what());
-    }
+      RunRounds(*workload, [&] { return injector.Drained(); }, log, options, since, false);
+    });
     injector.Finish();
   }
   FinalCheck(*workload, log);

@@ -14,7 +14,7 @@
 namespace chaos {
 
 struct ScenarioOptions {
-  std::string scenario;            // a workload name (WorkloadNames())
+  std::string scenario;            // a scenario name (ScenarioNames())
   uint64_t seed = 1;
   int64_t get_timeout_ms = 15000;  // every Get's bound
   int64_t liveness_timeout_ms = 1000;
@@ -30,7 +30,11 @@ struct ScenarioResult {
   std::vector<InjectedFault> faults;
   int kills = 0, stops = 0, fills = 0, skipped = 0;
   int driver_kills = 0;
-  int64_t driver_back_ms = -1;  // from the driver kill until the new driver got every flushed object back
+  int node_kills = 0, head_kills = 0;  // a cluster run's; head_kills counts whole-cluster kills too
+  bool on_cluster = false;             // a cluster scenario: the table says so where counts are not known
+  // From a driver, head or cluster kill until the new driver got every
+  // flushed object back (the longest, if several).
+  int64_t driver_back_ms = -1;
   uint64_t worker_deaths = 0;   // ClusterInfo: seen by CAF + by reaping
   uint64_t tasks_rebuilt = 0;   // ClusterInfo: tasks and Puts re-made from the lineage log
   uint64_t actor_restarts = 0;  // new processes the workload's actors answered from
@@ -48,7 +52,9 @@ struct ScenarioResult {
 
 // Runs in this process: lumen::Init, the workload, lumen::Shutdown; or, when
 // the schedule kills the driver, the workload in a child driver and the
-// recovery here (driver_kill.h). lumen must not be running when it is called.
+// recovery here (driver_kill.h); or, for a cluster scenario, the workload in
+// joined child drivers of a local cluster of daemons (cluster_run.h). lumen
+// must not be running when it is called.
 ScenarioResult RunScenario(const ScenarioOptions& options);
 
 // The schedule a (scenario, seed) draws, without running it.

@@ -13,6 +13,9 @@ std::string FaultKindName(FaultKind kind) {
     case FaultKind::kStopWorker: return "stop-worker";
     case FaultKind::kFillStore: return "fill-store";
     case FaultKind::kKillDriver: return "kill-driver";
+    case FaultKind::kKillNode: return "kill-node";
+    case FaultKind::kKillHead: return "kill-head";
+    case FaultKind::kKillCluster: return "kill-cluster";
   }
   return "?";
 }

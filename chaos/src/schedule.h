@@ -18,6 +18,10 @@ enum class FaultKind {
   kStopWorker,   // SIGSTOP a worker: the runtime must declare it dead by its liveness bound
   kFillStore,    // a big Put that fills most of the object store, held a while
   kKillDriver,   // SIGKILL the driver; a new one reopens storage_dir (driver_kill.h)
+  // Only on a cluster of daemons (cluster_run.h):
+  kKillNode,     // SIGKILL a node daemon; its workers go with it; a new node replaces it
+  kKillHead,     // SIGKILL the head; restarted on its storage dir; a new driver joins
+  kKillCluster,  // SIGKILL the head and every node; all restarted, from the log
 };
 
 // "kill-worker", "kill-actor", ... as printed in schedules and tables.

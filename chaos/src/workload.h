@@ -26,11 +26,16 @@
 
 namespace chaos {
 
+// A resource only the node daemons of a cluster run have (2 each,
+// daemons.h): what a workload sends to them rather than to the head.
+inline constexpr const char* kNodeResource = "chaos_node";
+
 struct WorkloadSettings {
   uint64_t seed = 1;
   int64_t get_timeout_ms = 15000;  // the bound of every Get
   int scale = 1;                   // >1 in long runs: bigger rounds
   bool flush = false;              // the run kills the driver: Flush and report each round
+  bool on_cluster = false;         // joined to a cluster of daemons: rounds sized for its slower tasks
 };
 
 // Thrown by a workload for a broken invariant the round cannot go on from
@@ -39,6 +44,14 @@ struct WorkloadSettings {
 class WorkloadFailure : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A WorkloadFailure that an error thrown by a lumen call caused (not a wrong
+// value, not a Get past its bound): recorded by RunLog::Threw, since it is
+// what a joined driver's waits must do once the harness killed its head.
+class WorkloadError : public WorkloadFailure {
+ public:
+  using WorkloadFailure::WorkloadFailure;
 };
 
 class Workload {
@@ -65,8 +78,13 @@ class Workload {
   virtual void Stop() {}
 };
 
+// The workloads, and the scenarios: each workload on an embedded cluster
+// (its own name), and "cluster-tree", "cluster-putset" on a local cluster of
+// daemons (cluster_run.h).
 std::vector<std::string> WorkloadNames();
-// nullptr for an unknown name.
+std::vector<std::string> ScenarioNames();
+bool IsClusterScenario(const std::string& name);
+// A scenario's workload; nullptr for an unknown name.
 std::unique_ptr<Workload> MakeWorkload(const std::string& name, const WorkloadSettings& settings);
 
 std::unique_ptr<Workload> MakeTreeReduce(const WorkloadSettings& settings);
@@ -85,13 +103,13 @@ std::shared_ptr<T> GetWithin(const lumen::ObjectRef<T>& ref, int64_t timeout_ms,
   try {
     return lumen::Get(ref, timeout_ms);
   } catch (const lumen::ObjectLostError& e) {
-    if (!lost) throw WorkloadFailure("Get of " + what + " threw: " + e.what());
+    if (!lost) throw WorkloadError("Get of " + what + " threw: " + e.what());
     *lost = e.what();
     return nullptr;
   } catch (const lumen::GetTimeoutError&) {
     throw WorkloadFailure("HANG: Get of " + what + " still waiting after " + std::to_string(timeout_ms) + " ms");
   } catch (const lumen::Error& e) {
-    throw WorkloadFailure("Get of " + what + " threw: " + e.what());
+    throw WorkloadError("Get of " + what + " threw: " + e.what());
   }
 }
 
@@ -103,7 +121,7 @@ std::vector<std::shared_ptr<T>> GetWithin(const std::vector<lumen::ObjectRef<T>>
   } catch (const lumen::GetTimeoutError&) {
     throw WorkloadFailure("HANG: Get of " + what + " still waiting after " + std::to_string(timeout_ms) + " ms");
   } catch (const lumen::Error& e) {
-    throw WorkloadFailure("Get of " + what + " threw: " + e.what());
+    throw WorkloadError("Get of " + what + " threw: " + e.what());
   }
 }
 
@@ -114,7 +132,7 @@ lumen::ObjectView<T> GetViewWithin(const lumen::ObjectRef<T>& ref, int64_t timeo
   } catch (const lumen::GetTimeoutError&) {
     throw WorkloadFailure("HANG: GetView of " + what + " still waiting after " + std::to_string(timeout_ms) + " ms");
   } catch (const lumen::Error& e) {
-    throw WorkloadFailure("GetView of " + what + " threw: " + e.what());
+    throw WorkloadError("GetView of " + what + " threw: " + e.what());
   }
 }
 
