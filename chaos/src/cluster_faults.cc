@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <functional>
+#include <thread>
 
 #include "cluster_harness.h"
 #include "processes.h"
@@ -23,6 +25,7 @@ InjectedFault ClusterHarness::Inject(const Fault& fault) {
     case FaultKind::kKillNode: KillNode(&record); break;
     case FaultKind::kKillHead: KillHead(false, &record); break;
     case FaultKind::kKillCluster: KillHead(true, &record); break;
+    case FaultKind::kStopNode: StopNode(&record); break;
     default:
       record.skipped = true;
       record.note = "skipped: not a fault of a cluster run";
@@ -122,6 +125,50 @@ void ClusterHarness::KillHead(bool whole_cluster, InjectedFault* record) {
   if (StartDriver(true)) record->note += "; a new driver joined at +" + std::to_string(log_.NowMs() - record->at_ms) + " ms";
 }
 
+// The node is stopped, not dead: only the heartbeats can tell. The head
+// must declare it dead within kDeclaredDeadBound (its tasks then run
+// elsewhere); resumed, it finds its registration closed and registers again.
+void ClusterHarness::StopNode(InjectedFault* record) {
+  std::vector<LocalDaemons::Daemon*> nodes = daemons_.LiveNodes();
+  if (nodes.empty()) {
+    record->skipped = true;
+    record->note = "skipped: no node daemon is alive";
+    return;
+  }
+  LocalDaemons::Daemon* node = nodes[Pick(record->planned.target, nodes.size())];
+  const int registrations = daemons_.RegistrationsWithHead(node->pid);
+  record->at_ms = log_.NowMs();
+  record->pid = node->pid;
+  node->process->Signal(SIGSTOP);
+  // Each a line in the head's (or the node's) log, looked for every 50 ms; the driver's lines are read meanwhile.
+  auto await = [&](milliseconds bound, const std::function<bool()>& done) {
+    const auto deadline = Clock::now() + bound;
+    while (!done() && Clock::now() < deadline) {
+      if (driver_ && !driver_->ended()) Follow(std::min(deadline, Clock::now() + milliseconds(50)));
+      else std::this_thread::sleep_for(milliseconds(50));
+    }
+    return done();
+  };
+  const bool declared = await(kDeclaredDeadBound, [&] { return daemons_.DeclaredDead(node->pid); });
+  const int64_t dead_ms = log_.NowMs() - record->at_ms;
+  node->process->Signal(SIGCONT);
+  if (!declared) {
+    log_.Fail("stop-node: node pid " + std::to_string(node->pid) + " was not declared dead within " +
+              std::to_string(kDeclaredDeadBound.count()) + " ms of SIGSTOP (liveness " +
+              std::to_string(kNodeLiveness.count()) + " ms)");
+    return;
+  }
+  const int64_t resumed_at = log_.NowMs();
+  const bool back = await(kReRegisterBound, [&] { return daemons_.RegistrationsWithHead(node->pid) > registrations; });
+  record->note = "SIGSTOP node pid " + std::to_string(node->pid) + " (of " + std::to_string(nodes.size()) +
+                 "), declared dead " + std::to_string(dead_ms) + " ms later; SIGCONT: " +
+                 (back ? "registered again " + std::to_string(log_.NowMs() - resumed_at) + " ms after"
+                       : "not registered again");
+  if (!back)
+    log_.Fail("stop-node: node pid " + std::to_string(node->pid) + " did not register again within " +
+              std::to_string(kReRegisterBound.count()) + " ms of SIGCONT");
+}
+
 bool ClusterHarness::Restart(const std::vector<LocalDaemons::Daemon*>& old_nodes, InjectedFault* record) {
   const int64_t start = log_.NowMs();
   if (std::string why = daemons_.StartHead(); !why.empty()) {
@@ -138,7 +185,7 @@ bool ClusterHarness::Restart(const std::vector<LocalDaemons::Daemon*>& old_nodes
       std::vector<ProcessHandle> one;
       one.emplace_back(node->pid);
       // Its exit is an event; its registration is a line in the head's log, looked for every 50 ms.
-    AwaitExits(one, std::min(deadline, Clock::now() + milliseconds(50)));
+      AwaitExits(one, std::min(deadline, Clock::now() + milliseconds(50)));
     }
     if (!daemons_.Alive(*node)) {
       ++ended;

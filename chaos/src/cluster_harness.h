@@ -19,6 +19,9 @@ constexpr std::chrono::milliseconds kDriverStartBound{30000};  // exec, join, wo
 constexpr std::chrono::milliseconds kKilledExitBound{5000};    // a SIGKILLed daemon and its workers gone
 constexpr std::chrono::milliseconds kLinkLostBound{10000};     // head killed until its joined driver ended
 constexpr std::chrono::milliseconds kReRegisterBound{10000};   // an old node re-registered with a new head, or gone
+constexpr std::chrono::milliseconds kNodeLiveness{1500};     // LUMEN_NODE_LIVENESS_MS of the run's daemons
+// A stopped node declared dead by the head: within 1.1x the liveness timeout, and slack for a busy machine.
+constexpr std::chrono::milliseconds kDeclaredDeadBound{kNodeLiveness * 11 / 10 + std::chrono::milliseconds(3000)};
 constexpr int kNodes = 2;
 
 class ClusterHarness {
@@ -48,6 +51,7 @@ class ClusterHarness {
   void KillWorker(InjectedFault* record);
   void KillNode(InjectedFault* record);
   void KillHead(bool whole_cluster, InjectedFault* record);
+  void StopNode(InjectedFault* record);
   // A new head on the same dir and port; the nodes of the old head
   // (`old_nodes`) that re-register are kept, and nodes started up to kNodes. False if not.
   bool Restart(const std::vector<LocalDaemons::Daemon*>& old_nodes, InjectedFault* record);

@@ -1,6 +1,7 @@
 #include "cluster_run.h"
 
 #include <cstdlib>
+#include <string>
 #include <fstream>
 
 #include "cluster_harness.h"
@@ -14,7 +15,7 @@ using std::chrono::milliseconds;
 
 std::vector<FaultKind> ClusterFaultKinds() {
   return {FaultKind::kKillWorker, FaultKind::kKillNode, FaultKind::kKillNode, FaultKind::kKillHead,
-          FaultKind::kKillCluster};
+          FaultKind::kKillCluster, FaultKind::kStopNode};
 }
 
 namespace {
@@ -142,6 +143,9 @@ void RunOnCluster(const ScenarioOptions& options, ScenarioResult* result) {
     result->failures.push_back("cannot make a temp dir for the head's storage dir");
     return;
   }
+  // Every daemon and driver of the run declares a silent node dead after
+  // this (the default, 10 s, would make a stop-node fault outlast a run).
+  ::setenv("LUMEN_NODE_LIVENESS_MS", std::to_string(kNodeLiveness.count()).c_str(), 1);
   LocalDaemons daemons({LumenCli(), dir.path() + "/storage", 1, 2});
   std::string why = daemons.StartHead();
   for (int i = 0; i < kNodes && why.empty(); ++i) why = daemons.AddNode();

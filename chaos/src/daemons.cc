@@ -155,8 +155,19 @@ std::string LocalDaemons::LastHeadLog() const {
   return "";
 }
 
-bool LocalDaemons::RegisteredWithHead(pid_t pid) const {
-  return LastHeadLog().find("joined the cluster (pid " + std::to_string(pid) + ")") != std::string::npos;
+bool LocalDaemons::RegisteredWithHead(pid_t pid) const { return RegistrationsWithHead(pid) > 0; }
+
+int LocalDaemons::RegistrationsWithHead(pid_t pid) const {
+  const std::string log = LastHeadLog(), line = "joined the cluster (pid " + std::to_string(pid) + ")";
+  int n = 0;
+  for (size_t at = log.find(line); at != std::string::npos; at = log.find(line, at + line.size())) ++n;
+  return n;
+}
+
+bool LocalDaemons::DeclaredDead(pid_t pid) const {
+  const std::string log = LastHeadLog();
+  const std::string line = "(pid " + std::to_string(pid) + ") sent nothing for";
+  return log.find(line) != std::string::npos;
 }
 
 LocalDaemons::Killed LocalDaemons::Kill(const std::vector<Daemon*>& daemons, milliseconds bound) {

@@ -119,7 +119,8 @@ void Summarise(const RunLog& log, ScenarioResult* result) {
     switch (f.planned.kind) {
       case FaultKind::kKillWorker:
       case FaultKind::kKillActor: ++result->kills; break;
-      case FaultKind::kStopWorker: ++result->stops; break;
+      case FaultKind::kStopWorker:
+      case FaultKind::kStopNode: ++result->stops; break;
       case FaultKind::kFillStore: ++result->fills; break;
       case FaultKind::kKillNode: ++result->node_kills; break;
       case FaultKind::kKillDriver:

@@ -16,6 +16,7 @@ std::string FaultKindName(FaultKind kind) {
     case FaultKind::kKillNode: return "kill-node";
     case FaultKind::kKillHead: return "kill-head";
     case FaultKind::kKillCluster: return "kill-cluster";
+    case FaultKind::kStopNode: return "stop-node";
   }
   return "?";
 }

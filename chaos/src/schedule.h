@@ -22,6 +22,7 @@ enum class FaultKind {
   kKillNode,     // SIGKILL a node daemon; its workers go with it; a new node replaces it
   kKillHead,     // SIGKILL the head; restarted on its storage dir; a new driver joins
   kKillCluster,  // SIGKILL the head and every node; all restarted, from the log
+  kStopNode,     // SIGSTOP a node daemon: declared dead by its liveness bound, then resumed: it registers again
 };
 
 // "kill-worker", "kill-actor", ... as printed in schedules and tables.
