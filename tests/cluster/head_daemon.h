@@ -1,6 +1,8 @@
 // A head daemon for one test: `lumen start --head` on a port of its own
 // (several tests run at once), stopped by its pid at the end, so no test
 // stops another's. Its children (worker and actor processes) are countable.
+// Also more nodes of its cluster (NodeDaemon) and a second driver that
+// joins it (SecondDriver).
 #pragma once
 
 #include <signal.h>
@@ -16,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -121,6 +124,76 @@ class HeadDaemon {
   ShellRun start_;
   pid_t pid_ = -1;
   std::string session_dir_;
+};
+
+// One more node of `head`'s cluster; stopped by its pid at the end, and
+// its session removed if a test killed it (a stopped one removes its own).
+class NodeDaemon {
+ public:
+  NodeDaemon(const HeadDaemon& head, const std::string& extra) {
+    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --address " + head.address() + " " + extra);
+    auto at = start_.out.find("(pid ");
+    if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
+    auto session = start_.out.find("session:   ");
+    if (session != std::string::npos) {
+      session_dir_ = start_.out.substr(session + 11);
+      session_dir_ = session_dir_.substr(0, session_dir_.find(' '));
+    }
+  }
+  ~NodeDaemon() {
+    if (pid_ > 0 && Alive(pid_)) {
+      ::kill(pid_, SIGTERM);
+      if (!Eventually([&] { return !Alive(pid_); }, std::chrono::seconds(15))) ::kill(pid_, SIGKILL);
+    }
+    if (!session_dir_.empty() && pid_ > 0 && !Alive(pid_)) {
+      std::error_code ignore;
+      std::filesystem::remove_all(session_dir_, ignore);
+    }
+  }
+  const ShellRun& start() const { return start_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  ShellRun start_;
+  pid_t pid_ = -1;
+  std::string session_dir_;
+};
+
+// The joining driver helper, running: its line, and its stdin to end it.
+struct SecondDriver {
+  pid_t pid = -1;
+  int stdin_fd = -1;
+  std::string ns;
+  pid_t actor_pid = -1, worker_pid = -1;
+
+  // `env`: more of its environment, "NAME=value" each.
+  static SecondDriver Start(const std::string& address, const std::vector<std::string>& env = {}) {
+    int out[2], in[2];
+    EXPECT_EQ(::pipe(out), 0);
+    EXPECT_EQ(::pipe(in), 0);
+    SecondDriver d;
+    d.pid = ::fork();
+    if (d.pid == 0) {
+      ::dup2(out[1], 1);
+      ::dup2(in[0], 0);
+      ::setenv("LUMEN_ADDRESS", address.c_str(), 1);
+      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      ::execl(LUMEN_JOINING_DRIVER, LUMEN_JOINING_DRIVER, nullptr);
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(in[0]);
+    d.stdin_fd = in[1];
+    FILE* f = ::fdopen(out[0], "r");
+    char line[512] = {};
+    if (std::fgets(line, sizeof line, f)) {
+      std::istringstream words(line);
+      std::string ready;
+      words >> ready >> d.ns >> d.actor_pid >> d.worker_pid;
+    }
+    std::fclose(f);
+    return d;
+  }
 };
 
 }  // namespace lumen::testing

@@ -15,28 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// One more node of `head`'s cluster; stopped by its pid at the end.
-class NodeDaemon {
- public:
-  NodeDaemon(const HeadDaemon& head, const std::string& extra) {
-    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --address " + head.address() + " " + extra);
-    auto at = start_.out.find("(pid ");
-    if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
-  }
-  ~NodeDaemon() {
-    if (pid_ > 0 && Alive(pid_)) {
-      ::kill(pid_, SIGTERM);
-      if (!Eventually([&] { return !Alive(pid_); }, 15s)) ::kill(pid_, SIGKILL);
-    }
-  }
-  const ShellRun& start() const { return start_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  ShellRun start_;
-  pid_t pid_ = -1;
-};
-
 class ThreeNodes : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -103,6 +103,7 @@ void NodeManager::ActorCreated(ActorState& a, Payload payload) {
 // Sends the actor its queued calls, in order; a call whose arguments are not
 // ready yet holds back the calls behind it.
 void NodeManager::DispatchActor(ActorState& a) {
+  if (a.peer >= 0) return DispatchRemoteActor(a);
   if (a.state != ActorState::kAlive || a.worker < 0) return;
   auto w = workers_.find(a.worker);
   if (w == workers_.end() || !w->second->conn) return;
@@ -162,7 +163,7 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
   QueueReplay(a);
   a.creation_task = TaskID::Random();
   RecordActor(a);
-  SpawnWorker(a.job, a.id);
+  StartActorWhenItFits(a);  // here again (it holds its resources), or placed anew once it left its node
 }
 
 void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause) {
@@ -172,6 +173,10 @@ void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std:
   if (a.state == ActorState::kDead) return;
   int worker = a.worker;
   if (no_restart) ActorIsDead(a, cause);
+  if (a.peer >= 0) {  // another node hosts it: that node restarts it, within the restarts it was given
+    if (Worker* link = ClientByNumber(a.link); link && link->conn) link->conn->Queue(KillActorMsg{id, false});
+    return;
+  }
   if (worker >= 0) {
     auto w = workers_.find(worker);
     if (w != workers_.end()) {
@@ -186,6 +191,7 @@ void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std:
 
 // Dead for good: every pending and later call fails at once.
 void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
+  if (a.peer >= 0) LeavePeer(a, /*kill=*/true);
   a.state = ActorState::kDead;
   a.death_cause = std::move(cause);
   ObjectError error{ErrorKind::kActorDied, "actor " + a.id.Hex() + " is dead: " + a.death_cause, ""};

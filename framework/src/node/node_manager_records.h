@@ -147,7 +147,15 @@ struct NodeManager::ActorState {
   ResourceShape held;
   std::vector<int> gpus;
   std::deque<TaskID> queue;      // calls not sent yet, in submission order
-  std::deque<TaskID> in_flight;  // calls sent to its process, in order
+  std::deque<TaskID> in_flight;  // calls sent to its process (or its node), in order
+  // Hosted by another node (node_manager_peer_actors.cc): that peer's id,
+  // the link its creation and calls go over, the CreateActor not answered
+  // yet (0: none), and the factory's arguments still being copied there.
+  // `held` is then held on that peer (Peer::available), not here.
+  int peer = -1;
+  int link = -1;
+  uint64_t create_request = 0;
+  int copies_pending = 0;
   std::string death_cause;
   std::string last_exit;         // why its process last died (it may have restarted since)
   // replay_on_restart: every call it ran since its latest checkpoint (all,

@@ -107,6 +107,7 @@ void NodeManager::StartActorWhenItFits(ActorState& a) {
     std::string infeasible = Infeasible(ActorWhat(a.creation, a.options), shape);
     if (!infeasible.empty()) return ActorIsDead(a, "it cannot be placed: " + infeasible);
     if (!Fits(shape)) {
+      if (PlaceActorOnPeer(a, shape)) return;  // a node with room hosts it
       if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
         actors_waiting_.push_back(a.id);
       return;
