@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -32,6 +33,12 @@ class Roamer {
     ::usleep(static_cast<useconds_t>(ms) * 1000);
     return NodePid();
   }
+  std::string Gpus() {
+    std::string ids;
+    for (int id : lumen::GetGpuIds()) ids += (ids.empty() ? "" : ",") + std::to_string(id);
+    const char* env = std::getenv("CUDA_VISIBLE_DEVICES");
+    return "ids=" + ids + " env=" + (env ? env : "-");
+  }
   double Sum(std::vector<double> v) { return ::Sum(std::move(v)) + value_; }
   std::vector<double> Halves(int n) { return ::Halves(n); }
 
@@ -43,7 +50,7 @@ class Roamer {
 int AddThroughTask(lumen::ActorHandle<Roamer> roamer, int x) { return *roamer.Task(&Roamer::Add).Remote(x).Get(); }
 
 LUMEN_REMOTE(Roamer::Create, &Roamer::Add, &Roamer::Pid, &Roamer::NodePid, &Roamer::NodePidAfterStarting,
-             &Roamer::Sum, &Roamer::Halves, AddThroughTask);
+             &Roamer::Gpus, &Roamer::Sum, &Roamer::Halves, AddThroughTask);
 
 pid_t ParentOf(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -70,8 +77,8 @@ class ActorsOnNodes : public ::testing::Test {
       if (pid > 0) ::kill(pid, SIGTERM);
   }
 
-  HeadDaemon head_;  // 2 CPUs, no "red"
-  NodeDaemon red_{head_, "--num-cpus 1 --resources '{\"red\": 2}'"};
+  HeadDaemon head_;  // 2 CPUs, no "red", no GPU
+  NodeDaemon red_{head_, "--num-cpus 1 --resources '{\"red\": 2, \"GPU\": 1}'"};
 };
 
 TEST_F(ActorsOnNodes, AnActorNeedingANodesResourceLivesThereAndServesCallsFromAnywhere) {
@@ -91,6 +98,50 @@ TEST_F(ActorsOnNodes, AnActorNeedingANodesResourceLivesThereAndServesCallsFromAn
   for (int i = 0; i < 50; ++i) adds.push_back(roamer.Task(&Roamer::Add).Remote(1));
   for (int i = 0; i < 50; ++i) EXPECT_EQ(*lumen::Get(adds[i], kBound), 17 + i);
   EXPECT_NE(head_.Log().find("is placed on node"), std::string::npos) << head_.Log();
+}
+
+TEST_F(ActorsOnNodes, ActorsUseTheCpusOfOtherNodesOnceTheHeadsAreHeld) {
+  auto first = lumen::Actor(Roamer::Create).SetResource("CPU", 1).Remote(0);
+  auto second = lumen::Actor(Roamer::Create).SetResource("CPU", 1).Remote(0);
+  auto third = lumen::Actor(Roamer::Create).SetResource("CPU", 1).Remote(0);
+  EXPECT_EQ(*lumen::Get(first.Task(&Roamer::NodePid).Remote(), kBound), head_.pid());
+  EXPECT_EQ(*lumen::Get(second.Task(&Roamer::NodePid).Remote(), kBound), head_.pid());
+  EXPECT_EQ(*lumen::Get(third.Task(&Roamer::NodePid).Remote(), kBound), red_.pid());
+}
+
+TEST_F(ActorsOnNodes, AGpuActorLivesOnTheNodeWithTheGpuAndGetsItsId) {
+  auto gpu = lumen::Actor(Roamer::Create).SetResource("GPU", 1).Remote(0);
+  EXPECT_EQ(*lumen::Get(gpu.Task(&Roamer::Gpus).Remote(), kBound), "ids=0 env=0");
+  EXPECT_EQ(*lumen::Get(gpu.Task(&Roamer::NodePid).Remote(), kBound), red_.pid());
+}
+
+TEST_F(ActorsOnNodes, AnActorNeedingWhatNoNodeHasWaitsForANodeThatHasIt) {
+  auto purple = lumen::Actor(Roamer::Create).SetResource("purple", 1).Remote(0);
+  auto where = purple.Task(&Roamer::NodePid).Remote();
+  EXPECT_THROW(lumen::Get(where, /*timeout_ms=*/300), lumen::GetTimeoutError);
+  NodeDaemon late{head_, "--num-cpus 1 --resources '{\"purple\": 1}'"};
+  ASSERT_EQ(late.start().status, 0) << late.start().out;
+  EXPECT_EQ(*lumen::Get(where, kBound), late.pid());
+}
+
+TEST_F(ActorsOnNodes, ItsNodeRestartsItsProcessWithinItsRestartsThenItIsDeadAndFreed) {
+  auto roamer = lumen::Actor(Roamer::Create).SetResource("red", 1).SetMaxRestarts(1).SetMaxTaskRetries(1).Remote(0);
+  pid_t first = *lumen::Get(roamer.Task(&Roamer::Pid).Remote(), kBound);
+  ASSERT_EQ(ParentOf(first), red_.pid());
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  pid_t second = *lumen::Get(roamer.Task(&Roamer::Pid).Remote(), kBound);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(ParentOf(second), red_.pid());
+  ASSERT_EQ(::kill(second, SIGKILL), 0);
+  try {
+    lumen::Get(roamer.Task(&Roamer::Pid).Remote(), kBound);
+    ADD_FAILURE() << "an actor whose restarts are spent answered";
+  } catch (const lumen::ActorDiedError& e) {
+    EXPECT_NE(std::string(e.what()).find("restarts are spent"), std::string::npos) << e.what();
+  }
+  // Dead here too: what it held on its node is free for the next one.
+  auto whole = lumen::Actor(Roamer::Create).SetResource("red", 2).Remote(0);
+  EXPECT_EQ(*lumen::Get(whole.Task(&Roamer::NodePid).Remote(), kBound), red_.pid());
 }
 
 TEST_F(ActorsOnNodes, ItHoldsItsResourcesThereUntilKilledAndThenItsProcessGoes) {
