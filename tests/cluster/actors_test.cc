@@ -24,6 +24,13 @@ using namespace std::chrono_literals;
 class Roamer {
  public:
   static Roamer* Create(int start) { return new Roamer(start); }
+  static Roamer* Restore(int state) {
+    Roamer* r = new Roamer(state);
+    r->restored_ = true;
+    return r;
+  }
+  int Snapshot() const { return value_; }
+  bool Restored() { return restored_; }
   int Add(int x) { return value_ += x; }
   int Pid() { return static_cast<int>(::getpid()); }
   int NodePid() { return static_cast<int>(::getppid()); }
@@ -45,11 +52,12 @@ class Roamer {
  private:
   explicit Roamer(int start) : value_(start) {}
   int value_;
+  bool restored_ = false;  // made from a checkpoint
 };
 
 int AddThroughTask(lumen::ActorHandle<Roamer> roamer, int x) { return *roamer.Task(&Roamer::Add).Remote(x).Get(); }
 
-LUMEN_REMOTE(Roamer::Create, &Roamer::Add, &Roamer::Pid, &Roamer::NodePid, &Roamer::NodePidAfterStarting,
+LUMEN_REMOTE(Roamer::Create, Roamer::Restore, &Roamer::Snapshot, &Roamer::Restored, &Roamer::Add, &Roamer::Pid, &Roamer::NodePid, &Roamer::NodePidAfterStarting,
              &Roamer::Gpus, &Roamer::Sum, &Roamer::Halves, AddThroughTask);
 
 pid_t ParentOf(pid_t pid) {
@@ -235,17 +243,33 @@ TEST_F(ActorsWhoseNodeDies, ItRestartsOnAnotherAndItsCallInFlightIsRetried) {
   EXPECT_EQ(*lumen::Get(roamer.Task(&Roamer::Add).Remote(2), kBound), 2);  // a new instance: no replay asked
 }
 
-TEST_F(ActorsWhoseNodeDies, ReplayBringsItsStateToTheNewNode) {
-  auto roamer = lumen::Actor(Roamer::Create)
-                    .SetResource("green", 1)
-                    .SetMaxRestarts(1)
-                    .SetMaxTaskRetries(1)  // the next call may leave before the head sees the node go
-                    .SetReplayOnRestart(true)
-                    .Remote(100);
-  for (int i = 1; i <= 5; ++i) lumen::Get(roamer.Task(&Roamer::Add).Remote(i), kBound);
-  pid_t other = KillHost(*lumen::Get(roamer.Task(&Roamer::NodePid).Remote(), kBound));
-  EXPECT_EQ(*lumen::Get(roamer.Task(&Roamer::Add).Remote(0), kBound), 115);  // 100 + 1 + ... + 5, replayed there
-  EXPECT_EQ(*lumen::Get(roamer.Task(&Roamer::NodePid).Remote(), kBound), other);
+TEST_F(ActorsWhoseNodeDies, ReplayBringsItsStateToTheNewNodeFromItsCheckpointToo) {
+  // Half of "green" each, so both live on one node and move to the other.
+  auto replayed = lumen::Actor(Roamer::Create)
+                      .SetResource("green", 0.5)
+                      .SetMaxRestarts(1)
+                      .SetMaxTaskRetries(1)  // the next call may leave before the head sees the node go
+                      .SetReplayOnRestart(true)
+                      .Remote(100);
+  auto saved = lumen::Actor(Roamer::Create)
+                   .SetResource("green", 0.5)
+                   .SetMaxRestarts(1)
+                   .SetMaxTaskRetries(1)
+                   .SetCheckpoint(&Roamer::Snapshot, Roamer::Restore, 2)
+                   .Remote(200);
+  for (int i = 1; i <= 5; ++i) {
+    lumen::Get(replayed.Task(&Roamer::Add).Remote(i), kBound);
+    lumen::Get(saved.Task(&Roamer::Add).Remote(i), kBound);
+  }
+  pid_t host = *lumen::Get(replayed.Task(&Roamer::NodePid).Remote(), kBound);
+  ASSERT_EQ(*lumen::Get(saved.Task(&Roamer::NodePid).Remote(), kBound), host);
+  pid_t other = KillHost(host);
+  EXPECT_EQ(*lumen::Get(replayed.Task(&Roamer::Add).Remote(0), kBound), 115);  // 100 + 1 + ... + 5, replayed there
+  EXPECT_EQ(*lumen::Get(saved.Task(&Roamer::Add).Remote(0), kBound), 215);     // its state, then the calls after it
+  EXPECT_TRUE(*lumen::Get(saved.Task(&Roamer::Restored).Remote(), kBound));
+  EXPECT_FALSE(*lumen::Get(replayed.Task(&Roamer::Restored).Remote(), kBound));
+  EXPECT_EQ(*lumen::Get(replayed.Task(&Roamer::NodePid).Remote(), kBound), other);
+  EXPECT_EQ(*lumen::Get(saved.Task(&Roamer::NodePid).Remote(), kBound), other);
 }
 
 TEST_F(ActorsWhoseNodeDies, WithoutRestartsLeftItDiesNamingItsNodeAndItsCallsFail) {
