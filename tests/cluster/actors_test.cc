@@ -200,6 +200,35 @@ TEST_F(ActorsOnNodes, ANamedDetachedActorOnANodeOutlivesItsCreatorAndAnotherDriv
   EXPECT_FALSE(lumen::GetActor<Counter>("keeper", "shared").has_value());
 }
 
+TEST(ActorListTest, LumenListActorsNamesTheNodeEachActorLivesOn) {
+  HeadDaemon head("", /*dashboard=*/true);
+  ASSERT_EQ(head.start().status, 0) << head.start().out;
+  NodeDaemon red(head, "--num-cpus 1 --resources '{\"red\": 1}'");
+  ASSERT_EQ(red.start().status, 0) << red.start().out;
+  lumen::Config config;
+  config.address = head.address();
+  lumen::Init(config);
+  auto there = lumen::Actor(Roamer::Create).SetName("lives-there").SetResource("red", 1).Remote(0);
+  auto here = lumen::Actor(Roamer::Create).SetName("lives-here").Remote(0);
+  ASSERT_EQ(*lumen::Get(there.Task(&Roamer::NodePid).Remote(), kBound), red.pid());
+  ASSERT_EQ(*lumen::Get(here.Task(&Roamer::NodePid).Remote(), kBound), head.pid());
+  size_t at = head.start().out.find("dashboard: ");
+  ASSERT_NE(at, std::string::npos) << head.start().out;
+  std::string dashboard = head.start().out.substr(at + 11);
+  dashboard = dashboard.substr(0, dashboard.find('\n'));
+  ShellRun list = Shell(std::string(LUMEN_CLI_PATH) + " list actors --address " + dashboard);
+  ASSERT_EQ(list.status, 0) << list.out;
+  auto line_of = [&](const std::string& name) {
+    size_t at = list.out.find(name);
+    if (at == std::string::npos) return std::string();
+    size_t begin = list.out.rfind('\n', at) + 1, end = list.out.find('\n', at);
+    return list.out.substr(begin, end - begin);
+  };
+  EXPECT_NE(line_of("lives-there").find(red.name()), std::string::npos) << list.out;
+  EXPECT_EQ(line_of("lives-here").find(red.name()), std::string::npos) << list.out;
+  lumen::Shutdown();
+}
+
 // Two nodes that both have "green": an actor on one, which is killed.
 class ActorsWhoseNodeDies : public ::testing::Test {
  protected:

@@ -81,12 +81,13 @@ inline std::set<pid_t> ChildrenOf(pid_t pid) {
 
 class HeadDaemon {
  public:
-  // Starts one; `extra` goes on the command line.
-  explicit HeadDaemon(const std::string& extra = "") {
+  // Starts one; `extra` goes on the command line. With `dashboard`, on the
+  // first free port from the default one.
+  explicit HeadDaemon(const std::string& extra = "", bool dashboard = false) {
     port_ = 20000 + ::getpid() % 20000;
     address_ = "127.0.0.1:" + std::to_string(port_);
-    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --head --no-dashboard --num-cpus 2 --port " +
-                   std::to_string(port_) + " " + extra);
+    start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --head" + (dashboard ? "" : " --no-dashboard") +
+                   " --num-cpus 2 --port " + std::to_string(port_) + " " + extra);
     auto at = start_.out.find("(pid ");
     if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
     auto session = start_.out.find("session:   ");
@@ -152,6 +153,8 @@ class NodeDaemon {
   }
   const ShellRun& start() const { return start_; }
   pid_t pid() const { return pid_; }
+  // As the cluster names it: node-<its session's id>.
+  std::string name() const { return "node-" + std::filesystem::path(session_dir_).filename().string().substr(6); }
 
  private:
   ShellRun start_;
