@@ -79,6 +79,27 @@ inline std::set<pid_t> ChildrenOf(pid_t pid) {
   return children;
 }
 
+// What `lumen start` printed: the daemon's pid, its session dir, its
+// dashboard's address ("" for none).
+struct Started {
+  pid_t pid = -1;
+  std::string session_dir, dashboard;
+};
+inline Started ParseStart(const std::string& out) {
+  Started s;
+  auto at = out.find("(pid ");
+  if (at != std::string::npos) s.pid = std::atoi(out.c_str() + at + 5);
+  auto line = [&](const std::string& label) {
+    auto from = out.find(label);
+    if (from == std::string::npos) return std::string();
+    std::string rest = out.substr(from + label.size());
+    return rest.substr(0, rest.find_first_of(" \n"));
+  };
+  s.session_dir = line("session:   ");
+  s.dashboard = line("dashboard: ");
+  return s;
+}
+
 class HeadDaemon {
  public:
   // Starts one; `extra` goes on the command line. With `dashboard`, on the
@@ -88,13 +109,9 @@ class HeadDaemon {
     address_ = "127.0.0.1:" + std::to_string(port_);
     start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --head" + (dashboard ? "" : " --no-dashboard") +
                    " --num-cpus 2 --port " + std::to_string(port_) + " " + extra);
-    auto at = start_.out.find("(pid ");
-    if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
-    auto session = start_.out.find("session:   ");
-    if (session != std::string::npos) {
-      session_dir_ = start_.out.substr(session + 11);
-      session_dir_ = session_dir_.substr(0, session_dir_.find(' '));
-    }
+    started_ = ParseStart(start_.out);
+    pid_ = started_.pid;
+    session_dir_ = started_.session_dir;
   }
   ~HeadDaemon() { Stop(); }
 
@@ -112,6 +129,7 @@ class HeadDaemon {
   pid_t pid() const { return pid_; }
   const std::string& address() const { return address_; }
   const std::string& session_dir() const { return session_dir_; }
+  const std::string& dashboard() const { return started_.dashboard; }
   std::string Log() const {
     std::ifstream in(session_dir_ + "/logs/head.log");
     std::stringstream s;
@@ -123,6 +141,7 @@ class HeadDaemon {
   int port_ = 0;
   std::string address_;
   ShellRun start_;
+  Started started_;
   pid_t pid_ = -1;
   std::string session_dir_;
 };
@@ -133,13 +152,9 @@ class NodeDaemon {
  public:
   NodeDaemon(const HeadDaemon& head, const std::string& extra) {
     start_ = Shell(std::string(LUMEN_CLI_PATH) + " start --address " + head.address() + " " + extra);
-    auto at = start_.out.find("(pid ");
-    if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
-    auto session = start_.out.find("session:   ");
-    if (session != std::string::npos) {
-      session_dir_ = start_.out.substr(session + 11);
-      session_dir_ = session_dir_.substr(0, session_dir_.find(' '));
-    }
+    Started started = ParseStart(start_.out);
+    pid_ = started.pid;
+    session_dir_ = started.session_dir;
   }
   ~NodeDaemon() {
     if (pid_ > 0 && Alive(pid_)) {

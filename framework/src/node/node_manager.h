@@ -266,6 +266,7 @@ class NodeManager {
   void CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner);
   void ActorCreated(ActorState& a, Payload payload);
   void DispatchActor(ActorState& a);
+  Task* NextCall(ActorState& a);
   void OnActorWorkerDeath(ActorState& a, const std::string& why);
   void KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause);
   void ActorIsDead(ActorState& a, std::string cause);

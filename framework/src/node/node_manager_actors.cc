@@ -107,20 +107,25 @@ void NodeManager::DispatchActor(ActorState& a) {
   if (a.state != ActorState::kAlive || a.worker < 0) return;
   auto w = workers_.find(a.worker);
   if (w == workers_.end() || !w->second->conn) return;
-  while (!a.queue.empty()) {
-    auto t = tasks_.find(a.queue.front());
-    if (t == tasks_.end()) {  // failed or cancelled meanwhile
-      a.queue.pop_front();
-      continue;
-    }
-    if (t->second.missing_deps > 0) break;
+  while (Task* call = NextCall(a)) {
     a.queue.pop_front();
     // In order, never stolen: no sequence number.
-    w->second->conn->Queue(ExecuteOf(ExecKind::kActorCall, 0, t->second.id, t->second.spec));
-    t->second.worker = a.worker;
-    a.in_flight.push_back(t->second.id);
-    TaskHistory::Started(t->second.history, a.worker, w->second->pid, UnixMillis());
+    w->second->conn->Queue(ExecuteOf(ExecKind::kActorCall, 0, call->id, call->spec));
+    call->worker = a.worker;
+    a.in_flight.push_back(call->id);
+    TaskHistory::Started(call->history, a.worker, w->second->pid, UnixMillis());
   }
+}
+
+// The call at the front of its queue if its arguments are ready, else
+// nullptr; calls failed or cancelled meanwhile are dropped.
+NodeManager::Task* NodeManager::NextCall(ActorState& a) {
+  while (!a.queue.empty()) {
+    auto t = tasks_.find(a.queue.front());
+    if (t != tasks_.end()) return t->second.missing_deps > 0 ? nullptr : &t->second;
+    a.queue.pop_front();
+  }
+  return nullptr;
 }
 
 void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {

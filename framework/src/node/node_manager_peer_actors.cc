@@ -108,16 +108,10 @@ void NodeManager::DispatchRemoteActor(ActorState& a) {
   Worker* link = ClientByNumber(a.link);
   auto peer = peers_.find(a.peer);
   if (!link || !link->conn || peer == peers_.end()) return;
-  while (!a.queue.empty()) {
-    auto t = tasks_.find(a.queue.front());
-    if (t == tasks_.end()) {  // failed or cancelled meanwhile
-      a.queue.pop_front();
-      continue;
-    }
-    if (t->second.missing_deps > 0) break;
+  while (Task* next = NextCall(a)) {
     if (!a.in_flight.empty())  // the call before still copies its arguments: this one follows it
       if (auto f = forwarded_.find(a.in_flight.back()); f != forwarded_.end() && f->second.copies_pending > 0) break;
-    Task& call = t->second;
+    Task& call = *next;
     a.queue.pop_front();
     call.worker = a.link;
     a.in_flight.push_back(call.id);
