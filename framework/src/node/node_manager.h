@@ -181,7 +181,7 @@ class NodeManager {
   void OnLinkGone(Worker& link);
   void ReleaseOnPeers(const ObjectID& id, const std::vector<int>& links);
   bool FitsOnAPeer(const ResourceShape& shape) const;
-  Peer* PeerWithRoom(const ResourceShape& shape);
+  Peer* PeerWithRoom(const ResourceShape& shape, int avoid = -1);
   int CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done);
   // Actors another node hosts, the head their caller (node_manager_peer_actors.cc).
   bool PlaceActorOnPeer(ActorState& a, const ResourceShape& shape);

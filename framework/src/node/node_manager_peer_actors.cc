@@ -25,6 +25,12 @@
 
 namespace lumen::internal {
 
+namespace {
+// How long an actor that lost its node keeps off it (ActorState::left_peer);
+// placement is tried again at each turn of the I/O loop meanwhile.
+constexpr auto kAvoidLeftPeer = std::chrono::seconds(1);
+}  // namespace
+
 std::string NodeManager::PeerName(int peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? "another node" : it->second.name;
@@ -34,7 +40,8 @@ std::string NodeManager::PeerName(int peer) const {
 // a placement group's bundle, a node affinity).
 bool NodeManager::PlaceActorOnPeer(ActorState& a, const ResourceShape& shape) {
   if (peers_.empty() || !a.creation.placement_group.empty() || !a.creation.node_affinity.empty()) return false;
-  Peer* peer = PeerWithRoom(shape);
+  bool avoid = a.left_peer >= 0 && Clock::now() - a.left_at < kAvoidLeftPeer;
+  Peer* peer = PeerWithRoom(shape, avoid ? a.left_peer : -1);
   if (!peer) return false;
   Worker* link = LinkTo(*peer, a.job);
   if (!link) return false;
@@ -179,6 +186,8 @@ void NodeManager::PeerActorsLost(Worker& link) {
   std::string why = "its node '" + PeerName(link.peer) + "' is gone";
   for (const ActorID& id : lost) {
     ActorState& a = actors_.at(id);
+    a.left_peer = a.peer;
+    a.left_at = Clock::now();
     LeavePeer(a, /*kill=*/false);
     OnActorWorkerDeath(a, why);
   }

@@ -124,12 +124,13 @@ bool NodeManager::FitsOnAPeer(const ResourceShape& shape) const {
   return false;
 }
 
-// The live peer with the most free CPU that has room for `shape` now, or nullptr.
-NodeManager::Peer* NodeManager::PeerWithRoom(const ResourceShape& shape) {
+// The live peer with the most free CPU that has room for `shape` now (but
+// the peer `avoid`), or nullptr.
+NodeManager::Peer* NodeManager::PeerWithRoom(const ResourceShape& shape, int avoid) {
   Peer* best = nullptr;
   auto cpu = [](const Peer& p) { auto it = p.available.find("CPU"); return it == p.available.end() ? 0.0 : it->second; };
   for (auto& [id, peer] : peers_)
-    if (!peer.dead && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
+    if (!peer.dead && id != avoid && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
   return best;
 }
 

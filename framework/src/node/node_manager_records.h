@@ -156,6 +156,11 @@ struct NodeManager::ActorState {
   int link = -1;
   uint64_t create_request = 0;
   int copies_pending = 0;
+  // The node it just lost, not chosen again for a moment: its link may
+  // close before its registration does (a SIGKILLed node's sockets close
+  // one by one), and a restart there would be lost too.
+  int left_peer = -1;
+  std::chrono::steady_clock::time_point left_at;
   std::string death_cause;
   std::string last_exit;         // why its process last died (it may have restarted since)
   // replay_on_restart: every call it ran since its latest checkpoint (all,
