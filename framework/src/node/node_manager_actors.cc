@@ -11,7 +11,8 @@
 //
 // A dead actor fails its queued and future calls with ActorDiedError naming
 // the cause; replay_on_restart re-runs its recorded calls after a restart
-// (node_manager_replay.cc).
+// (node_manager_replay.cc). An actor another node hosts (ActorState::peer)
+// has the same life here, its process there (node_manager_peer_actors.cc).
 // Every function here REQUIRES mu_.
 #include <signal.h>
 

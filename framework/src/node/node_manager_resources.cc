@@ -2,8 +2,9 @@
 // whether the node can ever give it (feasibility.h) and whether it can now,
 // and the GPU ids that go with each grant (gpu_ids.h). A pool worker's lease
 // holds its tasks' shape while they run; an actor holds its own for its
-// whole life (restarts included), and waits, pending, while others hold
-// what it needs.
+// whole life (restarts included), on another node that has room when this
+// one has none now (node_manager_peer_actors.cc), and waits, pending,
+// while others hold what it needs.
 // Every function here REQUIRES mu_.
 #include <cstdio>
 
