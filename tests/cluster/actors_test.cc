@@ -133,14 +133,19 @@ TEST_F(ActorsOnNodes, AnActorNeedingWhatNoNodeHasWaitsForANodeThatHasIt) {
 }
 
 TEST_F(ActorsOnNodes, ItsNodeRestartsItsProcessWithinItsRestartsThenItIsDeadAndFreed) {
-  auto roamer = lumen::Actor(Roamer::Create).SetResource("red", 1).SetMaxRestarts(1).SetMaxTaskRetries(1).Remote(0);
+  auto roamer = lumen::Actor(Roamer::Create).SetResource("red", 1).SetMaxRestarts(2).SetMaxTaskRetries(1).Remote(0);
   pid_t first = *lumen::Get(roamer.Task(&Roamer::Pid).Remote(), kBound);
   ASSERT_EQ(ParentOf(first), red_.pid());
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   pid_t second = *lumen::Get(roamer.Task(&Roamer::Pid).Remote(), kBound);
   EXPECT_NE(second, first);
   EXPECT_EQ(ParentOf(second), red_.pid());
-  ASSERT_EQ(::kill(second, SIGKILL), 0);
+  roamer.Kill(/*no_restart=*/false);  // killed there, and restarted there
+  EXPECT_TRUE(Eventually([&] { return !Alive(second); }, 10s));
+  pid_t third = *lumen::Get(roamer.Task(&Roamer::Pid).Remote(), kBound);
+  EXPECT_NE(third, second);
+  EXPECT_EQ(ParentOf(third), red_.pid());
+  ASSERT_EQ(::kill(third, SIGKILL), 0);
   try {
     lumen::Get(roamer.Task(&Roamer::Pid).Remote(), kBound);
     ADD_FAILURE() << "an actor whose restarts are spent answered";
