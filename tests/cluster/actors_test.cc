@@ -99,6 +99,14 @@ TEST_F(ActorsOnNodes, AnActorNeedingANodesResourceLivesThereAndServesCallsFromAn
   // Objects through the stores, both ways: a 4 MiB argument, an 8 MiB result.
   std::vector<double> big(size_t{1} << 19, 0.25);
   EXPECT_EQ(*lumen::Get(roamer.Task(&Roamer::Sum).Remote(lumen::Put(big)), kBound), 0.25 * (1 << 19) + 16);
+  // One object for an actor call and a task on its node at once: both wait for its one copy there.
+  for (int i = 0; i < 3; ++i) {
+    auto shared = lumen::Put(big);
+    auto by_task = lumen::Task(Sum).SetResource("red", 1).Remote(shared);
+    auto by_actor = roamer.Task(&Roamer::Sum).Remote(shared);
+    EXPECT_EQ(*lumen::Get(by_task, kBound), 0.25 * (1 << 19));
+    EXPECT_EQ(*lumen::Get(by_actor, kBound), 0.25 * (1 << 19) + 16);
+  }
   auto halves = roamer.Task(&Roamer::Halves).Remote(1 << 20);
   EXPECT_EQ(*lumen::Get(lumen::Task(Sum).Remote(halves), kBound), 0.5 * (1 << 20));
   // Calls run in submission order.

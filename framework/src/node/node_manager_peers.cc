@@ -136,24 +136,39 @@ NodeManager::Peer* NodeManager::PeerWithRoom(const ResourceShape& shape, int avo
 
 // Copies the by-reference arguments of `spec` that `link` does not hold yet
 // into `peer`'s store (from then on the peer holds each while we do); `done`
-// runs once per copy, under mu_. Returns how many copies started.
+// runs once per copy it waits for, under mu_: those it started, and those
+// of the same objects to the same link still on their way (their bytes are
+// not there yet). Returns how many it waits for.
 int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done) {
-  int started = 0;
+  int waits = 0;
   for (const TaskArg& arg : spec.args) {
     if (!arg.by_ref) continue;
     Entry& e = objects_.at(arg.ref);
+    if (auto copying = e.copying.find(link); copying != e.copying.end()) {
+      copying->second.push_back(done);
+      ++waits;
+      continue;
+    }
     if (std::find(e.peer_links.begin(), e.peer_links.end(), link) != e.peer_links.end()) continue;
     e.peer_links.push_back(link);
     if (!e.in_store) continue;
-    ++started;
+    e.copying[link].push_back(done);
+    ++waits;
     transfer_->Copy(options_.store, peer.store, arg.ref, /*reconstructable=*/false,
-                    [this, done](const Status& s, uint64_t) {
+                    [this, id = arg.ref, link](const Status& s, uint64_t) {
                       Unlocker locked(this);
-                      done(s);
+                      std::vector<std::function<void(const Status&)>> waiting;
+                      if (auto it = objects_.find(id); it != objects_.end()) {
+                        if (auto c = it->second.copying.find(link); c != it->second.copying.end()) {
+                          waiting = std::move(c->second);
+                          it->second.copying.erase(c);
+                        }
+                      }
+                      for (auto& told : waiting) told(s);
                       FlushWrites();
                     });
   }
-  return started;
+  return waits;
 }
 
 // Sends `task` to the live peer with the most free CPU that has room for
@@ -278,7 +293,10 @@ void NodeManager::OnLinkGone(Worker& link) {
     auto& links = peer->second.links;
     if (auto it = links.find(link.job); it != links.end() && it->second == link.number) links.erase(it);
   }
-  for (auto& [id, e] : objects_) std::erase(e.peer_links, link.number);
+  for (auto& [id, e] : objects_) {
+    std::erase(e.peer_links, link.number);
+    e.copying.erase(link.number);
+  }
   PeerActorsLost(link);  // the actors it hosts restart elsewhere, or die
 }
 

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,6 +31,8 @@ struct NodeManager::Entry {
   int64_t refs = 0;
   std::vector<ObjectID> nested;  // refs this object holds
   std::vector<int> peer_links;   // links of peers that hold a copy (and a reference) of it
+  // Its copies on their way to a peer, by link: who waits for each (CopyArgsToPeer).
+  std::map<int, std::vector<std::function<void(const Status&)>>> copying;
 };
 
 // A job: a driver and the workers that run its binary. The embedded
