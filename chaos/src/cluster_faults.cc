@@ -136,7 +136,7 @@ void ClusterHarness::StopNode(InjectedFault* record) {
     return;
   }
   LocalDaemons::Daemon* node = nodes[Pick(record->planned.target, nodes.size())];
-  const int registrations = daemons_.RegistrationsWithHead(node->pid);
+  const int registrations = daemons_.RegistrationsWithHead(node->pid), deaths = daemons_.DeclaredDead(node->pid);
   record->at_ms = log_.NowMs();
   record->pid = node->pid;
   node->process->Signal(SIGSTOP);
@@ -149,7 +149,7 @@ void ClusterHarness::StopNode(InjectedFault* record) {
     }
     return done();
   };
-  const bool declared = await(kDeclaredDeadBound, [&] { return daemons_.DeclaredDead(node->pid); });
+  const bool declared = await(kDeclaredDeadBound, [&] { return daemons_.DeclaredDead(node->pid) > deaths; });
   const int64_t dead_ms = log_.NowMs() - record->at_ms;
   node->process->Signal(SIGCONT);
   if (!declared) {

@@ -157,17 +157,20 @@ std::string LocalDaemons::LastHeadLog() const {
 
 bool LocalDaemons::RegisteredWithHead(pid_t pid) const { return RegistrationsWithHead(pid) > 0; }
 
-int LocalDaemons::RegistrationsWithHead(pid_t pid) const {
-  const std::string log = LastHeadLog(), line = "joined the cluster (pid " + std::to_string(pid) + ")";
+namespace {
+int Occurrences(const std::string& text, const std::string& line) {
   int n = 0;
-  for (size_t at = log.find(line); at != std::string::npos; at = log.find(line, at + line.size())) ++n;
+  for (size_t at = text.find(line); at != std::string::npos; at = text.find(line, at + line.size())) ++n;
   return n;
 }
+}  // namespace
 
-bool LocalDaemons::DeclaredDead(pid_t pid) const {
-  const std::string log = LastHeadLog();
-  const std::string line = "(pid " + std::to_string(pid) + ") sent nothing for";
-  return log.find(line) != std::string::npos;
+int LocalDaemons::RegistrationsWithHead(pid_t pid) const {
+  return Occurrences(LastHeadLog(), "joined the cluster (pid " + std::to_string(pid) + ")");
+}
+
+int LocalDaemons::DeclaredDead(pid_t pid) const {
+  return Occurrences(LastHeadLog(), "(pid " + std::to_string(pid) + ") sent nothing for");
 }
 
 LocalDaemons::Killed LocalDaemons::Kill(const std::vector<Daemon*>& daemons, milliseconds bound) {

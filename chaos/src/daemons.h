@@ -67,8 +67,8 @@ class LocalDaemons {
   // True once the live head's log says node `pid` joined it; how many times it did.
   bool RegisteredWithHead(pid_t pid) const;
   int RegistrationsWithHead(pid_t pid) const;
-  // True once the live head's log says it declared node `pid` dead (silent past its liveness timeout).
-  bool DeclaredDead(pid_t pid) const;
+  // How many times the live head's log says it declared node `pid` dead (silent past its liveness timeout).
+  int DeclaredDead(pid_t pid) const;
   bool Alive(const Daemon& d) const;
   bool IsLiveDaemon(pid_t pid) const;
 

@@ -1,7 +1,8 @@
 // Daemons for one test: a head (`lumen start --head`) on a port of its own
 // (several tests run at once) and nodes of it (`lumen start --address`),
 // each stopped by its pid at the end, so no test stops another's. Their
-// children (worker and actor processes) are countable.
+// children (worker and actor processes) are countable. Also a second
+// driver that joins (SecondDriver).
 #pragma once
 
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -77,6 +79,27 @@ inline std::set<pid_t> ChildrenOf(pid_t pid) {
   return children;
 }
 
+// What `lumen start` printed: the daemon's pid, its session dir, its
+// dashboard's address ("" for none).
+struct Started {
+  pid_t pid = -1;
+  std::string session_dir, dashboard;
+};
+inline Started ParseStart(const std::string& out) {
+  Started s;
+  auto at = out.find("(pid ");
+  if (at != std::string::npos) s.pid = std::atoi(out.c_str() + at + 5);
+  auto line = [&](const std::string& label) {
+    auto from = out.find(label);
+    if (from == std::string::npos) return std::string();
+    std::string rest = out.substr(from + label.size());
+    return rest.substr(0, rest.find_first_of(" \n"));
+  };
+  s.session_dir = line("session:   ");
+  s.dashboard = line("dashboard: ");
+  return s;
+}
+
 // A daemon started with the lumen CLI: its pid and session as `lumen start`
 // printed them; stopped by its pid at the end (SIGTERM, bounded, SIGKILL).
 class Daemon {
@@ -87,19 +110,20 @@ class Daemon {
 
   // SIGTERM and wait (bounded), as `lumen stop` does for this one only.
   void Stop() {
-    if (pid_ <= 0 || !Alive(pid_)) return;
-    ::kill(pid_, SIGTERM);
-    if (!Eventually([&] { return !Alive(pid_); }, std::chrono::seconds(15))) {
-      ADD_FAILURE() << "the daemon (pid " << pid_ << ") did not stop within 15 s of SIGTERM";
-      ::kill(pid_, SIGKILL);
+    if (started_.pid <= 0 || !Alive(started_.pid)) return;
+    ::kill(started_.pid, SIGTERM);
+    if (!Eventually([&] { return !Alive(started_.pid); }, std::chrono::seconds(15))) {
+      ADD_FAILURE() << "the daemon (pid " << started_.pid << ") did not stop within 15 s of SIGTERM";
+      ::kill(started_.pid, SIGKILL);
     }
   }
 
   const ShellRun& start() const { return start_; }
-  pid_t pid() const { return pid_; }
-  const std::string& session_dir() const { return session_dir_; }
+  pid_t pid() const { return started_.pid; }
+  const std::string& session_dir() const { return started_.session_dir; }
+  const std::string& dashboard() const { return started_.dashboard; }
   std::string Log() const {
-    std::ifstream in(session_dir_ + "/logs/" + log_name_);
+    std::ifstream in(started_.session_dir + "/logs/" + log_name_);
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
@@ -108,28 +132,24 @@ class Daemon {
  protected:
   Daemon(const std::string& arguments, std::string log_name) : log_name_(std::move(log_name)) {
     start_ = Shell(std::string(LUMEN_CLI_PATH) + " start " + arguments);
-    auto at = start_.out.find("(pid ");
-    if (at != std::string::npos) pid_ = std::atoi(start_.out.c_str() + at + 5);
-    auto session = start_.out.find("session:   ");
-    if (session != std::string::npos) {
-      session_dir_ = start_.out.substr(session + 11);
-      session_dir_ = session_dir_.substr(0, session_dir_.find(' '));
-    }
+    started_ = ParseStart(start_.out);
   }
 
  private:
   std::string log_name_;
   ShellRun start_;
-  pid_t pid_ = -1;
-  std::string session_dir_;
+  Started started_;
 };
 
 // The head, on a port of this test's own (the same for a head started again
-// in this process); `extra` goes on the command line.
+// in this process); `extra` goes on the command line. With `dashboard`, on
+// the first free port from the default one.
 class HeadDaemon : public Daemon {
  public:
-  explicit HeadDaemon(const std::string& extra = "")
-      : Daemon("--head --no-dashboard --num-cpus 2 --port " + std::to_string(Port()) + " " + extra, "head.log"),
+  explicit HeadDaemon(const std::string& extra = "", bool dashboard = false)
+      : Daemon(std::string("--head") + (dashboard ? "" : " --no-dashboard") + " --num-cpus 2 --port " +
+                   std::to_string(Port()) + " " + extra,
+               "head.log"),
         address_("127.0.0.1:" + std::to_string(Port())) {}
   const std::string& address() const { return address_; }
 
@@ -138,11 +158,58 @@ class HeadDaemon : public Daemon {
   std::string address_;
 };
 
-// One more node of `head`'s cluster.
+// One more node of `head`'s cluster; its session removed if a test killed
+// it (a stopped one removes its own).
 class NodeDaemon : public Daemon {
  public:
   NodeDaemon(const HeadDaemon& head, const std::string& extra)
       : Daemon("--address " + head.address() + " " + extra, "node.log") {}
+  ~NodeDaemon() {
+    Stop();
+    if (!session_dir().empty() && pid() > 0 && !Alive(pid())) {
+      std::error_code ignore;
+      std::filesystem::remove_all(session_dir(), ignore);
+    }
+  }
+  // As the cluster names it unless --node-name said: node-<its session's id>.
+  std::string name() const { return "node-" + std::filesystem::path(session_dir()).filename().string().substr(6); }
+};
+
+// The joining driver helper, running: its line, and its stdin to end it.
+struct SecondDriver {
+  pid_t pid = -1;
+  int stdin_fd = -1;
+  std::string ns;
+  pid_t actor_pid = -1, worker_pid = -1;
+
+  // `env`: more of its environment, "NAME=value" each.
+  static SecondDriver Start(const std::string& address, const std::vector<std::string>& env = {}) {
+    int out[2], in[2];
+    EXPECT_EQ(::pipe(out), 0);
+    EXPECT_EQ(::pipe(in), 0);
+    SecondDriver d;
+    d.pid = ::fork();
+    if (d.pid == 0) {
+      ::dup2(out[1], 1);
+      ::dup2(in[0], 0);
+      ::setenv("LUMEN_ADDRESS", address.c_str(), 1);
+      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      ::execl(LUMEN_JOINING_DRIVER, LUMEN_JOINING_DRIVER, nullptr);
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(in[0]);
+    d.stdin_fd = in[1];
+    FILE* f = ::fdopen(out[0], "r");
+    char line[512] = {};
+    if (std::fgets(line, sizeof line, f)) {
+      std::istringstream words(line);
+      std::string ready;
+      words >> ready >> d.ns >> d.actor_pid >> d.worker_pid;
+    }
+    std::fclose(f);
+    return d;
+  }
 };
 
 }  // namespace lumen::testing

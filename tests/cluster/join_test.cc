@@ -32,41 +32,6 @@ mode_t ModeOf(const std::string& path) {
   return st.st_mode & 0777;
 }
 
-// The joining driver helper, running: its line, and its stdin to end it.
-struct SecondDriver {
-  pid_t pid = -1;
-  int stdin_fd = -1;
-  std::string ns;
-  pid_t actor_pid = -1, worker_pid = -1;
-
-  static SecondDriver Start(const std::string& address) {
-    int out[2], in[2];
-    EXPECT_EQ(::pipe(out), 0);
-    EXPECT_EQ(::pipe(in), 0);
-    SecondDriver d;
-    d.pid = ::fork();
-    if (d.pid == 0) {
-      ::dup2(out[1], 1);
-      ::dup2(in[0], 0);
-      ::setenv("LUMEN_ADDRESS", address.c_str(), 1);
-      ::execl(LUMEN_JOINING_DRIVER, LUMEN_JOINING_DRIVER, nullptr);
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(in[0]);
-    d.stdin_fd = in[1];
-    FILE* f = ::fdopen(out[0], "r");
-    char line[512] = {};
-    if (std::fgets(line, sizeof line, f)) {
-      std::istringstream words(line);
-      std::string ready;
-      words >> ready >> d.ns >> d.actor_pid >> d.worker_pid;
-    }
-    std::fclose(f);
-    return d;
-  }
-};
-
 TEST(HeadDaemonTest, StartsAndPrintsHowToJoinItsSessionPrivate) {
   HeadDaemon head;
   ASSERT_EQ(head.start().status, 0) << head.start().out;

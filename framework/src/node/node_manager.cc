@@ -302,6 +302,10 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
             if (!w.peer_link) throw ProtocolError("a Get reply came from worker " + std::to_string(w.number));
             OnForwardedReply(w, m);
           },
+          [&](CreateActorReplyMsg& m) {
+            if (!w.peer_link) throw ProtocolError("a CreateActor reply came from worker " + std::to_string(w.number));
+            OnPeerActorCreated(w, m);
+          },
           [&](JoinReplyMsg& m) {
             if (!w.peer_link) throw ProtocolError("a Join reply came from worker " + std::to_string(w.number));
             if (!m.error.empty()) throw ProtocolError("the node refused this node's job: " + m.error);

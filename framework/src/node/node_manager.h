@@ -192,6 +192,18 @@ class NodeManager {
   Route RouteOf(const Task& task, const ResourceShape& shape, Peer** peer, std::string* why, size_t* next_turn);
   Peer* LivePeerNamed(const std::string& name);
   bool HasNodeNamed(const std::string& name) const;
+  Peer* PeerWithRoom(const ResourceShape& shape, int avoid = -1);
+  int CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done);
+  // Actors another node hosts, the head their caller (node_manager_peer_actors.cc).
+  bool PlaceActorOnPeer(ActorState& a, const ResourceShape& shape);
+  void OnActorArgCopied(const ActorID& id, int link, const Status& status);
+  void CreateOnPeer(ActorState& a);
+  void OnPeerActorCreated(Worker& link, CreateActorReplyMsg& m);
+  void DispatchRemoteActor(ActorState& a);
+  void RemoteCallEnded(const Task& call, const Payload& payload);
+  void LeavePeer(ActorState& a, bool kill);
+  void PeerActorsLost(Worker& link);
+  std::string PeerName(int peer) const;
   void OnFlushed(int client, uint64_t request, const std::string& error);
   int RebuildJob() const;
   void ReapWorkers();
@@ -265,6 +277,7 @@ class NodeManager {
   void CreateActorLocked(const ActorID& id, TaskSpec factory, ActorOptions options, Worker* owner);
   void ActorCreated(ActorState& a, Payload payload);
   void DispatchActor(ActorState& a);
+  Task* NextCall(ActorState& a);
   void OnActorWorkerDeath(ActorState& a, const std::string& why);
   void KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause);
   void ActorIsDead(ActorState& a, std::string cause);
@@ -301,6 +314,7 @@ class NodeManager {
   std::unordered_map<TaskID, Forwarded> forwarded_;  // tasks sent to a peer, not done
   std::unordered_map<uint64_t, TaskID> forwarded_requests_;  // a peer's Get reply -> its task
   uint64_t next_forward_request_ = 1;
+  std::unordered_map<uint64_t, ActorID> peer_creations_;  // a CreateActor sent to a peer, not answered -> its actor
   std::unique_ptr<ObjectTransfer> transfer_;  // set at Start; calls back into mu_
   std::unique_ptr<DurabilityFlusher> flusher_;  // serve_drivers: answers FlushMsg; calls back into mu_
   std::unique_ptr<Worker> local_client_;  // the embedded driver, once connected

@@ -11,7 +11,8 @@
 //
 // A dead actor fails its queued and future calls with ActorDiedError naming
 // the cause; replay_on_restart re-runs its recorded calls after a restart
-// (node_manager_replay.cc).
+// (node_manager_replay.cc). An actor another node hosts (ActorState::peer)
+// has the same life here, its process there (node_manager_peer_actors.cc).
 // Every function here REQUIRES mu_.
 #include <signal.h>
 
@@ -38,6 +39,10 @@ ObjectError NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions
       (options.restore_function.empty() || options.checkpoint_every <= 0 || options.max_concurrency != 1))
     return bad("actor '" + factory.function + "': checkpoints need a restore factory, a period of at least one call, and "
                "calls that run one at a time (max_concurrency 1), since a state covers exactly the calls before it");
+  if (!factory.node_affinity.empty() && !factory.node_affinity_soft && factory.node_affinity != options_.node_name)
+    return bad(ActorWhat(factory, options) + " must run on node '" + factory.node_affinity +
+               "', but actors with node affinity run on the head's node only ('" + options_.node_name +
+               "') for now; use NodeAffinity(node, /*soft=*/true) to prefer it instead");
   ObjectError infeasible = FeasibilityError(factory, ActorWhat(factory, options), ActorShapeOf(factory));
   if (infeasible.kind != ErrorKind::kNone) return infeasible;
   std::string shortage = FdShortage(kFdsPerWorker);
@@ -103,23 +108,29 @@ void NodeManager::ActorCreated(ActorState& a, Payload payload) {
 // Sends the actor its queued calls, in order; a call whose arguments are not
 // ready yet holds back the calls behind it.
 void NodeManager::DispatchActor(ActorState& a) {
+  if (a.peer >= 0) return DispatchRemoteActor(a);
   if (a.state != ActorState::kAlive || a.worker < 0) return;
   auto w = workers_.find(a.worker);
   if (w == workers_.end() || !w->second->conn) return;
-  while (!a.queue.empty()) {
-    auto t = tasks_.find(a.queue.front());
-    if (t == tasks_.end()) {  // failed or cancelled meanwhile
-      a.queue.pop_front();
-      continue;
-    }
-    if (t->second.missing_deps > 0) break;
+  while (Task* call = NextCall(a)) {
     a.queue.pop_front();
     // In order, never stolen: no sequence number.
-    w->second->conn->Queue(ExecuteOf(ExecKind::kActorCall, 0, t->second.id, t->second.spec));
-    t->second.worker = a.worker;
-    a.in_flight.push_back(t->second.id);
-    TaskHistory::Started(t->second.history, a.worker, w->second->pid, UnixMillis());
+    w->second->conn->Queue(ExecuteOf(ExecKind::kActorCall, 0, call->id, call->spec));
+    call->worker = a.worker;
+    a.in_flight.push_back(call->id);
+    TaskHistory::Started(call->history, a.worker, w->second->pid, UnixMillis());
   }
+}
+
+// The call at the front of its queue if its arguments are ready, else
+// nullptr; calls failed or cancelled meanwhile are dropped.
+NodeManager::Task* NodeManager::NextCall(ActorState& a) {
+  while (!a.queue.empty()) {
+    auto t = tasks_.find(a.queue.front());
+    if (t != tasks_.end()) return t->second.missing_deps > 0 ? nullptr : &t->second;
+    a.queue.pop_front();
+  }
+  return nullptr;
 }
 
 void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
@@ -162,7 +173,7 @@ void NodeManager::OnActorWorkerDeath(ActorState& a, const std::string& why) {
   QueueReplay(a);
   a.creation_task = TaskID::Random();
   RecordActor(a);
-  SpawnWorker(a.job, a.id);
+  StartActorWhenItFits(a);  // here again (it holds its resources), or placed anew once it left its node
 }
 
 void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std::string& cause) {
@@ -172,6 +183,10 @@ void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std:
   if (a.state == ActorState::kDead) return;
   int worker = a.worker;
   if (no_restart) ActorIsDead(a, cause);
+  if (a.peer >= 0) {  // another node hosts it: that node restarts it, within the restarts it was given
+    if (Worker* link = ClientByNumber(a.link); link && link->conn) link->conn->Queue(KillActorMsg{id, false});
+    return;
+  }
   if (worker >= 0) {
     auto w = workers_.find(worker);
     if (w != workers_.end()) {
@@ -186,6 +201,7 @@ void NodeManager::KillActorLocked(const ActorID& id, bool no_restart, const std:
 
 // Dead for good: every pending and later call fails at once.
 void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
+  if (a.peer >= 0) LeavePeer(a, /*kill=*/true);
   a.state = ActorState::kDead;
   a.death_cause = std::move(cause);
   ObjectError error{ErrorKind::kActorDied, "actor " + a.id.Hex() + " is dead: " + a.death_cause, ""};

@@ -117,13 +117,57 @@ bool NodeManager::FitsOnAPeer(const ResourceShape& shape) const {
   return false;
 }
 
+// The live peer with the most free CPU that has room for `shape` now (but
+// the peer `avoid`), or nullptr.
+NodeManager::Peer* NodeManager::PeerWithRoom(const ResourceShape& shape, int avoid) {
+  Peer* best = nullptr;
+  auto cpu = [](const Peer& p) { auto it = p.available.find("CPU"); return it == p.available.end() ? 0.0 : it->second; };
+  for (auto& [id, peer] : peers_)
+    if (!peer.dead && id != avoid && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
+  return best;
+}
+
+// Copies the by-reference arguments of `spec` that `link` does not hold yet
+// into `peer`'s store (from then on the peer holds each while we do); `done`
+// runs once per copy it waits for, under mu_: those it started, and those
+// of the same objects to the same link still on their way (their bytes are
+// not there yet). Returns how many it waits for.
+int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done) {
+  int waits = 0;
+  for (const TaskArg& arg : spec.args) {
+    if (!arg.by_ref) continue;
+    Entry& e = objects_.at(arg.ref);
+    if (auto copying = e.copying.find(link); copying != e.copying.end()) {
+      copying->second.push_back(done);
+      ++waits;
+      continue;
+    }
+    if (std::find(e.peer_links.begin(), e.peer_links.end(), link) != e.peer_links.end()) continue;
+    e.peer_links.push_back(link);
+    if (!e.in_store) continue;
+    e.copying[link].push_back(done);
+    ++waits;
+    transfer_->Copy(options_.store, peer.store, arg.ref, /*reconstructable=*/false,
+                    [this, id = arg.ref, link](const Status& s, uint64_t) {
+                      Unlocker locked(this);
+                      std::vector<std::function<void(const Status&)>> waiting;
+                      if (auto it = objects_.find(id); it != objects_.end()) {
+                        if (auto c = it->second.copying.find(link); c != it->second.copying.end()) {
+                          waiting = std::move(c->second);
+                          it->second.copying.erase(c);
+                        }
+                      }
+                      for (auto& told : waiting) told(s);
+                      FlushWrites();
+                    });
+  }
+  return waits;
+}
+
 // Sends `task` to `to` (which has room for it now), or else to the live
 // peer with the most free CPU that has room for it now; false if none has.
 bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to) {
-  Peer* best = to;
-  auto cpu = [](const Peer& p) { auto it = p.available.find("CPU"); return it == p.available.end() ? 0.0 : it->second; };
-  for (auto& [id, peer] : peers_)
-    if (!to && !peer.dead && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
+  Peer* best = to ? to : PeerWithRoom(shape);
   if (!best) return false;
   Worker* link = LinkTo(*best, task.job);
   if (!link) return false;
@@ -133,20 +177,10 @@ bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to
   TaskHistory::Started(task.history, link->number, -1, UnixMillis());
   Forwarded& f = forwarded_[task.id];
   f = Forwarded{best->id, link->number, shape, 0, 0};
-  for (const TaskArg& arg : task.spec.args) {
-    if (!arg.by_ref) continue;
-    Entry& e = objects_.at(arg.ref);
-    if (std::find(e.peer_links.begin(), e.peer_links.end(), link->number) != e.peer_links.end()) continue;
-    e.peer_links.push_back(link->number);  // from now on the peer holds it while we do
-    if (!e.in_store) continue;
-    ++f.copies_pending;
-    transfer_->Copy(options_.store, best->store, arg.ref, /*reconstructable=*/false,
-                    [this, id = task.id, number = link->number](const Status& s, uint64_t) {
-                      Unlocker locked(this);
-                      OnArgCopied(id, number, s);
-                      FlushWrites();
-                    });
-  }
+  f.copies_pending = CopyArgsToPeer(task.spec, *best, link->number,
+                                    [this, id = task.id, number = link->number](const Status& s) {
+                                      OnArgCopied(id, number, s);
+                                    });
   if (f.copies_pending == 0) SendForwarded(task);
   return true;
 }
@@ -162,7 +196,9 @@ void NodeManager::OnArgCopied(const TaskID& id, int link, const Status& status) 
     if (w) CloseConnection(*w);  // it runs again, here or elsewhere
     return;
   }
-  if (--f->second.copies_pending == 0) SendForwarded(t->second);
+  if (--f->second.copies_pending != 0) return;
+  SendForwarded(t->second);
+  if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) DispatchActor(a->second);  // its next call
 }
 
 // The arguments are there: hand them over, submit, ask for the result.
@@ -230,6 +266,7 @@ void NodeManager::FinishForwarded(const TaskID& id, int link_number, Payload pay
   }
   if (t == tasks_.end()) return;
   std::string where = peer == peers_.end() ? "another node" : "node-" + peer->second.name;
+  if (!t->second.spec.actor.IsNil()) RemoteCallEnded(t->second, payload);
   TaskFinished(t->second, std::move(payload), where);
 }
 
@@ -249,7 +286,11 @@ void NodeManager::OnLinkGone(Worker& link) {
     auto& links = peer->second.links;
     if (auto it = links.find(link.job); it != links.end() && it->second == link.number) links.erase(it);
   }
-  for (auto& [id, e] : objects_) std::erase(e.peer_links, link.number);
+  for (auto& [id, e] : objects_) {
+    std::erase(e.peer_links, link.number);
+    e.copying.erase(link.number);
+  }
+  PeerActorsLost(link);  // the actors it hosts restart elsewhere, or die
 }
 
 // This node dropped `id`: so may the peers it gave a copy to.

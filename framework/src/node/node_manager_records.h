@@ -7,6 +7,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -29,6 +31,8 @@ struct NodeManager::Entry {
   int64_t refs = 0;
   std::vector<ObjectID> nested;  // refs this object holds
   std::vector<int> peer_links;   // links of peers that hold a copy (and a reference) of it
+  // Its copies on their way to a peer, by link: who waits for each (CopyArgsToPeer).
+  std::map<int, std::vector<std::function<void(const Status&)>>> copying;
 };
 
 // A job: a driver and the workers that run its binary. The embedded
@@ -149,7 +153,20 @@ struct NodeManager::ActorState {
   ResourceShape held;
   std::vector<int> gpus;
   std::deque<TaskID> queue;      // calls not sent yet, in submission order
-  std::deque<TaskID> in_flight;  // calls sent to its process, in order
+  std::deque<TaskID> in_flight;  // calls sent to its process (or its node), in order
+  // Hosted by another node (node_manager_peer_actors.cc): that peer's id,
+  // the link its creation and calls go over, the CreateActor not answered
+  // yet (0: none), and the factory's arguments still being copied there.
+  // `held` is then held on that peer (Peer::available), not here.
+  int peer = -1;
+  int link = -1;
+  uint64_t create_request = 0;
+  int copies_pending = 0;
+  // The node it just lost, not chosen again for a moment: its link may
+  // close before its registration does (a SIGKILLed node's sockets close
+  // one by one), and a restart there would be lost too.
+  int left_peer = -1;
+  std::chrono::steady_clock::time_point left_at;
   std::string death_cause;
   std::string last_exit;         // why its process last died (it may have restarted since)
   // replay_on_restart: every call it ran since its latest checkpoint (all,

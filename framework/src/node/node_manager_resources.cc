@@ -2,8 +2,9 @@
 // whether the node can ever give it (feasibility.h) and whether it can now,
 // and the GPU ids that go with each grant (gpu_ids.h). A pool worker's lease
 // holds its tasks' shape while they run; an actor holds its own for its
-// whole life (restarts included), and waits, pending, while others hold
-// what it needs.
+// whole life (restarts included), on another node that has room when this
+// one has none now (node_manager_peer_actors.cc), and waits, pending,
+// while others hold what it needs.
 // Every function here REQUIRES mu_.
 #include <cstdio>
 
@@ -107,6 +108,7 @@ void NodeManager::StartActorWhenItFits(ActorState& a) {
     std::string infeasible = Infeasible(ActorWhat(a.creation, a.options), shape);
     if (!infeasible.empty()) return ActorIsDead(a, "it cannot be placed: " + infeasible);
     if (!Fits(shape)) {
+      if (PlaceActorOnPeer(a, shape)) return;  // a node with room hosts it
       if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
         actors_waiting_.push_back(a.id);
       return;

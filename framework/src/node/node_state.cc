@@ -72,7 +72,7 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     out.restarts = a.restarts;
     out.max_restarts = a.options.max_restarts;
     out.death_cause = a.death_cause.empty() ? a.last_exit : a.death_cause;
-    out.node_id = options_.node_name;
+    out.node_id = a.peer >= 0 ? PeerName(a.peer) : options_.node_name;  // where it lives
     out.worker = a.worker;
     if (auto w = workers_.find(a.worker); w != workers_.end()) out.pid = w->second->pid;
   }
