@@ -16,12 +16,6 @@ const Signature kKnownBugs[] = {
       "the read waits for room (3 s), and the Get throws ObjectStoreFullError "
       "(replay: --scenario shuffle --seed 326316, 632665; --scenario putset --seed 892875)"},
      {"cannot restore spilled object", "fragmented by pinned objects"}},
-    {{"forward-nested-refs",
-      "a task the head sends to another node gets only its by-reference arguments handed to that node; refs "
-      "nested in an argument (a vector of ObjectRefs) are unknown there and the node fails the task "
-      "(repro: cluster_tests --gtest_also_run_disabled_tests --gtest_filter='*Nested*'; cluster-putset passes each "
-      "Put as its own argument until it is fixed)"},
-     {"argument object", "no longer exists (every reference to it was dropped)"}},
 };
 
 }  // namespace

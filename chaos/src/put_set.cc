@@ -121,10 +121,9 @@ class PutSet : public Workload {
   }
 
   // On a cluster: a task a Put, each only a node daemon can run, so that
-  // every Put read is copied from the head's store into a node's. Each
-  // Put is its task's argument: one nested in an argument (a vector of
-  // refs, as ReadInOneTask passes) is not handed to the node (known bug
-  // forward-nested-refs, known_bugs.cc).
+  // every Put read is copied from the head's store into a node's, each as
+  // its task's argument (refs nested in an argument reach the node too:
+  // nodes_test's RefsNestedInAnArgumentReachTheNodeThatRunsTheTask).
   std::vector<uint64_t> ReadOnNodes(const std::vector<lumen::ObjectRef<Words>>& sample) const {
     std::vector<lumen::ObjectRef<uint64_t>> sums;
     for (const auto& ref : sample)

@@ -193,6 +193,7 @@ class NodeManager {
   Peer* LivePeerNamed(const std::string& name);
   bool HasNodeNamed(const std::string& name) const;
   Peer* PeerWithRoom(const ResourceShape& shape, int avoid = -1);
+  std::vector<ObjectID> ObjectsToHandOver(const TaskSpec& spec, bool* ready) const;
   int CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done);
   // Actors another node hosts, the head their caller (node_manager_peer_actors.cc).
   bool PlaceActorOnPeer(ActorState& a, const ResourceShape& shape);

@@ -40,6 +40,9 @@ std::string NodeManager::PeerName(int peer) const {
 // a placement group's bundle, a node affinity).
 bool NodeManager::PlaceActorOnPeer(ActorState& a, const ResourceShape& shape) {
   if (peers_.empty() || !a.creation.placement_group.empty() || !a.creation.node_affinity.empty()) return false;
+  bool ready = false;
+  (void)ObjectsToHandOver(CreationOf(a), &ready);
+  if (!ready) return false;  // a ref nested in an argument is not made yet
   bool avoid = a.left_peer >= 0 && Clock::now() - a.left_at < kAvoidLeftPeer;
   Peer* peer = PeerWithRoom(shape, avoid ? a.left_peer : -1);
   if (!peer) return false;
@@ -77,9 +80,7 @@ void NodeManager::OnActorArgCopied(const ActorID& id, int link, const Status& st
 void NodeManager::CreateOnPeer(ActorState& a) {
   Worker* link = ClientByNumber(a.link);
   if (!link || !link->conn) return;  // closing: PeerActorsLost places it again
-  TaskSpec factory = CreationOf(a);
-  for (const TaskArg& arg : factory.args)
-    if (arg.by_ref) link->conn->Queue(PutMsg{arg.ref, PayloadOf(arg.ref)});
+  TaskSpec factory = CreationOf(a);  // its arguments handed over already (CopyArgsToPeer)
   ActorOptions options = a.options;
   options.name.clear();      // names live here: lookups are answered here
   options.detached = false;  // owned by the link: if this node goes, so does it (kept alive here otherwise)

@@ -18,8 +18,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <unordered_set>
 
 #include "node/feasibility.h"
 #include "node/node_manager.h"
@@ -127,16 +129,44 @@ NodeManager::Peer* NodeManager::PeerWithRoom(const ResourceShape& shape, int avo
   return best;
 }
 
-// Copies the by-reference arguments of `spec` that `link` does not hold yet
-// into `peer`'s store (from then on the peer holds each while we do); `done`
-// runs once per copy it waits for, under mu_: those it started, and those
-// of the same objects to the same link still on their way (their bytes are
-// not there yet). Returns how many it waits for.
+// What a task, an actor's factory or a call sent to a peer needs there: its
+// by-reference arguments and every ref nested in an argument, with the refs
+// nested in those in turn, innermost first. *ready: every one of them is
+// ready here (else sending it now would fail it there).
+std::vector<ObjectID> NodeManager::ObjectsToHandOver(const TaskSpec& spec, bool* ready) const {
+  std::vector<ObjectID> order;
+  std::unordered_set<ObjectID> seen;
+  for (const TaskArg& arg : spec.args)
+    for (const ObjectID& id : ArgRefs(arg))
+      if (seen.insert(id).second) order.push_back(id);
+  *ready = true;
+  for (size_t i = 0; i < order.size(); ++i) {  // grows as it goes: breadth first
+    auto it = objects_.find(order[i]);
+    if (it == objects_.end() || it->second.state != Entry::kReady) {
+      *ready = false;
+      continue;
+    }
+    for (const ObjectID& nested : it->second.nested)
+      if (seen.insert(nested).second) order.push_back(nested);
+  }
+  std::reverse(order.begin(), order.end());
+  return order;
+}
+
+// Hands the objects `spec` needs (ObjectsToHandOver) that `link` does not
+// hold yet to `peer`: from then on the peer holds each while we do. Each goes
+// over as a Put on the link once its bytes are in the peer's store (copied
+// there first if they live in ours), so whatever is sent on the link after
+// its copy finished finds it. `done` runs once per copy it waits for, under
+// mu_: those it started, and those of the same objects to the same link
+// still on their way. Returns how many it waits for.
 int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done) {
   int waits = 0;
-  for (const TaskArg& arg : spec.args) {
-    if (!arg.by_ref) continue;
-    Entry& e = objects_.at(arg.ref);
+  bool ready = false;
+  for (const ObjectID& id : ObjectsToHandOver(spec, &ready)) {
+    auto found = objects_.find(id);
+    if (found == objects_.end()) continue;  // it fails there as it would here
+    Entry& e = found->second;
     if (auto copying = e.copying.find(link); copying != e.copying.end()) {
       copying->second.push_back(done);
       ++waits;
@@ -144,11 +174,14 @@ int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std:
     }
     if (std::find(e.peer_links.begin(), e.peer_links.end(), link) != e.peer_links.end()) continue;
     e.peer_links.push_back(link);
-    if (!e.in_store) continue;
+    if (!e.in_store) {
+      if (Worker* w = ClientByNumber(link); w && w->conn) w->conn->Queue(PutMsg{id, PayloadOf(id)});
+      continue;
+    }
     e.copying[link].push_back(done);
     ++waits;
-    transfer_->Copy(options_.store, peer.store, arg.ref, /*reconstructable=*/false,
-                    [this, id = arg.ref, link](const Status& s, uint64_t) {
+    transfer_->Copy(options_.store, peer.store, id, /*reconstructable=*/false,
+                    [this, id, link](const Status& s, uint64_t) {
                       Unlocker locked(this);
                       std::vector<std::function<void(const Status&)>> waiting;
                       if (auto it = objects_.find(id); it != objects_.end()) {
@@ -157,6 +190,8 @@ int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std:
                           it->second.copying.erase(c);
                         }
                       }
+                      if (Worker* w = ClientByNumber(link); s.ok() && w && w->conn)
+                        w->conn->Queue(PutMsg{id, PayloadOf(id)});  // before anything that waited for it
                       for (auto& told : waiting) told(s);
                       FlushWrites();
                     });
@@ -167,6 +202,9 @@ int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std:
 // Sends `task` to `to` (which has room for it now), or else to the live
 // peer with the most free CPU that has room for it now; false if none has.
 bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to) {
+  bool ready = false;
+  (void)ObjectsToHandOver(task.spec, &ready);
+  if (!ready) return false;  // a ref nested in an argument is not made yet: it runs here, or is sent later
   Peer* best = to ? to : PeerWithRoom(shape);
   if (!best) return false;
   Worker* link = LinkTo(*best, task.job);
@@ -201,13 +239,12 @@ void NodeManager::OnArgCopied(const TaskID& id, int link, const Status& status) 
   if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) DispatchActor(a->second);  // its next call
 }
 
-// The arguments are there: hand them over, submit, ask for the result.
+// Its arguments are there (CopyArgsToPeer handed them over): submit, and
+// ask for the result.
 void NodeManager::SendForwarded(Task& task) {
   Forwarded& f = forwarded_.at(task.id);
   Worker* link = ClientByNumber(f.link);
   if (!link || !link->conn) return;
-  for (const TaskArg& arg : task.spec.args)
-    if (arg.by_ref) link->conn->Queue(PutMsg{arg.ref, PayloadOf(arg.ref)});
   link->conn->Queue(SubmitMsg{task.id, task.spec});
   f.request = next_forward_request_++;
   forwarded_requests_[f.request] = task.id;
