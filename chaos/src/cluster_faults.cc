@@ -72,14 +72,22 @@ void ClusterHarness::KillWorker(InjectedFault* record) {
                  ") of daemon pid " + std::to_string(parent);
 }
 
-void ClusterHarness::KillNode(InjectedFault* record) {
+// The live node a fault targets; nullptr (the fault skipped) if none is alive.
+LocalDaemons::Daemon* ClusterHarness::TargetNode(InjectedFault* record, size_t* of) {
   std::vector<LocalDaemons::Daemon*> nodes = daemons_.LiveNodes();
+  *of = nodes.size();
   if (nodes.empty()) {
     record->skipped = true;
     record->note = "skipped: no node daemon is alive";
-    return;
+    return nullptr;
   }
-  LocalDaemons::Daemon* node = nodes[Pick(record->planned.target, nodes.size())];
+  return nodes[Pick(record->planned.target, nodes.size())];
+}
+
+void ClusterHarness::KillNode(InjectedFault* record) {
+  size_t of = 0;
+  LocalDaemons::Daemon* node = TargetNode(record, &of);
+  if (!node) return;
   record->at_ms = log_.NowMs();
   record->pid = node->pid;
   LocalDaemons::Killed killed = daemons_.Kill({node}, kKilledExitBound);
@@ -87,7 +95,7 @@ void ClusterHarness::KillNode(InjectedFault* record) {
   const int64_t started_at = log_.NowMs();
   const std::string why = daemons_.AddNode();
   if (!why.empty()) log_.Fail("kill-node: starting a node in its place: " + why);
-  record->note = "SIGKILL node pid " + std::to_string(node->pid) + " (of " + std::to_string(nodes.size()) +
+  record->note = "SIGKILL node pid " + std::to_string(node->pid) + " (of " + std::to_string(of) +
                  "), its " + std::to_string(killed.workers.size()) + " workers gone " +
                  std::to_string(killed.gone_ms) + " ms later; a new node serves " +
                  std::to_string(log_.NowMs() - started_at) + " ms after";
@@ -129,13 +137,9 @@ void ClusterHarness::KillHead(bool whole_cluster, InjectedFault* record) {
 // must declare it dead within kDeclaredDeadBound (its tasks then run
 // elsewhere); resumed, it finds its registration closed and registers again.
 void ClusterHarness::StopNode(InjectedFault* record) {
-  std::vector<LocalDaemons::Daemon*> nodes = daemons_.LiveNodes();
-  if (nodes.empty()) {
-    record->skipped = true;
-    record->note = "skipped: no node daemon is alive";
-    return;
-  }
-  LocalDaemons::Daemon* node = nodes[Pick(record->planned.target, nodes.size())];
+  size_t of = 0;
+  LocalDaemons::Daemon* node = TargetNode(record, &of);
+  if (!node) return;
   const int registrations = daemons_.RegistrationsWithHead(node->pid), deaths = daemons_.DeclaredDead(node->pid);
   record->at_ms = log_.NowMs();
   record->pid = node->pid;
@@ -160,7 +164,7 @@ void ClusterHarness::StopNode(InjectedFault* record) {
   }
   const int64_t resumed_at = log_.NowMs();
   const bool back = await(kReRegisterBound, [&] { return daemons_.RegistrationsWithHead(node->pid) > registrations; });
-  record->note = "SIGSTOP node pid " + std::to_string(node->pid) + " (of " + std::to_string(nodes.size()) +
+  record->note = "SIGSTOP node pid " + std::to_string(node->pid) + " (of " + std::to_string(of) +
                  "), declared dead " + std::to_string(dead_ms) + " ms later; SIGCONT: " +
                  (back ? "registered again " + std::to_string(log_.NowMs() - resumed_at) + " ms after"
                        : "not registered again");

@@ -49,6 +49,7 @@ class ClusterHarness {
   // cluster_faults.cc
   InjectedFault Inject(const Fault& fault);
   void KillWorker(InjectedFault* record);
+  LocalDaemons::Daemon* TargetNode(InjectedFault* record, size_t* of);
   void KillNode(InjectedFault* record);
   void KillHead(bool whole_cluster, InjectedFault* record);
   void StopNode(InjectedFault* record);

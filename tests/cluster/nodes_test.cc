@@ -88,6 +88,22 @@ TEST_F(ThreeNodes, NodeAffinityNamesANodeHardOrSoft) {
   EXPECT_NE(twin.start().out.find("named 'blue' already"), std::string::npos) << twin.start().out;
 }
 
+TEST_F(ThreeNodes, AnActorWithNodeAffinityLivesOnThatNode) {
+  auto on = [](const std::string& node, bool soft = false) {
+    return lumen::Actor(Counter::Create)
+        .SetSchedulingStrategy(lumen::SchedulingStrategy::NodeAffinity(node, soft))
+        .Remote(0);
+  };
+  auto blue = on("blue");
+  pid_t pid = *lumen::Get(blue.Task(&Counter::Pid).Remote(), /*timeout_ms=*/20000);
+  EXPECT_EQ(ChildrenOf(blue_.pid()).count(pid), 1u) << "the actor's process is not the blue node's child";
+  EXPECT_EQ(*lumen::Get(blue.Task(&Counter::Add).Remote(5)), 5);
+  auto here = on(lumen::GetClusterInfo().node_name);
+  EXPECT_EQ(ChildrenOf(head_.pid()).count(*lumen::Get(here.Task(&Counter::Pid).Remote(), 20000)), 1u);
+  EXPECT_THROW(on("violet"), lumen::Error);  // hard, and no such node
+  EXPECT_EQ(*lumen::Get(on("violet", /*soft=*/true).Task(&Counter::Add).Remote(2), 20000), 2);
+}
+
 TEST_F(ThreeNodes, SpreadPutsConsecutiveTasksOnDifferentNodes) {
   std::vector<lumen::ObjectRef<int>> refs;
   for (int i = 0; i < 3; ++i)

@@ -196,7 +196,7 @@ class NodeManager {
   std::vector<ObjectID> ObjectsToHandOver(const TaskSpec& spec, bool* ready) const;
   int CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done);
   // Actors another node hosts, the head their caller (node_manager_peer_actors.cc).
-  bool PlaceActorOnPeer(ActorState& a, const ResourceShape& shape);
+  bool PlaceActorOnPeer(ActorState& a, const ResourceShape& shape, Peer* to = nullptr);
   void OnActorArgCopied(const ActorID& id, int link, const Status& status);
   void CreateOnPeer(ActorState& a);
   void OnPeerActorCreated(Worker& link, CreateActorReplyMsg& m);

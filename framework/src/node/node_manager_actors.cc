@@ -39,10 +39,6 @@ ObjectError NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions
       (options.restore_function.empty() || options.checkpoint_every <= 0 || options.max_concurrency != 1))
     return bad("actor '" + factory.function + "': checkpoints need a restore factory, a period of at least one call, and "
                "calls that run one at a time (max_concurrency 1), since a state covers exactly the calls before it");
-  if (!factory.node_affinity.empty() && !factory.node_affinity_soft && factory.node_affinity != options_.node_name)
-    return bad(ActorWhat(factory, options) + " must run on node '" + factory.node_affinity +
-               "', but actors with node affinity run on the head's node only ('" + options_.node_name +
-               "') for now; use NodeAffinity(node, /*soft=*/true) to prefer it instead");
   ObjectError infeasible = FeasibilityError(factory, ActorWhat(factory, options), ActorShapeOf(factory));
   if (infeasible.kind != ErrorKind::kNone) return infeasible;
   std::string shortage = FdShortage(kFdsPerWorker);

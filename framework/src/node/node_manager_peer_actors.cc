@@ -37,14 +37,16 @@ std::string NodeManager::PeerName(int peer) const {
 }
 
 // False if no live peer has room for it now (or it is bound to this node:
-// a placement group's bundle, a node affinity).
-bool NodeManager::PlaceActorOnPeer(ActorState& a, const ResourceShape& shape) {
-  if (peers_.empty() || !a.creation.placement_group.empty() || !a.creation.node_affinity.empty()) return false;
+// a placement group's bundle, a node affinity); `to`: that peer, which has
+// room (its node affinity names it).
+bool NodeManager::PlaceActorOnPeer(ActorState& a, const ResourceShape& shape, Peer* to) {
+  if (peers_.empty() || !a.creation.placement_group.empty() || (!to && !a.creation.node_affinity.empty()))
+    return false;
   bool ready = false;
   (void)ObjectsToHandOver(CreationOf(a), &ready);
   if (!ready) return false;  // a ref nested in an argument is not made yet
   bool avoid = a.left_peer >= 0 && Clock::now() - a.left_at < kAvoidLeftPeer;
-  Peer* peer = PeerWithRoom(shape, avoid ? a.left_peer : -1);
+  Peer* peer = to ? to : PeerWithRoom(shape, avoid ? a.left_peer : -1);
   if (!peer) return false;
   Worker* link = LinkTo(*peer, a.job);
   if (!link) return false;

@@ -6,6 +6,7 @@
 // one has none now (node_manager_peer_actors.cc), and waits, pending,
 // while others hold what it needs.
 // Every function here REQUIRES mu_.
+#include <algorithm>
 #include <cstdio>
 
 #include "node/feasibility.h"
@@ -107,6 +108,20 @@ void NodeManager::StartActorWhenItFits(ActorState& a) {
     // log of a larger cluster, which would otherwise wait forever.
     std::string infeasible = Infeasible(ActorWhat(a.creation, a.options), shape);
     if (!infeasible.empty()) return ActorIsDead(a, "it cannot be placed: " + infeasible);
+    // Bound to another node by name: there when it has room; hard, nowhere
+    // else (it waits for room there, and dies once that node is gone).
+    const TaskSpec& spec = a.creation;
+    if (!spec.node_affinity.empty() && spec.node_affinity != options_.node_name) {
+      Peer* there = LivePeerNamed(spec.node_affinity);
+      if (!there && !spec.node_affinity_soft)
+        return ActorIsDead(a, "it must run on node '" + spec.node_affinity + "', which is no longer in the cluster");
+      if (there && FitsIn(there->available, shape) && PlaceActorOnPeer(a, shape, there)) return;
+      if (!spec.node_affinity_soft) {
+        if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
+          actors_waiting_.push_back(a.id);
+        return;
+      }
+    }
     if (!Fits(shape)) {
       if (PlaceActorOnPeer(a, shape)) return;  // a node with room hosts it
       if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
