@@ -29,11 +29,12 @@
 //      result comes back into the head's.
 //   3. No node has it at all: it waits (said once in the head's log) and
 //      runs when a node that has it joins.
+//   A strategy changes 1 and 2: SPREAD takes the nodes in turn; node
+//   affinity names a node (`lumen start --node-name`), hard or soft. Actors
+//   are placed the same way and hold what they ask for on their node.
 //
 // NOT ACROSS NODES YET (said again where it matters)
-//   Actors always live on the head's node; placement groups reserve on the
-//   head's node only; the SPREAD / PACK strategies and node affinity do not
-//   pick other nodes yet. What this lesson shows is the default scheduling.
+//   Placement groups reserve on the head's node only.
 //
 // Run it:  build/lessons/05_resources_scheduling      (about 5 seconds)
 
@@ -287,14 +288,31 @@ void Lesson(LocalCluster& cluster) {
     int on_head = 0;
     for (const auto& w : runs) nodes.insert(w->node_pid), on_head += w->node_pid == head;
     Check(nodes.size() >= 3 && on_head >= 1, "the tasks ran on the head and spilled to at least two other nodes");
-    std::printf("  not yet: SPREAD, PACK and node affinity do not pick other nodes; what you see is the default\n"
-                "  (fill the head, then the node with the most free CPU)\n");
-    // Actors are the other "not yet": they live on the head's node.
-    auto resident = lumen::Actor(Resident::Create).Remote();
+    std::printf("  that is the default: fill the head, then the node with the most free CPU\n");
+  }
+  Section("7b. Strategies: SPREAD takes the nodes in turn, node affinity names one");
+  {
+    std::vector<lumen::ObjectRef<Where>> refs;
+    for (int i = 0; i < 3; ++i)
+      refs.push_back(lumen::Task(RunFor).SetSchedulingStrategy(lumen::SchedulingStrategy::Spread()).Remote(200));
+    auto runs = GetAll(refs);
+    std::printf("  3 x RunFor(200 ms) with SPREAD: %s\n", Spread(cluster, runs).c_str());
+    std::set<int> nodes;
+    for (const auto& w : runs) nodes.insert(w->node_pid);
+    Check(nodes.size() == 3, "SPREAD put three tasks on three nodes");
+    auto pinned = Await(lumen::Task(RunFor)
+                            .SetSchedulingStrategy(lumen::SchedulingStrategy::NodeAffinity("gpu"))
+                            .Remote(10));
+    std::printf("  NodeAffinity(\"gpu\") (no GPU asked for): ran on %s\n", cluster.NameOf(pinned->node_pid).c_str());
+    Check(pinned->node_pid == cluster.Find("gpu")->pid, "node affinity ran the task on the node it names");
+    // Actors: where they fit, or where affinity says; they hold their resources there.
+    auto resident = lumen::Actor(Resident::Create)
+                        .SetSchedulingStrategy(lumen::SchedulingStrategy::NodeAffinity("red"))
+                        .Remote();
     int actor_node = *Await(resident.Task(&Resident::NodePid).Remote());
-    std::printf("  not yet: actors always live on the head's node (this one's daemon: %s); placement groups\n"
-                "  reserve on the head's node only\n", cluster.NameOf(actor_node).c_str());
-    Check(actor_node == head, "an actor lives on the head's node");
+    std::printf("  an actor with NodeAffinity(\"red\") lives on %s; placement groups (not yet) reserve on\n"
+                "  the head's node only\n", cluster.NameOf(actor_node).c_str());
+    Check(actor_node == cluster.Find("red")->pid, "the actor lives on the node its affinity names");
     resident.Kill();
   }
 

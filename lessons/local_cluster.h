@@ -139,8 +139,8 @@ class LocalCluster {
 
   // `lumen start --address` of one more node on this machine.
   bool AddNode(const std::string& name, int num_cpus, const std::string& resources_json, std::string* why) {
-    ShellRun run = Shell(LumenCli() + " start --address " + address_ + " --num-cpus " + std::to_string(num_cpus) +
-                         " --resources '" + resources_json + "'");
+    ShellRun run = Shell(LumenCli() + " start --address " + address_ + " --node-name " + name + " --num-cpus " +
+                         std::to_string(num_cpus) + " --resources '" + resources_json + "'");
     return Record(name, run, why);
   }
 
