@@ -74,6 +74,7 @@ void NodeManager::PeerGone(int id, const std::string& why) {
   Peer& peer = it->second;
   peer.dead = true;
   std::fprintf(stderr, "lumen: node '%s' left the cluster: %s\n", peer.name.c_str(), why.c_str());
+  if (peer.store) peer.store->Disconnect();  // a copy to a stopped node's store waits no more
   std::map<int, int> links;
   links.swap(peer.links);  // closing a link edits the map (OnLinkGone)
   for (auto& [job, link] : links)

@@ -74,6 +74,9 @@ class SocketStore final : public ObjectStore {
     if (!Call(Request(wire::Op::kStats, ObjectID()), &h).ok()) return {};
     return wire::FromWire(h.stats);
   }
+  // Not under the request mutex (a call may hold it, waiting): the socket
+  // stays open, so its number is not reused while a call still reads it.
+  void Disconnect() override { ::shutdown(fd_, SHUT_RDWR); }
 
  private:
   static wire::Request Request(wire::Op op, const ObjectID& id, uint64_t size = 0,

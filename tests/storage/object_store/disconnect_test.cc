@@ -1,4 +1,9 @@
 // When the server goes away, clients get kDisconnected at once, never a hang.
+#include <signal.h>
+
+#include <future>
+#include <thread>
+
 #include "store_test_util.h"
 
 namespace lumen::storage::testing {
@@ -60,6 +65,33 @@ TEST(ObjectStoreDisconnect, ServerProcessKilled) {
   EXPECT_LT(SecondsSince(start), 10.0);  // noticed at once, not by the 60 s backstop
 
   // A killed server cannot clean up; its successor must be able to.
+  std::filesystem::remove(config.socket_path);
+  std::filesystem::remove_all(config.spill_dir);
+}
+
+TEST(ObjectStoreDisconnect, DisconnectEndsACallWaitingOnAStoppedServer) {
+  StoreConfig config = MakeConfig(4 << 20);
+  Shell server({"--serve", config.label, config.socket_path,
+                std::to_string(config.capacity_bytes), config.spill_dir});
+  ASSERT_EQ(server.ReadLine(), "ok ready");
+  std::shared_ptr<ObjectStore> client;
+  ASSERT_TRUE(ConnectToStore(config.socket_path, &client).ok());
+  ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);  // alive, never answering: only the 60 s backstop would tell
+  std::promise<StatusCode> waited;
+  std::thread caller([&] {
+    uint8_t* data;
+    waited.set_value(client->Create(ObjectID::ForPut(), 10, false, &data).code());
+  });
+  auto result = waited.get_future();
+  EXPECT_EQ(result.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout) << "the stopped server answered";
+  const auto start = steady_clock::now();
+  client->Disconnect();
+  EXPECT_EQ(result.get(), StatusCode::kDisconnected);
+  caller.join();
+  EXPECT_LT(SecondsSince(start), 10.0);
+  EXPECT_FALSE(client->Contains(ObjectID::ForPut()));  // and every later call
+  kill(server.pid(), SIGCONT);
+  server.Kill();
   std::filesystem::remove(config.socket_path);
   std::filesystem::remove_all(config.spill_dir);
 }

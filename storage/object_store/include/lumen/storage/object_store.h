@@ -86,6 +86,11 @@ class ObjectStore {
   virtual Status Delete(const ObjectID& id) = 0;
   virtual bool Contains(const ObjectID& id) = 0;
   virtual StoreStats Stats() = 0;
+  // Cuts a client off its server: a call waiting for an answer, and every
+  // later one, fails with kDisconnected. For a server whose process stopped
+  // (SIGSTOP), which nothing else would tell before the reply timeout. Any
+  // thread; a no-op for the server's LocalClient.
+  virtual void Disconnect() {}
 
   // Convenience: Create, copy `size` bytes, Seal.
   Status Put(const ObjectID& id, const void* bytes, size_t size, bool reconstructable);
