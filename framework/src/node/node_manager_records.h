@@ -61,6 +61,11 @@ struct NodeManager::Peer {
   std::shared_ptr<storage::ObjectStore> store;  // its segment, mapped here
   std::map<int, int> links;  // job -> the link's client number
   bool dead = false;
+  // What the dashboard shows of it: when it registered, and, once dead, when
+  // and why it left (PeerGone's why). The last kMaxDeadPeers dead stay listed.
+  uint64_t joined_ms = 0, left_ms = 0;
+  std::string why;
+  static constexpr size_t kMaxDeadPeers = 100;
 };
 
 // A task sent to a peer: the copies of its arguments still on their way,

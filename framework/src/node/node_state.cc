@@ -39,11 +39,17 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   }
   for (auto& [n, w] : workers_) node.workers += !w->dead && !w->driver && !w->peer_link;
   for (const auto& [id, peer] : peers_) {  // as this node sees them: what its tasks hold there
-    if (peer.dead) continue;
     head::NodeState& other = snap.nodes.emplace_back();
     other.node_id = peer.name;
     other.address = peer.node_socket;
     other.resources_total = peer.total;
+    other.joined_ms = peer.joined_ms;
+    if (peer.dead) {  // listed with when and why it left; it holds nothing now
+      other.state = "dead";
+      other.left_ms = peer.left_ms;
+      other.death_cause = peer.why;
+      continue;
+    }
     storage::StoreStats stats = peer.store->Stats();  // its store server's answer; never under its node's lock
     other.store_used_bytes = stats.used_bytes;
     other.store_capacity_bytes = stats.capacity_bytes;
