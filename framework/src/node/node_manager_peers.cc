@@ -61,6 +61,7 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   peer.total = m.resources;
   peer.available = m.resources;
   peer.store = std::move(store);
+  peer.stats = std::make_shared<StoreStatsProbe>(peer.store);
   peer.joined_ms = UnixMillis();
   client.node = true;
   client.peer = peer.id;

@@ -14,6 +14,7 @@
 
 #include "protocol/claim_slots.h"
 #include "node/node_manager.h"
+#include "node/store_stats_probe.h"
 
 namespace lumen::internal {
 
@@ -59,6 +60,7 @@ struct NodeManager::Peer {
   ResourceShape total;
   ResourceShape available;  // total less what the tasks sent to it hold
   std::shared_ptr<storage::ObjectStore> store;  // its segment, mapped here
+  std::shared_ptr<StoreStatsProbe> stats;       // its store's figures, never waited on long
   std::map<int, int> links;  // job -> the link's client number
   bool dead = false;
   // What the dashboard shows of it: when it registered, and, once dead, when

@@ -27,7 +27,8 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   head::ClusterSnapshot snap;
   std::vector<PlacementGroup> groups;
   if (options_.placement_groups) groups = options_.placement_groups->All();  // its own lock: not under mu_
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  std::vector<std::pair<size_t, std::shared_ptr<StoreStatsProbe>>> stores;  // asked once unlocked
   head::NodeState& node = snap.nodes.emplace_back();
   node.node_id = options_.node_name;
   node.address = options_.serve_drivers ? socket_path_ : "embedded";
@@ -50,10 +51,7 @@ head::ClusterSnapshot NodeManager::Snapshot() {
       other.death_cause = peer.why;
       continue;
     }
-    storage::StoreStats stats = peer.store->Stats();  // its store server's answer; never under its node's lock
-    other.store_used_bytes = stats.used_bytes;
-    other.store_capacity_bytes = stats.capacity_bytes;
-    other.store_objects = stats.num_objects;
+    stores.emplace_back(snap.nodes.size() - 1, peer.stats);
     for (const auto& [name, total] : peer.total) {
       auto free = peer.available.find(name);
       other.resources_used[name] = total - (free == peer.available.end() ? 0 : free->second);
@@ -126,6 +124,15 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   snap.counters.worker_deaths = deaths_seen_by_caf_ + deaths_seen_by_reaping_;
   snap.counters.object_rebuilds = rebuild_stats_.tasks;
   for (const auto& [id, a] : actors_) snap.counters.actor_restarts += a.restarts;
+  lock.unlock();
+  // Its store server's answer, bounded: a stopped node's never comes (then its last figures).
+  for (const auto& [index, probe] : stores) {
+    storage::StoreStats stats = probe->Get(std::chrono::milliseconds(200));
+    head::NodeState& other = snap.nodes[index];
+    other.store_used_bytes = stats.used_bytes;
+    other.store_capacity_bytes = stats.capacity_bytes;
+    other.store_objects = stats.num_objects;
+  }
   return snap;
 }
 
