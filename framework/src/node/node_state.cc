@@ -63,8 +63,14 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   for (const auto& [id, t] : tasks_)
     if (!t.history.ended) live.push_back(&t.history);
   snap.tasks = history_.Render(live);
-  for (head::TaskState& t : snap.tasks)
-    if (t.worker >= 0) t.node_id = options_.node_name;
+  for (head::TaskState& t : snap.tasks) {
+    if (t.worker < 0) continue;
+    t.node_id = options_.node_name;
+    auto w = workers_.find(t.worker);  // a link to another node: the task ran there, in no process of ours
+    if (w == workers_.end() || !w->second->peer_link) continue;
+    if (auto p = peers_.find(w->second->peer); p != peers_.end()) t.node_id = p->second.name;
+    t.worker_pid = 0;
+  }
 
   for (const auto& [id, a] : actors_) {
     head::ActorState& out = snap.actors.emplace_back();
