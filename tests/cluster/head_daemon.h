@@ -98,6 +98,7 @@ class Daemon {
   const ShellRun& start() const { return start_; }
   pid_t pid() const { return pid_; }
   const std::string& session_dir() const { return session_dir_; }
+  const std::string& dashboard_url() const { return dashboard_url_; }  // a head's, if it serves one
   std::string Log() const {
     std::ifstream in(session_dir_ + "/logs/" + log_name_);
     std::stringstream s;
@@ -115,6 +116,10 @@ class Daemon {
       session_dir_ = start_.out.substr(session + 11);
       session_dir_ = session_dir_.substr(0, session_dir_.find(' '));
     }
+    if (auto url = start_.out.find("dashboard: "); url != std::string::npos) {
+      dashboard_url_ = start_.out.substr(url + 11);
+      dashboard_url_ = dashboard_url_.substr(0, dashboard_url_.find_first_of(" \n"));
+    }
   }
 
  private:
@@ -122,14 +127,18 @@ class Daemon {
   ShellRun start_;
   pid_t pid_ = -1;
   std::string session_dir_;
+  std::string dashboard_url_;
 };
 
 // The head, on a port of this test's own (the same for a head started again
-// in this process); `extra` goes on the command line.
+// in this process); `extra` goes on the command line. With a dashboard: on
+// any free port (dashboard_url()).
 class HeadDaemon : public Daemon {
  public:
-  explicit HeadDaemon(const std::string& extra = "")
-      : Daemon("--head --no-dashboard --num-cpus 2 --port " + std::to_string(Port()) + " " + extra, "head.log"),
+  explicit HeadDaemon(const std::string& extra = "", bool dashboard = false)
+      : Daemon(std::string("--head ") + (dashboard ? "--dashboard-port 0" : "--no-dashboard") + " --num-cpus 2 --port " +
+                   std::to_string(Port()) + " " + extra,
+               "head.log"),
         address_("127.0.0.1:" + std::to_string(Port())) {}
   const std::string& address() const { return address_; }
 
