@@ -35,6 +35,8 @@ function departure(node, nowMs) {
   const ago = Math.max(0, Math.round((nowMs - node.left_ms) / 1000));
   return 'left ' + clock(node.left_ms) + ' (' + ago + ' s ago): ' + node.death_cause;
 }
+// What a live node has now; nothing for a dead one (`value` may be a function, drawn only if alive).
+function live(node, value) { return node.state === 'dead' ? '' : typeof value === 'function' ? value() : value; }
 function ms(n) { return n === null || n === undefined ? '' : n < 1000 ? n + ' ms' : (n / 1000).toFixed(2) + ' s'; }
 function stateBadge(s) { return el('span', {class: 'state state-' + s, text: s}); }
 function resources(used, total) {
@@ -116,8 +118,9 @@ const views = {
       ['resources', 'resources used/total', r => r.state === 'dead'
           ? 'had ' + Object.entries(r.resources_total).map(([k, v]) => k + ' ' + v).join(', ')
           : resources(r.resources_used, r.resources_total)],
-      ['store', 'store', r => r.state === 'dead' ? '' : storeBar(r.store_used_bytes, r.store_capacity_bytes)],
-      ['store_objects', 'objects'], ['spilled_bytes', 'spilled', r => bytes(r.spilled_bytes)], ['workers', 'workers'],
+      ['store', 'store', r => live(r, () => storeBar(r.store_used_bytes, r.store_capacity_bytes))],
+      ['store_objects', 'objects', r => live(r, r.store_objects)], ['spilled_bytes', 'spilled', r => live(r, bytes(r.spilled_bytes))],
+      ['workers', 'workers', r => live(r, r.workers)],
       ['death_cause', 'left the cluster', r => departure(r, c.taken_ms)],
     ], c.nodes, r => 'node-' + r.state);
   },
