@@ -185,8 +185,8 @@ TEST_F(NodesPageTest, ThreeNodesThenOneKilledAndOneStoppedUnderLoad) {
   Release("d");
   ASSERT_EQ(*lumen::Get(d, 20000), blue_->pid());
   ASSERT_TRUE(browser_.ClickWhenThere("#nav-cluster")) << browser_.last_error();
+  stopped_ = blue_->pid();  // first: TearDown continues it whatever fails from here
   ASSERT_EQ(::kill(blue_->pid(), SIGSTOP), 0);
-  stopped_ = blue_->pid();
   ASSERT_TRUE(PageShows(Row("blue", "dead") + " td.col-death_cause",
                         std::string("declared dead: the head heard nothing from it for ") + kLivenessMs + " ms"))
       << browser_.Text("#nodes-table");
