@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 
@@ -85,7 +88,41 @@ std::string Bytes(uint64_t n) {
   return buf;
 }
 
-// Rows as aligned columns; long cells are cut so a table stays readable.
+// When a dead node left, by this machine's clock (its daemons run here):
+// "11:05:02 UTC (40 s ago)".
+std::string LeftAt(uint64_t left_ms) {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(left_ms / 1000);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d UTC (%lld s ago)", utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(std::max<int64_t>(0, now - static_cast<int64_t>(left_ms)) / 1000));
+  return buf;
+}
+
+// "CPU 1/2, red 0/2": a node's resources, used of total.
+std::string UsedOfTotal(const json& used, const json& total) {
+  std::string out;
+  for (auto& [k, v] : total.items()) out += (out.empty() ? "" : ", ") + k + " " + Text(used.value(k, json(0))) + "/" + Text(v);
+  return out;
+}
+
+// The nodes as `lumen list nodes` shows them: resources used/total, and for
+// a dead one when it left (its cause is death_cause).
+json NodeRows(const json& nodes) {
+  json rows = json::array();
+  for (json n : nodes) {
+    n["resources"] = UsedOfTotal(n["resources_used"], n["resources_total"]);
+    n["left"] = n.value("state", "") == "dead" ? LeftAt(n.value("left_ms", uint64_t{0})) : "";
+    rows.push_back(std::move(n));
+  }
+  return rows;
+}
+
+// Rows as aligned columns; long cells are cut so a table stays readable
+// (the last column, often a cause or an error, less).
 void PrintTable(const std::vector<std::string>& columns, const json& rows) {
   std::vector<std::vector<std::string>> cells;
   std::vector<size_t> width;
@@ -94,7 +131,8 @@ void PrintTable(const std::vector<std::string>& columns, const json& rows) {
     std::vector<std::string> line;
     for (size_t i = 0; i < columns.size(); ++i) {
       std::string cell = Text(row.value(columns[i], json()));
-      if (cell.size() > 60) cell = cell.substr(0, 57) + "...";
+      size_t max = i + 1 == columns.size() ? 120 : 60;
+      if (cell.size() > max) cell = cell.substr(0, max - 3) + "...";
       width[i] = std::max(width[i], cell.size());
       line.push_back(cell);
     }
@@ -126,8 +164,8 @@ const std::map<std::string, std::pair<std::string, std::vector<std::string>>>& K
                              "pid"}}},
       {"objects", {"objects", {"object_id", "size_bytes", "where", "pinned", "state", "rebuilt", "ref_count",
                                "task_id"}}},
-      {"nodes", {"nodes", {"node_id", "state", "address", "store_used_bytes", "store_capacity_bytes",
-                           "store_objects", "workers"}}},
+      {"nodes", {"nodes", {"node_id", "state", "address", "resources", "store_used_bytes", "store_capacity_bytes",
+                           "store_objects", "workers", "left", "death_cause"}}},
       {"placement-groups", {"placement_groups", {"placement_group_id", "name", "strategy", "state",
                                                  "bundle_count"}}},
   };
@@ -147,12 +185,16 @@ int Status(const StateCommandOptions& o) {
     for (auto& [k, v] : m.items()) out += (out.empty() ? "" : ", ") + std::to_string(v.get<int64_t>()) + " " + k;
     return out.empty() ? std::string("none") : out;
   };
-  std::string resources;
-  for (auto& [k, v] : s["resources_total"].items()) {
-    resources += (resources.empty() ? "" : ", ") + k + " " + Text(s["resources_used"].value(k, json(0))) + "/" + Text(v);
+  std::string nodes = Text(s["nodes"]) + " alive, " + Text(s.value("nodes_dead", json(0))) + " dead";
+  std::printf("session    %s\ndashboard  %s\nnodes      %s\n", Text(c["session"]).c_str(),
+              Text(c["dashboard_url"]).c_str(), nodes.c_str());
+  for (const json& n : c["nodes"]) {
+    if (n.value("state", "") != "dead") continue;
+    std::printf("  dead     %s, left %s: %s\n", Text(n["node_id"]).c_str(), LeftAt(n.value("left_ms", uint64_t{0})).c_str(),
+                Text(n["death_cause"]).c_str());
   }
-  std::printf("session    %s\ndashboard  %s\nnodes      %s\nresources  %s (used/total)\n", Text(c["session"]).c_str(),
-              Text(c["dashboard_url"]).c_str(), Text(s["nodes"]).c_str(), resources.c_str());
+  std::printf("resources  %s (used/total, of the live nodes)\n",
+              UsedOfTotal(s["resources_used"], s["resources_total"]).c_str());
   std::printf("store      %s of %s\n", Bytes(s["store_used_bytes"].get<uint64_t>()).c_str(),
               Bytes(s["store_capacity_bytes"].get<uint64_t>()).c_str());
   std::printf("tasks      %s\nactors     %s\nobjects    %s\n", counts(s["tasks"]).c_str(), counts(s["actors"]).c_str(),
@@ -180,7 +222,7 @@ int List(const StateCommandOptions& o) {
     std::printf("%s\n", page.dump(2).c_str());
     return 0;
   }
-  PrintTable(kind->second.second, page["items"]);
+  PrintTable(kind->second.second, o.kind == "nodes" ? NodeRows(page["items"]) : page["items"]);
   std::printf("(%s of %s", Text(page["count"]).c_str(), Text(page["total"]).c_str());
   std::printf(page["truncated"].get<bool>() ? "; --limit N for more)\n" : ")\n");
   return 0;

@@ -225,8 +225,8 @@ TEST(ActorListTest, LumenListActorsNamesTheNodeEachActorLivesOn) {
   auto here = lumen::Actor(Roamer::Create).SetName("lives-here").Remote(0);
   ASSERT_EQ(*lumen::Get(there.Task(&Roamer::NodePid).Remote(), kBound), red.pid());
   ASSERT_EQ(*lumen::Get(here.Task(&Roamer::NodePid).Remote(), kBound), head.pid());
-  ASSERT_FALSE(head.dashboard().empty()) << head.start().out;
-  ShellRun list = Shell(std::string(LUMEN_CLI_PATH) + " list actors --address " + head.dashboard());
+  ASSERT_FALSE(head.dashboard_url().empty()) << head.start().out;
+  ShellRun list = Shell(std::string(LUMEN_CLI_PATH) + " list actors --address " + head.dashboard_url());
   ASSERT_EQ(list.status, 0) << list.out;
   auto line_of = [&](const std::string& name) {
     size_t at = list.out.find(name);

@@ -121,7 +121,7 @@ class Daemon {
   const ShellRun& start() const { return start_; }
   pid_t pid() const { return started_.pid; }
   const std::string& session_dir() const { return started_.session_dir; }
-  const std::string& dashboard() const { return started_.dashboard; }
+  const std::string& dashboard_url() const { return started_.dashboard; }  // a head's, if it serves one
   std::string Log() const {
     std::ifstream in(started_.session_dir + "/logs/" + log_name_);
     std::stringstream s;
@@ -143,11 +143,11 @@ class Daemon {
 
 // The head, on a port of this test's own (the same for a head started again
 // in this process); `extra` goes on the command line. With `dashboard`, on
-// the first free port from the default one.
+// any free port (dashboard_url()).
 class HeadDaemon : public Daemon {
  public:
   explicit HeadDaemon(const std::string& extra = "", bool dashboard = false)
-      : Daemon(std::string("--head") + (dashboard ? "" : " --no-dashboard") + " --num-cpus 2 --port " +
+      : Daemon(std::string("--head ") + (dashboard ? "--dashboard-port 0" : "--no-dashboard") + " --num-cpus 2 --port " +
                    std::to_string(Port()) + " " + extra,
                "head.log"),
         address_("127.0.0.1:" + std::to_string(Port())) {}

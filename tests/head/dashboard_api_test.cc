@@ -214,6 +214,35 @@ TEST_F(DashboardApiTest, LogsAreFoundByWorkerPidOrActorAndTailed) {
   EXPECT_EQ(GetJson("/api/logs/" + s.actors[0].actor_id)["pid"], 2000);
 }
 
+TEST_F(DashboardApiTest, DeadNodesAreListedAfterTheLiveOnesWithWhenAndWhy) {
+  ClusterSnapshot s = testing::SampleCluster();
+  s.nodes.insert(s.nodes.begin(), testing::DeadNode("red", 1'700'000'001'000, "its connection to the head closed"));
+  s.nodes.push_back(testing::DeadNode("blue", 1'700'000'002'000, "declared dead: silent for 2000 ms"));
+  s.nodes.push_back(testing::DeadNode("node1", 1'700'000'000'500, "an earlier life of node1"));
+  source_->Set(s);
+  json nodes = GetJson("/api/nodes");
+  ASSERT_EQ(nodes["total"], 5);
+  std::vector<std::string> order;
+  for (const json& n : nodes["items"]) order.push_back(n["node_id"].get<std::string>() + ":" + n["state"].get<std::string>());
+  EXPECT_EQ(order, (std::vector<std::string>{"node0:alive", "node1:alive", "blue:dead", "red:dead", "node1:dead"}));
+  const json& blue = nodes["items"][2];
+  EXPECT_EQ(blue["left_ms"], 1'700'000'002'000);
+  EXPECT_EQ(blue["death_cause"], "declared dead: silent for 2000 ms");
+  EXPECT_EQ(blue["resources_total"]["blue"], 1.0);
+  EXPECT_EQ(GetJson("/api/nodes?filter=state=dead")["total"], 3);
+
+  // The cluster's figures are its live nodes': counted apart, their resources only.
+  json summary = GetJson("/api/cluster")["summary"];
+  EXPECT_EQ(summary["nodes"], 2);
+  EXPECT_EQ(summary["nodes_dead"], 3);
+  EXPECT_EQ(summary["resources_total"]["CPU"], 8.0);
+  EXPECT_FALSE(summary["resources_total"].contains("red"));
+  EXPECT_EQ(GetJson("/api/memory")["nodes"].size(), 2u);
+  std::string metrics = Call("/metrics").body;
+  EXPECT_NE(metrics.find("lumen_nodes{state=\"dead\"} 3"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("node=\"red\""), std::string::npos) << metrics;
+}
+
 TEST_F(DashboardApiTest, ThePageIsServedFromTheBinary) {
   HttpResult index = Call("/");
   ASSERT_TRUE(index.ok) << index.error;

@@ -129,6 +129,19 @@ inline ClusterSnapshot SampleCluster() {
   return s;
 }
 
+// A node that left: as the head lists it (what it had, nothing used, no store).
+inline NodeState DeadNode(const std::string& name, uint64_t left_ms, const std::string& cause) {
+  NodeState n;
+  n.node_id = name;
+  n.address = "/tmp/" + name + "/node.sock";
+  n.state = "dead";
+  n.resources_total = {{"CPU", 2}, {name, 1}};
+  n.joined_ms = left_ms - 60'000;
+  n.left_ms = left_ms;
+  n.death_cause = cause;
+  return n;
+}
+
 // Object i made by task i from object i-1; object 0 a put.
 inline void SampleLineage(FakeStateSource& source, int objects) {
   for (int i = 0; i < objects; ++i) {

@@ -23,6 +23,8 @@ namespace lumen::head {
 // Resource name -> amount, e.g. {"CPU", 4}, {"GPU", 1}, {"memory", 1 << 30}.
 using ResourceMap = std::map<std::string, double>;
 
+// A dead node stays listed (its resources_total as it was, nothing used);
+// one that registers again under its name is a new, alive entry beside it.
 struct NodeState {
   std::string node_id;
   std::string address;           // where it listens, e.g. "127.0.0.1:6380"
@@ -35,6 +37,9 @@ struct NodeState {
   uint64_t store_objects = 0;
   uint64_t spilled_bytes = 0;
   int workers = 0;               // live worker processes on the node
+  uint64_t joined_ms = 0;        // unix ms when it registered with the head; 0 for the head or unknown
+  uint64_t left_ms = 0;          // dead: unix ms when the head saw it go
+  std::string death_cause;       // dead: why (its connection closed, or declared dead after a silence)
 };
 
 struct TaskState {

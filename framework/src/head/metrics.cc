@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <map>
+#include <vector>
 
 namespace lumen::head {
 
@@ -80,25 +81,29 @@ std::string PrometheusText(const ClusterSnapshot& s) {
   std::map<std::string, uint64_t> nodes{{"alive", 0}, {"dead", 0}};
   for (const NodeState& n : s.nodes) ++nodes[n.state];
   for (const auto& [state, n] : nodes) w.Sample("lumen_nodes", static_cast<double>(n), {{"state", state}});
+  // Per-node series of the live nodes only: a dead node's name may be alive again.
+  std::vector<NodeState> live;
+  for (const NodeState& n : s.nodes)
+    if (n.state != "dead") live.push_back(n);
 
   w.Family("lumen_store_objects", "gauge", "Objects in each node's shared-memory store.");
-  for (const NodeState& n : s.nodes) {
+  for (const NodeState& n : live) {
     w.Sample("lumen_store_objects", static_cast<double>(n.store_objects), {{"node", n.node_id}});
   }
   w.Family("lumen_store_used_bytes", "gauge", "Bytes in use in each node's store.");
-  for (const NodeState& n : s.nodes) {
+  for (const NodeState& n : live) {
     w.Sample("lumen_store_used_bytes", static_cast<double>(n.store_used_bytes), {{"node", n.node_id}});
   }
   w.Family("lumen_store_capacity_bytes", "gauge", "Size of each node's store.");
-  for (const NodeState& n : s.nodes) {
+  for (const NodeState& n : live) {
     w.Sample("lumen_store_capacity_bytes", static_cast<double>(n.store_capacity_bytes), {{"node", n.node_id}});
   }
   w.Family("lumen_resources_used", "gauge", "Resources held by running work, per node and resource.");
-  for (const NodeState& n : s.nodes) {
+  for (const NodeState& n : live) {
     for (const auto& [name, v] : n.resources_used) w.Sample("lumen_resources_used", v, {{"node", n.node_id}, {"resource", name}});
   }
   w.Family("lumen_resources_total", "gauge", "Resources a node offers, per node and resource.");
-  for (const NodeState& n : s.nodes) {
+  for (const NodeState& n : live) {
     for (const auto& [name, v] : n.resources_total) w.Sample("lumen_resources_total", v, {{"node", n.node_id}, {"resource", name}});
   }
 

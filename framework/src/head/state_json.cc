@@ -17,7 +17,10 @@ json ToJson(const NodeState& n) {
           {"store_capacity_bytes", n.store_capacity_bytes},
           {"store_objects", n.store_objects},
           {"spilled_bytes", n.spilled_bytes},
-          {"workers", n.workers}};
+          {"workers", n.workers},
+          {"joined_ms", n.joined_ms},
+          {"left_ms", n.left_ms},
+          {"death_cause", n.death_cause}};
 }
 
 json ToJson(const TaskState& t) {

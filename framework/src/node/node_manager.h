@@ -175,6 +175,7 @@ class NodeManager {
   // Other nodes, and the tasks sent to them (node_manager_peers.cc).
   void RegisterPeer(Worker& client, RegisterNodeMsg& m);
   void PeerGone(int peer, const std::string& why);
+  void ForgetOldestDeadPeers();
   Worker* LinkTo(Peer& peer, int job);
   bool ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to = nullptr);
   void OnArgCopied(const TaskID& task, int link, const Status& status);

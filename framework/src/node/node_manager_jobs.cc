@@ -154,6 +154,9 @@ void NodeManager::CloseSilentDrivers() {
     if (w->node && w->conn && now - w->heard > liveness) {  // stopped, wedged or cut off: fenced off
       std::fprintf(stderr, "lumen: node %d (pid %d) sent nothing for %lld ms (stopped, wedged or cut off): declared dead\n",
                    w->peer, static_cast<int>(w->pid), static_cast<long long>(liveness.count()));
+      // Gone first, so its death says why (closing it alone says its connection closed).
+      PeerGone(w->peer, "declared dead: the head heard nothing from it for " + std::to_string(liveness.count()) +
+                            " ms (stopped, wedged or cut off)");
       CloseConnection(*w);
       continue;
     }

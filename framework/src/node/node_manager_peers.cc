@@ -52,6 +52,7 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
     reply.error = "the head cannot reach this node's object store at " + m.store_socket + ": " + s.message();
   }
   if (!reply.error.empty()) return Refuse(client, reply);
+  ForgetOldestDeadPeers();
   Peer& peer = peers_[next_peer_];
   peer.id = next_peer_++;
   peer.client = client.number;
@@ -61,6 +62,8 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   peer.total = m.resources;
   peer.available = m.resources;
   peer.store = std::move(store);
+  peer.stats = std::make_shared<StoreStatsProbe>(peer.store);
+  peer.joined_ms = UnixMillis();
   client.node = true;
   client.peer = peer.id;
   Reply(client, reply);
@@ -73,12 +76,25 @@ void NodeManager::PeerGone(int id, const std::string& why) {
   if (it == peers_.end() || it->second.dead) return;
   Peer& peer = it->second;
   peer.dead = true;
+  peer.left_ms = UnixMillis();
+  peer.why = why;
   std::fprintf(stderr, "lumen: node '%s' left the cluster: %s\n", peer.name.c_str(), why.c_str());
   if (peer.store) peer.store->Disconnect();  // a copy to a stopped node's store waits no more
   std::map<int, int> links;
   links.swap(peer.links);  // closing a link edits the map (OnLinkGone)
   for (auto& [job, link] : links)
     if (Worker* w = ClientByNumber(link)) CloseConnection(*w);
+}
+
+// Dead peers stay listed (when and why they left) up to kMaxDeadPeers: the
+// oldest deaths go first. Called as one registers, never inside a walk of peers_.
+void NodeManager::ForgetOldestDeadPeers() {
+  std::vector<std::pair<uint64_t, int>> dead;  // (left_ms, id)
+  for (const auto& [id, peer] : peers_)
+    if (peer.dead) dead.emplace_back(peer.left_ms, id);
+  if (dead.size() < Peer::kMaxDeadPeers) return;
+  std::sort(dead.begin(), dead.end());
+  for (size_t i = 0; i + Peer::kMaxDeadPeers <= dead.size(); ++i) peers_.erase(dead[i].second);
 }
 
 // This node's link to `peer` as job `job`, opened (and joined) on first use.

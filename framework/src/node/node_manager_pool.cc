@@ -188,7 +188,7 @@ void NodeManager::CloseConnection(Worker& w) {
   w.conn.reset();
   w.disconnected_at = Clock::now();
   if (w.driver || w.peer_link) {  // not a process of ours to wait for
-    OnWorkerDeath(w, w.peer_link ? "the node it ran on is gone" : w.node ? "its connection closed" : "its driver disconnected");
+    OnWorkerDeath(w, w.peer_link ? "the node it ran on is gone" : w.node ? "its connection to the head closed (the daemon stopped, exited or was killed)" : "its driver disconnected");
     return;
   }
   if (w.pid > 0) ::kill(w.pid, SIGKILL);  // not reaped yet, so the pid is still ours

@@ -16,6 +16,7 @@
 
 #include "protocol/claim_slots.h"
 #include "node/node_manager.h"
+#include "node/store_stats_probe.h"
 
 namespace lumen::internal {
 
@@ -63,8 +64,14 @@ struct NodeManager::Peer {
   ResourceShape total;
   ResourceShape available;  // total less what the tasks sent to it hold
   std::shared_ptr<storage::ObjectStore> store;  // its segment, mapped here
+  std::shared_ptr<StoreStatsProbe> stats;       // its store's figures, never waited on long
   std::map<int, int> links;  // job -> the link's client number
   bool dead = false;
+  // What the dashboard shows of it: when it registered, and, once dead, when
+  // and why it left (PeerGone's why). The last kMaxDeadPeers dead stay listed.
+  uint64_t joined_ms = 0, left_ms = 0;
+  std::string why;
+  static constexpr size_t kMaxDeadPeers = 100;
 };
 
 // A task sent to a peer: the copies of its arguments still on their way,

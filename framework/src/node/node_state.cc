@@ -27,7 +27,8 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   head::ClusterSnapshot snap;
   std::vector<PlacementGroup> groups;
   if (options_.placement_groups) groups = options_.placement_groups->All();  // its own lock: not under mu_
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  std::vector<std::pair<size_t, std::shared_ptr<StoreStatsProbe>>> stores;  // asked once unlocked
   head::NodeState& node = snap.nodes.emplace_back();
   node.node_id = options_.node_name;
   node.address = options_.serve_drivers ? socket_path_ : "embedded";
@@ -39,15 +40,18 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   }
   for (auto& [n, w] : workers_) node.workers += !w->dead && !w->driver && !w->peer_link;
   for (const auto& [id, peer] : peers_) {  // as this node sees them: what its tasks hold there
-    if (peer.dead) continue;
     head::NodeState& other = snap.nodes.emplace_back();
     other.node_id = peer.name;
     other.address = peer.node_socket;
     other.resources_total = peer.total;
-    storage::StoreStats stats = peer.store->Stats();  // its store server's answer; never under its node's lock
-    other.store_used_bytes = stats.used_bytes;
-    other.store_capacity_bytes = stats.capacity_bytes;
-    other.store_objects = stats.num_objects;
+    other.joined_ms = peer.joined_ms;
+    if (peer.dead) {  // listed with when and why it left; it holds nothing now
+      other.state = "dead";
+      other.left_ms = peer.left_ms;
+      other.death_cause = peer.why;
+      continue;
+    }
+    stores.emplace_back(snap.nodes.size() - 1, peer.stats);
     for (const auto& [name, total] : peer.total) {
       auto free = peer.available.find(name);
       other.resources_used[name] = total - (free == peer.available.end() ? 0 : free->second);
@@ -59,8 +63,14 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   for (const auto& [id, t] : tasks_)
     if (!t.history.ended) live.push_back(&t.history);
   snap.tasks = history_.Render(live);
-  for (head::TaskState& t : snap.tasks)
-    if (t.worker >= 0) t.node_id = options_.node_name;
+  for (head::TaskState& t : snap.tasks) {
+    if (t.worker < 0) continue;
+    t.node_id = options_.node_name;
+    auto w = workers_.find(t.worker);  // a link to another node: the task ran there, in no process of ours
+    if (w == workers_.end() || !w->second->peer_link) continue;
+    if (auto p = peers_.find(w->second->peer); p != peers_.end()) t.node_id = p->second.name;
+    t.worker_pid = 0;
+  }
 
   for (const auto& [id, a] : actors_) {
     head::ActorState& out = snap.actors.emplace_back();
@@ -120,6 +130,15 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   snap.counters.worker_deaths = deaths_seen_by_caf_ + deaths_seen_by_reaping_;
   snap.counters.object_rebuilds = rebuild_stats_.tasks;
   for (const auto& [id, a] : actors_) snap.counters.actor_restarts += a.restarts;
+  lock.unlock();
+  // Its store server's answer, bounded: a stopped node's never comes (then its last figures).
+  for (const auto& [index, probe] : stores) {
+    storage::StoreStats stats = probe->Get(std::chrono::milliseconds(200));
+    head::NodeState& other = snap.nodes[index];
+    other.store_used_bytes = stats.used_bytes;
+    other.store_capacity_bytes = stats.capacity_bytes;
+    other.store_objects = stats.num_objects;
+  }
   return snap;
 }
 

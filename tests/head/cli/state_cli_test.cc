@@ -68,6 +68,28 @@ TEST_F(StateCliTest, StatusSummarisesTheCluster) {
   EXPECT_NE(r.out.find("4 worker deaths"), std::string::npos) << r.out;
 }
 
+TEST_F(StateCliTest, StatusAndListNodesShowTheDeadNodesWithTheirCause) {
+  ClusterSnapshot s = testing::SampleCluster();
+  s.nodes.push_back(testing::DeadNode("red", 1'700'000'001'000, "its connection to the head closed (killed)"));
+  source_->Set(s);
+  CliRun status = Lumen("status " + address_);
+  ASSERT_EQ(status.status, 0) << status.out;
+  EXPECT_NE(status.out.find("nodes      2 alive, 1 dead"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("dead     red, left 22:13:21 UTC ("), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("s ago): its connection to the head closed (killed)"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("CPU 3/8 (used/total, of the live nodes)"), std::string::npos) << status.out;
+
+  CliRun list = Lumen("list nodes " + address_);
+  ASSERT_EQ(list.status, 0) << list.out;
+  EXPECT_NE(list.out.find("DEATH_CAUSE"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("CPU 2/4"), std::string::npos) << list.out;  // node1's used/total
+  EXPECT_NE(list.out.find("its connection to the head closed (killed)"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("(3 of 3)"), std::string::npos) << list.out;
+  CliRun dead = Lumen("list nodes -f state=dead " + address_);
+  EXPECT_NE(dead.out.find("(1 of 1)"), std::string::npos) << dead.out;
+  EXPECT_NE(dead.out.find("22:13:21 UTC"), std::string::npos) << dead.out;
+}
+
 TEST_F(StateCliTest, ListFiltersThenLimitsAndSaysTheTotal) {
   CliRun r = Lumen("list tasks -f state=failed -f function=Square --limit 3 " + address_);
   ASSERT_EQ(r.status, 0) << r.out;

@@ -28,6 +28,15 @@ function bytes(n) {
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
   return (i ? n.toFixed(1) : n) + ' ' + units[i];
 }
+function clock(unixMs) { return new Date(unixMs).toISOString().slice(11, 19) + ' UTC'; }
+// A dead node: when it left (and how long ago, by the snapshot's clock) and why.
+function departure(node, nowMs) {
+  if (node.state !== 'dead') return '';
+  const ago = Math.max(0, Math.round((nowMs - node.left_ms) / 1000));
+  return 'left ' + clock(node.left_ms) + ' (' + ago + ' s ago): ' + node.death_cause;
+}
+// What a live node has now; nothing for a dead one (`value` may be a function, drawn only if alive).
+function live(node, value) { return node.state === 'dead' ? '' : typeof value === 'function' ? value() : value; }
 function ms(n) { return n === null || n === undefined ? '' : n < 1000 ? n + ' ms' : (n / 1000).toFixed(2) + ' s'; }
 function stateBadge(s) { return el('span', {class: 'state state-' + s, text: s}); }
 function resources(used, total) {
@@ -42,13 +51,13 @@ async function getJson(path) {
 }
 
 // A table of rows: columns [key, label, render?]; each row gets class
-// `<kind>-row` and data-id; each cell class `col-<key>`.
-function fillTable(table, kind, idKey, columns, rows) {
+// `<kind>-row` (and rowClass(row), if given) and data-id; each cell class `col-<key>`.
+function fillTable(table, kind, idKey, columns, rows, rowClass) {
   const head = table.tHead;
   if (!head.rows.length) head.append(el('tr', {}, ...columns.map(([, label]) => el('th', {text: label}))));
   const body = el('tbody');
   for (const row of rows) {
-    const tr = el('tr', {class: kind + '-row', 'data-id': row[idKey]});
+    const tr = el('tr', {class: kind + '-row' + (rowClass ? ' ' + rowClass(row) : ''), 'data-id': row[idKey]});
     for (const [key, , render] of columns) {
       const value = render ? render(row) : row[key];
       const td = el('td', {class: 'col-' + key});
@@ -95,7 +104,7 @@ const views = {
     const s = c.summary;
     const count = m => Object.entries(m).map(([k, v]) => k + ' ' + v).join(', ') || 'none';
     document.getElementById('cluster-summary').replaceChildren(
-        card('nodes', s.nodes, 'card-nodes'),
+        card('nodes', s.nodes + ' alive' + (s.nodes_dead ? ', ' + s.nodes_dead + ' dead' : ''), 'card-nodes'),
         card('tasks', count(s.tasks), 'card-tasks'),
         card('actors', count(s.actors), 'card-actors'),
         card('objects', s.objects, 'card-objects'),
@@ -104,11 +113,16 @@ const views = {
         card('worker deaths', c.counters.worker_deaths, 'card-worker-deaths'),
         card('rebuilds', c.counters.object_rebuilds, 'card-rebuilds'));
     fillTable(document.getElementById('nodes-table'), 'node', 'node_id', [
-      ['node_id', 'node'], ['state', 'state', r => stateBadge(r.state)], ['address', 'address'],
-      ['resources', 'resources used/total', r => resources(r.resources_used, r.resources_total)],
-      ['store', 'store', r => storeBar(r.store_used_bytes, r.store_capacity_bytes)],
-      ['store_objects', 'objects'], ['spilled_bytes', 'spilled', r => bytes(r.spilled_bytes)], ['workers', 'workers'],
-    ], c.nodes);
+      ['node_id', 'node', r => r.node_id + (r.is_head ? ' (head)' : '')], ['state', 'state', r => stateBadge(r.state)],
+      ['address', 'address'],
+      ['resources', 'resources used/total', r => r.state === 'dead'
+          ? 'had ' + Object.entries(r.resources_total).map(([k, v]) => k + ' ' + v).join(', ')
+          : resources(r.resources_used, r.resources_total)],
+      ['store', 'store', r => live(r, () => storeBar(r.store_used_bytes, r.store_capacity_bytes))],
+      ['store_objects', 'objects', r => live(r, r.store_objects)], ['spilled_bytes', 'spilled', r => live(r, bytes(r.spilled_bytes))],
+      ['workers', 'workers', r => live(r, r.workers)],
+      ['death_cause', 'left the cluster', r => departure(r, c.taken_ms)],
+    ], c.nodes, r => 'node-' + r.state);
   },
   tasks: () => listView('tasks', [
     ['task_id', 'task', r => el('span', {title: r.task_id, text: short(r.task_id)})],
