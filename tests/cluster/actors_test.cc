@@ -15,6 +15,7 @@
 
 #include "counter.h"
 #include "head_daemon.h"
+#include "second_driver.h"
 
 namespace lumen::testing {
 namespace {

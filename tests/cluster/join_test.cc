@@ -14,6 +14,7 @@
 
 #include "counter.h"
 #include "head_daemon.h"
+#include "second_driver.h"
 
 namespace lumen::testing {
 namespace {
