@@ -1,6 +1,8 @@
 // When the server goes away, clients get kDisconnected at once, never a hang.
 #include <signal.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -13,6 +15,34 @@ using std::chrono::steady_clock;
 
 double SecondsSince(steady_clock::time_point start) {
   return std::chrono::duration<double>(steady_clock::now() - start).count();
+}
+
+// Every thread of `pid` stopped (SIGSTOP takes effect a moment after kill
+// returns), within 5 s.
+bool AwaitStopped(pid_t pid) {
+  const auto deadline = steady_clock::now() + std::chrono::seconds(5);
+  while (steady_clock::now() < deadline) {
+    bool all = true;
+    std::error_code ec;
+    for (auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+      std::ifstream in(task.path() / "stat");
+      std::string line;
+      std::getline(in, line);
+      auto close = line.rfind(')');
+      all = all && close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'T';
+    }
+    if (all && !ec) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+// A store server in a process of its own, serving once this returns.
+std::unique_ptr<Shell> ServeInAProcess(const StoreConfig& config) {
+  auto server = std::make_unique<Shell>(std::vector<std::string>{
+      "--serve", config.label, config.socket_path, std::to_string(config.capacity_bytes), config.spill_dir});
+  EXPECT_EQ(server->ReadLine(), "ok ready");
+  return server;
 }
 
 TEST(ObjectStoreDisconnect, ServerDestroyed) {
@@ -48,9 +78,8 @@ TEST(ObjectStoreDisconnect, ServerDestroyed) {
 
 TEST(ObjectStoreDisconnect, ServerProcessKilled) {
   StoreConfig config = MakeConfig(4 << 20);
-  Shell server({"--serve", config.label, config.socket_path,
-                std::to_string(config.capacity_bytes), config.spill_dir});
-  ASSERT_EQ(server.ReadLine(), "ok ready");
+  auto server_process = ServeInAProcess(config);
+  Shell& server = *server_process;
   std::shared_ptr<ObjectStore> client;
   ASSERT_TRUE(ConnectToStore(config.socket_path, &client).ok());
   const ObjectID id = ObjectID::ForPut();
@@ -71,12 +100,12 @@ TEST(ObjectStoreDisconnect, ServerProcessKilled) {
 
 TEST(ObjectStoreDisconnect, DisconnectEndsACallWaitingOnAStoppedServer) {
   StoreConfig config = MakeConfig(4 << 20);
-  Shell server({"--serve", config.label, config.socket_path,
-                std::to_string(config.capacity_bytes), config.spill_dir});
-  ASSERT_EQ(server.ReadLine(), "ok ready");
+  auto server_process = ServeInAProcess(config);
+  Shell& server = *server_process;
   std::shared_ptr<ObjectStore> client;
   ASSERT_TRUE(ConnectToStore(config.socket_path, &client).ok());
   ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);  // alive, never answering: only the 60 s backstop would tell
+  ASSERT_TRUE(AwaitStopped(server.pid()));
   std::promise<StatusCode> waited;
   std::thread caller([&] {
     uint8_t* data;
