@@ -56,7 +56,19 @@ class Failover : public ::testing::Test {
     return all;
   }
 
-  // Stopped at the end, nodes first.
+  // A storage dir for the head, removed at the end whatever happened (after the daemons stopped).
+  std::string StorageDir(const std::string& name) {
+    storage_.path = std::filesystem::temp_directory_path() / ("lumen-test-" + name + "-" + std::to_string(::getpid()));
+    return storage_.path;
+  }
+  struct RemovedAtEnd {
+    std::string path;
+    ~RemovedAtEnd() {
+      std::error_code ignore;
+      if (!path.empty()) std::filesystem::remove_all(path, ignore);
+    }
+  } storage_;
+  // Stopped at the end, nodes first (and before storage_ goes).
   std::unique_ptr<HeadDaemon> head_;
   std::vector<std::unique_ptr<NodeDaemon>> nodes_;
 };
@@ -107,7 +119,7 @@ TEST_F(Failover, AJoinedDriversWaitFailsWhenItsHeadStopsAndDoesNotHang) {
 }
 
 TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
-  std::string storage = std::filesystem::temp_directory_path() / ("lumen-test-storage-" + std::to_string(::getpid()));
+  std::string storage = StorageDir("storage");
   ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
   NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
   Join();
@@ -129,14 +141,10 @@ TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
   EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote(), /*timeout_ms=*/20000), red.pid());
   EXPECT_EQ(*lumen::Get(lumen::ObjectRef<std::string>::FromID(kept_id), /*timeout_ms=*/20000),
             "kept across the restart");
-  lumen::Shutdown();
-  head_->Stop();
-  red.Stop();
-  std::filesystem::remove_all(storage);
 }
 
 TEST_F(Failover, ADetachedNamedActorComesBackWithAHeadRestartedOnItsStorageDir) {
-  std::string storage = std::filesystem::temp_directory_path() / ("lumen-test-actors-" + std::to_string(::getpid()));
+  std::string storage = StorageDir("actors");
   ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
   Join();
   auto counter = lumen::Actor(Counter::Create)
@@ -161,9 +169,6 @@ TEST_F(Failover, ADetachedNamedActorComesBackWithAHeadRestartedOnItsStorageDir) 
   ASSERT_TRUE(again.has_value()) << head_->Log();
   EXPECT_EQ(*lumen::Get(again->Task(&Counter::Add).Remote(1), /*timeout_ms=*/20000), 113);
   again->Kill();
-  lumen::Shutdown();
-  head_->Stop();
-  std::filesystem::remove_all(storage);
 }
 
 TEST_F(Failover, AHeadStoppedOnPurposeTakesItsNodesWithIt) {
