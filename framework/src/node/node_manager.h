@@ -195,7 +195,8 @@ class NodeManager {
   bool HasNodeNamed(const std::string& name) const;
   Peer* PeerWithRoom(const ResourceShape& shape, int avoid = -1);
   std::vector<ObjectID> ObjectsToHandOver(const TaskSpec& spec, bool* ready) const;
-  int CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done);
+  int CopyArgsToPeer(const std::vector<ObjectID>& objects, Peer& peer, int link,
+                     std::function<void(const Status&)> done);
   // Actors another node hosts, the head their caller (node_manager_peer_actors.cc).
   bool PlaceActorOnPeer(ActorState& a, const ResourceShape& shape, Peer* to = nullptr);
   void OnActorArgCopied(const ActorID& id, int link, const Status& status);

@@ -43,7 +43,7 @@ bool NodeManager::PlaceActorOnPeer(ActorState& a, const ResourceShape& shape, Pe
   if (peers_.empty() || !a.creation.placement_group.empty() || (!to && !a.creation.node_affinity.empty()))
     return false;
   bool ready = false;
-  (void)ObjectsToHandOver(CreationOf(a), &ready);
+  const std::vector<ObjectID> objects = ObjectsToHandOver(CreationOf(a), &ready);
   if (!ready) return false;  // a ref nested in an argument is not made yet
   bool avoid = a.left_peer >= 0 && Clock::now() - a.left_at < kAvoidLeftPeer;
   Peer* peer = to ? to : PeerWithRoom(shape, avoid ? a.left_peer : -1);
@@ -58,7 +58,7 @@ bool NodeManager::PlaceActorOnPeer(ActorState& a, const ResourceShape& shape, Pe
   a.link = link->number;
   std::fprintf(stderr, "lumen: %s (%s) is placed on node '%s'\n", ActorWhat(a.creation, a.options).c_str(),
                a.id.Hex().c_str(), peer->name.c_str());
-  a.copies_pending = CopyArgsToPeer(CreationOf(a), *peer, link->number,
+  a.copies_pending = CopyArgsToPeer(objects, *peer, link->number,
                                     [this, id = a.id, number = link->number](const Status& s) {
                                       OnActorArgCopied(id, number, s);
                                     });
@@ -128,7 +128,8 @@ void NodeManager::DispatchRemoteActor(ActorState& a) {
     TaskHistory::Started(call.history, a.link, -1, UnixMillis());
     Forwarded& f = forwarded_[call.id];
     f = Forwarded{a.peer, a.link, {}, 0, 0};
-    f.copies_pending = CopyArgsToPeer(call.spec, peer->second, a.link,
+    bool ready = false;  // sent as it is: a call keeps its order (a nested ref not made yet fails there)
+    f.copies_pending = CopyArgsToPeer(ObjectsToHandOver(call.spec, &ready), peer->second, a.link,
                                       [this, id = call.id, number = a.link](const Status& s) {
                                         OnArgCopied(id, number, s);  // then sends it, and the calls behind it
                                       });

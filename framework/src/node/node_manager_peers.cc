@@ -170,17 +170,17 @@ std::vector<ObjectID> NodeManager::ObjectsToHandOver(const TaskSpec& spec, bool*
   return order;
 }
 
-// Hands the objects `spec` needs (ObjectsToHandOver) that `link` does not
+// Hands the `objects` a task needs (ObjectsToHandOver) that `link` does not
 // hold yet to `peer`: from then on the peer holds each while we do. Each goes
 // over as a Put on the link once its bytes are in the peer's store (copied
 // there first if they live in ours), so whatever is sent on the link after
 // its copy finished finds it. `done` runs once per copy it waits for, under
 // mu_: those it started, and those of the same objects to the same link
 // still on their way. Returns how many it waits for.
-int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std::function<void(const Status&)> done) {
+int NodeManager::CopyArgsToPeer(const std::vector<ObjectID>& objects, Peer& peer, int link,
+                                std::function<void(const Status&)> done) {
   int waits = 0;
-  bool ready = false;
-  for (const ObjectID& id : ObjectsToHandOver(spec, &ready)) {
+  for (const ObjectID& id : objects) {
     auto found = objects_.find(id);
     if (found == objects_.end()) continue;  // it fails there as it would here
     Entry& e = found->second;
@@ -220,7 +220,7 @@ int NodeManager::CopyArgsToPeer(const TaskSpec& spec, Peer& peer, int link, std:
 // peer with the most free CPU that has room for it now; false if none has.
 bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to) {
   bool ready = false;
-  (void)ObjectsToHandOver(task.spec, &ready);
+  const std::vector<ObjectID> objects = ObjectsToHandOver(task.spec, &ready);
   if (!ready) return false;  // a ref nested in an argument is not made yet: it runs here, or is sent later
   Peer* best = to ? to : PeerWithRoom(shape);
   if (!best) return false;
@@ -232,7 +232,7 @@ bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to
   TaskHistory::Started(task.history, link->number, -1, UnixMillis());
   Forwarded& f = forwarded_[task.id];
   f = Forwarded{best->id, link->number, shape, 0, 0};
-  f.copies_pending = CopyArgsToPeer(task.spec, *best, link->number,
+  f.copies_pending = CopyArgsToPeer(objects, *best, link->number,
                                     [this, id = task.id, number = link->number](const Status& s) {
                                       OnArgCopied(id, number, s);
                                     });
