@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -17,6 +18,7 @@
 #include "driver/cluster_file.h"
 #include "driver/local_cluster.h"
 #include "driver/session.h"
+#include "protocol/tls_tunnel.h"
 #include "head_registration.h"
 #include "runtime/validation.h"
 
@@ -28,6 +30,13 @@ namespace {
 
 constexpr auto kStartWithin = std::chrono::seconds(60);  // a head that takes longer is reported
 constexpr auto kStopWithin = std::chrono::seconds(10);   // then SIGKILL
+
+std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
+uint16_t PortOf(const std::string& address) {
+  return static_cast<uint16_t>(std::atoi(address.substr(address.rfind(':') + 1).c_str()));
+}
+std::string HeadIp(const StartOptions& options) { return options.node_ip.empty() ? "127.0.0.1" : options.node_ip; }
+std::string HeadAddress(const StartOptions& options) { return HeadIp(options) + ":" + std::to_string(options.port); }
 
 std::map<std::string, double> ParseResources(const std::string& text) {
   std::map<std::string, double> resources;
@@ -47,8 +56,9 @@ std::map<std::string, double> ParseResources(const std::string& text) {
 // more node of the head at `head` (its secret; no log: the head's records
 // what runs anywhere).
 struct Role {
-  std::optional<ClusterFile> head;  // set for a node
+  std::optional<ClusterFile> head;  // set for a node; its node_socket a tls:// address if `remote`
   std::string secret;
+  bool remote = false;  // a node that speaks to its head over TCP (another host's, or one with its own IP)
 };
 
 // The daemon: serves until SIGTERM, SIGINT or SIGHUP (a node: or until its
@@ -94,13 +104,17 @@ struct Role {
     if (keeps_secret)
       if (std::string kept = internal::ReadClusterSecret(options.storage); !kept.empty()) secret = kept;
     cluster_options.cluster_secret = secret;  // before the node starts: it never serves without one
+    if (!role.head || role.remote) {  // the head on its port; a remote node where its head reaches it
+      cluster_options.listen_host = HeadIp(options);
+      cluster_options.listen_port = role.head ? 0 : static_cast<uint16_t>(options.port);
+    }
     cluster = internal::LocalCluster::Start(cluster_options);
     std::string log = cluster->session_dir + "/logs/" + (role.head ? "node.log" : "head.log");
     std::filesystem::create_directories(cluster->session_dir + "/logs");
     int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log_fd >= 0) ::dup2(log_fd, STDOUT_FILENO), ::dup2(log_fd, STDERR_FILENO), ::close(log_fd);
     ClusterFile file;
-    file.address = role.head ? role.head->address : "127.0.0.1:" + std::to_string(options.port);
+    file.address = role.head ? role.head->address : HeadAddress(options);
     file.role = role.head ? "node" : "head";
     file.pid = ::getpid();
     file.session_dir = cluster->session_dir;
@@ -108,9 +122,12 @@ struct Role {
     file.store_socket = cluster->session_dir + "/store.sock";
     if (cluster->dashboard) file.dashboard_url = cluster->dashboard->url();
     if (role.head) {  // join the head (and again when it comes back)
+      // A remote node's head reaches it over TCP, its node and its store both at its tunnel entrance.
+      std::string reached_at = role.remote ? cluster->node->RemoteAddress() : "";
       registration = std::make_unique<HeadRegistration>(
           *role.head, role.secret,
-          HeadRegistration::Node{cluster->node_name, file.node_socket, file.store_socket, cluster->resources},
+          HeadRegistration::Node{cluster->node_name, role.remote ? reached_at : file.node_socket,
+                                 role.remote ? reached_at : file.store_socket, cluster->resources},
           [](const std::string& why) {
             std::fprintf(stderr, "lumen: %s; stopping this node\n", why.c_str());
             ::kill(::getpid(), SIGTERM);
@@ -180,9 +197,9 @@ int StartDaemon(const StartOptions& options, std::map<std::string, double> resou
     return 1;
   }
   *session = line.substr(3, line.size() - 4);
-  std::printf("lumen: started the %s of a cluster at %s (pid %d)\n", role.head ? "node" : "head",
-              role.head ? role.head->address.c_str() : ("127.0.0.1:" + std::to_string(options.port)).c_str(),
-              static_cast<int>(pid));
+  std::printf("lumen: started the %s of a cluster at %s (pid %d)%s\n", role.head ? "node" : "head",
+              role.head ? role.head->address.c_str() : HeadAddress(options).c_str(), static_cast<int>(pid),
+              role.remote ? ", over TCP" : "");
   std::printf("  session:   %s (logs in logs/)\n", session->c_str());
   return 0;
 }
@@ -208,7 +225,7 @@ int StartHead(const StartOptions& options) {
   }
   std::map<std::string, double> resources;
   if (!CheckCommon(options, &resources)) return 2;
-  std::string address = "127.0.0.1:" + std::to_string(options.port);
+  std::string address = HeadAddress(options);
   if (auto running = internal::FindCluster(address)) {
     std::fprintf(stderr, "lumen start: a lumen cluster already serves %s on this machine (pid %d); `lumen stop` it first\n",
                  address.c_str(), static_cast<int>(running->pid));
@@ -224,6 +241,9 @@ int StartHead(const StartOptions& options) {
   std::printf("A driver or node reads the cluster's secret from the session; to give it another way:\n"
               "  LUMEN_ADDRESS=%s LUMEN_CLUSTER_SECRET=$(cat %s) ./your_driver\n",
               address.c_str(), internal::SecretPath(session).c_str());
+  std::printf("Add a node on another machine (this head's --node-ip must be one it can reach):\n"
+              "  LUMEN_CLUSTER_SECRET=$(cat %s) lumen start --address %s --node-ip THAT_MACHINES_IP\n",
+              internal::SecretPath(session).c_str(), address.c_str());
   std::printf("Stop it with `lumen stop`.\n");
   return 0;
 }
@@ -231,18 +251,34 @@ int StartHead(const StartOptions& options) {
 int StartNode(const StartOptions& options) {
   std::map<std::string, double> resources;
   if (!CheckCommon(options, &resources)) return 2;
+  const char* given = std::getenv("LUMEN_CLUSTER_SECRET");
   auto head = internal::FindCluster(options.address);
-  if (!head) {
-    std::fprintf(stderr, "lumen start: no lumen head serves %s on this machine (start one with `lumen start --head`); "
-                         "adding a node from another machine is not supported yet\n",
-                 options.address.c_str());
-    return 1;
+  Role role{head, given ? given : head ? internal::ReadClusterSecret(head->session_dir) : ""};
+  // A head of another host, or one this node means to reach as if it were (its own IP): over TCP.
+  role.remote = !head || (!options.node_ip.empty() && options.node_ip != HostOf(head->address));
+  if (role.remote) {
+    if (options.node_ip.empty() || options.address.rfind(':') == std::string::npos) {
+      std::fprintf(stderr, "lumen start: %s; give --node-ip, the address it reaches this node at%s\n",
+                   head ? "this node speaks to its head over TCP" : ("no lumen head serves " + options.address +
+                                                                      " on this machine").c_str(),
+                   options.address.rfind(':') == std::string::npos ? ", and --address as HOST:PORT" : "");
+      return 1;
+    }
+    if (role.secret.empty()) {
+      std::fprintf(stderr, "lumen start: %s; give its cluster's secret in LUMEN_CLUSTER_SECRET (the head printed how)\n",
+                   head ? "this node speaks to its head over TCP" : ("no lumen head serves " + options.address +
+                                                                      " on this machine").c_str());
+      return 1;
+    }
+    ClusterFile far;
+    far.address = head ? head->address : options.address;
+    far.node_socket = internal::TlsAddress(HostOf(options.address), PortOf(options.address));
+    role.head = far;
   }
-  const char* secret = std::getenv("LUMEN_CLUSTER_SECRET");
-  Role role{head, secret ? secret : internal::ReadClusterSecret(head->session_dir)};
   std::string session;
   int status = StartDaemon(options, std::move(resources), role, &session);
-  if (status == 0) std::printf("It runs the tasks of the cluster at %s that do not fit elsewhere.\n", head->address.c_str());
+  if (status == 0)
+    std::printf("It runs the tasks of the cluster at %s that do not fit elsewhere.\n", role.head->address.c_str());
   return status;
 }
 
@@ -286,9 +322,12 @@ int Stop(const std::string& address) {
 DaemonCommands::DaemonCommands(CLI::App& app) {
   start_ = app.add_subcommand("start", "Start a cluster's daemons on this machine (the head, and its node)");
   start_->add_flag("--head", options_.head, "start the head: directory, lineage log, dashboard, and a node");
-  start_->add_option("--address", options_.address, "add a node to the cluster at HOST:PORT (its head on this machine)")
+  start_->add_option("--address", options_.address, "add a node to the cluster at HOST:PORT")
       ->type_name("HOST:PORT");
-  start_->add_option("--port", options_.port, "the cluster's port: its address is 127.0.0.1:PORT (default 6379)");
+  start_->add_option("--port", options_.port, "the head's port: the cluster's address is NODE_IP:PORT (default 6379)");
+  start_->add_option("--node-ip", options_.node_ip,
+                     "the address other hosts reach this daemon at (default 127.0.0.1: this host only)")
+      ->type_name("IP");
   start_->add_option("--num-cpus", options_.num_cpus, "CPUs of the node (default: the machine's cores)")->type_name("N");
   start_->add_option("--node-name", options_.node_name,
                      "the node's name, for node affinity (default: node- and its session's id)")
@@ -301,8 +340,10 @@ DaemonCommands::DaemonCommands(CLI::App& app) {
   start_->add_option("--dashboard-host", options_.dashboard_host, "the dashboard's address (default 127.0.0.1)");
   start_->add_option("--dashboard-port", options_.dashboard_port, "the dashboard's port (default 8265, or the next free)");
   start_->add_flag("--no-dashboard", options_.no_dashboard, "serve no dashboard");
-  start_->footer("Returns once the head serves. Drivers join with LUMEN_ADDRESS=127.0.0.1:PORT (or Config::address); "
-                 "each is a job with its own namespace and workers that run its binary. Logs: SESSION/logs/.");
+  start_->footer("Returns once the daemon serves. Drivers join with LUMEN_ADDRESS=NODE_IP:PORT (or Config::address); "
+                 "each is a job with its own namespace and workers that run its binary. Other hosts' nodes and the "
+                 "head speak TLS keyed by the cluster's secret (a node there gets it in LUMEN_CLUSTER_SECRET). "
+                 "Logs: SESSION/logs/.");
   stop_ = app.add_subcommand("stop", "Stop this machine's lumen daemons (SIGTERM, then SIGKILL after 10 s)");
   stop_->add_option("--address", stop_address_, "stop only the cluster at HOST:PORT")->type_name("HOST:PORT");
 }

@@ -26,6 +26,11 @@ struct StartOptions {
   bool head = false;
   std::string address;  // --address: add a node to the cluster there
   int port = 6379;
+  // Where other hosts reach this daemon: the head listens there on --port
+  // (default 127.0.0.1), a node on a free port. A node whose head is not on
+  // this machine needs one; a node given an IP other than its head's is
+  // taken for another host's even on this machine: it speaks TCP to it.
+  std::string node_ip;
   int num_cpus = 0;     // 0: the machine's cores
   std::string resources_json;
   std::string node_name;  // "" = node-<session id>

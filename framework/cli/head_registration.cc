@@ -3,12 +3,14 @@
 #include <cstdio>
 
 #include "lumen/errors.h"
+#include "protocol/tls_tunnel.h"
 
 namespace lumen::cli {
 
 HeadRegistration::HeadRegistration(internal::ClusterFile head, std::string secret, Node node,
                                    std::function<void(const std::string&)> on_lost)
     : address_(head.address), secret_(std::move(secret)), node_(std::move(node)), on_lost_(std::move(on_lost)) {
+  if (internal::IsTlsAddress(head.node_socket)) remote_head_ = head;
   bool refused = false;
   link_ = Register(head, &refused);
   watcher_ = std::thread([this] { Watch(); });
@@ -28,7 +30,7 @@ HeadRegistration::~HeadRegistration() {
 
 std::shared_ptr<internal::JoinedNodeLink> HeadRegistration::Register(const internal::ClusterFile& head,
                                                                     bool* refused) const {
-  auto link = std::make_shared<internal::JoinedNodeLink>(head.node_socket);
+  auto link = std::make_shared<internal::JoinedNodeLink>(head.node_socket, internal::NodeLivenessTimeoutMs(), secret_);
   internal::Message m =
       internal::RegisterNodeMsg{1, secret_, node_.name, node_.node_socket, node_.store_socket, node_.resources};
   link->Send({&m, 1});
@@ -40,6 +42,10 @@ std::shared_ptr<internal::JoinedNodeLink> HeadRegistration::Register(const inter
     throw Error(registered->error);
   }
   return link;
+}
+
+std::optional<internal::ClusterFile> HeadRegistration::HeadNow() const {
+  return remote_head_ ? remote_head_ : internal::FindCluster(address_);
 }
 
 void HeadRegistration::Watch() {
@@ -65,7 +71,7 @@ void HeadRegistration::Watch() {
     while (!stopping_ && !link_ && std::chrono::steady_clock::now() < deadline) {
       // A retry a quarter second: a head restarting takes about a second.
       if (cv_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_; })) return;
-      auto head = internal::FindCluster(address_);
+      auto head = HeadNow();
       if (!head) continue;
       lock.unlock();
       std::shared_ptr<internal::JoinedNodeLink> link;
@@ -79,8 +85,8 @@ void HeadRegistration::Watch() {
       lock.lock();
       if (!link) continue;
       link_ = std::move(link);
-      std::fprintf(stderr, "lumen: registered again with the head at %s (pid %d)\n", address_.c_str(),
-                   static_cast<int>(head->pid));
+      std::fprintf(stderr, "lumen: registered again with the head at %s%s\n", address_.c_str(),
+                   remote_head_ ? "" : (" (pid " + std::to_string(head->pid) + ")").c_str());
     }
     if (stopping_) return;
     if (!link_) {

@@ -12,7 +12,8 @@
 //    this node runs nothing new: its jobs ended with the links of the head
 //    that went.
 // "Stops" means `on_lost` is called once, with why (the daemon then
-// SIGTERMs itself).
+// SIGTERMs itself). A head of another host (its node_socket a tls://
+// address) is registered with through a tunnel, and looked for again there.
 #pragma once
 
 #include <atomic>
@@ -22,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -53,7 +55,11 @@ class HeadRegistration {
   std::shared_ptr<internal::JoinedNodeLink> Register(const internal::ClusterFile& head, bool* refused) const;
   void Watch();
 
+  // The head to register with again: this machine's that serves the address, or the remote one.
+  std::optional<internal::ClusterFile> HeadNow() const;
+
   std::string address_;
+  std::optional<internal::ClusterFile> remote_head_;
   std::string secret_;
   Node node_;
   std::function<void(const std::string&)> on_lost_;

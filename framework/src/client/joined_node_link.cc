@@ -9,13 +9,17 @@
 #include <cstring>
 
 #include "lumen/errors.h"
+#include "protocol/tls_tunnel.h"
 
 namespace lumen::internal {
 
-JoinedNodeLink::JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms)
+JoinedNodeLink::JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms, const std::string& secret)
     : socket_path_(socket_path), liveness_timeout_ms_(liveness_timeout_ms) {
-  int fd = ConnectUnix(socket_path);
-  if (fd < 0) throw Error("cannot reach the node at " + socket_path + ": " + std::strerror(errno));
+  std::string why;
+  int fd = IsTlsAddress(socket_path) ? OpenTunnel(socket_path, secret, TunnelService::kNode, kTunnelHandshakeMs, &why)
+                                     : ConnectUnix(socket_path);
+  if (fd < 0 && why.empty()) why = std::strerror(errno);
+  if (fd < 0) throw Error("cannot reach the node at " + socket_path + ": " + why);
   conn_ = std::make_unique<Connection>(fd);
   reader_ = std::thread([this] { Read(); });
 }

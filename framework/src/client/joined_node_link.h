@@ -23,8 +23,11 @@ namespace lumen::internal {
 
 class JoinedNodeLink : public NodeLink {
  public:
-  // Connects to the node's socket; throws lumen::Error if nothing serves it.
-  explicit JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms = NodeLivenessTimeoutMs());
+  // Connects to the node's socket, or to a node of another host at its
+  // tls:// address through a tunnel keyed by `secret` (protocol/tls_tunnel.h);
+  // throws lumen::Error if nothing serves it or the handshake fails.
+  explicit JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms = NodeLivenessTimeoutMs(),
+                          const std::string& secret = "");
   // Closes the socket (the node then ends this driver's job) and stops the reader.
   ~JoinedNodeLink() override;
 

@@ -74,6 +74,8 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const LocalClusterOptions& opt
   node.worker_liveness_timeout_ms = options.worker_liveness_timeout_ms;
   node.serve_drivers = options.serve_drivers;
   node.cluster_secret = options.cluster_secret;
+  node.listen_host = options.listen_host;
+  node.listen_port = options.listen_port;
   // Only a storage dir someone named outlives the process: only there are
   // large Puts worth a durable copy (the default one goes with the session).
   if (options.lineage && !options.storage_dir.empty()) {

@@ -37,6 +37,9 @@ struct LocalClusterOptions {
   // (NodeOptions::serve_drivers); no driver lives in this process.
   bool serve_drivers = false;
   std::string cluster_secret;
+  // Other hosts reach the node here (NodeOptions::listen_host); "": they do not.
+  std::string listen_host;
+  uint16_t listen_port = 0;
 };
 
 class LocalCluster {

@@ -88,14 +88,30 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
         [raw] { return raw->MakeDurable(kFlushBoundMs); },
         [raw](int client, uint64_t request, const std::string& error) { raw->OnFlushed(client, request, error); });
   nm->thread_ = std::thread([p = nm.get()] { p->Loop(); });
+  if (!nm->options_.listen_host.empty()) {
+    nm->gateway_ = std::make_unique<StoreGateway>(nm->options_.store);
+    std::string why;
+    nm->entrance_ = TunnelEntrance::Listen(
+        nm->options_.listen_host, nm->options_.listen_port, nm->options_.cluster_secret,
+        [raw](TunnelService service, int fd, const std::string& from) {
+          if (service == TunnelService::kStore) return raw->gateway_->Serve(fd, from);
+          raw->AdoptTunnel(fd, from);
+        },
+        &why);
+    if (!nm->entrance_) throw Error(why);  // the destructor stops what started
+  }
   return nm;
 }
+
+std::string NodeManager::RemoteAddress() const { return entrance_ ? entrance_->address() : ""; }
 
 NodeManager::~NodeManager() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;  // no more spawning from here on
   }
+  entrance_.reset();     // no more tunnels from other hosts (its handshakes may wait for mu_)
+  gateway_.reset();      // other hosts' store connections end
   supervision_.reset();  // no more down messages (its handler may wait for mu_: not held here)
   transfer_.reset();     // copies queued finish; their callbacks take mu_
   flusher_.reset();      // answers what was asked (bounded); its callback takes mu_

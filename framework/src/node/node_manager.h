@@ -42,6 +42,8 @@
 #include "node/durability_flusher.h"
 #include "node/gpu_ids.h"
 #include "transfer/object_transfer.h"
+#include "transfer/store_gateway.h"
+#include "protocol/tls_tunnel.h"
 #include "node/ready_queue.h"
 #include "node/lineage_recorder.h"
 #include "node/log_relay.h"
@@ -84,6 +86,12 @@ struct NodeOptions {
   // embedded cluster cannot: demand beyond its totals is refused at once
   // (feasibility.h); a cluster that can grow would keep it pending.
   bool can_grow = false;
+  // Nodes and drivers of other hosts reach this node at HOST (its port:
+  // listen_port, 0 for any free one) over tunnels keyed by cluster_secret
+  // (protocol/tls_tunnel.h), and the head copies objects through its store
+  // there (transfer/store_gateway.h). "": this host's only.
+  std::string listen_host;
+  uint16_t listen_port = 0;
 };
 
 class NodeManager {
@@ -131,6 +139,8 @@ class NodeManager {
   // lumen::Flush: the durable copies, then the lineage log; "" once both
   // hold everything acknowledged so far, else why not (within the bound).
   std::string MakeDurable(int64_t timeout_ms);
+  // tls://HOST:PORT, where other hosts reach this node; "" if they do not (NodeOptions::listen_host).
+  std::string RemoteAddress() const;
   static constexpr int64_t kFlushBoundMs = 60000;  // a disk that takes longer is reported, not waited on
 
  private:
@@ -165,6 +175,8 @@ class NodeManager {
   void CloseConnection(Worker& w);
   // Joining drivers (node_manager_jobs.cc).
   void AcceptDriver(int fd, const ucred& cred);
+  void AdoptTunnel(int fd, const std::string& from);  // a peer of another host; takes mu_
+  Worker& AddDriverConnection(int fd, pid_t pid);
   void Join(Worker& driver, JoinMsg& m);
   bool PresentsSecret(const std::string& secret) const;
   void Refuse(Worker& client, const Message& reply);
@@ -367,6 +379,8 @@ class NodeManager {
   int wake_fd_ = -1;
   std::string socket_path_;
   std::unique_ptr<Supervision> supervision_;
+  std::unique_ptr<StoreGateway> gateway_;      // set at Start with listen_host; own threads, no lock of ours
+  std::unique_ptr<TunnelEntrance> entrance_;   // likewise; calls AdoptTunnel and gateway_
   uint16_t supervisor_port_ = 0;
   std::thread thread_;
 };

@@ -4,6 +4,7 @@
 // job: its namespace, and workers that run its binary. When its connection
 // goes (Shutdown, exit, SIGKILL: the kernel closes the socket), its job ends.
 // Every function here REQUIRES mu_ but OnFlushed, which takes it.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -39,19 +40,37 @@ void NodeManager::AcceptDriver(int fd, const ucred& cred) {
     ::close(fd);
     return;
   }
+  AddDriverConnection(fd, cred.pid);
+}
+
+// A tunnel's peer passed the handshake, so it holds the cluster's secret;
+// like a driver of this host, it must still join (or register) in time.
+void NodeManager::AdoptTunnel(int fd, const std::string& from) {
+  std::lock_guard lock(mu_);
+  if (stopping_) {
+    ::close(fd);
+    return;
+  }
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  AddDriverConnection(fd, 0).remote = from;
+}
+
+NodeManager::Worker& NodeManager::AddDriverConnection(int fd, pid_t pid) {
   auto w = std::make_unique<Worker>();
   w->number = next_worker_++;
   w->job = -1;  // none until it joins
   w->driver = true;
-  w->pid = cred.pid;
+  w->pid = pid;
   w->ever_connected = true;
   w->join_by = Clock::now() + kJoinWithin;
   w->conn = std::make_unique<Connection>(fd);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
   ev.data.u64 = static_cast<uint64_t>(w->number);
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+  Worker& added = *w;
   workers_[w->number] = std::move(w);
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);  // last: its first frames may be read at once
+  return added;
 }
 
 bool NodeManager::PresentsSecret(const std::string& secret) const {

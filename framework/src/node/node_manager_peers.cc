@@ -24,6 +24,8 @@
 #include <unordered_set>
 
 #include "node/feasibility.h"
+#include "protocol/tls_tunnel.h"
+#include "transfer/remote_store.h"
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
 #include "runtime/deadline.h"
@@ -31,11 +33,17 @@
 namespace lumen::internal {
 
 namespace {
-// A blocking connect, then a link that never blocks the I/O loop.
-int ConnectTo(const std::string& path) {
-  int fd = ConnectUnix(path);
+// A link that never blocks the I/O loop: to a node of this host, a blocking
+// connect (at once); to one of another host, a tunnel whose thread connects.
+int ConnectTo(const std::string& address, const std::string& secret) {
+  int fd = IsTlsAddress(address) ? OpenTunnelAsync(address, secret, TunnelService::kNode) : ConnectUnix(address);
   if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return fd;
+}
+
+// Who a client is, in the log: its pid, or where its tunnel comes from.
+std::string WhoIs(pid_t pid, const std::string& remote) {
+  return remote.empty() ? "pid " + std::to_string(pid) : remote;
 }
 }  // namespace
 
@@ -43,12 +51,12 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   RegisterNodeReplyMsg reply{m.request, ""};
   std::shared_ptr<storage::ObjectStore> store;
   if (!PresentsSecret(m.secret)) {
-    std::fprintf(stderr, "lumen: refused the node '%s' (pid %d): it did not present the cluster's secret\n",
-                 m.name.c_str(), static_cast<int>(client.pid));
+    std::fprintf(stderr, "lumen: refused the node '%s' (%s): it did not present the cluster's secret\n",
+                 m.name.c_str(), WhoIs(client.pid, client.remote).c_str());
     reply.error = "the head refused this node: it did not present the cluster's secret";
   } else if (HasNodeNamed(m.name)) {
     reply.error = "the cluster has a node named '" + m.name + "' already: give this one another (--node-name)";
-  } else if (Status s = storage::ConnectToStore(m.store_socket, &store); !s.ok()) {
+  } else if (Status s = ConnectToAnyStore(m.store_socket, options_.cluster_secret, &store); !s.ok()) {
     reply.error = "the head cannot reach this node's object store at " + m.store_socket + ": " + s.message();
   }
   if (!reply.error.empty()) return Refuse(client, reply);
@@ -67,7 +75,8 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   client.node = true;
   client.peer = peer.id;
   Reply(client, reply);
-  std::fprintf(stderr, "lumen: node '%s' joined the cluster (pid %d)\n", m.name.c_str(), static_cast<int>(client.pid));
+  std::fprintf(stderr, "lumen: node '%s' joined the cluster (%s%s)\n", m.name.c_str(), WhoIs(client.pid, client.remote).c_str(),
+               IsTlsAddress(m.node_socket) ? (", another host's: reached at " + m.node_socket).c_str() : "");
 }
 
 // Its registration closed: the node is gone, and what ran there runs again.
@@ -103,7 +112,7 @@ NodeManager::Worker* NodeManager::LinkTo(Peer& peer, int job_id) {
     if (Worker* w = ClientByNumber(it->second); w && w->conn) return w;
   auto job = jobs_.find(job_id);
   if (job == jobs_.end()) return nullptr;
-  int fd = ConnectTo(peer.node_socket);
+  int fd = ConnectTo(peer.node_socket, options_.cluster_secret);
   if (fd < 0) return nullptr;  // it is going: its registration will say so
   auto w = std::make_unique<Worker>();
   w->number = next_worker_++;

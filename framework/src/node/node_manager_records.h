@@ -115,6 +115,7 @@ struct NodeManager::Worker {
   // our child, never killed; it must send JoinMsg first (joined).
   bool driver = false;
   bool joined = false;
+  std::string remote;      // a driver or node of another host: "ip:port" of its tunnel (pid is 0)
   bool node = false;       // a node that registered here (RegisterNodeMsg); `peer` is its id
   bool peer_link = false;  // a connection of ours to the node `peer`, submitting as job `job`
   int peer = -1;

@@ -1,0 +1,258 @@
+#include "protocol/tls_session.h"
+
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace lumen::internal {
+
+namespace {
+
+// The session's key is derived from the secret, never the secret itself, so
+// a key that leaked from a session does not give the secret away.
+constexpr char kPskLabel[] = "lumen cluster tunnel psk v1";
+constexpr char kIdentity[] = "lumen";
+// ECDHE-PSK: forward secrecy; plain PSK as the fallback OpenSSL may lack the other for.
+constexpr char kCiphers[] = "ECDHE-PSK-CHACHA20-POLY1305:PSK-AES256-GCM-SHA384";
+constexpr size_t kWindow = 1 << 20;  // bytes buffered per direction before the pump stops reading that side
+constexpr int kChunk = 64 << 10;
+
+std::string OpenSslReason(int ssl_error) {
+  if (unsigned long e = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(e, text, sizeof text);
+    return text;
+  }
+  if (ssl_error == SSL_ERROR_SYSCALL) return errno ? std::strerror(errno) : "the peer closed the connection";
+  if (ssl_error == SSL_ERROR_ZERO_RETURN) return "the peer closed the session";
+  return "TLS error " + std::to_string(ssl_error);
+}
+
+// Waits for `events` on fd until the deadline; false on timeout.
+bool WaitFor(int fd, short events, TlsSession::Deadline deadline) {
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) return false;
+  }
+}
+
+}  // namespace
+
+struct TlsSession::Impl {
+  int fd = -1;
+  SSL_CTX* ctx = nullptr;
+  SSL* ssl = nullptr;
+  bool up = false;
+  unsigned char psk[32];
+  unsigned int psk_size = 0;
+
+  ~Impl() {
+    if (ssl && up) {
+      ERR_clear_error();
+      (void)SSL_shutdown(ssl);  // a close_notify; the peer's is not awaited
+    }
+    if (ssl) SSL_free(ssl);
+    if (ctx) SSL_CTX_free(ctx);
+    if (fd >= 0) ::close(fd);
+  }
+  static Impl* Of(SSL* ssl) { return static_cast<Impl*>(SSL_get_app_data(ssl)); }
+
+  static unsigned int ServerPsk(SSL* ssl, const char* identity, unsigned char* psk, unsigned int max) {
+    Impl* self = Of(ssl);
+    if (!identity || std::strcmp(identity, kIdentity) != 0 || max < self->psk_size) return 0;
+    std::memcpy(psk, self->psk, self->psk_size);
+    return self->psk_size;
+  }
+  static unsigned int ClientPsk(SSL* ssl, const char*, char* identity, unsigned int max_identity, unsigned char* psk,
+                                unsigned int max) {
+    Impl* self = Of(ssl);
+    if (max_identity < sizeof kIdentity || max < self->psk_size) return 0;
+    std::memcpy(identity, kIdentity, sizeof kIdentity);
+    std::memcpy(psk, self->psk, self->psk_size);
+    return self->psk_size;
+  }
+
+  // One step of OpenSSL (r its result): true to go on after waiting for
+  // what it wants, false on failure (*error says why).
+  bool Retry(int r, Deadline deadline, std::string* error) {
+    int e = SSL_get_error(ssl, r);
+    short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+    if (!events) {
+      *error = OpenSslReason(e);
+      return false;
+    }
+    if (!WaitFor(fd, events, deadline)) {
+      *error = "it did not answer in time";
+      return false;
+    }
+    return true;
+  }
+};
+
+TlsSession::TlsSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TlsSession::~TlsSession() = default;
+
+std::unique_ptr<TlsSession> TlsSession::Make(int tcp_fd, const std::string& secret, bool server, std::string* error) {
+  auto impl = std::make_unique<Impl>();
+  impl->fd = tcp_fd;
+  ::fcntl(tcp_fd, F_SETFL, ::fcntl(tcp_fd, F_GETFL) | O_NONBLOCK);
+  if (secret.empty()) {
+    *error = "no cluster secret to key the session with";
+    return nullptr;
+  }
+  if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+            reinterpret_cast<const unsigned char*>(kPskLabel), sizeof kPskLabel - 1, impl->psk, &impl->psk_size)) {
+    *error = "cannot derive the session key";
+    return nullptr;
+  }
+  ERR_clear_error();
+  impl->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+  if (!impl->ctx || !SSL_CTX_set_min_proto_version(impl->ctx, TLS1_2_VERSION) ||
+      !SSL_CTX_set_max_proto_version(impl->ctx, TLS1_2_VERSION) || !SSL_CTX_set_cipher_list(impl->ctx, kCiphers)) {
+    *error = "cannot set up TLS: " + OpenSslReason(0);
+    return nullptr;
+  }
+  SSL_CTX_set_options(impl->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+  SSL_CTX_set_mode(impl->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  if (server)
+    SSL_CTX_set_psk_server_callback(impl->ctx, &Impl::ServerPsk);
+  else
+    SSL_CTX_set_psk_client_callback(impl->ctx, &Impl::ClientPsk);
+  impl->ssl = SSL_new(impl->ctx);
+  if (!impl->ssl || !SSL_set_fd(impl->ssl, tcp_fd)) {
+    *error = "cannot set up TLS: " + OpenSslReason(0);
+    return nullptr;
+  }
+  SSL_set_app_data(impl->ssl, impl.get());
+  if (server)
+    SSL_set_accept_state(impl->ssl);
+  else
+    SSL_set_connect_state(impl->ssl);
+  return std::unique_ptr<TlsSession>(new TlsSession(std::move(impl)));
+}
+
+bool TlsSession::Handshake(Deadline deadline, std::string* error) {
+  for (;;) {
+    ERR_clear_error();
+    int r = SSL_do_handshake(impl_->ssl);
+    if (r == 1) return impl_->up = true;
+    if (!impl_->Retry(r, deadline, error)) return false;
+  }
+}
+
+bool TlsSession::Write(const void* data, size_t size, Deadline deadline, std::string* error) {
+  auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ERR_clear_error();
+    int n = SSL_write(impl_->ssl, p, static_cast<int>(std::min<size_t>(size, kChunk)));
+    if (n > 0) {
+      p += n;
+      size -= static_cast<size_t>(n);
+    } else if (!impl_->Retry(n, deadline, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool TlsSession::Read(void* data, size_t size, Deadline deadline, std::string* error) {
+  auto* p = static_cast<char*>(data);
+  while (size > 0) {
+    ERR_clear_error();
+    int n = SSL_read(impl_->ssl, p, static_cast<int>(std::min<size_t>(size, kChunk)));
+    if (n > 0) {
+      p += n;
+      size -= static_cast<size_t>(n);
+    } else if (!impl_->Retry(n, deadline, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Each direction keeps a window of bytes read from one side and not yet
+// written to the other; a side is read only while its window has room, so a
+// slow reader slows its writer instead of filling memory.
+void TlsSession::Pump(int near_fd) {
+  ::fcntl(near_fd, F_SETFL, ::fcntl(near_fd, F_GETFL) | O_NONBLOCK);
+  SSL* ssl = impl_->ssl;
+  std::vector<char> to_near, to_far;  // pending bytes, from offset *_sent
+  size_t near_sent = 0, far_sent = 0;
+  bool far_closed = false, near_closed = false, failed = false;
+  bool read_wants_write = false, write_wants_read = false, write_wants_write = false;
+  std::vector<char> chunk(kChunk);
+  while (!failed) {
+    read_wants_write = false;
+    while (!far_closed && to_near.size() - near_sent < kWindow) {  // far -> window
+      ERR_clear_error();
+      int n = SSL_read(ssl, chunk.data(), kChunk);
+      if (n > 0) {
+        to_near.insert(to_near.end(), chunk.data(), chunk.data() + n);
+        continue;
+      }
+      int e = SSL_get_error(ssl, n);
+      if (e == SSL_ERROR_WANT_WRITE) read_wants_write = true;
+      if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) far_closed = true;
+      break;
+    }
+    while (near_sent < to_near.size()) {  // window -> near
+      ssize_t n = ::send(near_fd, to_near.data() + near_sent, to_near.size() - near_sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        near_sent += static_cast<size_t>(n);
+      } else {
+        if (n < 0 && errno != EAGAIN && errno != EINTR) failed = true;
+        break;
+      }
+    }
+    if (near_sent == to_near.size()) to_near.clear(), near_sent = 0;
+    while (!near_closed && to_far.size() - far_sent < kWindow) {  // near -> window
+      ssize_t n = ::read(near_fd, chunk.data(), chunk.size());
+      if (n > 0) {
+        to_far.insert(to_far.end(), chunk.data(), chunk.data() + n);
+      } else {
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) near_closed = true;
+        break;
+      }
+    }
+    write_wants_read = write_wants_write = false;
+    while (far_sent < to_far.size()) {  // window -> far
+      ERR_clear_error();
+      int n = SSL_write(ssl, to_far.data() + far_sent, static_cast<int>(std::min<size_t>(to_far.size() - far_sent, kChunk)));
+      if (n > 0) {
+        far_sent += static_cast<size_t>(n);
+        continue;
+      }
+      int e = SSL_get_error(ssl, n);
+      write_wants_read = e == SSL_ERROR_WANT_READ;
+      write_wants_write = e == SSL_ERROR_WANT_WRITE;
+      if (!write_wants_read && !write_wants_write) failed = true;
+      break;
+    }
+    if (far_sent == to_far.size()) to_far.clear(), far_sent = 0;
+    // A side that closed ends the tunnel once what it sent has been passed on.
+    if ((far_closed && to_near.empty()) || (near_closed && to_far.empty())) break;
+    pollfd p[2] = {{impl_->fd, 0, 0}, {near_fd, 0, 0}};
+    if ((!far_closed && to_near.size() - near_sent < kWindow) || write_wants_read) p[0].events |= POLLIN;
+    if (write_wants_write || read_wants_write) p[0].events |= POLLOUT;
+    if (!near_closed && to_far.size() - far_sent < kWindow) p[1].events |= POLLIN;
+    if (!to_near.empty()) p[1].events |= POLLOUT;
+    if (::poll(p, 2, -1) < 0 && errno != EINTR) failed = true;
+  }
+  ::close(near_fd);
+}
+
+}  // namespace lumen::internal

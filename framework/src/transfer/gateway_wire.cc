@@ -1,0 +1,98 @@
+#include "transfer/gateway_wire.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace lumen::internal::gateway {
+
+namespace {
+
+Status Wait(int fd, short events, Deadline deadline) {
+  for (;;) {
+    int timeout_ms = -1;  // Deadline::max(): an idle connection waits for its next request
+    if (deadline != Deadline::max()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return {StatusCode::kTimedOut, "the other node did not answer in time"};
+      timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
+    }
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, timeout_ms);
+    if (n > 0) return Status::OK();
+    if (n < 0 && errno != EINTR) return {StatusCode::kIOError, std::string("poll: ") + std::strerror(errno)};
+  }
+}
+
+Status Gone() { return {StatusCode::kDisconnected, "the connection to the other node closed"}; }
+
+}  // namespace
+
+Status ReadBytes(int fd, void* data, size_t size, Deadline deadline) {
+  auto* p = static_cast<char*>(data);
+  while (size > 0) {
+    if (Status s = Wait(fd, POLLIN, deadline); !s.ok()) return s;
+    ssize_t n = ::recv(fd, p, size, MSG_DONTWAIT);
+    if (n == 0) return Gone();
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return Gone();
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+Status WriteBytes(int fd, const void* data, size_t size, Deadline deadline) {
+  auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    if (Status s = Wait(fd, POLLOUT, deadline); !s.ok()) return s;
+    ssize_t n = ::send(fd, p, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return Gone();
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return Status::OK();
+}
+
+Status WriteMessage(int fd, capnp::MessageBuilder& message, Deadline deadline) {
+  kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
+  auto bytes = words.asBytes();
+  uint32_t size = static_cast<uint32_t>(bytes.size());
+  if (Status s = WriteBytes(fd, &size, sizeof size, deadline); !s.ok()) return s;
+  return WriteBytes(fd, bytes.begin(), bytes.size(), deadline);
+}
+
+Status ReadMessage(int fd, std::unique_ptr<capnp::FlatArrayMessageReader>* reader, kj::Array<capnp::word>* storage,
+                   Deadline deadline) {
+  uint32_t size = 0;
+  if (Status s = ReadBytes(fd, &size, sizeof size, deadline); !s.ok()) return s;
+  if (size == 0 || size % sizeof(capnp::word) != 0 || size > kMaxMessageBytes)
+    return {StatusCode::kInvalid, "a malformed message: " + std::to_string(size) + " bytes"};
+  *storage = kj::heapArray<capnp::word>(size / sizeof(capnp::word));
+  if (Status s = ReadBytes(fd, storage->begin(), size, deadline); !s.ok()) return s;
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = 2 * storage->size() + 64;
+  options.nestingLimit = 8;
+  try {
+    *reader = std::make_unique<capnp::FlatArrayMessageReader>(*storage, options);
+  } catch (const kj::Exception& e) {
+    return {StatusCode::kInvalid, std::string("a malformed message: ") + e.getDescription().cStr()};
+  }
+  return Status::OK();
+}
+
+bool ReadId(capnp::Data::Reader bytes, ObjectID* id) {
+  if (bytes.size() != ObjectID::kSize) return false;
+  *id = ObjectID::FromBinary(bytes.begin());
+  return true;
+}
+
+}  // namespace lumen::internal::gateway

@@ -1,0 +1,39 @@
+// The store gateway's wire (schema/store_gateway.capnp): one message framed
+// by its size, and raw object bytes in chunks, over a blocking descriptor,
+// each within a deadline. Shared by the gateway (store_gateway.h) and its
+// client (remote_store.h).
+#pragma once
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "lumen/storage/object_id.h"
+#include "lumen/storage/status.h"
+#include "lumen/transfer/store_gateway.capnp.h"
+
+namespace lumen::internal::gateway {
+
+using Deadline = std::chrono::steady_clock::time_point;
+inline constexpr size_t kMaxMessageBytes = 64 << 10;  // requests and replies are small; bytes travel outside
+inline constexpr size_t kChunkBytes = 1 << 20;
+
+// Exactly `size` bytes; a Status naming what failed (kDisconnected: the peer
+// went; kTimedOut: the deadline passed).
+Status ReadBytes(int fd, void* data, size_t size, Deadline deadline);
+Status WriteBytes(int fd, const void* data, size_t size, Deadline deadline);
+
+Status WriteMessage(int fd, capnp::MessageBuilder& message, Deadline deadline);
+// One message into *reader; kInvalid for a malformed one (the caller ends the connection).
+Status ReadMessage(int fd, std::unique_ptr<capnp::FlatArrayMessageReader>* reader, kj::Array<capnp::word>* storage,
+                   Deadline deadline);
+
+inline capnp::Data::Reader IdBytes(const ObjectID& id) { return {id.data(), ObjectID::kSize}; }
+// The id a message names; false if it is not one.
+bool ReadId(capnp::Data::Reader bytes, ObjectID* id);
+
+}  // namespace lumen::internal::gateway

@@ -1,0 +1,226 @@
+#include "transfer/remote_store.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "protocol/tls_tunnel.h"
+#include "transfer/gateway_wire.h"
+
+namespace lumen::internal {
+
+namespace {
+
+namespace wire = lumen::store_gateway;
+using gateway::Deadline;
+constexpr auto kAnswerWithin = std::chrono::seconds(30);  // per reply and per chunk of bytes
+
+Deadline Soon() { return std::chrono::steady_clock::now() + kAnswerWithin; }
+
+using Build = std::function<void(wire::StoreRequest::Builder)>;
+
+Status Send(int fd, const Build& build) {
+  capnp::MallocMessageBuilder message;
+  build(message.initRoot<wire::StoreRequest>());
+  return gateway::WriteMessage(fd, message, Soon());
+}
+
+// A reply: its status in *status; what the call returns (not OK if the
+// connection failed or the reply was malformed) as the result.
+Status Receive(int fd, Status* status, uint64_t* size = nullptr, bool* contains = nullptr,
+               storage::StoreStats* stats = nullptr) {
+  std::unique_ptr<capnp::FlatArrayMessageReader> reader;
+  kj::Array<capnp::word> words;
+  if (Status s = gateway::ReadMessage(fd, &reader, &words, Soon()); !s.ok()) return s;
+  try {
+    auto reply = reader->getRoot<wire::StoreReply>();
+    if (reply.getCode() > static_cast<uint8_t>(StatusCode::kPermissionDenied))
+      return {StatusCode::kInvalid, "the other node's store answered with an unknown code"};
+    *status = Status(static_cast<StatusCode>(reply.getCode()), reply.getMessage());
+    if (size) *size = reply.getSize();
+    if (contains) *contains = reply.getContains();
+    if (stats) {
+      auto in = reply.getStats();
+      stats->capacity_bytes = in.getCapacityBytes();
+      stats->used_bytes = in.getUsedBytes();
+      stats->num_objects = in.getNumObjects();
+      stats->num_spilled = in.getNumSpilled();
+      stats->evictions = in.getEvictions();
+      stats->spills = in.getSpills();
+      stats->spilled_bytes = in.getSpilledBytes();
+      stats->restores = in.getRestores();
+      stats->pinned_bytes = in.getPinnedBytes();
+      stats->num_clients = in.getNumClients();
+    }
+  } catch (const kj::Exception& e) {
+    return {StatusCode::kInvalid, std::string("a malformed reply: ") + e.getDescription().cStr()};
+  }
+  return Status::OK();
+}
+
+Status Chunked(int fd, uint8_t* data, uint64_t size, bool read) {
+  for (uint64_t done = 0; done < size;) {
+    size_t n = std::min<uint64_t>(size - done, gateway::kChunkBytes);
+    Status s = read ? gateway::ReadBytes(fd, data + done, n, Soon()) : gateway::WriteBytes(fd, data + done, n, Soon());
+    if (!s.ok()) return s;
+    done += n;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+RemoteStore::~RemoteStore() {
+  std::lock_guard lock(fd_mu_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status RemoteStore::ConnectedLocked() {
+  {
+    std::lock_guard lock(fd_mu_);
+    if (disconnected_) return {StatusCode::kDisconnected, "the node at " + address_ + " is gone"};
+    if (fd_ >= 0) return Status::OK();
+  }
+  std::string why;
+  int fd = OpenTunnel(address_, secret_, TunnelService::kStore, kTunnelHandshakeMs, &why);
+  if (fd < 0) return {StatusCode::kDisconnected, "cannot reach the store of the node at " + address_ + ": " + why};
+  std::lock_guard lock(fd_mu_);
+  if (disconnected_) {
+    ::close(fd);
+    return {StatusCode::kDisconnected, "the node at " + address_ + " is gone"};
+  }
+  fd_ = fd;
+  return Status::OK();
+}
+
+// After a failed request the stream is in no known state: the next one starts afresh.
+void RemoteStore::DropConnectionLocked() {
+  std::lock_guard lock(fd_mu_);
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void RemoteStore::Disconnect() {
+  std::lock_guard lock(fd_mu_);
+  disconnected_ = true;
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // a request under way fails now; its caller closes it
+}
+
+Status RemoteStore::Create(const ObjectID& id, size_t size, bool reconstructable, uint8_t** data) {
+  std::lock_guard lock(mu_);
+  if (created_.count(id) || held_.count(id)) return {StatusCode::kAlreadyExists, "object " + id.Hex() + " exists"};
+  Created& c = created_[id];
+  c.bytes.resize(size);
+  c.reconstructable = reconstructable;
+  *data = c.bytes.data();
+  return Status::OK();
+}
+
+Status RemoteStore::Seal(const ObjectID& id) {
+  std::lock_guard lock(mu_);
+  auto it = created_.find(id);
+  if (it == created_.end()) return {StatusCode::kNotFound, "object " + id.Hex() + " was not created here"};
+  Created c = std::move(it->second);
+  created_.erase(it);
+  Status s = ConnectedLocked();
+  Status answer;
+  if (s.ok()) s = Send(fd_, [&](auto r) {
+    auto put = r.initPut();
+    put.setId(gateway::IdBytes(id));
+    put.setSize(c.bytes.size());
+    put.setReconstructable(c.reconstructable);
+  });
+  if (s.ok()) s = Receive(fd_, &answer);
+  if (s.ok() && answer.ok()) s = Chunked(fd_, c.bytes.data(), c.bytes.size(), /*read=*/false);
+  if (s.ok() && answer.ok()) s = Receive(fd_, &answer);
+  if (!s.ok()) {
+    DropConnectionLocked();
+    return s;
+  }
+  return answer.code() == StatusCode::kAlreadyExists ? Status::OK() : answer;
+}
+
+Status RemoteStore::Abort(const ObjectID& id) {
+  std::lock_guard lock(mu_);
+  return created_.erase(id) ? Status::OK() : Status(StatusCode::kNotFound, "object " + id.Hex() + " was not created here");
+}
+
+Status RemoteStore::Get(const ObjectID& id, storage::ObjectBuffer* out) {
+  std::lock_guard lock(mu_);
+  if (auto it = held_.find(id); it != held_.end()) {
+    ++it->second.pins;
+    *out = {it->second.bytes.data(), it->second.bytes.size()};
+    return Status::OK();
+  }
+  Status s = ConnectedLocked();
+  Status answer;
+  uint64_t size = 0;
+  if (s.ok()) s = Send(fd_, [&](auto r) { r.setGet(gateway::IdBytes(id)); });
+  if (s.ok()) s = Receive(fd_, &answer, &size);
+  std::vector<uint8_t> bytes;
+  if (s.ok() && answer.ok()) {
+    bytes.resize(size);
+    s = Chunked(fd_, bytes.data(), size, /*read=*/true);
+  }
+  if (!s.ok()) {
+    DropConnectionLocked();
+    return s;
+  }
+  if (!answer.ok()) return answer;
+  Held& held = held_[id];
+  held.bytes = std::move(bytes);
+  held.pins = 1;
+  *out = {held.bytes.data(), held.bytes.size()};
+  return Status::OK();
+}
+
+Status RemoteStore::Release(const ObjectID& id) {
+  std::lock_guard lock(mu_);
+  auto it = held_.find(id);
+  if (it == held_.end()) return {StatusCode::kNotFound, "object " + id.Hex() + " is not held here"};
+  if (--it->second.pins == 0) held_.erase(it);
+  return Status::OK();
+}
+
+Status RemoteStore::Delete(const ObjectID& id) {
+  std::lock_guard lock(mu_);
+  Status s = ConnectedLocked();
+  Status answer;
+  if (s.ok()) s = Send(fd_, [&](auto r) { r.setDelete(gateway::IdBytes(id)); });
+  if (s.ok()) s = Receive(fd_, &answer);
+  if (!s.ok()) DropConnectionLocked();
+  return s.ok() ? answer : s;
+}
+
+bool RemoteStore::Contains(const ObjectID& id) {
+  std::lock_guard lock(mu_);
+  Status s = ConnectedLocked();
+  Status answer;
+  bool contains = false;
+  if (s.ok()) s = Send(fd_, [&](auto r) { r.setContains(gateway::IdBytes(id)); });
+  if (s.ok()) s = Receive(fd_, &answer, nullptr, &contains);
+  if (!s.ok()) DropConnectionLocked();
+  return s.ok() && contains;
+}
+
+storage::StoreStats RemoteStore::Stats() {
+  std::lock_guard lock(mu_);
+  storage::StoreStats stats;
+  Status s = ConnectedLocked();
+  Status answer;
+  if (s.ok()) s = Send(fd_, [&](auto r) { r.setStats(); });
+  if (s.ok()) s = Receive(fd_, &answer, nullptr, nullptr, &stats);
+  if (!s.ok()) DropConnectionLocked();
+  return stats;
+}
+
+Status ConnectToAnyStore(const std::string& where, const std::string& secret,
+                         std::shared_ptr<storage::ObjectStore>* out) {
+  if (!IsTlsAddress(where)) return storage::ConnectToStore(where, out);
+  *out = std::make_shared<RemoteStore>(where, secret);  // connects on first use: never blocks the caller here
+  return Status::OK();
+}
+
+}  // namespace lumen::internal

@@ -1,0 +1,168 @@
+#include "transfer/store_gateway.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+
+#include "transfer/gateway_wire.h"
+
+namespace lumen::internal {
+
+namespace {
+
+namespace wire = lumen::store_gateway;
+using gateway::Deadline;
+constexpr auto kChunkWithin = std::chrono::seconds(30);  // a peer that stalls longer mid-object is dropped
+
+// The id a request names; a request without one is malformed.
+ObjectID IdOf(capnp::Data::Reader bytes) {
+  ObjectID id;
+  if (!gateway::ReadId(bytes, &id)) throw std::invalid_argument("an object id of " + std::to_string(bytes.size()) + " bytes");
+  return id;
+}
+
+Deadline ChunkDeadline() { return std::chrono::steady_clock::now() + kChunkWithin; }
+
+// Writes a reply: the status, and for a get the size that follows.
+Status Reply(int fd, const Status& s, uint64_t size = 0, bool contains = false,
+             const storage::StoreStats* stats = nullptr) {
+  capnp::MallocMessageBuilder message;
+  auto reply = message.initRoot<wire::StoreReply>();
+  reply.setCode(static_cast<uint8_t>(s.code()));
+  reply.setMessage(s.message());
+  reply.setSize(size);
+  reply.setContains(contains);
+  if (stats) {
+    auto out = reply.initStats();
+    out.setCapacityBytes(stats->capacity_bytes);
+    out.setUsedBytes(stats->used_bytes);
+    out.setNumObjects(stats->num_objects);
+    out.setNumSpilled(stats->num_spilled);
+    out.setEvictions(stats->evictions);
+    out.setSpills(stats->spills);
+    out.setSpilledBytes(stats->spilled_bytes);
+    out.setRestores(stats->restores);
+    out.setPinnedBytes(stats->pinned_bytes);
+    out.setNumClients(stats->num_clients);
+  }
+  return gateway::WriteMessage(fd, message, ChunkDeadline());
+}
+
+// Reads the `size` bytes the peer sends into `data`, chunk by chunk.
+Status Receive(int fd, uint8_t* data, uint64_t size) {
+  for (uint64_t done = 0; done < size;) {
+    size_t n = std::min<uint64_t>(size - done, gateway::kChunkBytes);
+    if (Status s = gateway::ReadBytes(fd, data + done, n, ChunkDeadline()); !s.ok()) return s;
+    done += n;
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+StoreGateway::~StoreGateway() {
+  std::lock_guard lock(mu_);
+  stopping_ = true;
+  for (Connection& c : connections_) ::shutdown(c.fd, SHUT_RDWR);  // its thread wakes to EOF
+  for (Connection& c : connections_) c.thread.join(), ::close(c.fd);
+}
+
+void StoreGateway::Serve(int fd, const std::string& from) {
+  std::lock_guard lock(mu_);
+  if (stopping_) {
+    ::close(fd);
+    return;
+  }
+  connections_.remove_if([](Connection& c) {  // those that ended: joined now
+    if (!c.done) return false;
+    c.thread.join();
+    ::close(c.fd);
+    return true;
+  });
+  Connection& c = connections_.emplace_back();
+  c.fd = fd;
+  c.from = from;
+  c.thread = std::thread([this, &c] { Answer(c); });
+}
+
+void StoreGateway::Answer(Connection& c) {
+  const int fd = c.fd;
+  std::string why;
+  for (;;) {
+    std::unique_ptr<capnp::FlatArrayMessageReader> reader;
+    kj::Array<capnp::word> words;
+    Status s = gateway::ReadMessage(fd, &reader, &words, Deadline::max());
+    if (!s.ok()) {
+      if (s.code() != StatusCode::kDisconnected) why = s.message();
+      break;
+    }
+    try {
+      auto request = reader->getRoot<wire::StoreRequest>();
+      ObjectID id;
+      switch (request.which()) {
+        case wire::StoreRequest::GET: {
+          id = IdOf(request.getGet());
+          storage::ObjectBuffer buffer;
+          s = store_->Get(id, &buffer);
+          if (!s.ok()) {
+            s = Reply(fd, s);
+            break;
+          }
+          s = Reply(fd, Status::OK(), buffer.size);
+          for (uint64_t done = 0; s.ok() && done < buffer.size; done += gateway::kChunkBytes)
+            s = gateway::WriteBytes(fd, buffer.data + done, std::min<uint64_t>(buffer.size - done, gateway::kChunkBytes),
+                                    ChunkDeadline());
+          (void)store_->Release(id);
+          break;
+        }
+        case wire::StoreRequest::PUT: {
+          auto put = request.getPut();
+          id = IdOf(put.getId());
+          uint8_t* data = nullptr;
+          Status created = store_->Create(id, put.getSize(), put.getReconstructable(), &data);
+          s = Reply(fd, created);  // the bytes follow only once there is room for them
+          if (s.ok() && created.ok()) s = Receive(fd, data, put.getSize());
+          if (!s.ok()) {
+            if (created.ok()) (void)store_->Abort(id);
+            break;
+          }
+          if (created.ok()) s = Reply(fd, store_->Seal(id));
+          break;
+        }
+        case wire::StoreRequest::CONTAINS:
+          id = IdOf(request.getContains());
+          s = Reply(fd, Status::OK(), 0, store_->Contains(id));
+          break;
+        case wire::StoreRequest::DELETE:
+          id = IdOf(request.getDelete());
+          s = Reply(fd, store_->Delete(id));
+          break;
+        case wire::StoreRequest::STATS: {
+          storage::StoreStats stats = store_->Stats();
+          s = Reply(fd, Status::OK(), 0, false, &stats);
+          break;
+        }
+        default:
+          throw std::invalid_argument("an unknown request");
+      }
+    } catch (const kj::Exception& e) {
+      why = std::string("a malformed request: ") + e.getDescription().cStr();
+      break;
+    } catch (const std::invalid_argument& e) {
+      why = std::string("a malformed request: ") + e.what();
+      break;
+    }
+    if (!s.ok()) {
+      if (s.code() != StatusCode::kDisconnected) why = s.message();
+      break;
+    }
+  }
+  if (!why.empty()) std::fprintf(stderr, "lumen: closed the store connection from %s: %s\n", c.from.c_str(), why.c_str());
+  ::shutdown(fd, SHUT_RDWR);  // the peer sees it end now; the fd is closed when the thread is joined
+  c.done = true;
+}
+
+}  // namespace lumen::internal
