@@ -19,6 +19,10 @@
 #include "lumen/storage/object_store.h"
 #include "runtime/command_line.h"
 #include "transfer/object_transfer.h"
+#include "transfer/remote_store.h"
+#include "transfer/store_gateway.h"
+#include "protocol/tls_tunnel.h"
+#include "driver/local_cluster.h"
 
 namespace lumen::cli {
 
@@ -112,8 +116,11 @@ void JoinedAndMultiNode(Bench& b, int port) {
   }
 }
 
-void Transfer(Bench& b) {
-  const std::string name = "node_transfer_gigabytes";
+// One object copied store to store: segment to segment on this host
+// (node_transfer_gigabytes), or pushed to a store served as to another host,
+// through a TLS tunnel on the loopback (node_transfer_tcp_gigabytes).
+void Transfer(Bench& b, bool over_tcp) {
+  const std::string name = over_tcp ? "node_transfer_tcp_gigabytes" : "node_transfer_gigabytes";
   if (!b.Wanted(name)) return;
   b.Guard(name, [&] {
     const size_t bytes = b.quick() ? size_t{64} << 20 : size_t{256} << 20;
@@ -133,7 +140,20 @@ void Transfer(Bench& b) {
     if (Status s = from->LocalClient()->Put(id, value.data(), value.size(), false); !s.ok())
       throw std::runtime_error(s.message());
     std::shared_ptr<storage::ObjectStore> target;
-    if (Status s = storage::ConnectToStore(dir + "/b.sock", &target); !s.ok()) throw std::runtime_error(s.message());
+    std::unique_ptr<internal::StoreGateway> gateway;
+    std::unique_ptr<internal::TunnelEntrance> entrance;
+    std::string where = dir + "/b.sock";
+    const std::string secret = internal::RandomHex(32);
+    if (over_tcp) {  // the far store as the head sees another host's node
+      gateway = std::make_unique<internal::StoreGateway>(to->LocalClient());
+      std::string why;
+      entrance = internal::TunnelEntrance::Listen(
+          "127.0.0.1", 0, secret, [&](internal::TunnelService, int fd, const std::string& from) { gateway->Serve(fd, from); },
+          &why);
+      if (!entrance) throw std::runtime_error(why);
+      where = entrance->address();
+    }
+    if (Status s = internal::ConnectToAnyStore(where, secret, &target); !s.ok()) throw std::runtime_error(s.message());
     auto source = from->LocalClient();
     b.TimeIt(name, [&] {
       uint64_t size = 0;
@@ -142,6 +162,8 @@ void Transfer(Bench& b) {
       (void)to->LocalClient()->Delete(id);  // so that the next copy copies again
     }, static_cast<double>(bytes) / 1e9);
     target.reset();
+    entrance.reset();
+    gateway.reset();
     to.reset();
     from.reset();
     std::filesystem::remove_all(dir);
@@ -224,7 +246,8 @@ void PlacementGroups(Bench& b) {
 void RunClusterDaemonBenchmarks(Bench& b) {
   int port = PortOfThisRun();
   JoinedAndMultiNode(b, port);
-  Transfer(b);
+  Transfer(b, /*over_tcp=*/false);
+  Transfer(b, /*over_tcp=*/true);
   NodeDeath(b, port);
   HeadRestart(b, port);
   PlacementGroups(b);
@@ -233,6 +256,7 @@ void RunClusterDaemonBenchmarks(Bench& b) {
 void ReportClusterRatios(Bench& b) {
   b.Ratio("joined_tasks_sync_over_embedded", "joined_client_tasks_sync", "single_client_tasks_sync");
   b.Ratio("node_transfer_over_memcpy", "node_transfer_gigabytes", "memcpy_gigabytes");
+  b.Ratio("node_transfer_tcp_over_memcpy", "node_transfer_tcp_gigabytes", "memcpy_gigabytes");
   b.Ratio("tasks_async_3_nodes_over_1_node", "multi_node_tasks_async_3_nodes", "multi_node_tasks_async_1_node");
 }
 

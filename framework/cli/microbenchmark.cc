@@ -87,6 +87,7 @@ const std::vector<std::string> kMetrics = {
     "multi_node_tasks_async_2_nodes",
     "multi_node_tasks_async_3_nodes",
     "node_transfer_gigabytes",
+    "node_transfer_tcp_gigabytes",
     "node_death_to_rerun_ms",
     "head_restart_to_first_call_ms",
     "placement_group_create_removal",

@@ -1,5 +1,5 @@
 // What crosses hosts: the node protocol and object bytes over TCP in TLS,
-// keyed by the cluster's secret. TLS 1.2 with a pre-shared key derived from
+// keyed by the cluster's secret. TLS 1.3 with a pre-shared key derived from
 // the secret and ECDHE for forward secrecy, so there are no certificates to
 // hand out: a peer without the secret fails the handshake and is refused
 // (and logged) before a byte of ours is read or written.
