@@ -122,8 +122,11 @@ TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
   std::string storage = StorageDir("storage");
   ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
   NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
+  // And one that speaks TCP to its head, as another host's node would.
+  NodeDaemon& far = StartNode("--node-ip 127.0.0.2 --num-cpus 1 --resources '{\"far\": 1}'");
   Join();
   EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote()), red.pid());
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("far", 1).Remote()), far.pid());
   auto kept = lumen::Put(std::string("kept across the restart"));
   lumen::Flush();
   std::string kept_id = kept.ID();
@@ -133,12 +136,16 @@ TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   ASSERT_TRUE(Eventually([&] { return !Alive(first); }, 10s));
   EXPECT_TRUE(LogSays(red, "lost the head")) << red.Log();
+  EXPECT_TRUE(LogSays(far, "lost the head")) << far.Log();
   EXPECT_TRUE(Alive(red.pid()));  // it waits for its head to come back
+  EXPECT_TRUE(Alive(far.pid()));
 
   ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
   EXPECT_TRUE(LogSays(red, "registered again")) << red.Log();
+  EXPECT_TRUE(LogSays(far, "registered again")) << far.Log();
   Join();
   EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote(), /*timeout_ms=*/20000), red.pid());
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("far", 1).Remote(), /*timeout_ms=*/20000), far.pid());
   EXPECT_EQ(*lumen::Get(lumen::ObjectRef<std::string>::FromID(kept_id), /*timeout_ms=*/20000),
             "kept across the restart");
 }

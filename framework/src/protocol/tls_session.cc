@@ -1,6 +1,7 @@
 #include "protocol/tls_session.h"
 
 #include <fcntl.h>
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -38,6 +39,34 @@ std::string OpenSslReason(int ssl_error) {
   if (ssl_error == SSL_ERROR_SYSCALL) return errno ? std::strerror(errno) : "the peer closed the connection";
   if (ssl_error == SSL_ERROR_ZERO_RETURN) return "the peer closed the session";
   return "TLS error " + std::to_string(ssl_error);
+}
+
+// OpenSSL's socket BIO writes with write(2): a peer that closed would raise
+// SIGPIPE and end the whole process (a node whose head was killed). This one
+// is the same BIO but for send(2) with MSG_NOSIGNAL; the peer's close comes
+// back as EPIPE, a failed write, and ends only the tunnel.
+int SendNoSignal(BIO* bio, const char* data, int size) {
+  int fd = -1;
+  BIO_get_fd(bio, &fd);
+  BIO_clear_retry_flags(bio);
+  ssize_t n = ::send(fd, data, static_cast<size_t>(size), MSG_NOSIGNAL);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) BIO_set_retry_write(bio);
+  return static_cast<int>(n);
+}
+
+const BIO_METHOD* SocketWithoutSigpipe() {
+  static BIO_METHOD* method = [] {
+    const BIO_METHOD* base = BIO_s_socket();
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOCKET, "socket without SIGPIPE");
+    BIO_meth_set_write(m, &SendNoSignal);
+    BIO_meth_set_read(m, BIO_meth_get_read(base));
+    BIO_meth_set_puts(m, BIO_meth_get_puts(base));
+    BIO_meth_set_ctrl(m, BIO_meth_get_ctrl(base));
+    BIO_meth_set_create(m, BIO_meth_get_create(base));
+    BIO_meth_set_destroy(m, BIO_meth_get_destroy(base));
+    return m;
+  }();
+  return method;
 }
 
 // Waits for `events` on fd until the deadline; false on timeout.
@@ -135,10 +164,13 @@ std::unique_ptr<TlsSession> TlsSession::Make(int tcp_fd, const std::string& secr
   else
     SSL_CTX_set_psk_client_callback(impl->ctx, &Impl::ClientPsk);
   impl->ssl = SSL_new(impl->ctx);
-  if (!impl->ssl || !SSL_set_fd(impl->ssl, tcp_fd)) {
+  BIO* bio = impl->ssl ? BIO_new(SocketWithoutSigpipe()) : nullptr;
+  if (!bio) {
     *error = "cannot set up TLS: " + OpenSslReason(0);
     return nullptr;
   }
+  BIO_set_fd(bio, tcp_fd, BIO_NOCLOSE);  // the fd is Impl's to close
+  SSL_set_bio(impl->ssl, bio, bio);      // the session owns the BIO now
   SSL_set_app_data(impl->ssl, impl.get());
   if (server)
     SSL_set_accept_state(impl->ssl);
