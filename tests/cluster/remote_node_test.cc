@@ -130,5 +130,60 @@ TEST_F(RemoteNode, ASigkilledRemoteNodeIsGoneAndItsTasksRunAgainElsewhere) {
   EXPECT_TRUE(Eventually([&] { return head_.Log().find("node 'far' left the cluster") != std::string::npos; }, 10s));
 }
 
+// A driver that joins as one of another host would: through the head's TCP
+// port (an address written tls://HOST:PORT, the secret in
+// LUMEN_CLUSTER_SECRET), its objects through the head's store gateway.
+class RemoteDriver : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(head_.start().status, 0) << head_.start().out;
+    std::ifstream in(head_.session_dir() + "/cluster.secret");
+    std::getline(in, secret_);
+    ::setenv("LUMEN_CLUSTER_SECRET", secret_.c_str(), 1);
+  }
+  void TearDown() override {
+    lumen::Shutdown();
+    ::unsetenv("LUMEN_CLUSTER_SECRET");
+  }
+  std::string TlsOfHead() const {
+    return "tls://" + head_.address();
+  }
+
+  HeadDaemon head_;
+  std::string secret_;
+};
+
+TEST_F(RemoteDriver, JoinsOverTcpAndRunsTasksActorsAndObjectsBothWays) {
+  lumen::Config config;
+  config.address = TlsOfHead();
+  lumen::Init(config);
+  EXPECT_EQ(*lumen::Get(lumen::Task(Square).Remote(7), 30000), 49);
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).Remote(), 30000), head_.pid());
+  // 4 MiB Put there, used by a task; 8 MiB result back.
+  auto put = lumen::Put(std::vector<double>(512 << 10, 0.5));
+  EXPECT_DOUBLE_EQ(*lumen::Get(lumen::Task(Sum).Remote(put), 30000), 0.5 * (512 << 10));
+  EXPECT_EQ(lumen::Get(put, 30000)->size(), size_t{512} << 10);
+  auto ramp = lumen::Get(lumen::Task(Ramp).Remote(1 << 20), 30000);
+  ASSERT_EQ(ramp->size(), size_t{1} << 20);
+  EXPECT_EQ((*ramp)[12345], 12345.0);
+  auto counter = lumen::Actor(Counter::Create).Remote(10);
+  EXPECT_EQ(*lumen::Get(counter.Task(&Counter::Add).Remote(5), 30000), 15);
+}
+
+TEST_F(RemoteDriver, AWrongSecretIsAClearErrorAndTheHeadServesOn) {
+  ::setenv("LUMEN_CLUSTER_SECRET", "not the secret", 1);
+  lumen::Config config;
+  config.address = TlsOfHead();
+  try {
+    lumen::Init(config);
+    ADD_FAILURE() << "joined with a wrong secret";
+  } catch (const lumen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("handshake"), std::string::npos) << e.what();
+  }
+  ::setenv("LUMEN_CLUSTER_SECRET", secret_.c_str(), 1);
+  lumen::Init(config);
+  EXPECT_EQ(*lumen::Get(lumen::Task(Square).Remote(9), 30000), 81);
+}
+
 }  // namespace
 }  // namespace lumen::testing

@@ -4,32 +4,59 @@
 
 #include "lumen/errors.h"
 #include "driver/cluster_file.h"
+#include "protocol/tls_tunnel.h"
 #include "runtime/command_line.h"
+#include "transfer/remote_store.h"
 
 namespace lumen::internal {
 
+namespace {
+
+// The head's tunnel address for `address` ("tls://HOST:PORT" as given, or HOST:PORT).
+std::string TunnelAddressOf(const std::string& address) {
+  if (IsTlsAddress(address)) return address;
+  size_t colon = address.rfind(':');
+  int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+  if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535)
+    throw Error("lumen::Init: the address '" + address + "' is not HOST:PORT");
+  return TlsAddress(address.substr(0, colon), static_cast<uint16_t>(port));
+}
+
+}  // namespace
+
 std::unique_ptr<JoinedCluster> JoinCluster(const Config& config, const std::string& address) {
-  auto found = FindCluster(address);
-  if (!found) {
+  const char* given_secret = std::getenv("LUMEN_CLUSTER_SECRET");
+  // A head of this machine is joined through its sockets; any other (or an
+  // address written tls://HOST:PORT) through a tunnel, with the secret given.
+  auto found = IsTlsAddress(address) ? std::nullopt : FindCluster(address);
+  if (!found && !given_secret) {
     std::string running;
     for (const ClusterFile& file : ClustersOnThisMachine()) running += (running.empty() ? "" : ", ") + file.address;
     throw Error("lumen::Init: no lumen cluster serves " + address +
                 " on this machine (start one with `lumen start --head`" +
                 (running.empty() ? "; none runs here" : "; running here: " + running) +
-                "). A driver joins through its own machine's node; joining from another host is not supported yet");
+                "). To join the head of another host, give its cluster's secret in LUMEN_CLUSTER_SECRET");
   }
   auto cluster = std::make_unique<JoinedCluster>();
-  cluster->address = found->address;
-  cluster->session_dir = found->session_dir;
-  cluster->dashboard_url = found->dashboard_url;
-  Status s = storage::ConnectToStore(found->store_socket, &cluster->store);
-  if (!s.ok()) throw Error("lumen::Init: cannot reach the object store of the cluster at " + address + ": " + s.message());
-  cluster->link = std::make_unique<JoinedNodeLink>(found->node_socket);
+  std::string secret = given_secret ? given_secret : ReadClusterSecret(found->session_dir);
+  if (found) {
+    cluster->address = found->address;
+    cluster->session_dir = found->session_dir;
+    cluster->dashboard_url = found->dashboard_url;
+    Status s = storage::ConnectToStore(found->store_socket, &cluster->store);
+    if (!s.ok()) throw Error("lumen::Init: cannot reach the object store of the cluster at " + address + ": " + s.message());
+    cluster->link = std::make_unique<JoinedNodeLink>(found->node_socket);
+  } else {  // its node and its store at the head's port, over TLS
+    std::string tunnel = TunnelAddressOf(address);
+    cluster->address = address;
+    Status s = ConnectToAnyStore(tunnel, secret, &cluster->store);
+    if (!s.ok()) throw Error("lumen::Init: cannot reach the object store of the cluster at " + address + ": " + s.message());
+    cluster->link = std::make_unique<JoinedNodeLink>(tunnel, NodeLivenessTimeoutMs(), secret);
+  }
 
   JoinMsg join;
   join.request = cluster->next_request++;
-  const char* secret = std::getenv("LUMEN_CLUSTER_SECRET");
-  join.secret = secret ? secret : ReadClusterSecret(found->session_dir);
+  join.secret = secret;
   join.binary = config.worker_binary.empty() ? OwnBinary() : config.worker_binary;
   join.argv = OwnCommandLine();
   if (!config.worker_binary.empty() && !join.argv.empty()) join.argv[0] = config.worker_binary;
