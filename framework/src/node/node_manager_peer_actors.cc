@@ -125,7 +125,7 @@ void NodeManager::DispatchRemoteActor(ActorState& a) {
     a.queue.pop_front();
     call.worker = a.link;
     a.in_flight.push_back(call.id);
-    TaskHistory::Started(call.history, a.link, -1, UnixMillis());
+    TaskHistory::Started(call.history, a.link, -1, UnixMillis(), history_.Interned(peer->second.name));
     Forwarded& f = forwarded_[call.id];
     f = Forwarded{a.peer, a.link, {}, 0, 0};
     bool ready = false;  // sent as it is: a call keeps its order (a nested ref not made yet fails there)

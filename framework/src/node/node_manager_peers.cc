@@ -229,7 +229,7 @@ bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to
   for (const auto& [name, amount] : shape) best->available[name] -= amount;
   task.worker = link->number;
   link->in_flight.push_back(task.id);
-  TaskHistory::Started(task.history, link->number, -1, UnixMillis());
+  TaskHistory::Started(task.history, link->number, -1, UnixMillis(), history_.Interned(best->name));
   Forwarded& f = forwarded_[task.id];
   f = Forwarded{best->id, link->number, shape, 0, 0};
   f.copies_pending = CopyArgsToPeer(objects, *best, link->number,

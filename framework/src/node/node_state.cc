@@ -65,11 +65,8 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   snap.tasks = history_.Render(live);
   for (head::TaskState& t : snap.tasks) {
     if (t.worker < 0) continue;
-    t.node_id = options_.node_name;
-    auto w = workers_.find(t.worker);  // a link to another node: the task ran there, in no process of ours
-    if (w == workers_.end() || !w->second->peer_link) continue;
-    if (auto p = peers_.find(w->second->peer); p != peers_.end()) t.node_id = p->second.name;
-    t.worker_pid = 0;
+    if (t.node_id.empty()) t.node_id = options_.node_name;  // it ran here
+    else t.worker_pid = 0;  // it was sent to another node (named by its record): in no process of ours
   }
 
   for (const auto& [id, a] : actors_) {
