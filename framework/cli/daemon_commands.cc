@@ -110,7 +110,11 @@ struct Role {
     if (role.head) {  // join the head (and again when it comes back)
       registration = std::make_unique<HeadRegistration>(
           *role.head, role.secret,
-          HeadRegistration::Node{cluster->node_name, file.node_socket, file.store_socket, cluster->resources},
+          HeadRegistration::Node{cluster->node_name, file.node_socket, file.store_socket, cluster->resources,
+                                 [node = cluster->node.get()] {
+                                   internal::NodeManager::Load load = node->GetLoad();
+                                   return internal::NodeLoadMsg{load.workers, load.running_tasks};
+                                 }},
           [](const std::string& why) {
             std::fprintf(stderr, "lumen: %s; stopping this node\n", why.c_str());
             ::kill(::getpid(), SIGTERM);

@@ -32,8 +32,9 @@ constexpr auto kAvoidLeftPeer = std::chrono::seconds(1);
 }  // namespace
 
 std::string NodeManager::PeerName(int peer) const {
-  auto it = peers_.find(peer);
-  return it == peers_.end() ? "another node" : it->second.name;
+  if (auto it = peers_.find(peer); it != peers_.end()) return it->second.name;
+  std::string dead = dead_nodes_.NameOf(peer);
+  return dead.empty() ? "another node" : dead;
 }
 
 // False if no live peer has room for it now (or it is bound to this node:
