@@ -127,7 +127,11 @@ struct Role {
       registration = std::make_unique<HeadRegistration>(
           *role.head, role.secret,
           HeadRegistration::Node{cluster->node_name, role.remote ? reached_at : file.node_socket,
-                                 role.remote ? reached_at : file.store_socket, cluster->resources},
+                                 role.remote ? reached_at : file.store_socket, cluster->resources,
+                                 [node = cluster->node.get()] {
+                                   internal::NodeManager::Load load = node->GetLoad();
+                                   return internal::NodeLoadMsg{load.workers, load.running_tasks};
+                                 }},
           [](const std::string& why) {
             std::fprintf(stderr, "lumen: %s; stopping this node\n", why.c_str());
             ::kill(::getpid(), SIGTERM);

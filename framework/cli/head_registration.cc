@@ -30,7 +30,10 @@ HeadRegistration::~HeadRegistration() {
 
 std::shared_ptr<internal::JoinedNodeLink> HeadRegistration::Register(const internal::ClusterFile& head,
                                                                     bool* refused) const {
-  auto link = std::make_shared<internal::JoinedNodeLink>(head.node_socket, internal::NodeLivenessTimeoutMs(), secret_);
+  internal::JoinedNodeLink::Heartbeat beat;
+  if (node_.load) beat = [load = node_.load] { return internal::Message(load()); };
+  auto link = std::make_shared<internal::JoinedNodeLink>(head.node_socket, internal::NodeLivenessTimeoutMs(), beat,
+                                                         secret_);
   internal::Message m =
       internal::RegisterNodeMsg{1, secret_, node_.name, node_.node_socket, node_.store_socket, node_.resources};
   link->Send({&m, 1});

@@ -1,7 +1,8 @@
 // A node daemon's membership of its head's cluster (`lumen start --address`).
 //
 // It registers with the head (RegisterNode over the head's node socket) and
-// keeps that link's heartbeat (protocol/heartbeat.h). When the head goes:
+// keeps that link's heartbeat (protocol/heartbeat.h), each beat saying how
+// busy this node is (NodeLoadMsg). When the head goes:
 //  - if it said goodbye (it stopped on purpose, `lumen stop`), this node
 //    stops too;
 //  - if it died or went silent, this node registers again with whichever
@@ -41,6 +42,9 @@ class HeadRegistration {
     std::string node_socket;
     std::string store_socket;
     std::map<std::string, double> resources;
+    // Its figures now (workers, running tasks), sent as its heartbeat so
+    // the head's dashboard shows them; called on the link's reader thread.
+    std::function<internal::NodeLoadMsg()> load;
   };
   // Registers once, presenting `secret` (the cluster's, which this node's
   // own socket also asks for); throws lumen::Error with the head's reason if

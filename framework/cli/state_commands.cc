@@ -89,16 +89,18 @@ std::string Bytes(uint64_t n) {
 }
 
 // When a dead node left, by this machine's clock (its daemons run here):
-// "11:05:02 UTC (40 s ago)".
-std::string LeftAt(uint64_t left_ms) {
+// "11:05:02 UTC (40 s ago)", and "(40 s ago, before the head restarted)"
+// for one the head lists from its earlier run.
+std::string LeftAt(uint64_t left_ms, bool earlier_run) {
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch()).count();
   std::time_t seconds = static_cast<std::time_t>(left_ms / 1000);
   std::tm utc{};
   ::gmtime_r(&seconds, &utc);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d UTC (%lld s ago)", utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<long long>(std::max<int64_t>(0, now - static_cast<int64_t>(left_ms)) / 1000));
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%02d:%02d:%02d UTC (%lld s ago%s)", utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(std::max<int64_t>(0, now - static_cast<int64_t>(left_ms)) / 1000),
+                earlier_run ? ", before the head restarted" : "");
   return buf;
 }
 
@@ -110,12 +112,17 @@ std::string UsedOfTotal(const json& used, const json& total) {
 }
 
 // The nodes as `lumen list nodes` shows them: resources used/total, and for
-// a dead one when it left (its cause is death_cause).
+// a dead one when it left (its cause is death_cause) and none of the
+// figures of a live node.
 json NodeRows(const json& nodes) {
   json rows = json::array();
   for (json n : nodes) {
     n["resources"] = UsedOfTotal(n["resources_used"], n["resources_total"]);
-    n["left"] = n.value("state", "") == "dead" ? LeftAt(n.value("left_ms", uint64_t{0})) : "";
+    bool dead = n.value("state", "") == "dead";
+    n["left"] = dead ? LeftAt(n.value("left_ms", uint64_t{0}), n.value("earlier_run", false)) : "";
+    if (dead)
+      for (const char* figure : {"store_used_bytes", "store_capacity_bytes", "store_objects", "workers", "running_tasks"})
+        n[figure] = "";
     rows.push_back(std::move(n));
   }
   return rows;
@@ -165,7 +172,7 @@ const std::map<std::string, std::pair<std::string, std::vector<std::string>>>& K
       {"objects", {"objects", {"object_id", "size_bytes", "where", "pinned", "state", "rebuilt", "ref_count",
                                "task_id"}}},
       {"nodes", {"nodes", {"node_id", "state", "address", "resources", "store_used_bytes", "store_capacity_bytes",
-                           "store_objects", "workers", "left", "death_cause"}}},
+                           "store_objects", "workers", "running_tasks", "left", "death_cause"}}},
       {"placement-groups", {"placement_groups", {"placement_group_id", "name", "strategy", "state",
                                                  "bundle_count"}}},
   };
@@ -190,7 +197,7 @@ int Status(const StateCommandOptions& o) {
               Text(c["dashboard_url"]).c_str(), nodes.c_str());
   for (const json& n : c["nodes"]) {
     if (n.value("state", "") != "dead") continue;
-    std::printf("  dead     %s, left %s: %s\n", Text(n["node_id"]).c_str(), LeftAt(n.value("left_ms", uint64_t{0})).c_str(),
+    std::printf("  dead     %s, left %s: %s\n", Text(n["node_id"]).c_str(), LeftAt(n.value("left_ms", uint64_t{0}), n.value("earlier_run", false)).c_str(),
                 Text(n["death_cause"]).c_str());
   }
   std::printf("resources  %s (used/total, of the live nodes)\n",

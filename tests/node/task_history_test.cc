@@ -96,6 +96,27 @@ TEST(TaskHistoryTest, AFailedTaskKeepsItsErrorAndARequeuedOneLosesItsWorker) {
   EXPECT_EQ(failed->attempt, 1);
 }
 
+// The node a task was sent to is named by its record, which outlives both
+// the link it went over and that node; a retry here names no other node.
+TEST(TaskHistoryTest, ATaskSentToAnotherNodeKeepsThatNodesNameOnceEnded) {
+  TaskHistory h;
+  TaskID id = TaskID::Random();
+  TaskHistory::Record r = h.Submitted(id, Spec("f"), false, 1);
+  TaskHistory::Started(r, 7, -1, 2, h.Interned("red"));
+  EXPECT_EQ(h.Render({&r})[0].node_id, "red");
+  TaskHistory::Queued(r, 1);  // red died: again, here
+  EXPECT_EQ(h.Render({&r})[0].node_id, "");
+  TaskHistory::Started(r, 7, -1, 3, h.Interned("red"));
+  h.Ended(r, State::kFinished, "", 4);
+  auto done = Find(h.Render({}), id);
+  ASSERT_TRUE(done);
+  EXPECT_EQ(done->node_id, "red");
+  EXPECT_EQ(h.Interned("red"), h.Interned("red")) << "a name is kept once";
+  TaskHistory::Record here = h.Submitted(TaskID::Random(), Spec("f"), false, 5);
+  TaskHistory::Started(here, 1, 11, 6);
+  EXPECT_EQ(h.Render({&here}).back().node_id, "") << "run here: the node fills in its own name";
+}
+
 TEST(TaskHistoryTest, ARecordEndsOnceTheFirstEndWins) {
   TaskHistory h;
   TaskID id = TaskID::Random();

@@ -174,6 +174,10 @@ void ExpectSame(const ActorExitMsg&, const ActorExitMsg&) {}
 void ExpectSame(const PingMsg&, const PingMsg&) {}
 void ExpectSame(const PongMsg&, const PongMsg&) {}
 void ExpectSame(const GoodbyeMsg& want, const GoodbyeMsg& got) { EXPECT_EQ(want.why, got.why); }
+void ExpectSame(const NodeLoadMsg& want, const NodeLoadMsg& got) {
+  EXPECT_EQ(want.workers, got.workers);
+  EXPECT_EQ(want.running_tasks, got.running_tasks);
+}
 
 void ExpectSame(const JoinMsg& want, const JoinMsg& got) {
   EXPECT_EQ(want.request, got.request);

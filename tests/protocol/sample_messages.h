@@ -164,6 +164,7 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(PingMsg{});
   all.push_back(PongMsg{});
   all.push_back(GoodbyeMsg{"the head stops (lumen stop)"});
+  all.push_back(NodeLoadMsg{3, 2});
   return all;
 }
 

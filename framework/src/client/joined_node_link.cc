@@ -13,8 +13,9 @@
 
 namespace lumen::internal {
 
-JoinedNodeLink::JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms, const std::string& secret)
-    : socket_path_(socket_path), liveness_timeout_ms_(liveness_timeout_ms) {
+JoinedNodeLink::JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms, Heartbeat heartbeat,
+                               const std::string& secret)
+    : socket_path_(socket_path), liveness_timeout_ms_(liveness_timeout_ms), heartbeat_(std::move(heartbeat)) {
   std::string why;
   int fd = IsTlsAddress(socket_path) ? OpenTunnel(socket_path, secret, TunnelService::kNode, kTunnelHandshakeMs, &why)
                                      : ConnectUnix(socket_path);
@@ -51,9 +52,10 @@ std::optional<std::string> JoinedNodeLink::goodbye() const {
 // Never blocks the reader: a sender holding the lock is sending already, and
 // what the socket cannot take now goes out with the next send.
 void JoinedNodeLink::Ping() {
+  Message beat = heartbeat_ ? heartbeat_() : Message(PingMsg{});  // before the lock: it may take a while
   std::unique_lock lock(send_mu_, std::try_to_lock);
   if (!lock.owns_lock()) return;
-  conn_->Queue(PingMsg{});
+  conn_->Queue(beat);
   (void)conn_->Flush();
 }
 

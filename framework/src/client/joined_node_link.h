@@ -8,6 +8,7 @@
 // on a socket that closed or a node that stopped.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,11 +24,15 @@ namespace lumen::internal {
 
 class JoinedNodeLink : public NodeLink {
  public:
+  // What the link sends to keep itself alive (a heartbeat the node answers
+  // with Pong): a node daemon's registration sends its NodeLoadMsg.
+  using Heartbeat = std::function<Message()>;
   // Connects to the node's socket, or to a node of another host at its
   // tls:// address through a tunnel keyed by `secret` (protocol/tls_tunnel.h);
   // throws lumen::Error if nothing serves it or the handshake fails.
+  // `heartbeat` is called on the link's reader thread; empty: PingMsg.
   explicit JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms = NodeLivenessTimeoutMs(),
-                          const std::string& secret = "");
+                          Heartbeat heartbeat = {}, const std::string& secret = "");
   // Closes the socket (the node then ends this driver's job) and stops the reader.
   ~JoinedNodeLink() override;
 
@@ -46,6 +51,7 @@ class JoinedNodeLink : public NodeLink {
 
   std::string socket_path_;
   int64_t liveness_timeout_ms_;
+  Heartbeat heartbeat_;
   // The reader alone touches conn_'s reading side, senders (under send_mu_)
   // its writing side: the two share no state.
   std::unique_ptr<Connection> conn_;

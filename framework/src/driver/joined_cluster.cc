@@ -51,7 +51,7 @@ std::unique_ptr<JoinedCluster> JoinCluster(const Config& config, const std::stri
     cluster->address = address;
     Status s = ConnectToAnyStore(tunnel, secret, &cluster->store);
     if (!s.ok()) throw Error("lumen::Init: cannot reach the object store of the cluster at " + address + ": " + s.message());
-    cluster->link = std::make_unique<JoinedNodeLink>(tunnel, NodeLivenessTimeoutMs(), secret);
+    cluster->link = std::make_unique<JoinedNodeLink>(tunnel, NodeLivenessTimeoutMs(), JoinedNodeLink::Heartbeat{}, secret);
   }
 
   JoinMsg join;

@@ -80,6 +80,7 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const LocalClusterOptions& opt
   // large Puts worth a durable copy (the default one goes with the session).
   if (options.lineage && !options.storage_dir.empty()) {
     node.put_copies_dir = options.storage_dir + "/puts";
+    node.dead_nodes_file = options.storage_dir + "/dead_nodes.json";
     uint64_t bytes = 0;  // what retention removed the records of, and what a killed driver half wrote
     PutCopies::Sweep(node.put_copies_dir,
                      [&](const ObjectID& oid) { return cluster->lineage->GetObject(oid).has_value(); }, &bytes);

@@ -36,10 +36,12 @@ struct NodeState {
   uint64_t store_capacity_bytes = 0;
   uint64_t store_objects = 0;
   uint64_t spilled_bytes = 0;
-  int workers = 0;               // live worker processes on the node
+  int workers = 0;               // live worker processes on the node (0 once dead)
+  int running_tasks = 0;         // tasks running in them now (0 once dead)
   uint64_t joined_ms = 0;        // unix ms when it registered with the head; 0 for the head or unknown
   uint64_t left_ms = 0;          // dead: unix ms when the head saw it go
   std::string death_cause;       // dead: why (its connection closed, or declared dead after a silence)
+  bool earlier_run = false;      // dead: it left before the head last (re)started on its storage dir
 };
 
 struct TaskState {

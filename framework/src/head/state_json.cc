@@ -18,9 +18,11 @@ json ToJson(const NodeState& n) {
           {"store_objects", n.store_objects},
           {"spilled_bytes", n.spilled_bytes},
           {"workers", n.workers},
+          {"running_tasks", n.running_tasks},
           {"joined_ms", n.joined_ms},
           {"left_ms", n.left_ms},
-          {"death_cause", n.death_cause}};
+          {"death_cause", n.death_cause},
+          {"earlier_run", n.earlier_run}};
 }
 
 json ToJson(const TaskState& t) {

@@ -32,7 +32,11 @@ namespace lumen::internal {
 // ---- start and stop --------------------------------------------------------
 
 NodeManager::NodeManager(NodeOptions options)
-    : options_(std::move(options)), lineage_(options_.lineage, options_.node_name) {}
+    : options_(std::move(options)), dead_nodes_(options_.dead_nodes_file), lineage_(options_.lineage, options_.node_name) {
+  if (!dead_nodes_.load_error().empty())
+    std::fprintf(stderr, "lumen: the nodes that left before this start are not listed: %s\n",
+                 dead_nodes_.load_error().c_str());
+}
 
 std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   std::unique_ptr<NodeManager> nm(new NodeManager(std::move(options)));
@@ -221,6 +225,11 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 void NodeManager::HandleFrame(Worker& w, Message& message) {
   w.heard = Clock::now();
   if (std::holds_alternative<PingMsg>(message)) return Reply(w, PongMsg{});
+  if (auto* load = std::get_if<NodeLoadMsg>(&message)) {  // a node's ping (one not registered yet: a ping only)
+    if (auto peer = peers_.find(w.peer); w.node && peer != peers_.end())
+      peer->second.load = {load->workers, load->running_tasks};
+    return Reply(w, PongMsg{});
+  }
   if (w.node) throw ProtocolError("a node sends nothing more on the connection it registered over (but pings)");
   if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message) &&
       !std::holds_alternative<RegisterNodeMsg>(message))

@@ -39,6 +39,7 @@
 #include "lumen/storage/lineage_log.h"
 #include "lumen/storage/object_store.h"
 #include "head/cluster_state.h"
+#include "node/dead_nodes.h"
 #include "node/durability_flusher.h"
 #include "node/gpu_ids.h"
 #include "transfer/object_transfer.h"
@@ -72,6 +73,9 @@ struct NodeOptions {
   // Where large Puts get durable copies (put_copies.h); empty: none (a
   // storage dir nobody named does not outlive the process).
   std::string put_copies_dir;
+  // Where a head keeps the nodes that left its cluster (dead_nodes.h) for
+  // its next run on the same storage dir; empty: in memory only.
+  std::string dead_nodes_file;
   // Where each worker's stdout and stderr are kept (log_relay.h), besides
   // the driver's stderr; empty: workers write where the driver does.
   std::string log_dir;
@@ -128,6 +132,13 @@ class NodeManager {
     uint64_t tasks_rebuilt = 0;
   };
   Counters GetCounters();
+  // How busy the node is now: what a node daemon reports to its head with
+  // each heartbeat (NodeLoadMsg), and what the dashboard shows per node.
+  struct Load {
+    uint32_t workers = 0;        // live worker processes, actors' included
+    uint32_t running_tasks = 0;  // tasks running on them (not those sent to other nodes)
+  };
+  Load GetLoad();
   // True if `id`'s value is here now (ready, in the store or inline).
   bool HasObject(const ObjectID& id);
   // The store evicted `id` to make room: it is rebuilt from lineage when needed.
@@ -187,7 +198,7 @@ class NodeManager {
   // Other nodes, and the tasks sent to them (node_manager_peers.cc).
   void RegisterPeer(Worker& client, RegisterNodeMsg& m);
   void PeerGone(int peer, const std::string& why);
-  void ForgetOldestDeadPeers();
+  void ForgetDeadPeers();
   Worker* LinkTo(Peer& peer, int job);
   bool ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to = nullptr);
   void OnArgCopied(const TaskID& task, int link, const Status& status);
@@ -219,6 +230,7 @@ class NodeManager {
   void LeavePeer(ActorState& a, bool kill);
   void PeerActorsLost(Worker& link);
   std::string PeerName(int peer) const;
+  Load LoadLocked() const;
   void OnFlushed(int client, uint64_t request, const std::string& error);
   int RebuildJob() const;
   void ReapWorkers();
@@ -323,7 +335,8 @@ class NodeManager {
   std::map<int, Job> jobs_;  // by id
   int next_job_ = 1;
   mutable std::set<std::string> warned_waiting_;  // demand said to wait for a node (Infeasible)
-  std::map<int, Peer> peers_;  // other nodes that registered here, by id
+  std::map<int, Peer> peers_;  // other nodes that registered here, by id (dead ones until the next registers)
+  DeadNodes dead_nodes_;       // the nodes that left, this run's and earlier runs' (set at Start)
   int next_peer_ = 0;
   size_t spread_turn_ = 0;  // SPREAD: the next node in turn (0: this one, then the live peers by id)
   std::unordered_map<TaskID, Forwarded> forwarded_;  // tasks sent to a peer, not done

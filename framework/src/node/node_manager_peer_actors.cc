@@ -32,8 +32,9 @@ constexpr auto kAvoidLeftPeer = std::chrono::seconds(1);
 }  // namespace
 
 std::string NodeManager::PeerName(int peer) const {
-  auto it = peers_.find(peer);
-  return it == peers_.end() ? "another node" : it->second.name;
+  if (auto it = peers_.find(peer); it != peers_.end()) return it->second.name;
+  std::string dead = dead_nodes_.NameOf(peer);
+  return dead.empty() ? "another node" : dead;
 }
 
 // False if no live peer has room for it now (or it is bound to this node:
@@ -125,7 +126,7 @@ void NodeManager::DispatchRemoteActor(ActorState& a) {
     a.queue.pop_front();
     call.worker = a.link;
     a.in_flight.push_back(call.id);
-    TaskHistory::Started(call.history, a.link, -1, UnixMillis());
+    TaskHistory::Started(call.history, a.link, -1, UnixMillis(), history_.Interned(peer->second.name));
     Forwarded& f = forwarded_[call.id];
     f = Forwarded{a.peer, a.link, {}, 0, 0};
     bool ready = false;  // sent as it is: a call keeps its order (a nested ref not made yet fails there)

@@ -60,7 +60,7 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
     reply.error = "the head cannot reach this node's object store at " + m.store_socket + ": " + s.message();
   }
   if (!reply.error.empty()) return Refuse(client, reply);
-  ForgetOldestDeadPeers();
+  ForgetDeadPeers();
   Peer& peer = peers_[next_peer_];
   peer.id = next_peer_++;
   peer.client = client.number;
@@ -85,9 +85,11 @@ void NodeManager::PeerGone(int id, const std::string& why) {
   if (it == peers_.end() || it->second.dead) return;
   Peer& peer = it->second;
   peer.dead = true;
-  peer.left_ms = UnixMillis();
-  peer.why = why;
   std::fprintf(stderr, "lumen: node '%s' left the cluster: %s\n", peer.name.c_str(), why.c_str());
+  std::string unsaved = dead_nodes_.Add({peer.name, peer.node_socket, peer.total, peer.joined_ms, UnixMillis(), why, peer.id});
+  if (!unsaved.empty())
+    std::fprintf(stderr, "lumen: a restarted head will not list node '%s' as dead: %s\n", peer.name.c_str(),
+                 unsaved.c_str());
   if (peer.store) peer.store->Disconnect();  // a copy to a stopped node's store waits no more
   std::map<int, int> links;
   links.swap(peer.links);  // closing a link edits the map (OnLinkGone)
@@ -95,15 +97,11 @@ void NodeManager::PeerGone(int id, const std::string& why) {
     if (Worker* w = ClientByNumber(link)) CloseConnection(*w);
 }
 
-// Dead peers stay listed (when and why they left) up to kMaxDeadPeers: the
-// oldest deaths go first. Called as one registers, never inside a walk of peers_.
-void NodeManager::ForgetOldestDeadPeers() {
-  std::vector<std::pair<uint64_t, int>> dead;  // (left_ms, id)
-  for (const auto& [id, peer] : peers_)
-    if (peer.dead) dead.emplace_back(peer.left_ms, id);
-  if (dead.size() < Peer::kMaxDeadPeers) return;
-  std::sort(dead.begin(), dead.end());
-  for (size_t i = 0; i + Peer::kMaxDeadPeers <= dead.size(); ++i) peers_.erase(dead[i].second);
+// A dead peer's links closed as it left (PeerGone): dead_nodes_ lists it
+// from then on, and its entry (its store's mapping) goes. Called as one
+// registers, never inside a walk of peers_.
+void NodeManager::ForgetDeadPeers() {
+  std::erase_if(peers_, [](const auto& entry) { return entry.second.dead && entry.second.links.empty(); });
 }
 
 // This node's link to `peer` as job `job`, opened (and joined) on first use.
@@ -238,7 +236,7 @@ bool NodeManager::ForwardToPeer(Task& task, const ResourceShape& shape, Peer* to
   for (const auto& [name, amount] : shape) best->available[name] -= amount;
   task.worker = link->number;
   link->in_flight.push_back(task.id);
-  TaskHistory::Started(task.history, link->number, -1, UnixMillis());
+  TaskHistory::Started(task.history, link->number, -1, UnixMillis(), history_.Interned(best->name));
   Forwarded& f = forwarded_[task.id];
   f = Forwarded{best->id, link->number, shape, 0, 0};
   f.copies_pending = CopyArgsToPeer(objects, *best, link->number,

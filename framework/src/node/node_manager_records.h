@@ -66,12 +66,10 @@ struct NodeManager::Peer {
   std::shared_ptr<storage::ObjectStore> store;  // its segment, mapped here
   std::shared_ptr<StoreStatsProbe> stats;       // its store's figures, never waited on long
   std::map<int, int> links;  // job -> the link's client number
+  Load load;                 // as it last reported (NodeLoadMsg, with its heartbeat)
+  // Dead: it left (PeerGone), and is listed in dead_nodes_ from then on.
   bool dead = false;
-  // What the dashboard shows of it: when it registered, and, once dead, when
-  // and why it left (PeerGone's why). The last kMaxDeadPeers dead stay listed.
-  uint64_t joined_ms = 0, left_ms = 0;
-  std::string why;
-  static constexpr size_t kMaxDeadPeers = 100;
+  uint64_t joined_ms = 0;  // when it registered, for the dashboard
 };
 
 // A task sent to a peer: the copies of its arguments still on their way,

@@ -23,6 +23,24 @@ constexpr size_t kMaxObjects = 100000;
 
 }  // namespace
 
+NodeManager::Load NodeManager::GetLoad() {
+  std::lock_guard lock(mu_);
+  return LoadLocked();
+}
+
+// Its own processes only: drivers, registered nodes and links to other
+// nodes are connections, not workers; a task sent over a link runs there.
+NodeManager::Load NodeManager::LoadLocked() const {
+  Load load;
+  for (const auto& [n, w] : workers_) load.workers += !w->dead && !w->driver && !w->peer_link;
+  for (const auto& [id, t] : tasks_) {
+    if (t.history.state != TaskHistory::State::kRunning) continue;
+    auto w = workers_.find(t.history.worker);
+    load.running_tasks += w != workers_.end() && !w->second->peer_link;
+  }
+  return load;
+}
+
 head::ClusterSnapshot NodeManager::Snapshot() {
   head::ClusterSnapshot snap;
   std::vector<PlacementGroup> groups;
@@ -38,24 +56,34 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     auto free = available_.find(name);
     node.resources_used[name] = total - (free == available_.end() ? 0 : free->second);
   }
-  for (auto& [n, w] : workers_) node.workers += !w->dead && !w->driver && !w->peer_link;
+  Load here = LoadLocked();
+  node.workers = static_cast<int>(here.workers);
+  node.running_tasks = static_cast<int>(here.running_tasks);
   for (const auto& [id, peer] : peers_) {  // as this node sees them: what its tasks hold there
+    if (peer.dead) continue;                // listed below, with the nodes that left
     head::NodeState& other = snap.nodes.emplace_back();
     other.node_id = peer.name;
     other.address = peer.node_socket;
     other.resources_total = peer.total;
     other.joined_ms = peer.joined_ms;
-    if (peer.dead) {  // listed with when and why it left; it holds nothing now
-      other.state = "dead";
-      other.left_ms = peer.left_ms;
-      other.death_cause = peer.why;
-      continue;
-    }
+    other.workers = static_cast<int>(peer.load.workers);
+    other.running_tasks = static_cast<int>(peer.load.running_tasks);
     stores.emplace_back(snap.nodes.size() - 1, peer.stats);
     for (const auto& [name, total] : peer.total) {
       auto free = peer.available.find(name);
       other.resources_used[name] = total - (free == peer.available.end() ? 0 : free->second);
     }
+  }
+  for (const DeadNodes::Node& dead : dead_nodes_.All()) {  // when and why each left; they hold nothing now
+    head::NodeState& other = snap.nodes.emplace_back();
+    other.node_id = dead.name;
+    other.address = dead.address;
+    other.state = "dead";
+    other.resources_total = dead.resources;
+    other.joined_ms = dead.joined_ms;
+    other.left_ms = dead.left_ms;
+    other.death_cause = dead.why;
+    other.earlier_run = dead.earlier_run;
   }
 
   std::vector<const TaskHistory::Record*> live;
@@ -65,11 +93,8 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   snap.tasks = history_.Render(live);
   for (head::TaskState& t : snap.tasks) {
     if (t.worker < 0) continue;
-    t.node_id = options_.node_name;
-    auto w = workers_.find(t.worker);  // a link to another node: the task ran there, in no process of ours
-    if (w == workers_.end() || !w->second->peer_link) continue;
-    if (auto p = peers_.find(w->second->peer); p != peers_.end()) t.node_id = p->second.name;
-    t.worker_pid = 0;
+    if (t.node_id.empty()) t.node_id = options_.node_name;  // it ran here
+    else t.worker_pid = 0;  // it was sent to another node (named by its record): in no process of ours
   }
 
   for (const auto& [id, a] : actors_) {

@@ -35,12 +35,14 @@ void TaskHistory::Queued(Record& r, int attempt) {
   r.attempt = attempt;
   r.worker = -1;
   r.pid = 0;
+  r.node = 0;
 }
 
-void TaskHistory::Started(Record& r, int worker, int64_t pid, uint64_t now_ms) {
+void TaskHistory::Started(Record& r, int worker, int64_t pid, uint64_t now_ms, uint32_t node) {
   r.state = State::kRunning;
   r.worker = worker;
   r.pid = pid;
+  r.node = node;
   r.start_ms = now_ms;
 }
 
@@ -62,6 +64,7 @@ head::TaskState TaskHistory::RenderOne(const Record& r) const {
   t.function = names_[r.function];
   t.name = names_[r.name];
   t.state = NameOf(r.state);
+  t.node_id = names_[r.node];
   t.worker = r.worker;
   t.worker_pid = r.pid;
   t.attempt = r.attempt;

@@ -34,6 +34,7 @@ class TaskHistory {
     int attempt = 0;
     int worker = -1;
     int64_t pid = 0;
+    uint32_t node = 0;      // interned: the other node it was sent to; 0: this node
     uint64_t submit_ms = 0, start_ms = 0, end_ms = 0;
     std::string error;
   };
@@ -43,7 +44,11 @@ class TaskHistory {
   Record Submitted(const TaskID& id, const TaskSpec& spec, bool rebuild, uint64_t now_ms);
   // Ready to run (first time, or again after a failed attempt).
   static void Queued(Record& r, int attempt);
-  static void Started(Record& r, int worker, int64_t pid, uint64_t now_ms);
+  // `node`: Interned(the other node's name) for a task sent there, else 0
+  // (here). The name stays with the record after that node is gone.
+  static void Started(Record& r, int worker, int64_t pid, uint64_t now_ms, uint32_t node = 0);
+  // The index a name is kept at (interned once: a node's name costs one copy).
+  uint32_t Interned(const std::string& name) { return Intern(name); }
   // The task ended: its record moves into the ring. Once per record.
   void Ended(Record& r, State state, const std::string& error, uint64_t now_ms);
 

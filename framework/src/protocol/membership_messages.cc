@@ -74,4 +74,12 @@ void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m) {
 
 RegisterNodeReplyMsg Read(frames::RegisterNodeReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
 
+void Write(frames::Frame::Builder f, const NodeLoadMsg& m) {
+  auto b = f.initNodeLoad();
+  b.setWorkers(m.workers);
+  b.setRunningTasks(m.running_tasks);
+}
+
+NodeLoadMsg Read(frames::NodeLoad::Reader r) { return {r.getWorkers(), r.getRunningTasks()}; }
+
 }  // namespace lumen::internal::membership

@@ -21,5 +21,7 @@ void Write(frames::Frame::Builder f, const RegisterNodeMsg& m);
 RegisterNodeMsg Read(frames::RegisterNode::Reader r);
 void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m);
 RegisterNodeReplyMsg Read(frames::RegisterNodeReply::Reader r);
+void Write(frames::Frame::Builder f, const NodeLoadMsg& m);
+NodeLoadMsg Read(frames::NodeLoad::Reader r);
 
 }  // namespace lumen::internal::membership

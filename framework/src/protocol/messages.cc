@@ -378,6 +378,7 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::PING: return PingMsg{};
       case frames::Frame::PONG: return PongMsg{};
       case frames::Frame::GOODBYE: return GoodbyeMsg{ReadText(f.getGoodbye())};
+      case frames::Frame::NODE_LOAD: return Read(f.getNodeLoad());
     }
     Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
   } catch (const kj::Exception& e) {

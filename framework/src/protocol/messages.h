@@ -174,12 +174,17 @@ struct PongMsg {};
 struct GoodbyeMsg {
   std::string why;
 };
+// A registered node's ping that says how busy it is (frames.capnp NodeLoad).
+struct NodeLoadMsg {
+  uint32_t workers = 0;
+  uint32_t running_tasks = 0;
+};
 
 using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
                              LookupActorMsg, ActorExitMsg, CreateActorReplyMsg, JoinMsg, JoinReplyMsg, FlushMsg,
                              FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg, SubmitReplyMsg, PingMsg, PongMsg,
-                             GoodbyeMsg>;
+                             GoodbyeMsg, NodeLoadMsg>;
 
 // The request a reply answers (its request number), 0 for other messages.
 uint64_t RequestAnswered(const Message& message);

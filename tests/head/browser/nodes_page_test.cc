@@ -142,6 +142,14 @@ TEST_F(NodesPageTest, ThreeNodesThenOneKilledAndOneStoppedUnderLoad) {
   ASSERT_TRUE(PageShows(Row(head_name_, "alive") + " td.col-resources", "CPU 1/2")) << browser_.Text("#nodes-table");
   EXPECT_TRUE(PageShows(Row("red", "alive") + " td.col-store", "4.0 MiB /")) << browser_.Text("#nodes-table");
   EXPECT_TRUE(PageShows(Row(head_name_, "alive") + " td.col-store", "4.0 MiB /")) << browser_.Text("#nodes-table");
+  // Each node's running tasks, as it reports them with its heartbeat (the head its own).
+  EXPECT_TRUE(PageShows(Row("red", "alive") + " td.col-running_tasks", "2")) << browser_.Text("#nodes-table");
+  EXPECT_TRUE(PageShows(Row("blue", "alive") + " td.col-running_tasks", "2")) << browser_.Text("#nodes-table");
+  EXPECT_TRUE(PageShows(Row(head_name_, "alive") + " td.col-running_tasks", "1")) << browser_.Text("#nodes-table");
+  for (const std::string& node : {std::string("red"), std::string("blue")}) {
+    std::string workers = browser_.Text(Row(node, "alive") + " td.col-workers");
+    EXPECT_TRUE(workers != "" && workers != "0") << node << " shows " << workers << " workers";
+  }
   EXPECT_EQ(browser_.Count("#nodes-table tr.node-alive"), 3);
   EXPECT_EQ(browser_.Count("#nodes-table tr.node-dead"), 0);
   EXPECT_TRUE(PageShows("#card-nodes", "3 alive")) << browser_.Text("#card-nodes");
@@ -161,6 +169,7 @@ TEST_F(NodesPageTest, ThreeNodesThenOneKilledAndOneStoppedUnderLoad) {
   EXPECT_NE(browser_.Text(Row("red", "dead") + " td.col-death_cause").find(" s ago)"), std::string::npos);
   EXPECT_EQ(browser_.Text(Row("red", "dead") + " td.col-state"), "dead");
   EXPECT_EQ(browser_.Text(Row("red", "dead") + " td.col-resources"), "had CPU 2, red 2");
+  EXPECT_EQ(browser_.Text(Row("red", "dead") + " td.col-workers"), "");  // a dead node has none
   EXPECT_TRUE(PageShows(Row(head_name_, "alive") + " td.col-resources", "CPU 2/2"))
       << "c did not run again on the head: " << browser_.Text("#nodes-table");
   EXPECT_TRUE(PageShows("#card-nodes", "2 alive, 1 dead")) << browser_.Text("#card-nodes");
@@ -177,6 +186,12 @@ TEST_F(NodesPageTest, ThreeNodesThenOneKilledAndOneStoppedUnderLoad) {
   };
   EXPECT_TRUE(WebDriver::WaitFor([&] { return running(head_name_, 1) == 1 && running("blue", 0) == 2; }, 20s))
       << browser_.Text("#tasks-table");
+  // b ran on red, which is gone: its row still names red.
+  auto finished_on_red = browser_.Execute(
+      "return [...document.querySelectorAll('#tasks-table tr.task-row')].filter(r => "
+      "r.querySelector('td.col-state').textContent == 'finished' && "
+      "r.querySelector('td.col-node_id').textContent == 'red').length");
+  EXPECT_EQ(finished_on_red, 1) << browser_.Text("#tasks-table");
   Shot("red-killed-task-rerun");
   Release("c");
   EXPECT_EQ(*lumen::Get(c, 20000), head_->pid());

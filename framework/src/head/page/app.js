@@ -29,11 +29,13 @@ function bytes(n) {
   return (i ? n.toFixed(1) : n) + ' ' + units[i];
 }
 function clock(unixMs) { return new Date(unixMs).toISOString().slice(11, 19) + ' UTC'; }
-// A dead node: when it left (and how long ago, by the snapshot's clock) and why.
+// A dead node: when it left (and how long ago, by the snapshot's clock) and why;
+// one that left before the head restarted (listed from its storage dir) says so.
 function departure(node, nowMs) {
   if (node.state !== 'dead') return '';
   const ago = Math.max(0, Math.round((nowMs - node.left_ms) / 1000));
-  return 'left ' + clock(node.left_ms) + ' (' + ago + ' s ago): ' + node.death_cause;
+  return 'left ' + clock(node.left_ms) + ' (' + ago + ' s ago' + (node.earlier_run ? ', before the head restarted' : '') +
+      '): ' + node.death_cause;
 }
 // What a live node has now; nothing for a dead one (`value` may be a function, drawn only if alive).
 function live(node, value) { return node.state === 'dead' ? '' : typeof value === 'function' ? value() : value; }
@@ -121,6 +123,7 @@ const views = {
       ['store', 'store', r => live(r, () => storeBar(r.store_used_bytes, r.store_capacity_bytes))],
       ['store_objects', 'objects', r => live(r, r.store_objects)], ['spilled_bytes', 'spilled', r => live(r, bytes(r.spilled_bytes))],
       ['workers', 'workers', r => live(r, r.workers)],
+      ['running_tasks', 'running tasks', r => live(r, r.running_tasks)],
       ['death_cause', 'left the cluster', r => departure(r, c.taken_ms)],
     ], c.nodes, r => 'node-' + r.state);
   },

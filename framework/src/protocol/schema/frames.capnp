@@ -241,6 +241,14 @@ struct RegisterNodeReply {
   error @1 :Text;           # empty: registered
 }
 
+# A registered node's figures, sent on the connection it registered over in
+# place of its ping (and answered with pong, as a ping is): what the head's
+# dashboard shows of it.
+struct NodeLoad {
+  workers @0 :UInt32;       # its live worker processes, actors' included
+  runningTasks @1 :UInt32;  # tasks running on them now
+}
+
 struct Frame {
   union {
     execute @0 :Execute;
@@ -276,5 +284,6 @@ struct Frame {
     # A node that stops on purpose tells its clients first, and why: a
     # registered node then stops too instead of waiting for its head.
     goodbye @26 :Text;
+    nodeLoad @27 :NodeLoad;
   }
 }
