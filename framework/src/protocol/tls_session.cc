@@ -188,11 +188,12 @@ bool TlsSession::Handshake(Deadline deadline, std::string* error) {
   }
 }
 
-bool TlsSession::Write(const void* data, size_t size, Deadline deadline, std::string* error) {
-  auto* p = static_cast<const char*>(data);
+// Exactly `size` bytes one way, retrying what OpenSSL asks to wait for.
+bool TlsSession::Exactly(bool write, char* p, size_t size, Deadline deadline, std::string* error) {
   while (size > 0) {
     ERR_clear_error();
-    int n = SSL_write(impl_->ssl, p, static_cast<int>(std::min<size_t>(size, kChunk)));
+    int chunk = static_cast<int>(std::min<size_t>(size, kChunk));
+    int n = write ? SSL_write(impl_->ssl, p, chunk) : SSL_read(impl_->ssl, p, chunk);
     if (n > 0) {
       p += n;
       size -= static_cast<size_t>(n);
@@ -201,41 +202,59 @@ bool TlsSession::Write(const void* data, size_t size, Deadline deadline, std::st
     }
   }
   return true;
+}
+
+bool TlsSession::Write(const void* data, size_t size, Deadline deadline, std::string* error) {
+  return Exactly(true, const_cast<char*>(static_cast<const char*>(data)), size, deadline, error);  // only read from
 }
 
 bool TlsSession::Read(void* data, size_t size, Deadline deadline, std::string* error) {
-  auto* p = static_cast<char*>(data);
-  while (size > 0) {
-    ERR_clear_error();
-    int n = SSL_read(impl_->ssl, p, static_cast<int>(std::min<size_t>(size, kChunk)));
-    if (n > 0) {
-      p += n;
-      size -= static_cast<size_t>(n);
-    } else if (!impl_->Retry(n, deadline, error)) {
-      return false;
-    }
-  }
-  return true;
+  return Exactly(false, static_cast<char*>(data), size, deadline, error);
 }
 
-// Each direction keeps a window of bytes read from one side and not yet
-// written to the other; a side is read only while its window has room, so a
-// slow reader slows its writer instead of filling memory.
+namespace {
+
+// The bytes of one direction read from one side and not yet written to the
+// other: [begin, end) of a fixed buffer, moved to its front when its tail
+// runs out, so it never grows.
+struct Window {
+  std::vector<char> buf = std::vector<char>(kWindow);
+  size_t begin = 0, end = 0;
+
+  bool empty() const { return begin == end; }
+  size_t pending() const { return end - begin; }
+  // Where the next bytes go, and how many fit.
+  char* tail() {
+    if (begin == end) begin = end = 0;
+    if (end == buf.size() && begin > 0) {
+      std::memmove(buf.data(), buf.data() + begin, end - begin);
+      end -= begin, begin = 0;
+    }
+    return buf.data() + end;
+  }
+  size_t room() const { return buf.size() - pending(); }  // what tail() can give
+};
+
+}  // namespace
+
+// Each direction has a window (above); a side is read only while its
+// window has room, so a slow reader slows its writer instead of filling memory.
 void TlsSession::Pump(int near_fd) {
   ::fcntl(near_fd, F_SETFL, ::fcntl(near_fd, F_GETFL) | O_NONBLOCK);
   SSL* ssl = impl_->ssl;
-  std::vector<char> to_near, to_far;  // pending bytes, from offset *_sent
-  size_t near_sent = 0, far_sent = 0;
+  Window to_near, to_far;
   bool far_closed = false, near_closed = false, failed = false;
   bool read_wants_write = false, write_wants_read = false, write_wants_write = false;
-  std::vector<char> chunk(kChunk);
   while (!failed) {
     read_wants_write = false;
-    while (!far_closed && to_near.size() - near_sent < kWindow) {  // far -> window
+    while (!far_closed) {  // far -> window
+      char* at = to_near.tail();
+      size_t room = to_near.buf.size() - to_near.end;
+      if (room == 0) break;
       ERR_clear_error();
-      int n = SSL_read(ssl, chunk.data(), kChunk);
+      int n = SSL_read(ssl, at, static_cast<int>(std::min<size_t>(room, kChunk)));
       if (n > 0) {
-        to_near.insert(to_near.end(), chunk.data(), chunk.data() + n);
+        to_near.end += static_cast<size_t>(n);
         continue;
       }
       int e = SSL_get_error(ssl, n);
@@ -243,31 +262,33 @@ void TlsSession::Pump(int near_fd) {
       if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) far_closed = true;
       break;
     }
-    while (near_sent < to_near.size()) {  // window -> near
-      ssize_t n = ::send(near_fd, to_near.data() + near_sent, to_near.size() - near_sent, MSG_NOSIGNAL);
+    while (!to_near.empty()) {  // window -> near
+      ssize_t n = ::send(near_fd, to_near.buf.data() + to_near.begin, to_near.pending(), MSG_NOSIGNAL);
       if (n > 0) {
-        near_sent += static_cast<size_t>(n);
+        to_near.begin += static_cast<size_t>(n);
       } else {
         if (n < 0 && errno != EAGAIN && errno != EINTR) failed = true;
         break;
       }
     }
-    if (near_sent == to_near.size()) to_near.clear(), near_sent = 0;
-    while (!near_closed && to_far.size() - far_sent < kWindow) {  // near -> window
-      ssize_t n = ::read(near_fd, chunk.data(), chunk.size());
+    while (!near_closed) {  // near -> window
+      char* at = to_far.tail();
+      size_t room = to_far.buf.size() - to_far.end;
+      if (room == 0) break;
+      ssize_t n = ::read(near_fd, at, room);
       if (n > 0) {
-        to_far.insert(to_far.end(), chunk.data(), chunk.data() + n);
+        to_far.end += static_cast<size_t>(n);
       } else {
         if (n == 0 || (errno != EAGAIN && errno != EINTR)) near_closed = true;
         break;
       }
     }
     write_wants_read = write_wants_write = false;
-    while (far_sent < to_far.size()) {  // window -> far
+    while (!to_far.empty()) {  // window -> far
       ERR_clear_error();
-      int n = SSL_write(ssl, to_far.data() + far_sent, static_cast<int>(std::min<size_t>(to_far.size() - far_sent, kChunk)));
+      int n = SSL_write(ssl, to_far.buf.data() + to_far.begin, static_cast<int>(std::min<size_t>(to_far.pending(), kChunk)));
       if (n > 0) {
-        far_sent += static_cast<size_t>(n);
+        to_far.begin += static_cast<size_t>(n);
         continue;
       }
       int e = SSL_get_error(ssl, n);
@@ -276,13 +297,12 @@ void TlsSession::Pump(int near_fd) {
       if (!write_wants_read && !write_wants_write) failed = true;
       break;
     }
-    if (far_sent == to_far.size()) to_far.clear(), far_sent = 0;
     // A side that closed ends the tunnel once what it sent has been passed on.
     if ((far_closed && to_near.empty()) || (near_closed && to_far.empty())) break;
     pollfd p[2] = {{impl_->fd, 0, 0}, {near_fd, 0, 0}};
-    if ((!far_closed && to_near.size() - near_sent < kWindow) || write_wants_read) p[0].events |= POLLIN;
+    if ((!far_closed && to_near.room() > 0) || write_wants_read) p[0].events |= POLLIN;
     if (write_wants_write || read_wants_write) p[0].events |= POLLOUT;
-    if (!near_closed && to_far.size() - far_sent < kWindow) p[1].events |= POLLIN;
+    if (!near_closed && to_far.room() > 0) p[1].events |= POLLIN;
     if (!to_near.empty()) p[1].events |= POLLOUT;
     if (::poll(p, 2, -1) < 0 && errno != EINTR) failed = true;
   }

@@ -32,6 +32,7 @@ class TlsSession {
 
  private:
   struct Impl;
+  bool Exactly(bool write, char* data, size_t size, Deadline deadline, std::string* error);
   explicit TlsSession(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

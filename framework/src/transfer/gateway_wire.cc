@@ -31,12 +31,14 @@ Status Gone() { return {StatusCode::kDisconnected, "the connection to the other 
 
 }  // namespace
 
-Status ReadBytes(int fd, void* data, size_t size, Deadline deadline) {
-  auto* p = static_cast<char*>(data);
+namespace {
+
+// Exactly `size` bytes one way, each step within the deadline.
+Status Exactly(bool write, int fd, char* p, size_t size, Deadline deadline) {
   while (size > 0) {
-    if (Status s = Wait(fd, POLLIN, deadline); !s.ok()) return s;
-    ssize_t n = ::recv(fd, p, size, MSG_DONTWAIT);
-    if (n == 0) return Gone();
+    if (Status s = Wait(fd, write ? POLLOUT : POLLIN, deadline); !s.ok()) return s;
+    ssize_t n = write ? ::send(fd, p, size, MSG_DONTWAIT | MSG_NOSIGNAL) : ::recv(fd, p, size, MSG_DONTWAIT);
+    if (n == 0 && !write) return Gone();
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) continue;
       return Gone();
@@ -47,19 +49,14 @@ Status ReadBytes(int fd, void* data, size_t size, Deadline deadline) {
   return Status::OK();
 }
 
+}  // namespace
+
+Status ReadBytes(int fd, void* data, size_t size, Deadline deadline) {
+  return Exactly(false, fd, static_cast<char*>(data), size, deadline);
+}
+
 Status WriteBytes(int fd, const void* data, size_t size, Deadline deadline) {
-  auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    if (Status s = Wait(fd, POLLOUT, deadline); !s.ok()) return s;
-    ssize_t n = ::send(fd, p, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return Gone();
-    }
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
-  return Status::OK();
+  return Exactly(true, fd, const_cast<char*>(static_cast<const char*>(data)), size, deadline);  // only read from
 }
 
 Status WriteMessage(int fd, capnp::MessageBuilder& message, Deadline deadline) {
