@@ -83,10 +83,14 @@ std::string LocalDaemons::StartHead() {
   return why;
 }
 
+// Every other node speaks TCP to the head, as a node of another host would
+// (an IP of its own on the loopback), so faults hit both kinds of links.
 std::string LocalDaemons::AddNode() {
   const std::string slots = "{\"" + std::string(kNodeResource) + "\": " + std::to_string(options_.node_cpus) + "}";
-  return Start({"start", "--address", address_, "--num-cpus", std::to_string(options_.node_cpus), "--resources", slots},
-               false);
+  std::vector<std::string> args{"start", "--address", address_, "--num-cpus", std::to_string(options_.node_cpus),
+                                "--resources", slots};
+  if (nodes_added_++ % 2 == 1) args.insert(args.end(), {"--node-ip", "127.0.0.2"});
+  return Start(args, false);
 }
 
 std::string LocalDaemons::Start(const std::vector<std::string>& args, bool head) {
@@ -166,7 +170,9 @@ int Occurrences(const std::string& text, const std::string& line) {
 }  // namespace
 
 int LocalDaemons::RegistrationsWithHead(pid_t pid) const {
-  return Occurrences(LastHeadLog(), "joined the cluster (pid " + std::to_string(pid) + ")");
+  // A node of this host: "(pid N)"; one that speaks TCP to the head: "(pid N from IP:PORT, ...)".
+  const std::string joined = "joined the cluster (pid " + std::to_string(pid);
+  return Occurrences(LastHeadLog(), joined + ")") + Occurrences(LastHeadLog(), joined + " from ");
 }
 
 int LocalDaemons::DeclaredDead(pid_t pid) const {

@@ -86,6 +86,7 @@ class LocalDaemons {
 
  private:
   std::string Start(const std::vector<std::string>& args, bool head);
+  int nodes_added_ = 0;  // the odd ones speak TCP to the head (AddNode)
   void Forget(const Daemon& d);  // removes its session dir and store segment
   std::string LastHeadLog() const;  // of the head started last, "" if none
 

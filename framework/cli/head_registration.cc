@@ -1,5 +1,7 @@
 #include "head_registration.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "lumen/errors.h"
@@ -35,7 +37,8 @@ std::shared_ptr<internal::JoinedNodeLink> HeadRegistration::Register(const inter
   auto link = std::make_shared<internal::JoinedNodeLink>(head.node_socket, internal::NodeLivenessTimeoutMs(), beat,
                                                          secret_);
   internal::Message m =
-      internal::RegisterNodeMsg{1, secret_, node_.name, node_.node_socket, node_.store_socket, node_.resources};
+      internal::RegisterNodeMsg{1,        secret_, node_.name, node_.node_socket, node_.store_socket, node_.resources,
+                                static_cast<int32_t>(::getpid())};
   link->Send({&m, 1});
   internal::Message reply = link->AwaitReply(1);  // bounded: the link's liveness timeout
   auto* registered = std::get_if<internal::RegisterNodeReplyMsg>(&reply);

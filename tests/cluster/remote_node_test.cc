@@ -39,6 +39,11 @@ class RemoteNode : public ::testing::Test {
   }
   void TearDown() override {
     lumen::Shutdown();
+    if (HasFailure()) {  // what the daemons saw, for a failure's details
+      auto tail = [](const std::string& log) { return log.substr(log.size() > 4000 ? log.size() - 4000 : 0); };
+      std::fprintf(stderr, "--- head's log:\n%s\n--- far node's log:\n%s\n", tail(head_.Log()).c_str(),
+                   tail(far_.Log()).c_str());
+    }
     for (pid_t pid : {far_.pid(), head_.pid()})
       if (pid > 0) ::kill(pid, SIGTERM);
   }

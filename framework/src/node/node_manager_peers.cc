@@ -43,13 +43,15 @@ int ConnectTo(const std::string& address, const std::string& secret) {
 
 // Who a client is, in the log: its pid, or where its tunnel comes from.
 std::string WhoIs(pid_t pid, const std::string& remote) {
-  return remote.empty() ? "pid " + std::to_string(pid) : remote;
+  if (remote.empty()) return "pid " + std::to_string(pid);
+  return (pid > 0 ? "pid " + std::to_string(pid) + " from " : "") + remote;
 }
 }  // namespace
 
 void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   RegisterNodeReplyMsg reply{m.request, ""};
   std::shared_ptr<storage::ObjectStore> store;
+  if (!client.remote.empty() && m.pid > 0) client.pid = m.pid;  // its own host's pid, for the logs only
   if (!PresentsSecret(m.secret)) {
     std::fprintf(stderr, "lumen: refused the node '%s' (%s): it did not present the cluster's secret\n",
                  m.name.c_str(), WhoIs(client.pid, client.remote).c_str());

@@ -59,11 +59,13 @@ void Write(frames::Frame::Builder f, const RegisterNodeMsg& m) {
   b.setNodeSocket(m.node_socket);
   b.setStoreSocket(m.store_socket);
   WriteResources(b.initResources(static_cast<unsigned>(m.resources.size())), m.resources);
+  b.setPid(m.pid);
 }
 
 RegisterNodeMsg Read(frames::RegisterNode::Reader r) {
   return {r.getRequest(),           ReadText(r.getSecret()),      ReadText(r.getName()),
-          ReadText(r.getNodeSocket()), ReadText(r.getStoreSocket()), ReadResources(r.getResources())};
+          ReadText(r.getNodeSocket()), ReadText(r.getStoreSocket()), ReadResources(r.getResources()),
+          r.getPid()};
 }
 
 void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m) {

@@ -166,6 +166,7 @@ struct RegisterNodeMsg {
   std::string node_socket;
   std::string store_socket;
   std::map<std::string, double> resources;
+  int32_t pid = 0;  // the daemon's, on its own host
 };
 
 // Liveness (heartbeat.h) and a node's farewell to its clients.

@@ -234,6 +234,7 @@ struct RegisterNode {
   nodeSocket @3 :Text;
   storeSocket @4 :Text;
   resources @5 :List(Resource);
+  pid @6 :Int32;            # the daemon's, on its own host (logs; a tunnel's peer shows none)
 }
 
 struct RegisterNodeReply {
