@@ -60,6 +60,7 @@ class RocksLineageLog final : public LineageLog {
     objects_ = rocks_->family(lineage::kObjectFamily);
     actors_ = rocks_->family(lineage::kActorFamily);
     packs_ = rocks_->family(lineage::kPackFamily);
+    groups_ = rocks_->family(lineage::kGroupFamily);
     if (rocks_->read_only()) {
       error_ = Status(StatusCode::kInvalid, "lineage log opened read-only: appends are refused");
       return;  // no threads: nothing to write
@@ -98,6 +99,7 @@ class RocksLineageLog final : public LineageLog {
   }
   uint64_t Append(const ObjectRecord& record) override { return EnqueueCompact(PackKind::kObject, record); }
   uint64_t Append(const ActorRecord& record) override { return Enqueue(Record(record)); }
+  uint64_t Append(const PlacementGroupRecord& record) override { return Enqueue(Record(record)); }
 
   bool WaitDurable(uint64_t seq, int64_t timeout_ms) override {
     std::unique_lock lock(mu_);
@@ -171,6 +173,21 @@ class RocksLineageLog final : public LineageLog {
       }
     }
     return actors;
+  }
+
+  std::vector<PlacementGroupRecord> AllPlacementGroups() override {
+    std::vector<PlacementGroupRecord> groups;
+    if (!groups_) return groups;  // a read-only open of a log from before placement groups
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), groups_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      PlacementGroupRecord record;
+      if (Parse(std::string_view(it->value().data(), it->value().size()), &record).ok())
+        groups.push_back(std::move(record));
+    }
+    std::stable_sort(groups.begin(), groups.end(), [](const PlacementGroupRecord& a, const PlacementGroupRecord& b) {
+      return a.created_ms < b.created_ms;
+    });
+    return groups;
   }
 
   std::vector<TaskRecord> ActorCalls(const ActorID& actor, uint64_t after) override {
@@ -365,6 +382,7 @@ class RocksLineageLog final : public LineageLog {
   rocksdb::ColumnFamilyHandle* objects_;
   rocksdb::ColumnFamilyHandle* actors_;
   rocksdb::ColumnFamilyHandle* packs_;  // null in a read-only open of a log from before packs
+  rocksdb::ColumnFamilyHandle* groups_;  // null in a read-only open of a log from before placement groups
 
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;    // writer waits for records or stop

@@ -71,8 +71,10 @@ Status RecordWriter::PutOwn(const Record& record, uint64_t now_ms, rocksdb::Writ
           uint64_t& mark = HighWater(PackKind::kTask, SourcePrefix(r.id));
           mark = std::max(mark, SourceCounter(r.id));
         }
-        Family f = std::is_same_v<R, TaskRecord> ? kTaskFamily : std::is_same_v<R, ObjectRecord> ? kObjectFamily
-                                                                                                 : kActorFamily;
+        Family f = std::is_same_v<R, TaskRecord>     ? kTaskFamily
+                   : std::is_same_v<R, ObjectRecord> ? kObjectFamily
+                   : std::is_same_v<R, ActorRecord>  ? kActorFamily
+                                                     : kGroupFamily;
         return wb->Put(rocks_->family(f), Key(r.id), scratch_);
       },
       record);
