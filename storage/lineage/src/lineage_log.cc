@@ -337,7 +337,8 @@ class RocksLineageLog final : public LineageLog {
       std::lock_guard lock(mu_);
       if (!error_.ok()) return error_;  // failed for good: never write past a hole
     }
-    rocksdb::WriteBatch wb;
+    rocksdb::WriteBatch& wb = batch_;
+    wb.Clear();  // keeps its buffer: no regrowing it for every batch
     uint64_t now_ms = options_.now_ms();  // one clock read a batch: the records' age for retention
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
@@ -346,6 +347,7 @@ class RocksLineageLog final : public LineageLog {
     std::lock_guard write_lock(write_mu_);
     if (Status s = encoder_.Build(batch, begin, end, now_ms, &wb); !s.ok()) return s;
     rocksdb::Status s = db_->Write(wo, &wb);
+    if (wb.GetDataSize() > (size_t{1} << 20)) batch_ = rocksdb::WriteBatch();  // a huge one is not kept for good
     if (!s.ok()) return FromRocks(s, "lineage log: writing records");
     return Status::OK();
   }
@@ -401,6 +403,7 @@ class RocksLineageLog final : public LineageLog {
   std::mutex write_mu_;                 // held around each db_->Write of records, and by retention
   lineage::RetentionIndex retention_index_;
   lineage::RecordWriter encoder_;       // writer thread only, under write_mu_
+  rocksdb::WriteBatch batch_;           // likewise: the batch being written, reused
   std::mutex retention_run_mu_;         // one ApplyRetention at a time
   std::mutex retention_wait_mu_;        // only for retention_cv_
   std::condition_variable retention_cv_;
