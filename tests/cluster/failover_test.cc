@@ -3,7 +3,8 @@
 // once it runs again it registers anew; a joined driver's waits end when its
 // head stops. A head SIGKILLed and restarted on its storage dir gets its
 // nodes back, every flushed id, and its detached named actors (replayed);
-// a head stopped on purpose takes its nodes with it. The liveness timeout is 2 s
+// a head stopped on purpose takes its nodes with it. A head started on a
+// driver's storage dir holds that driver's placement groups. The liveness timeout is 2 s
 // here (LUMEN_NODE_LIVENESS_MS, inherited by the daemons), 10 s by default.
 #include <signal.h>
 #include <stdlib.h>
@@ -39,9 +40,9 @@ class Failover : public ::testing::Test {
   }
 
   // (Re)starts the head: this test's port, `extra` on its command line.
-  void StartHead(const std::string& extra = "") {
+  void StartHead(const std::string& extra = "", bool dashboard = false) {
     head_.reset();
-    head_ = std::make_unique<HeadDaemon>(extra);
+    head_ = std::make_unique<HeadDaemon>(extra, dashboard);
     ASSERT_EQ(head_->start().status, 0) << head_->start().out;
   }
   NodeDaemon& StartNode(const std::string& extra) {
@@ -176,6 +177,36 @@ TEST_F(Failover, ADetachedNamedActorComesBackWithAHeadRestartedOnItsStorageDir) 
   ASSERT_TRUE(again.has_value()) << head_->Log();
   EXPECT_EQ(*lumen::Get(again->Task(&Counter::Add).Remote(1), /*timeout_ms=*/20000), 113);
   again->Kill();
+}
+
+TEST_F(Failover, AHeadStartedOnADriversStorageDirHoldsItsPlacementGroups) {
+  std::string storage = StorageDir("groups");
+  lumen::Config config;
+  config.num_cpus = 2;
+  config.storage_dir = storage;
+  config.include_dashboard = false;
+  lumen::Init(config);
+  std::string held =
+      lumen::CreatePlacementGroup({"held", {{{"CPU", 1}}, {{"CPU", 1}}}, lumen::PlacementStrategy::SPREAD}).GetID();
+  std::string removed = lumen::CreatePlacementGroup({"let-go", {{{"CPU", 1}}}, lumen::PlacementStrategy::PACK}).GetID();
+  lumen::RemovePlacementGroup(removed);
+  lumen::Flush();
+  lumen::Shutdown();
+
+  ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage, /*dashboard=*/true));
+  ASSERT_FALSE(head_->dashboard_url().empty()) << head_->start().out;
+  ShellRun list = Shell(std::string(LUMEN_CLI_PATH) + " list placement-groups --address " + head_->dashboard_url());
+  ASSERT_EQ(list.status, 0) << list.out;
+  auto line_of = [&](const std::string& id) {
+    size_t at = list.out.find(id);
+    if (at == std::string::npos) return std::string();
+    size_t begin = list.out.rfind('\n', at) + 1, end = list.out.find('\n', at);
+    return list.out.substr(begin, end - begin);
+  };
+  std::string line = line_of(held);
+  EXPECT_NE(line.find("held"), std::string::npos) << list.out;
+  EXPECT_NE(line.find("created"), std::string::npos) << list.out;
+  EXPECT_NE(line_of(removed).find("removed"), std::string::npos) << list.out;
 }
 
 TEST_F(Failover, AHeadStoppedOnPurposeTakesItsNodesWithIt) {

@@ -58,6 +58,41 @@ class Savings {
 LUMEN_REMOTE(Savings::Open, LUMEN_FUNC(Savings::Restore, Savings::State), &Savings::Deposit, &Savings::Snapshot,
              &Savings::Get, &Savings::DepositsRunHere, &Savings::Restored, &Savings::Pid);
 
+// Savings whose state carries a blob of several MiB, far above the inline
+// limit: its checkpoints live in the store, not in the log's records.
+class Vault {
+ public:
+  static constexpr size_t kBlobBytes = size_t{6} << 20;
+  struct State {
+    std::vector<int> deposits;
+    std::string blob;
+    LUMEN_FIELDS(deposits, blob);
+  };
+  static Vault* Open() { return new Vault(State{{}, std::string(kBlobBytes, 'v')}, false); }
+  static Vault* Restore(State state) { return new Vault(std::move(state), true); }
+  int Deposit(int x) {
+    ++runs_;
+    state_.deposits.push_back(x);
+    state_.blob[state_.deposits.size()] = static_cast<char>('a' + x);  // the state changes with each call
+    return static_cast<int>(state_.deposits.size());
+  }
+  State Snapshot() const { return state_; }
+  std::vector<int> Deposits() const { return state_.deposits; }
+  // The blob as the calls left it: its size and its changed bytes.
+  std::string BlobHead() const { return std::to_string(state_.blob.size()) + ":" + state_.blob.substr(0, 12); }
+  int DepositsRunHere() const { return runs_; }
+  bool Restored() const { return restored_; }
+  int Pid() const { return getpid(); }
+
+ private:
+  Vault(State state, bool restored) : state_(std::move(state)), restored_(restored) {}
+  State state_;
+  bool restored_;
+  int runs_ = 0;
+};
+LUMEN_REMOTE(Vault::Open, LUMEN_FUNC(Vault::Restore, Vault::State), &Vault::Deposit, &Vault::Snapshot,
+             &Vault::Deposits, &Vault::BlobHead, &Vault::DepositsRunHere, &Vault::Restored, &Vault::Pid);
+
 constexpr const char* kNamespace = "reopen-test";
 constexpr int64_t kWaitMs = 30000;
 
@@ -265,6 +300,43 @@ TEST(ActorReopenTest, ReplayStartsFromTheLatestCheckpoint) {
   EXPECT_NE(*account->Task(&Savings::Pid).Remote().Get(kWaitMs), pid);
   state = account->Task(&Savings::Get).Remote().Get(kWaitMs);
   EXPECT_EQ(state->deposits, OneTo(8));
+}
+
+// A state of several MiB: kept in the store and, with a named storage dir,
+// copied to disk like a large Put, so a restart in this process and a later
+// cluster both start from it and re-run only the calls after it.
+TEST(ActorReopenTest, ALargeCheckpointStateServesReopensAndRestarts) {
+  TempDir dir;
+  {
+    Driver first(dir.path());
+    auto vault = lumen::Actor(Vault::Open)
+                     .SetName("vault")
+                     .SetLifetime(lumen::ActorLifetime::DETACHED)
+                     .SetReplayOnRestart(true)
+                     .SetMaxRestarts(1)
+                     .SetCheckpoint(&Vault::Snapshot, LUMEN_FUNC(Vault::Restore, Vault::State), 3)
+                     .Remote();
+    for (int x = 1; x <= 8; ++x) EXPECT_EQ(*vault.Task(&Vault::Deposit).Remote(x).Get(kWaitMs), x);
+    lumen::Flush();  // states after calls 3 and 6; calls 7 and 8 after the latest
+  }
+  // What 8 deposits leave in the blob: byte i is 'a' + i.
+  const std::string blob_head = std::to_string(Vault::kBlobBytes) + ":vbcdefghivvv";
+  Driver second(dir.path());
+  auto vault = lumen::GetActor<Vault>("vault", kNamespace);
+  ASSERT_TRUE(vault);
+  EXPECT_TRUE(*vault->Task(&Vault::Restored).Remote().Get(kWaitMs)) << "it did not start from its checkpoint";
+  EXPECT_EQ(*vault->Task(&Vault::DepositsRunHere).Remote().Get(kWaitMs), 2);  // calls 7 and 8
+  EXPECT_EQ(*vault->Task(&Vault::Deposits).Remote().Get(kWaitMs), OneTo(8));
+  EXPECT_EQ(*vault->Task(&Vault::BlobHead).Remote().Get(kWaitMs), blob_head);
+
+  // A restart in this process starts from a state of this process: no deposit re-runs.
+  int pid = *vault->Task(&Vault::Pid).Remote().Get(kWaitMs);
+  KillAndAwaitDeath(pid);
+  EXPECT_EQ(*vault->Task(&Vault::DepositsRunHere).Remote().Get(kWaitMs), 0);
+  EXPECT_NE(*vault->Task(&Vault::Pid).Remote().Get(kWaitMs), pid);
+  EXPECT_EQ(*vault->Task(&Vault::Deposits).Remote().Get(kWaitMs), OneTo(8));
+  EXPECT_EQ(*vault->Task(&Vault::BlobHead).Remote().Get(kWaitMs), blob_head);
+  vault->Kill();
 }
 
 TEST(ActorReopenTest, CheckpointsNeedCallsOneAtATime) {

@@ -12,6 +12,11 @@
 // placed (more than the node has in all, or STRICT_SPREAD of more than one
 // bundle) is refused at once with InfeasibleError, as tasks and actors are:
 // an embedded cluster cannot grow.
+//
+// With lineage on, groups are recorded in the log: a later Init on the same
+// Config::storage_dir (or `lumen start --head --storage DIR`) brings every
+// group back under its id and name, reserved again unless it was removed
+// (Flush makes a creation or removal durable, as every record).
 #pragma once
 
 #include <map>

@@ -318,7 +318,8 @@ class NodeManager {
   void ReleaseReplayState(ActorState& a);
   TaskSpec CreationOf(const ActorState& a) const;
   void RestoreActorLocked(const storage::ActorRecord& record);
-  bool RestoredObject(const ObjectID& id, std::string* why);
+  bool RestoredObject(const ObjectID& id, std::string* why, bool* from_copy = nullptr);
+  void CheckpointRestored(const ObjectID& id, const Payload& outcome);
   void QueueRestoredCall(ActorState& a, const storage::TaskRecord& call);
   static TaskSpec SpecOf(const storage::TaskRecord& record);
   bool IsPool(const Worker& w) const;

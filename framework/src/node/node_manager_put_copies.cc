@@ -49,7 +49,8 @@ void NodeManager::OnPutCopyDone(PutCopies::Job job, const ObjectID& id, const St
       p.error = {ErrorKind::kLost, "object " + id.Hex() + " is lost: its durable copy could not be read back: " +
                                        status.message(), ""};
     }
-    Complete(id, std::move(p));
+    Complete(id, Payload(p));
+    CheckpointRestored(id, p);  // an actor's state: the actor may start now
   }
   RemoveRefLocked(id);  // the hold taken when the job was queued
 }

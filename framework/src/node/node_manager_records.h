@@ -186,6 +186,9 @@ struct NodeManager::ActorState {
   // Restored: outputs of the calls replayed under their original ids, kept
   // for FromID until a newer checkpoint covers them.
   std::vector<ObjectID> replay_outputs;
+  // Restored with a state that comes back from its durable copy (a large
+  // one): its process starts once that copy is in the store.
+  bool awaits_checkpoint = false;
 };
 
 struct NodeManager::Request {

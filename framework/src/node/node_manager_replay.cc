@@ -13,8 +13,12 @@
 // and recorded like a Put: small states are durable in the log itself), the
 // calls it covers are dropped from the history, and a replay starts with
 // restore_function(state) and only the calls after it. A state too large
-// for the log serves restarts in this process; a later cluster replays the
-// calls the log still holds (retention keeps every call of a live actor).
+// for the log is kept in the store for restarts in this process and, with
+// a storage dir the user named, copied to disk like a large Put
+// (put_copies.h): a later cluster then starts from it too, the actor's
+// process once the copy is back in the store. Without a copy, a later
+// cluster replays the calls the log holds (retention keeps every call of a
+// live actor).
 //
 // Restoring at a cluster's start re-runs each recorded call under its
 // original task id, so its output gets its original object id: a FromID of
@@ -95,6 +99,7 @@ bool NodeManager::CheckpointTaken(ActorState& a, const Task& task, const Payload
   }
   uint64_t covered = a.calls_run;  // calls finish in order: exactly those finished before it
   lineage_.Put(task.result, payload, "actor-" + a.id.Hex());  // replaces the call's record: a put of its value
+  QueuePutCopy(task.result, payload);  // a state too large for the log: durable as a large Put is
   size_t dropped = std::min<size_t>(a.history.size(), covered - a.checkpoint_calls);
   for (size_t i = 0; i < dropped; ++i)
     for (const ObjectID& ref : CallRefs(a.history[i])) RemoveRefLocked(ref);
@@ -155,8 +160,10 @@ void NodeManager::RestoreActors() {
 }
 
 // Holds a reference to `id` for a restored actor, rebuilding it from the log
-// if needed. False (and no reference) if it is not there now, and why.
-bool NodeManager::RestoredObject(const ObjectID& id, std::string* why) {
+// if needed. False (and no reference) if it is not there now, and why; with
+// `from_copy`, also true if it is on its way back from its durable copy
+// (then *from_copy is set).
+bool NodeManager::RestoredObject(const ObjectID& id, std::string* why, bool* from_copy) {
   AddRefLocked(id);
   StartRebuild(id);
   auto it = objects_.find(id);
@@ -165,6 +172,7 @@ bool NodeManager::RestoredObject(const ObjectID& id, std::string* why) {
     return false;
   }
   if (it->second.state == Entry::kReady) return true;
+  if (from_copy && it->second.restoring) return *from_copy = true;
   *why = it->second.state == Entry::kFailed
              ? it->second.error.message
              : "object " + id.Hex() + " must be rebuilt by a task first, which restoring does not wait for yet";
@@ -216,7 +224,7 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
   }
   if (a.options.replay_on_restart) {
     if (!record.checkpoint.IsNil()) {
-      if (RestoredObject(record.checkpoint, &why)) {
+      if (RestoredObject(record.checkpoint, &why, &a.awaits_checkpoint)) {
         a.checkpoint = record.checkpoint;
         a.checkpoint_calls = record.checkpoint_calls;
       } else {
@@ -243,7 +251,22 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
     }
   }
   RecordActor(a);
-  StartActorWhenItFits(a);
+  if (!a.awaits_checkpoint) StartActorWhenItFits(a);
+}
+
+// The durable copy of `id` was read back (or not): the restored actors
+// whose state it is start now, or die saying why. REQUIRES mu_.
+void NodeManager::CheckpointRestored(const ObjectID& id, const Payload& outcome) {
+  for (auto& [actor_id, a] : actors_) {
+    if (!a.awaits_checkpoint || a.checkpoint != id) continue;
+    a.awaits_checkpoint = false;
+    if (a.state == ActorState::kDead) continue;
+    if (outcome.kind == Payload::kError) {
+      ActorIsDead(a, "it could not be restored: its checkpoint: " + outcome.error.message);
+    } else {
+      StartActorWhenItFits(a);
+    }
+  }
 }
 
 // A recorded call, re-run under its original id: its output, held by the

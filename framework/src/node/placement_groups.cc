@@ -1,6 +1,8 @@
 #include "node/placement_groups.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <sstream>
 
 #include "lumen/errors.h"
@@ -10,6 +12,20 @@
 
 namespace lumen {
 namespace internal {
+
+namespace {
+
+static_assert(static_cast<int>(PlacementStrategy::STRICT_SPREAD) ==
+                  static_cast<int>(storage::PlacementStrategy::kStrictSpread),
+              "the log's strategies are the API's, in the same order");
+
+uint64_t NowMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
 
 PlacementGroup PlacementGroupTable::Create(const PlacementGroupCreationOptions& given) {
   if (given.bundles.empty()) throw Error("CreatePlacementGroup: a placement group needs at least one bundle");
@@ -30,10 +46,53 @@ PlacementGroup PlacementGroupTable::Create(const PlacementGroupCreationOptions& 
       if (g.group.GetName() == options.name && g.state != PlacementGroupState::REMOVED)
         throw Error("CreatePlacementGroup: a placement group named '" + options.name + "' already exists");
   std::string id = TaskID::Random().Hex();
-  groups_[id] = Group{PlacementGroup(id, options), PlacementGroupState::PENDING};
+  Group& group = groups_[id] = Group{PlacementGroup(id, options), PlacementGroupState::PENDING, NowMs()};
   order_.push_back(id);
+  Record(id, group);
   PlacePending();
-  return groups_[id].group;
+  return group.group;
+}
+
+void PlacementGroupTable::Record(const std::string& id, const Group& g) {
+  if (!log_) return;
+  storage::PlacementGroupRecord record;
+  if (!TaskID::FromHex(id, &record.id)) return;  // ids are made above: never
+  record.name = g.group.GetName();
+  record.bundles = g.group.GetBundles();
+  record.strategy = static_cast<storage::PlacementStrategy>(g.group.GetStrategy());
+  record.removed = g.state == PlacementGroupState::REMOVED;
+  record.created_ms = g.created_ms;
+  log_->Append(record);  // queued: durable once the log flushes, as every record
+}
+
+void PlacementGroupTable::Restore() {
+  if (!log_) return;
+  std::lock_guard lock(mu_);
+  for (const storage::PlacementGroupRecord& record : log_->AllPlacementGroups()) {
+    std::string id = record.id.Hex();
+    if (groups_.count(id)) continue;
+    PlacementGroupCreationOptions options{record.name, record.bundles,
+                                          static_cast<PlacementStrategy>(record.strategy)};
+    Group g{PlacementGroup(id, options), PlacementGroupState::REMOVED, record.created_ms};
+    if (!record.removed) {
+      bool name_taken = !record.name.empty() && std::any_of(groups_.begin(), groups_.end(), [&](const auto& kv) {
+        return kv.second.state != PlacementGroupState::REMOVED && kv.second.group.GetName() == record.name;
+      });
+      if (name_taken) {
+        std::fprintf(stderr, "lumen: placement group %s is not restored: another group of the log is named '%s'\n",
+                     id.c_str(), record.name.c_str());
+      } else {
+        g.state = PlacementGroupState::PENDING;
+        std::string infeasible = Infeasible(options);
+        if (!infeasible.empty())
+          std::fprintf(stderr, "lumen: placement group %s of the log stays pending: %s\n", id.c_str(),
+                       infeasible.c_str());
+        order_.push_back(id);
+      }
+    }
+    groups_.emplace(id, std::move(g));
+  }
+  PlacePending();
 }
 
 // Every bundle is on the one node: the group can never be placed if their
@@ -84,6 +143,7 @@ void PlacementGroupTable::Remove(const std::string& id) {
     for (const auto& bundle : it->second.group.GetBundles())
       for (const auto& [name, amount] : bundle) reserved_[name] -= amount;
   it->second.state = PlacementGroupState::REMOVED;
+  Record(id, it->second);
   std::erase(order_, id);
   PlacePending();  // what was waiting may fit now
 }

@@ -83,3 +83,26 @@ struct LineageActor {
   binary @19 :Text;             # what its process executes (its creator's job's binary); empty: older logs
   argv @20 :List(Text);         # and its command line
 }
+
+# A placement group (restored when a cluster starts again from its log).
+# Written again when it is removed; the latest record of an id stands.
+enum LineagePlacementStrategy {
+  pack @0;
+  spread @1;
+  strictPack @2;
+  strictSpread @3;
+}
+
+struct LineageBundle {
+  resources @0 :List(LineageResource);
+}
+
+struct LineagePlacementGroup {
+  id @0 :Data;                  # 16 bytes; its hex is the group's id
+  name @1 :Text;                # "" = anonymous
+  bundles @2 :List(LineageBundle);
+  strategy @3 :LineagePlacementStrategy;
+  removed @4 :Bool;
+  createdMs @5 :UInt64;         # unix ms: restored groups are placed in this order
+  recordedMs @6 :UInt64;        # as in LineageTask
+}

@@ -60,6 +60,7 @@ class RocksLineageLog final : public LineageLog {
     objects_ = rocks_->family(lineage::kObjectFamily);
     actors_ = rocks_->family(lineage::kActorFamily);
     packs_ = rocks_->family(lineage::kPackFamily);
+    groups_ = rocks_->family(lineage::kGroupFamily);
     if (rocks_->read_only()) {
       error_ = Status(StatusCode::kInvalid, "lineage log opened read-only: appends are refused");
       return;  // no threads: nothing to write
@@ -98,6 +99,7 @@ class RocksLineageLog final : public LineageLog {
   }
   uint64_t Append(const ObjectRecord& record) override { return EnqueueCompact(PackKind::kObject, record); }
   uint64_t Append(const ActorRecord& record) override { return Enqueue(Record(record)); }
+  uint64_t Append(const PlacementGroupRecord& record) override { return Enqueue(Record(record)); }
 
   bool WaitDurable(uint64_t seq, int64_t timeout_ms) override {
     std::unique_lock lock(mu_);
@@ -171,6 +173,21 @@ class RocksLineageLog final : public LineageLog {
       }
     }
     return actors;
+  }
+
+  std::vector<PlacementGroupRecord> AllPlacementGroups() override {
+    std::vector<PlacementGroupRecord> groups;
+    if (!groups_) return groups;  // a read-only open of a log from before placement groups
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), groups_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      PlacementGroupRecord record;
+      if (Parse(std::string_view(it->value().data(), it->value().size()), &record).ok())
+        groups.push_back(std::move(record));
+    }
+    std::stable_sort(groups.begin(), groups.end(), [](const PlacementGroupRecord& a, const PlacementGroupRecord& b) {
+      return a.created_ms < b.created_ms;
+    });
+    return groups;
   }
 
   std::vector<TaskRecord> ActorCalls(const ActorID& actor, uint64_t after) override {
@@ -320,7 +337,8 @@ class RocksLineageLog final : public LineageLog {
       std::lock_guard lock(mu_);
       if (!error_.ok()) return error_;  // failed for good: never write past a hole
     }
-    rocksdb::WriteBatch wb;
+    rocksdb::WriteBatch& wb = batch_;
+    wb.Clear();  // keeps its buffer: no regrowing it for every batch
     uint64_t now_ms = options_.now_ms();  // one clock read a batch: the records' age for retention
     rocksdb::WriteOptions wo;
     wo.sync = options_.sync_writes;
@@ -329,6 +347,7 @@ class RocksLineageLog final : public LineageLog {
     std::lock_guard write_lock(write_mu_);
     if (Status s = encoder_.Build(batch, begin, end, now_ms, &wb); !s.ok()) return s;
     rocksdb::Status s = db_->Write(wo, &wb);
+    if (wb.GetDataSize() > (size_t{1} << 20)) batch_ = rocksdb::WriteBatch();  // a huge one is not kept for good
     if (!s.ok()) return FromRocks(s, "lineage log: writing records");
     return Status::OK();
   }
@@ -365,6 +384,7 @@ class RocksLineageLog final : public LineageLog {
   rocksdb::ColumnFamilyHandle* objects_;
   rocksdb::ColumnFamilyHandle* actors_;
   rocksdb::ColumnFamilyHandle* packs_;  // null in a read-only open of a log from before packs
+  rocksdb::ColumnFamilyHandle* groups_;  // null in a read-only open of a log from before placement groups
 
   mutable std::mutex mu_;
   std::condition_variable queue_cv_;    // writer waits for records or stop
@@ -383,6 +403,7 @@ class RocksLineageLog final : public LineageLog {
   std::mutex write_mu_;                 // held around each db_->Write of records, and by retention
   lineage::RetentionIndex retention_index_;
   lineage::RecordWriter encoder_;       // writer thread only, under write_mu_
+  rocksdb::WriteBatch batch_;           // likewise: the batch being written, reused
   std::mutex retention_run_mu_;         // one ApplyRetention at a time
   std::mutex retention_wait_mu_;        // only for retention_cv_
   std::condition_variable retention_cv_;

@@ -112,24 +112,24 @@ void PackBuilder::Add(PackKind kind, std::string_view id, std::string_view recor
   uint64_t prefix = Load64(id.data() + 8);
   auto g = std::find_if(groups_.begin(), groups_.end(),
                         [&](const Group& x) { return x.kind == kind && x.prefix == prefix; });
-  if (g == groups_.end()) g = groups_.insert(groups_.end(), Group{kind, prefix, {}, {}});
+  if (g == groups_.end()) g = groups_.insert(groups_.end(), Group{kind, prefix, {}});
   size_t order = g->entries.size();
-  g->entries.push_back({std::string(id), g->bytes.size(), record.size(), order});
-  g->bytes.append(record);
+  g->entries.push_back({id, record, order});
 }
 
 void PackBuilder::Finish(uint64_t recorded_ms, std::vector<Pack>* out) {
   for (Group& g : groups_) {
     auto& entries = g.entries;
-    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    auto less = [](const Entry& a, const Entry& b) {
       return IdLess(a.id, b.id) || (a.id == b.id && a.order < b.order);
-    });
+    };
+    // One process's ids ascend: a batch of them is sorted already.
+    if (!std::is_sorted(entries.begin(), entries.end(), less)) std::sort(entries.begin(), entries.end(), less);
     // Of equal ids, the last appended wins.
     size_t kept = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
       if (i + 1 < entries.size() && entries[i + 1].id == entries[i].id) continue;
-      if (kept != i) entries[kept] = std::move(entries[i]);  // never a self-move: it empties a string
-      ++kept;
+      entries[kept++] = entries[i];
     }
     entries.resize(kept);
     const uint32_t id_size = static_cast<uint32_t>(entries.front().id.size());
@@ -138,7 +138,7 @@ void PackBuilder::Finish(uint64_t recorded_ms, std::vector<Pack>* out) {
       size_t end = begin, bytes = 0;
       while (end < entries.size() &&
              (end == begin || bytes < kPackMaxBytes || CounterOf(entries[end].id) == CounterOf(entries[end - 1].id))) {
-        bytes += entries[end].size;
+        bytes += entries[end].record.size();
         ++end;
       }
       std::string value;
@@ -152,10 +152,10 @@ void PackBuilder::Finish(uint64_t recorded_ms, std::vector<Pack>* out) {
       for (size_t i = begin; i < end; ++i) {
         value.append(entries[i].id);
         Append32(&value, static_cast<uint32_t>(offset));
-        Append32(&value, static_cast<uint32_t>(entries[i].size));
-        offset += entries[i].size;
+        Append32(&value, static_cast<uint32_t>(entries[i].record.size()));
+        offset += entries[i].record.size();
       }
-      for (size_t i = begin; i < end; ++i) value.append(g.bytes, entries[i].offset, entries[i].size);
+      for (size_t i = begin; i < end; ++i) value.append(entries[i].record);
       TaskID last = TaskID::FromBinary(entries[end - 1].id.data());
       out->push_back({g.kind, last, PackKey(g.kind, last), std::move(value)});
       begin = end;

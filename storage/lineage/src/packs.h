@@ -59,7 +59,8 @@ bool ReadPackInfo(std::string_view key, std::string_view value, PackInfo* out);
 std::vector<std::string_view> PackedIds(std::string_view value);
 
 // Builds the packs of one write batch. Records are added in append order; a
-// later record of the same id replaces an earlier one.
+// later record of the same id replaces an earlier one. It keeps views, not
+// copies (the writer's hot path): what Add is given must outlive Finish.
 class PackBuilder {
  public:
   // `id` is the record's id (16 bytes for tasks, 20 for objects), `record`
@@ -77,15 +78,13 @@ class PackBuilder {
 
  private:
   struct Entry {
-    std::string id;
-    size_t offset, size;  // in Group::bytes
-    size_t order;         // append order, for "the later one wins"
+    std::string_view id, record;
+    size_t order;  // append order, for "the later one wins"
   };
   struct Group {
     PackKind kind;
     uint64_t prefix;
     std::vector<Entry> entries;
-    std::string bytes;
   };
   std::vector<Group> groups_;  // few: one per (kind, source prefix) in a batch
 };

@@ -71,8 +71,10 @@ Status RecordWriter::PutOwn(const Record& record, uint64_t now_ms, rocksdb::Writ
           uint64_t& mark = HighWater(PackKind::kTask, SourcePrefix(r.id));
           mark = std::max(mark, SourceCounter(r.id));
         }
-        Family f = std::is_same_v<R, TaskRecord> ? kTaskFamily : std::is_same_v<R, ObjectRecord> ? kObjectFamily
-                                                                                                 : kActorFamily;
+        Family f = std::is_same_v<R, TaskRecord>     ? kTaskFamily
+                   : std::is_same_v<R, ObjectRecord> ? kObjectFamily
+                   : std::is_same_v<R, ActorRecord>  ? kActorFamily
+                                                     : kGroupFamily;
         return wb->Put(rocks_->family(f), Key(r.id), scratch_);
       },
       record);
@@ -84,7 +86,7 @@ Status RecordWriter::AddCompact(PackKind kind, std::string_view compact, uint64_
   if (compact.size() >= id_size) {
     const TaskID source = TaskID::FromBinary(compact.data());  // an object's source is its task part
     if (SourceCounter(source) > HighWater(kind, SourcePrefix(source))) {
-      packs_.Add(kind, compact.substr(0, id_size), compact);
+      packs_.Add(kind, compact.substr(0, id_size), compact);  // views into the queue, which outlives Build
       return Status::OK();
     }
   }
@@ -104,7 +106,11 @@ Status RecordWriter::Build(const QueuedRecords& queue, size_t begin, size_t end,
                    ? PutOwn(queue.records_[slot.begin], now_ms, wb)
                    : AddCompact(slot.type == QueuedRecords::Type::kTask ? PackKind::kTask : PackKind::kObject,
                                 std::string_view(queue.bytes_).substr(slot.begin, slot.size), now_ms, wb);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      packs_.Finish(now_ms, &built_);  // dropped: its views into `queue` must not outlive it
+      built_.clear();
+      return s;
+    }
   }
   if (packs_.empty()) return Status::OK();
   built_.clear();

@@ -1,8 +1,8 @@
 // The log's queue and the writer thread's encoder. Plain tasks and objects
 // wait in the queue in compact form (compact_records.h), encoded by the
 // appending thread into one reused buffer; the writer packs the fresh ones
-// (packs.h) and gives every other record (actors, actor tasks, records
-// written again) a key of its own, as a flat Cap'n Proto message.
+// (packs.h) and gives every other record (actors, actor tasks, placement
+// groups, records written again) a key of its own, as a flat Cap'n Proto message.
 #pragma once
 
 #include <rocksdb/write_batch.h>
@@ -25,7 +25,7 @@
 
 namespace lumen::storage::lineage {
 
-using Record = std::variant<TaskRecord, ObjectRecord, ActorRecord>;
+using Record = std::variant<TaskRecord, ObjectRecord, ActorRecord, PlacementGroupRecord>;
 
 // Records in append order. Not thread-safe: the log guards its queue.
 class QueuedRecords {

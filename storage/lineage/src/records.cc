@@ -146,6 +146,26 @@ void BuildMessage(const ActorRecord& r, uint64_t recorded_ms, capnp::MessageBuil
   for (size_t i = 0; i < r.argv.size(); ++i) argv.set(static_cast<unsigned>(i), Text(r.argv[i]));
 }
 
+void BuildMessage(const PlacementGroupRecord& r, uint64_t recorded_ms, capnp::MessageBuilder* message) {
+  auto b = message->initRoot<schema::LineagePlacementGroup>();
+  b.setId(Bytes(r.id));
+  b.setName(Text(r.name));
+  auto bundles = b.initBundles(static_cast<unsigned>(r.bundles.size()));
+  for (size_t i = 0; i < r.bundles.size(); ++i) {
+    auto resources = bundles[static_cast<unsigned>(i)].initResources(static_cast<unsigned>(r.bundles[i].size()));
+    unsigned j = 0;
+    for (const auto& [name, amount] : r.bundles[i]) {
+      resources[j].setName(Text(name));
+      resources[j].setAmount(amount);
+      ++j;
+    }
+  }
+  b.setStrategy(static_cast<schema::LineagePlacementStrategy>(r.strategy));  // the same order
+  b.setRemoved(r.removed);
+  b.setCreatedMs(r.created_ms);
+  b.setRecordedMs(recorded_ms);
+}
+
 void Flatten(capnp::MessageBuilder& message, std::string* out) {
   // The flat stream format by hand (segment count - 1, segment sizes, padding
   // to a word, then the segments) so the bytes land in the writer's reused
@@ -256,6 +276,29 @@ Status Parse(std::string_view bytes, ActorRecord* out) {
     *out = std::move(r);
     return Status::OK();
   });
+}
+
+Status Parse(std::string_view bytes, PlacementGroupRecord* out) {
+  return WithRoot<schema::LineagePlacementGroup>(
+      bytes, "placement group", [&](schema::LineagePlacementGroup::Reader g) -> Status {
+        PlacementGroupRecord r;
+        if (!ReadId(g.getId(), &r.id) || r.id.IsNil()) return BadId("placement group", "id");
+        r.name = String(g.getName());
+        for (auto bundle : g.getBundles()) {
+          auto& resources = r.bundles.emplace_back();
+          for (auto res : bundle.getResources()) resources[String(res.getName())] = res.getAmount();
+        }
+        auto strategy = static_cast<uint16_t>(g.getStrategy());
+        if (strategy > static_cast<uint16_t>(PlacementStrategy::kStrictSpread))
+          return {StatusCode::kInvalid,
+                  "corrupt lineage placement group record: unknown strategy " + std::to_string(strategy)};
+        r.strategy = static_cast<PlacementStrategy>(strategy);
+        r.removed = g.getRemoved();
+        r.created_ms = g.getCreatedMs();
+        r.recorded_ms = g.getRecordedMs();
+        *out = std::move(r);
+        return Status::OK();
+      });
 }
 
 Status Peek(Kind kind, std::string_view bytes, RecordAge* out) {

@@ -18,6 +18,7 @@ namespace lumen::storage::lineage {
 void BuildMessage(const TaskRecord& record, uint64_t recorded_ms, capnp::MessageBuilder* message);
 void BuildMessage(const ObjectRecord& record, uint64_t recorded_ms, capnp::MessageBuilder* message);
 void BuildMessage(const ActorRecord& record, uint64_t recorded_ms, capnp::MessageBuilder* message);
+void BuildMessage(const PlacementGroupRecord& record, uint64_t recorded_ms, capnp::MessageBuilder* message);
 
 // Replaces *out with `message` in the flat (unpacked) stream format.
 void Flatten(capnp::MessageBuilder& message, std::string* out);
@@ -27,6 +28,7 @@ void Flatten(capnp::MessageBuilder& message, std::string* out);
 Status Parse(std::string_view bytes, TaskRecord* out);
 Status Parse(std::string_view bytes, ObjectRecord* out);
 Status Parse(std::string_view bytes, ActorRecord* out);
+Status Parse(std::string_view bytes, PlacementGroupRecord* out);
 
 // What retention needs of a stored record, read without copying it out.
 enum class Kind { kTask, kObject, kActor };

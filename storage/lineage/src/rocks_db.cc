@@ -17,7 +17,7 @@ namespace {
 
 // "default" is rocksdb::kDefaultColumnFamilyName (a std::string, so not constexpr).
 constexpr const char* kFamilyNames[kFamilyCount] = {
-    "default", "tasks", "objects", "actors", "retention", "packs"};
+    "default", "tasks", "objects", "actors", "retention", "packs", "placement_groups"};
 
 rocksdb::ColumnFamilyOptions FamilyOptions() {
   rocksdb::ColumnFamilyOptions options;
@@ -71,7 +71,7 @@ Status RocksDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Roc
     for (size_t f = 0; f < kFamilyCount; ++f) {
       if (std::find(present.begin(), present.end(), kFamilyNames[f]) == present.end()) {
         // Only these may be missing: logs older than them have none.
-        if (f == kRetentionFamily || f == kPackFamily) continue;
+        if (f == kRetentionFamily || f == kPackFamily || f == kGroupFamily) continue;
         return {StatusCode::kNotFound, "no lineage log in " + dir + " (a RocksDB database without the '" +
                                            kFamilyNames[f] + "' family)"};
       }

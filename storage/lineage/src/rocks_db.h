@@ -22,6 +22,7 @@ enum Family : size_t {
   kActorFamily,      // ActorRecord by ActorID
   kRetentionFamily,  // what retention removed, by id source (retention.h)
   kPackFamily,       // fresh plain tasks and objects, many a value (packs.h)
+  kGroupFamily,      // PlacementGroupRecord by its TaskID
   kFamilyCount,
 };
 

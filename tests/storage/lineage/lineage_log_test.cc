@@ -155,6 +155,44 @@ TEST(LineageLog, AllActorsListsEachActorOnce) {
   EXPECT_EQ(ids.size(), 50u);
 }
 
+// Placement groups outlive the log's process: each comes back with its
+// bundles, strategy and name, in creation order, and a later record (its
+// removal) replaces the first.
+TEST(LineageLog, PlacementGroupsComeBackAfterAReopen) {
+  TempDir dir;
+  PlacementGroupRecord spread;
+  spread.id = TaskIdFor(2);
+  spread.name = "pg";
+  spread.bundles = {{{"CPU", 1}}, {{"CPU", 0.5}, {"GPU", 2}}};
+  spread.strategy = PlacementStrategy::kSpread;
+  spread.created_ms = 10;
+  PlacementGroupRecord removed;
+  removed.id = TaskIdFor(1);
+  removed.bundles = {{{"memory", 1024}}};
+  removed.strategy = PlacementStrategy::kStrictSpread;
+  removed.created_ms = 20;
+  {
+    auto log = OpenLog(dir.path());
+    log->Append(spread);
+    log->Append(removed);
+    removed.removed = true;
+    log->Append(removed);
+    ASSERT_TRUE(log->Flush(10000));
+  }
+  auto log = OpenLog(dir.path());
+  auto all = log->AllPlacementGroups();
+  ASSERT_EQ(all.size(), 2u);
+  for (const auto& [got, want] : {std::pair{all[0], spread}, std::pair{all[1], removed}}) {
+    EXPECT_EQ(got.id, want.id);
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.bundles, want.bundles);
+    EXPECT_EQ(got.strategy, want.strategy);
+    EXPECT_EQ(got.removed, want.removed);
+    EXPECT_EQ(got.created_ms, want.created_ms);
+    EXPECT_GT(got.recorded_ms, 0u);
+  }
+}
+
 TEST(LineageLog, SequenceNumbersCountFromOneAndBecomeDurable) {
   TempDir dir;
   LineageOptions options;

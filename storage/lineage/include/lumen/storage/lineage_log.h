@@ -134,6 +134,21 @@ struct ActorRecord {
   std::vector<std::string> argv;
 };
 
+// As lumen::PlacementStrategy (the framework's), in its order.
+enum class PlacementStrategy : uint8_t { kPack, kSpread, kStrictPack, kStrictSpread };
+
+// A placement group as created, and whether it was removed since: a cluster
+// started again from the log reserves those not removed anew.
+struct PlacementGroupRecord {
+  TaskID id;                 // its hex is the group's id
+  std::string name;          // "" = anonymous
+  std::vector<std::map<std::string, double>> bundles;
+  PlacementStrategy strategy = PlacementStrategy::kPack;
+  bool removed = false;
+  uint64_t created_ms = 0;   // unix time; restored groups are placed in this order
+  uint64_t recorded_ms = 0;  // as in TaskRecord
+};
+
 struct LineageOptions {
   bool sync_writes = false;  // fsync each batch (survive power loss, ~4x slower)
   size_t max_batch = 4096;   // records per RocksDB WriteBatch
@@ -178,6 +193,7 @@ class LineageLog {
   virtual uint64_t Append(const TaskRecord& record) = 0;
   virtual uint64_t Append(const ObjectRecord& record) = 0;
   virtual uint64_t Append(const ActorRecord& record) = 0;
+  virtual uint64_t Append(const PlacementGroupRecord& record) = 0;
 
   // Blocks until every record up to `seq` is written; false on timeout or a
   // write error (then LastError says why). A negative timeout waits forever.
@@ -201,6 +217,9 @@ class LineageLog {
   virtual std::optional<ObjectRecord> GetObject(const ObjectID& id) = 0;
   virtual std::optional<ActorRecord> GetActor(const ActorID& id) = 0;
   virtual std::vector<ActorRecord> AllActors() = 0;
+  // Every placement group recorded (removed ones too), ordered by created_ms.
+  // Retention leaves them alone: they are few.
+  virtual std::vector<PlacementGroupRecord> AllPlacementGroups() = 0;
   // The calls `actor` ran that were recorded for replay (actor_call_index >
   // `after`), in the order it ran them. Scans every task record: meant for
   // a cluster's start, not for a hot path.
