@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -161,6 +162,9 @@ TEST_F(StateCliTest, FindsTheDashboardFromTheEnvironmentOrTheSessionDir) {
   std::string error;
   auto discovered = DashboardServer::Start(source_, options, &error);
   ASSERT_TRUE(discovered) << error;
+  // The newest running session's is found: this one, whatever other tests start meanwhile.
+  std::filesystem::last_write_time(session + "/dashboard.url",
+                                   std::filesystem::file_time_type::clock::now() + std::chrono::hours(1));
   CliRun found = Lumen("status");
   EXPECT_EQ(found.status, 0) << found.out;
   EXPECT_NE(found.out.find("dashboard  " + discovered->url()), std::string::npos) << found.out;
