@@ -1,5 +1,5 @@
-// The records the node manager keeps (objects, tasks, workers, actors,
-// requests) and its lock helper. Private to node_manager*.cc.
+// The records the node manager keeps (objects, tasks, workers, actors)
+// and its lock helper. Private to node_manager*.cc.
 #pragma once
 
 #include <sys/types.h>
@@ -187,16 +187,6 @@ struct NodeManager::ActorState {
   // Restored: outputs of the calls replayed under their original ids, kept
   // for FromID until a newer checkpoint covers them.
   std::vector<ObjectID> replay_outputs;
-};
-
-struct NodeManager::Request {
-  int worker;
-  uint64_t id;                 // the worker's request id
-  bool is_wait;
-  std::vector<ObjectID> ids;
-  int num_objects;
-  int remaining = 0;           // completions still needed
-  Clock::time_point deadline;  // max() = none
 };
 
 // Releases mu_, then hands the embedded driver its replies (so it never wakes
