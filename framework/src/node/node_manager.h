@@ -46,6 +46,7 @@
 #include "node/lineage_recorder.h"
 #include "node/log_relay.h"
 #include "node/put_copies.h"
+#include "node/task_dependencies.h"
 #include "node/task_history.h"
 #include "control/supervision.h"
 #include "protocol/connection.h"
@@ -323,7 +324,7 @@ class NodeManager {
 
   std::unordered_map<ObjectID, Entry> objects_;
   std::unordered_map<TaskID, Task> tasks_;
-  std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
+  TaskDependencies dependencies_;  // tasks waiting for their arguments
   ReadyQueue ready_;
   TaskHistory history_;
   LineageRecorder lineage_;

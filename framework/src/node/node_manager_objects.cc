@@ -69,25 +69,25 @@ void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<st
     (void)!::write(wake_fd_, &one, sizeof one);
   }
   // Wake the tasks that waited for it; a failure flows to them.
-  auto waiting = waiting_on_.find(id);
-  if (waiting == waiting_on_.end()) return;
-  std::vector<TaskID> dependents = std::move(waiting->second);
-  waiting_on_.erase(waiting);
-  for (const TaskID& dep : dependents) {
-    auto t = tasks_.find(dep);
-    if (t == tasks_.end()) continue;
-    if (failed) {
+  if (failed) {
+    for (const TaskID& dep : dependencies_.Failed(id)) {
+      auto t = tasks_.find(dep);
+      if (t == tasks_.end()) continue;
       Payload p;
       p.kind = Payload::kError;
       p.error = error;
       work.emplace_back(t->second.result, std::move(p));
       FinishTask(dep);
-    } else if (--t->second.missing_deps == 0) {
-      if (t->second.spec.actor.IsNil()) {
-        Enqueue(t->second, /*front=*/false);
-      } else if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) {
-        DispatchActor(a->second);
-      }
+    }
+    return;
+  }
+  for (const TaskID& dep : dependencies_.Ready(id)) {
+    auto t = tasks_.find(dep);
+    if (t == tasks_.end()) continue;
+    if (t->second.spec.actor.IsNil()) {
+      Enqueue(t->second, /*front=*/false);
+    } else if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) {
+      DispatchActor(a->second);
     }
   }
 }
@@ -144,8 +144,7 @@ bool NodeManager::ArgsPresent(Task& task) {
     StartRebuild(arg.ref);
     auto it = objects_.find(arg.ref);
     if (it == objects_.end() || it->second.state != Entry::kPending) continue;  // failed: it flows below
-    ++task.missing_deps;
-    waiting_on_[arg.ref].push_back(task.id);
+    dependencies_.Add(task.id, arg.ref);
     present = false;
   }
   return present;

@@ -94,7 +94,6 @@ struct NodeManager::Task {
   // kMaxLostRetries the loss is the task's error.
   int lost_retries = 0;
   static constexpr int kMaxLostRetries = 32;
-  int missing_deps = 0;
   int worker = -1;             // running on, or -1
   uint64_t seq = 0;            // its sequence number on that worker (ClaimSlots)
   int depth = 0;               // 0: submitted by the driver; n + 1: by a task of depth n
