@@ -166,7 +166,7 @@ void NodeManager::Loop() {
   for (;;) {
     // Also the pace of reaping workers that died before joining supervision.
     int timeout_ms = 100;
-    Clock::time_point next_deadline = next_deadline_.load();
+    Clock::time_point next_deadline = waiters_.NextDeadline();
     if (next_deadline != Clock::time_point::max())
       timeout_ms = static_cast<int>(std::clamp<int64_t>(
           std::chrono::duration_cast<std::chrono::milliseconds>(next_deadline - Clock::now()).count() + 1, 0, 100));
@@ -282,12 +282,12 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
           },
           [&](GetMsg& m) {
             SetBlocked(w, +1);
-            AddRequest({.worker = w.number, .id = m.request, .is_wait = false, .ids = std::move(m.ids), .num_objects = 0,
+            AddRequest({.client = w.number, .id = m.request, .is_wait = false, .ids = std::move(m.ids), .num_objects = 0,
                         .deadline = DeadlineAfter(m.timeout_ms)});
           },
           [&](WaitMsg& m) {
             SetBlocked(w, +1);
-            AddRequest({.worker = w.number, .id = m.request, .is_wait = true, .ids = std::move(m.ids),
+            AddRequest({.client = w.number, .id = m.request, .is_wait = true, .ids = std::move(m.ids),
                         .num_objects = m.num_objects, .deadline = DeadlineAfter(m.timeout_ms)});
           },
           [&](PutMsg& m) {

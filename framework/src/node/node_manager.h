@@ -19,7 +19,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -45,10 +44,12 @@
 #include "transfer/object_transfer.h"
 #include "transfer/store_gateway.h"
 #include "protocol/tls_tunnel.h"
+#include "node/object_waiters.h"
 #include "node/ready_queue.h"
 #include "node/lineage_recorder.h"
 #include "node/log_relay.h"
 #include "node/put_copies.h"
+#include "node/task_dependencies.h"
 #include "node/task_history.h"
 #include "control/supervision.h"
 #include "protocol/connection.h"
@@ -161,7 +162,6 @@ class NodeManager {
   struct Worker;
   struct Task;
   struct Entry;
-  struct Request;
   struct ActorState;
   class Unlocker;
   using Clock = std::chrono::steady_clock;
@@ -293,9 +293,8 @@ class NodeManager {
   bool RetriesLeft(const Task& task) const;
   Payload PayloadOf(const ObjectID& id);
   void CheckRequests();
-  void AddRequest(Request r);
-  bool AnswerRequest(uint64_t key, bool satisfied);
-  bool Answer(Request& request, bool satisfied);
+  void AddRequest(ObjectRequest r);
+  bool Answer(ObjectRequest& request, bool satisfied);  // false if its client is gone
   void FlushWrites();
   // The task and its arguments, resolved: inline bytes, or where in the store.
   ExecuteMsg ExecuteOf(ExecKind kind, uint64_t seq, const TaskID& id, const TaskSpec& spec) const;
@@ -351,7 +350,7 @@ class NodeManager {
 
   std::unordered_map<ObjectID, Entry> objects_;
   std::unordered_map<TaskID, Task> tasks_;
-  std::unordered_map<ObjectID, std::vector<TaskID>> waiting_on_;  // dependency -> tasks
+  TaskDependencies dependencies_;  // tasks waiting for their arguments
   ReadyQueue ready_;
   TaskHistory history_;
   LineageRecorder lineage_;
@@ -360,13 +359,7 @@ class NodeManager {
   std::unordered_map<int, std::vector<int>> lease_gpus_;  // by worker number: its lease's GPU ids
   std::deque<ActorID> actors_waiting_;  // feasible, but their resources are held by others now
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
-  // Clients' pending Get/Wait requests, by key; the keys waiting on each
-  // pending object; and their deadlines, soonest first.
-  std::unordered_map<uint64_t, Request> requests_;
-  std::unordered_map<ObjectID, std::vector<uint64_t>> request_waiters_;
-  std::multimap<std::chrono::steady_clock::time_point, uint64_t> deadlines_;
-  std::atomic<std::chrono::steady_clock::time_point> next_deadline_{std::chrono::steady_clock::time_point::max()};
-  uint64_t next_request_key_ = 1;
+  ObjectWaiters waiters_;  // clients' Get/Wait requests not answered yet (NextDeadline needs no lock)
   std::vector<ObjectID> deletes_;                   // store deletes, done outside mu_
   std::unordered_map<ActorID, ActorState> actors_;
   std::map<std::pair<std::string, std::string>, ActorID> named_actors_;  // (namespace, name)

@@ -123,7 +123,7 @@ void NodeManager::DispatchActor(ActorState& a) {
 NodeManager::Task* NodeManager::NextCall(ActorState& a) {
   while (!a.queue.empty()) {
     auto t = tasks_.find(a.queue.front());
-    if (t != tasks_.end()) return t->second.missing_deps > 0 ? nullptr : &t->second;
+    if (t != tasks_.end()) return dependencies_.Waits(t->first) ? nullptr : &t->second;
     a.queue.pop_front();
   }
   return nullptr;

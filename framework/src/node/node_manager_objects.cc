@@ -62,40 +62,32 @@ void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<st
     ++e.refs;  // freed through the usual path
     RemoveRefLocked(id);
   }
-  auto requested = request_waiters_.find(id);
-  if (requested != request_waiters_.end()) {  // clients blocked in Get/Wait for it
-    std::vector<uint64_t> keys = std::move(requested->second);
-    request_waiters_.erase(requested);
-    bool answered = false;
-    for (uint64_t key : keys) {
-      auto r = requests_.find(key);
-      if (r != requests_.end() && --r->second.remaining <= 0) answered |= AnswerRequest(key, true);
-    }
-    if (answered && std::this_thread::get_id() != thread_.get_id()) {  // let the I/O loop send it
-      uint64_t one = 1;
-      (void)!::write(wake_fd_, &one, sizeof one);
-    }
+  bool answered = false;  // clients blocked in Get/Wait for it
+  for (ObjectRequest& r : waiters_.Completed(id)) answered |= Answer(r, true);
+  if (answered && std::this_thread::get_id() != thread_.get_id()) {  // let the I/O loop send it
+    uint64_t one = 1;
+    (void)!::write(wake_fd_, &one, sizeof one);
   }
   // Wake the tasks that waited for it; a failure flows to them.
-  auto waiting = waiting_on_.find(id);
-  if (waiting == waiting_on_.end()) return;
-  std::vector<TaskID> dependents = std::move(waiting->second);
-  waiting_on_.erase(waiting);
-  for (const TaskID& dep : dependents) {
-    auto t = tasks_.find(dep);
-    if (t == tasks_.end()) continue;
-    if (failed) {
+  if (failed) {
+    for (const TaskID& dep : dependencies_.Failed(id)) {
+      auto t = tasks_.find(dep);
+      if (t == tasks_.end()) continue;
       Payload p;
       p.kind = Payload::kError;
       p.error = error;
       work.emplace_back(t->second.result, std::move(p));
       FinishTask(dep);
-    } else if (--t->second.missing_deps == 0) {
-      if (t->second.spec.actor.IsNil()) {
-        Enqueue(t->second, /*front=*/false);
-      } else if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) {
-        DispatchActor(a->second);
-      }
+    }
+    return;
+  }
+  for (const TaskID& dep : dependencies_.Ready(id)) {
+    auto t = tasks_.find(dep);
+    if (t == tasks_.end()) continue;
+    if (t->second.spec.actor.IsNil()) {
+      Enqueue(t->second, /*front=*/false);
+    } else if (auto a = actors_.find(t->second.spec.actor); a != actors_.end()) {
+      DispatchActor(a->second);
     }
   }
 }
@@ -152,8 +144,7 @@ bool NodeManager::ArgsPresent(Task& task) {
     StartRebuild(arg.ref);
     auto it = objects_.find(arg.ref);
     if (it == objects_.end() || it->second.state != Entry::kPending) continue;  // failed: it flows below
-    ++task.missing_deps;
-    waiting_on_[arg.ref].push_back(task.id);
+    dependencies_.Add(task.id, arg.ref);
     present = false;
   }
   return present;
@@ -186,40 +177,19 @@ Payload NodeManager::PayloadOf(const ObjectID& id) {
 
 // A client's Get or Wait: answered at once if satisfied, else when the
 // objects it needs complete (Complete) or its deadline passes (CheckRequests).
-void NodeManager::AddRequest(Request r) {
+// An object unknown here counts as complete: the reply says it is lost.
+void NodeManager::AddRequest(ObjectRequest r) {
   for (const ObjectID& id : r.ids) StartRebuild(id);
-  int done = 0;
-  for (const ObjectID& id : r.ids) {
+  auto pending = [this](const ObjectID& id) {
     auto it = objects_.find(id);
-    done += it == objects_.end() || it->second.state != Entry::kPending;
-  }
-  r.remaining = (r.is_wait ? r.num_objects : static_cast<int>(r.ids.size())) - done;
-  if (r.remaining <= 0) {  // satisfied now: answered without being filed
-    Answer(r, true);
-    return;
-  }
-  uint64_t key = next_request_key_++;
-  bool expires = r.deadline != Clock::time_point::max();
-  if (expires) deadlines_.emplace(r.deadline, key);
-  for (const ObjectID& id : r.ids) {
-    auto it = objects_.find(id);
-    if (it != objects_.end() && it->second.state == Entry::kPending) request_waiters_[id].push_back(key);
-  }
-  requests_.emplace(key, std::move(r));
-  if (expires) next_deadline_ = deadlines_.begin()->first;
+    return it != objects_.end() && it->second.state == Entry::kPending;
+  };
+  if (std::optional<ObjectRequest> now = waiters_.Add(std::move(r), pending)) Answer(*now, true);
 }
 
-// Sends the reply and forgets the request; false if its client is gone.
-bool NodeManager::AnswerRequest(uint64_t key, bool satisfied) {
-  auto it = requests_.find(key);
-  if (it == requests_.end()) return false;
-  Request r = std::move(it->second);
-  requests_.erase(it);
-  return Answer(r, satisfied);
-}
-
-bool NodeManager::Answer(Request& r, bool satisfied) {
-  Worker* client = ClientByNumber(r.worker);
+// Sends the reply to a request the waiters handed back.
+bool NodeManager::Answer(ObjectRequest& r, bool satisfied) {
+  Worker* client = ClientByNumber(r.client);
   if (!client || (!client->conn && !client->deliver)) return false;
   Worker& worker = *client;
   SetBlocked(worker, -1);
@@ -247,14 +217,7 @@ bool NodeManager::Answer(Request& r, bool satisfied) {
 
 // Answers the requests whose deadline passed (a Wait with what is ready).
 void NodeManager::CheckRequests() {
-  auto now = Clock::now();
-  while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    uint64_t key = deadlines_.begin()->second;
-    deadlines_.erase(deadlines_.begin());
-    auto it = requests_.find(key);
-    if (it != requests_.end()) AnswerRequest(key, it->second.remaining <= 0);
-  }
-  next_deadline_ = deadlines_.empty() ? Clock::time_point::max() : deadlines_.begin()->first;
+  for (ObjectRequest& r : waiters_.Expired(Clock::now())) Answer(r, false);
 }
 
 // A task whose result no process can reach any more is not worth re-running.

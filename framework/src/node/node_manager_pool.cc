@@ -232,7 +232,7 @@ void NodeManager::OnWorkerDeath(Worker& w, const std::string& why) {
   for (auto& [id, count] : w.refs)
     for (int64_t i = 0; i < count; ++i) RemoveRefLocked(id);
   w.refs.clear();
-  std::erase_if(requests_, [&](const auto& kv) { return kv.second.worker == w.number; });
+  waiters_.DropClient(w.number);
   // Actors this process created die with it, unless detached.
   std::vector<ActorID> orphans;
   for (auto& [id, a] : actors_)

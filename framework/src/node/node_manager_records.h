@@ -1,5 +1,5 @@
-// The records the node manager keeps (objects, tasks, workers, actors,
-// requests) and its lock helper. Private to node_manager*.cc.
+// The records the node manager keeps (objects, tasks, workers, actors)
+// and its lock helper. Private to node_manager*.cc.
 #pragma once
 
 #include <sys/types.h>
@@ -92,7 +92,6 @@ struct NodeManager::Task {
   // kMaxLostRetries the loss is the task's error.
   int lost_retries = 0;
   static constexpr int kMaxLostRetries = 32;
-  int missing_deps = 0;
   int worker = -1;             // running on, or -1
   uint64_t seq = 0;            // its sequence number on that worker (ClaimSlots)
   int depth = 0;               // 0: submitted by the driver; n + 1: by a task of depth n
@@ -189,16 +188,6 @@ struct NodeManager::ActorState {
   // Restored with a state that comes back from its durable copy (a large
   // one): its process starts once that copy is in the store.
   bool awaits_checkpoint = false;
-};
-
-struct NodeManager::Request {
-  int worker;
-  uint64_t id;                 // the worker's request id
-  bool is_wait;
-  std::vector<ObjectID> ids;
-  int num_objects;
-  int remaining = 0;           // completions still needed
-  Clock::time_point deadline;  // max() = none
 };
 
 // Releases mu_, then hands the embedded driver its replies (so it never wakes

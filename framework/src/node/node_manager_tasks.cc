@@ -38,6 +38,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
   // the rest (rebuilds, a cached answer gone stale): its Get throws.
   ObjectError failure = spec.actor.IsNil() ? SubmitRefusal(spec) : FeasibilityError(spec, "'" + spec.name + "'", {});
   ActorState* actor = nullptr;
+  bool waits = false;  // for an argument not complete yet
   if (!spec.actor.IsNil()) {
     auto a = actors_.find(spec.actor);
     if (a == actors_.end()) {
@@ -65,8 +66,8 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
       task.pins.push_back(ref);
       if (!arg.by_ref) continue;
       if (it->second.state == Entry::kPending) {
-        ++task.missing_deps;
-        waiting_on_[ref].push_back(id);
+        dependencies_.Add(id, ref);
+        waits = true;
       } else if (it->second.state == Entry::kFailed && failure.kind == ErrorKind::kNone) {
         failure = it->second.error;  // errors flow to dependent tasks
       }
@@ -80,7 +81,7 @@ ObjectID NodeManager::SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool
   } else if (actor) {
     actor->queue.push_back(id);  // in submission order, whatever its dependencies
     DispatchActor(*actor);
-  } else if (task.missing_deps == 0) {
+  } else if (!waits) {
     Enqueue(task, /*front=*/false);
   }
   return result;
@@ -194,6 +195,7 @@ void NodeManager::FinishTask(const TaskID& id) {
   if (t == tasks_.end()) return;
   history_.Ended(t->second.history, TaskHistory::State::kCancelled, "dropped: nothing holds its result", UnixMillis());
   std::vector<ObjectID> pins = std::move(t->second.pins);
+  dependencies_.Forget(id);
   tasks_.erase(t);
   for (const ObjectID& pin : pins) RemoveRefLocked(pin);
 }
