@@ -1,5 +1,6 @@
 #include "client/client_core.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -72,20 +73,27 @@ std::vector<Payload> ClientCore::GetPayloads(const std::vector<ObjectID>& ids, i
   return std::move(reply.payloads);
 }
 
+namespace {
+constexpr auto kEvictedRetryWithin = std::chrono::seconds(5);
+}  // namespace
+
 std::vector<ObjectData> ClientCore::Get(const std::vector<ObjectID>& ids, int64_t timeout_ms) {
   std::vector<Payload> payloads = GetPayloads(ids, timeout_ms);
   std::vector<ObjectData> out;
   for (size_t i = 0; i < ids.size(); ++i) {
-    for (int round = 0;; ++round) {
+    // Evicted between the node's answer and this read: ask again, and the
+    // node rebuilds it once it has heard of the eviction (the store tells it
+    // as it makes room, on its own thread: on a loaded machine that can take
+    // a while, so the bound is time, not a count of tries).
+    auto give_up = std::chrono::steady_clock::now() + kEvictedRetryWithin;
+    for (auto pause = std::chrono::milliseconds(1);; pause = std::min(pause * 2, std::chrono::milliseconds(50))) {
       try {
         out.push_back(Resolve(ids[i], payloads[i]));
         break;
       } catch (const ObjectLostError&) {
-        // Evicted between the node's answer and this read: ask again, and
-        // the node rebuilds it (its eviction is recorded as the store makes room).
-        if (payloads[i].kind != Payload::kInStore || round >= 20) throw;
+        if (payloads[i].kind != Payload::kInStore || std::chrono::steady_clock::now() > give_up) throw;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::this_thread::sleep_for(pause);
       payloads[i] = std::move(GetPayloads({ids[i]}, timeout_ms)[0]);
     }
   }
