@@ -7,20 +7,10 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "runtime/write_all.h"
+
 namespace chaos {
-namespace {
-
-bool WriteAll(int fd, const std::string& text) {
-  for (size_t done = 0; done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-}  // namespace
+using lumen::internal::WriteAll;
 
 void FollowChild(ChildDriver& child, RunLog& log, const std::vector<Fault>& schedule, Clock::time_point deadline,
                  ChildReport* report, bool until_started, const std::function<bool(const std::string&)>& take) {

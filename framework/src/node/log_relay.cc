@@ -11,21 +11,13 @@
 #include <filesystem>
 
 #include "lumen/errors.h"
+#include "runtime/write_all.h"
 
 namespace lumen::internal {
 
 namespace {
 constexpr uint64_t kWakeTag = ~0ull;
 
-void WriteAll(int fd, const char* data, size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // a full disk or a closed terminal loses output, not the worker
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-}
 }  // namespace
 
 struct LogRelay::Stream {
@@ -110,8 +102,9 @@ void LogRelay::Drain(Stream& s) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return;  // EAGAIN: all read for now
     if (n == 0) break;
-    WriteAll(s.file_fd, buf, static_cast<size_t>(n));
-    if (echo_fd_ >= 0) WriteAll(echo_fd_, buf, static_cast<size_t>(n));
+    // A full disk or a closed terminal loses output, not the worker.
+    (void)WriteAll(s.file_fd, buf, static_cast<size_t>(n));
+    if (echo_fd_ >= 0) (void)WriteAll(echo_fd_, buf, static_cast<size_t>(n));
   }
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, s.read_fd, nullptr);
   ::close(s.read_fd);
