@@ -11,6 +11,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <set>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -67,6 +71,29 @@ const BIO_METHOD* SocketWithoutSigpipe() {
     return m;
   }();
   return method;
+}
+
+// Tunnels run on threads of their own, and a process may exit while some
+// still run: their sessions would then be freed while OpenSSL's own atexit
+// handler frees OpenSSL. So at exit (a handler registered after OpenSSL's,
+// hence run before it) every live pump's near end is shut down and the
+// pumps are waited for, within a bound.
+struct LivePumps {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<int> near_fds;
+  bool exiting = false;
+};
+LivePumps& Pumps() {
+  static auto* pumps = new LivePumps;  // never destroyed: pumps may outlive static destruction
+  return *pumps;
+}
+void StopPumpsAtExit() {
+  LivePumps& p = Pumps();
+  std::unique_lock lock(p.mu);
+  p.exiting = true;
+  for (int fd : p.near_fds) ::shutdown(fd, SHUT_RDWR);
+  p.cv.wait_for(lock, std::chrono::seconds(2), [&] { return p.near_fds.empty(); });
 }
 
 // Waits for `events` on fd until the deadline; false on timeout.
@@ -152,6 +179,8 @@ std::unique_ptr<TlsSession> TlsSession::Make(int tcp_fd, const std::string& secr
   }
   ERR_clear_error();
   impl->ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+  static std::once_flag at_exit;  // after OpenSSL registered its own handler (SSL_CTX_new initialises it)
+  std::call_once(at_exit, [] { std::atexit(&StopPumpsAtExit); });
   if (!impl->ctx || !SSL_CTX_set_min_proto_version(impl->ctx, TLS1_3_VERSION) ||
       !SSL_CTX_set_ciphersuites(impl->ctx, kCipherSuites)) {
     *error = "cannot set up TLS: " + OpenSslReason(0);
@@ -240,6 +269,14 @@ struct Window {
 // Each direction has a window (above); a side is read only while its
 // window has room, so a slow reader slows its writer instead of filling memory.
 void TlsSession::Pump(int near_fd) {
+  {
+    std::lock_guard lock(Pumps().mu);
+    if (Pumps().exiting) {
+      ::close(near_fd);
+      return;
+    }
+    Pumps().near_fds.insert(near_fd);
+  }
   ::fcntl(near_fd, F_SETFL, ::fcntl(near_fd, F_GETFL) | O_NONBLOCK);
   SSL* ssl = impl_->ssl;
   Window to_near, to_far;
@@ -306,7 +343,11 @@ void TlsSession::Pump(int near_fd) {
     if (!to_near.empty()) p[1].events |= POLLOUT;
     if (::poll(p, 2, -1) < 0 && errno != EINTR) failed = true;
   }
+  impl_.reset();  // the session freed before this pump counts as ended (StopPumpsAtExit)
+  std::lock_guard lock(Pumps().mu);
+  Pumps().near_fds.erase(near_fd);
   ::close(near_fd);
+  Pumps().cv.notify_all();
 }
 
 }  // namespace lumen::internal
