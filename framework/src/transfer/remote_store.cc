@@ -19,7 +19,7 @@ constexpr auto kAnswerWithin = std::chrono::seconds(30);  // per reply and per c
 
 Deadline Soon() { return std::chrono::steady_clock::now() + kAnswerWithin; }
 
-using Build = std::function<void(wire::StoreRequest::Builder)>;
+using Build = RemoteStore::Build;
 
 Status Send(int fd, const Build& build) {
   capnp::MallocMessageBuilder message;
@@ -95,6 +95,16 @@ Status RemoteStore::ConnectedLocked() {
   return Status::OK();
 }
 
+// One request and its reply, connecting first if need be; a failed one drops the connection.
+Status RemoteStore::AskLocked(const Build& build, Status* answer, uint64_t* size, bool* contains,
+                              storage::StoreStats* stats) {
+  Status s = ConnectedLocked();
+  if (s.ok()) s = Send(fd_, build);
+  if (s.ok()) s = Receive(fd_, answer, size, contains, stats);
+  if (!s.ok()) DropConnectionLocked();
+  return s;
+}
+
 // After a failed request the stream is in no known state: the next one starts afresh.
 void RemoteStore::DropConnectionLocked() {
   std::lock_guard lock(fd_mu_);
@@ -124,15 +134,15 @@ Status RemoteStore::Seal(const ObjectID& id) {
   if (it == created_.end()) return {StatusCode::kNotFound, "object " + id.Hex() + " was not created here"};
   Created c = std::move(it->second);
   created_.erase(it);
-  Status s = ConnectedLocked();
   Status answer;
-  if (s.ok()) s = Send(fd_, [&](auto r) {
-    auto put = r.initPut();
-    put.setId(gateway::IdBytes(id));
-    put.setSize(c.bytes.size());
-    put.setReconstructable(c.reconstructable);
-  });
-  if (s.ok()) s = Receive(fd_, &answer);
+  Status s = AskLocked(
+      [&](auto r) {
+        auto put = r.initPut();
+        put.setId(gateway::IdBytes(id));
+        put.setSize(c.bytes.size());
+        put.setReconstructable(c.reconstructable);
+      },
+      &answer);
   if (s.ok() && answer.ok()) s = Chunked(fd_, c.bytes.data(), c.bytes.size(), /*read=*/false);
   if (s.ok() && answer.ok()) s = Receive(fd_, &answer);
   if (!s.ok()) {
@@ -154,11 +164,9 @@ Status RemoteStore::Get(const ObjectID& id, storage::ObjectBuffer* out) {
     *out = {it->second.bytes.data(), it->second.bytes.size()};
     return Status::OK();
   }
-  Status s = ConnectedLocked();
   Status answer;
   uint64_t size = 0;
-  if (s.ok()) s = Send(fd_, [&](auto r) { r.setGet(gateway::IdBytes(id)); });
-  if (s.ok()) s = Receive(fd_, &answer, &size);
+  Status s = AskLocked([&](auto r) { r.setGet(gateway::IdBytes(id)); }, &answer, &size);
   std::vector<uint8_t> bytes;
   if (s.ok() && answer.ok()) {
     bytes.resize(size);
@@ -186,33 +194,24 @@ Status RemoteStore::Release(const ObjectID& id) {
 
 Status RemoteStore::Delete(const ObjectID& id) {
   std::lock_guard lock(mu_);
-  Status s = ConnectedLocked();
   Status answer;
-  if (s.ok()) s = Send(fd_, [&](auto r) { r.setDelete(gateway::IdBytes(id)); });
-  if (s.ok()) s = Receive(fd_, &answer);
-  if (!s.ok()) DropConnectionLocked();
+  Status s = AskLocked([&](auto r) { r.setDelete(gateway::IdBytes(id)); }, &answer);
   return s.ok() ? answer : s;
 }
 
 bool RemoteStore::Contains(const ObjectID& id) {
   std::lock_guard lock(mu_);
-  Status s = ConnectedLocked();
   Status answer;
   bool contains = false;
-  if (s.ok()) s = Send(fd_, [&](auto r) { r.setContains(gateway::IdBytes(id)); });
-  if (s.ok()) s = Receive(fd_, &answer, nullptr, &contains);
-  if (!s.ok()) DropConnectionLocked();
+  Status s = AskLocked([&](auto r) { r.setContains(gateway::IdBytes(id)); }, &answer, nullptr, &contains);
   return s.ok() && contains;
 }
 
 storage::StoreStats RemoteStore::Stats() {
   std::lock_guard lock(mu_);
   storage::StoreStats stats;
-  Status s = ConnectedLocked();
   Status answer;
-  if (s.ok()) s = Send(fd_, [&](auto r) { r.setStats(); });
-  if (s.ok()) s = Receive(fd_, &answer, nullptr, nullptr, &stats);
-  if (!s.ok()) DropConnectionLocked();
+  (void)AskLocked([&](auto r) { r.setStats(); }, &answer, nullptr, nullptr, &stats);
   return stats;
 }
 

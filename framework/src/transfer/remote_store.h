@@ -7,12 +7,14 @@
 // connection fails, never after Disconnect. Every call is bounded.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "lumen/storage/object_store.h"
+#include "lumen/transfer/store_gateway.capnp.h"
 
 namespace lumen::internal {
 
@@ -32,6 +34,9 @@ class RemoteStore : public storage::ObjectStore {
   storage::StoreStats Stats() override;
   void Disconnect() override;  // a call under way fails now, and every later one
 
+  // Fills in a request (schema/store_gateway.capnp).
+  using Build = std::function<void(lumen::store_gateway::StoreRequest::Builder)>;
+
  private:
   struct Created {
     std::vector<uint8_t> bytes;
@@ -42,6 +47,9 @@ class RemoteStore : public storage::ObjectStore {
     int pins = 0;
   };
   Status ConnectedLocked();
+  // The call's own status (the connection, a malformed reply) as result; the store's answer in *answer.
+  Status AskLocked(const Build& build, Status* answer, uint64_t* size = nullptr, bool* contains = nullptr,
+                   storage::StoreStats* stats = nullptr);
   void DropConnectionLocked();
 
   const std::string address_, secret_;
