@@ -92,22 +92,9 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
         [raw] { return raw->MakeDurable(kFlushBoundMs); },
         [raw](int client, uint64_t request, const std::string& error) { raw->OnFlushed(client, request, error); });
   nm->thread_ = std::thread([p = nm.get()] { p->Loop(); });
-  if (!nm->options_.listen_host.empty()) {
-    nm->gateway_ = std::make_unique<StoreGateway>(nm->options_.store);
-    std::string why;
-    nm->entrance_ = TunnelEntrance::Listen(
-        nm->options_.listen_host, nm->options_.listen_port, nm->options_.cluster_secret,
-        [raw](TunnelService service, int fd, const std::string& from) {
-          if (service == TunnelService::kStore) return raw->gateway_->Serve(fd, from);
-          raw->AdoptTunnel(fd, from);
-        },
-        &why);
-    if (!nm->entrance_) throw Error(why);  // the destructor stops what started
-  }
+  if (!nm->options_.listen_host.empty()) nm->ServeOtherHosts();  // throws; the destructor stops what started
   return nm;
 }
-
-std::string NodeManager::RemoteAddress() const { return entrance_ ? entrance_->address() : ""; }
 
 NodeManager::~NodeManager() {
   {

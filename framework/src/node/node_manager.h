@@ -186,6 +186,7 @@ class NodeManager {
   void CloseConnection(Worker& w);
   // Joining drivers (node_manager_jobs.cc).
   void AcceptDriver(int fd, const ucred& cred);
+  void ServeOtherHosts();  // at Start: the tunnel entrance and the store gateway (NodeOptions::listen_host)
   void AdoptTunnel(int fd, const std::string& from);  // a peer of another host; takes mu_
   Worker& AddDriverConnection(int fd, pid_t pid);
   void Join(Worker& driver, JoinMsg& m);

@@ -11,7 +11,8 @@
 //      a worker of ours ran it (lineage, retries, history).
 // A peer whose connection closes is gone: what ran there runs again
 // (retries), here or on another node. Every function here REQUIRES mu_ but
-// the transfer callbacks, which take it.
+// the transfer callbacks, which take it, and ServeOtherHosts and
+// RemoteAddress (set at Start, read-only after).
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -47,6 +48,23 @@ std::string WhoIs(pid_t pid, const std::string& remote) {
   return (pid > 0 ? "pid " + std::to_string(pid) + " from " : "") + remote;
 }
 }  // namespace
+
+// Other hosts' nodes and drivers, and the head's copies through this
+// node's store, at listen_host (NodeOptions): at Start, before any client.
+void NodeManager::ServeOtherHosts() {
+  gateway_ = std::make_unique<StoreGateway>(options_.store);
+  std::string why;
+  entrance_ = TunnelEntrance::Listen(
+      options_.listen_host, options_.listen_port, options_.cluster_secret,
+      [this](TunnelService service, int fd, const std::string& from) {
+        if (service == TunnelService::kStore) return gateway_->Serve(fd, from);
+        AdoptTunnel(fd, from);
+      },
+      &why);
+  if (!entrance_) throw Error(why);
+}
+
+std::string NodeManager::RemoteAddress() const { return entrance_ ? entrance_->address() : ""; }
 
 void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   RegisterNodeReplyMsg reply{m.request, ""};
