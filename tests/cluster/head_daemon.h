@@ -21,6 +21,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../support/thread_states.h"
+
 namespace lumen::testing {
 
 // Runs `command` through the shell; its stdout and stderr, and exit status.
@@ -45,15 +47,8 @@ inline ShellRun Shell(const std::string& command) {
 // zombie before the others end).
 inline bool Alive(pid_t pid) {
   if (::kill(pid, 0) != 0) return false;
-  std::error_code ec;
-  for (auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    std::ifstream in(task.path() / "stat");
-    std::string line;
-    std::getline(in, line);
-    auto close = line.rfind(')');
-    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z' && line[close + 2] != 'X')
-      return true;
-  }
+  for (char state : ThreadStates(pid))
+    if (state != 'Z' && state != 'X') return true;
   return false;
 }
 

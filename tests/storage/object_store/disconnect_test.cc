@@ -1,11 +1,12 @@
 // When the server goes away, clients get kDisconnected at once, never a hang.
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <future>
 #include <thread>
 
+#include "../../support/thread_states.h"
 #include "store_test_util.h"
 
 namespace lumen::storage::testing {
@@ -22,16 +23,8 @@ double SecondsSince(steady_clock::time_point start) {
 bool AwaitStopped(pid_t pid) {
   const auto deadline = steady_clock::now() + std::chrono::seconds(5);
   while (steady_clock::now() < deadline) {
-    bool all = true;
-    std::error_code ec;
-    for (auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-      std::ifstream in(task.path() / "stat");
-      std::string line;
-      std::getline(in, line);
-      auto close = line.rfind(')');
-      all = all && close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'T';
-    }
-    if (all && !ec) return true;
+    std::vector<char> states = lumen::testing::ThreadStates(pid);
+    if (!states.empty() && std::all_of(states.begin(), states.end(), [](char s) { return s == 'T'; })) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   return false;
