@@ -172,7 +172,8 @@ int Occurrences(const std::string& text, const std::string& line) {
 int LocalDaemons::RegistrationsWithHead(pid_t pid) const {
   // A node of this host: "(pid N)"; one that speaks TCP to the head: "(pid N from IP:PORT, ...)".
   const std::string joined = "joined the cluster (pid " + std::to_string(pid);
-  return Occurrences(LastHeadLog(), joined + ")") + Occurrences(LastHeadLog(), joined + " from ");
+  const std::string log = LastHeadLog();
+  return Occurrences(log, joined + ")") + Occurrences(log, joined + " from ");
 }
 
 int LocalDaemons::DeclaredDead(pid_t pid) const {
