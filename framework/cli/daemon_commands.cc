@@ -32,9 +32,6 @@ constexpr auto kStartWithin = std::chrono::seconds(60);  // a head that takes lo
 constexpr auto kStopWithin = std::chrono::seconds(10);   // then SIGKILL
 
 std::string HostOf(const std::string& address) { return address.substr(0, address.rfind(':')); }
-uint16_t PortOf(const std::string& address) {
-  return static_cast<uint16_t>(std::atoi(address.substr(address.rfind(':') + 1).c_str()));
-}
 std::string HeadIp(const StartOptions& options) { return options.node_ip.empty() ? "127.0.0.1" : options.node_ip; }
 std::string HeadAddress(const StartOptions& options) { return HeadIp(options) + ":" + std::to_string(options.port); }
 
@@ -261,22 +258,21 @@ int StartNode(const StartOptions& options) {
   // A head of another host, or one this node means to reach as if it were (its own IP): over TCP.
   role.remote = !head || (!options.node_ip.empty() && options.node_ip != HostOf(head->address));
   if (role.remote) {
-    if (options.node_ip.empty() || options.address.rfind(':') == std::string::npos) {
-      std::fprintf(stderr, "lumen start: %s; give --node-ip, the address it reaches this node at%s\n",
-                   head ? "this node speaks to its head over TCP" : ("no lumen head serves " + options.address +
-                                                                      " on this machine").c_str(),
-                   options.address.rfind(':') == std::string::npos ? ", and --address as HOST:PORT" : "");
+    const std::string why_tcp =
+        head ? "this node speaks to its head over TCP" : "no lumen head serves " + options.address + " on this machine";
+    ClusterFile far;
+    far.address = head ? head->address : options.address;
+    far.node_socket = internal::TlsAddressOf(options.address);
+    if (options.node_ip.empty() || far.node_socket.empty()) {
+      std::fprintf(stderr, "lumen start: %s; give --node-ip, the address it reaches this node at%s\n", why_tcp.c_str(),
+                   far.node_socket.empty() ? ", and --address as HOST:PORT" : "");
       return 1;
     }
     if (role.secret.empty()) {
       std::fprintf(stderr, "lumen start: %s; give its cluster's secret in LUMEN_CLUSTER_SECRET (the head printed how)\n",
-                   head ? "this node speaks to its head over TCP" : ("no lumen head serves " + options.address +
-                                                                      " on this machine").c_str());
+                   why_tcp.c_str());
       return 1;
     }
-    ClusterFile far;
-    far.address = head ? head->address : options.address;
-    far.node_socket = internal::TlsAddress(HostOf(options.address), PortOf(options.address));
     role.head = far;
   }
   std::string session;

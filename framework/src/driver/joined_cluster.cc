@@ -10,20 +10,6 @@
 
 namespace lumen::internal {
 
-namespace {
-
-// The head's tunnel address for `address` ("tls://HOST:PORT" as given, or HOST:PORT).
-std::string TunnelAddressOf(const std::string& address) {
-  if (IsTlsAddress(address)) return address;
-  size_t colon = address.rfind(':');
-  int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
-  if (colon == std::string::npos || colon == 0 || port <= 0 || port > 65535)
-    throw Error("lumen::Init: the address '" + address + "' is not HOST:PORT");
-  return TlsAddress(address.substr(0, colon), static_cast<uint16_t>(port));
-}
-
-}  // namespace
-
 std::unique_ptr<JoinedCluster> JoinCluster(const Config& config, const std::string& address) {
   const char* given_secret = std::getenv("LUMEN_CLUSTER_SECRET");
   // A head of this machine is joined through its sockets; any other (or an
@@ -47,7 +33,8 @@ std::unique_ptr<JoinedCluster> JoinCluster(const Config& config, const std::stri
     if (!s.ok()) throw Error("lumen::Init: cannot reach the object store of the cluster at " + address + ": " + s.message());
     cluster->link = std::make_unique<JoinedNodeLink>(found->node_socket);
   } else {  // its node and its store at the head's port, over TLS
-    std::string tunnel = TunnelAddressOf(address);
+    std::string tunnel = TlsAddressOf(address);
+    if (tunnel.empty()) throw Error("lumen::Init: the address '" + address + "' is not HOST:PORT");
     cluster->address = address;
     Status s = ConnectToAnyStore(tunnel, secret, &cluster->store);
     if (!s.ok()) throw Error("lumen::Init: cannot reach the object store of the cluster at " + address + ": " + s.message());

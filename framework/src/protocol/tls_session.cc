@@ -11,13 +11,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <set>
-#include <cerrno>
-#include <cstring>
 #include <vector>
+
+#include "runtime/poll_until.h"
 
 namespace lumen::internal {
 
@@ -96,18 +98,6 @@ void StopPumpsAtExit() {
   p.cv.wait_for(lock, std::chrono::seconds(2), [&] { return p.near_fds.empty(); });
 }
 
-// Waits for `events` on fd until the deadline; false on timeout.
-bool WaitFor(int fd, short events, TlsSession::Deadline deadline) {
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, events, 0};
-    int n = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (n > 0) return true;
-    if (n < 0 && errno != EINTR) return false;
-  }
-}
-
 }  // namespace
 
 struct TlsSession::Impl {
@@ -153,7 +143,7 @@ struct TlsSession::Impl {
       *error = OpenSslReason(e);
       return false;
     }
-    if (!WaitFor(fd, events, deadline)) {
+    if (PollUntil(fd, events, deadline) != PollResult::kReady) {
       *error = "it did not answer in time";
       return false;
     }

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "protocol/tls_session.h"
+#include "runtime/poll_until.h"
 
 namespace lumen::internal {
 
@@ -65,11 +66,9 @@ int ConnectTcp(const std::string& address, Clock::time_point deadline, std::stri
     if (fd < 0) continue;
     int r = ::connect(fd, a->ai_addr, a->ai_addrlen);
     if (r != 0 && errno == EINPROGRESS) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      pollfd p{fd, POLLOUT, 0};
       int err = ETIMEDOUT;
       socklen_t len = sizeof err;
-      if (left > 0 && ::poll(&p, 1, static_cast<int>(left)) > 0) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+      if (PollUntil(fd, POLLOUT, deadline) == PollResult::kReady) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
       r = err == 0 ? 0 : -1;
       errno = err;
     }
@@ -129,6 +128,15 @@ bool IsTlsAddress(const std::string& address) { return address.rfind(kScheme, 0)
 std::string TlsAddress(const std::string& host, uint16_t port) {
   bool v6 = host.find(':') != std::string::npos;
   return kScheme + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string TlsAddressOf(const std::string& address) {
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port) || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos)
+    return "";
+  int number = std::stoi(port);
+  return number > 0 && number <= 65535 ? TlsAddress(host, static_cast<uint16_t>(number)) : "";
 }
 
 int OpenTunnel(const std::string& address, const std::string& secret, TunnelService service, int timeout_ms,
@@ -256,23 +264,40 @@ void TunnelEntrance::State::Accept() {
   }
 }
 
+namespace {
+
+// The server's side of Dial: the session once the peer proved the secret
+// and asked for a service we have, else null and *why says what failed.
+std::unique_ptr<TlsSession> Greet(int tcp, const std::string& secret, TunnelService* service, std::string* why) {
+  auto deadline = Clock::now() + std::chrono::milliseconds(kTunnelHandshakeMs);
+  std::unique_ptr<TlsSession> session = TlsSession::Make(tcp, secret, /*server=*/true, why);
+  if (!session) return nullptr;
+  if (!session->Handshake(deadline, why)) {
+    *why = "the TLS handshake failed (it does not hold the cluster's secret?): " + *why;
+    return nullptr;
+  }
+  char byte = 0;
+  if (!session->Read(&byte, 1, deadline, why)) return nullptr;
+  if (byte != static_cast<char>(TunnelService::kNode) && byte != static_cast<char>(TunnelService::kStore)) {
+    *why = "it asked for an unknown service";
+    return nullptr;
+  }
+  *service = static_cast<TunnelService>(byte);
+  return session;
+}
+
+}  // namespace
+
 void TunnelEntrance::State::Admit(int tcp, const std::string& from) {
   std::string why;
-  auto deadline = Clock::now() + std::chrono::milliseconds(kTunnelHandshakeMs);
-  std::unique_ptr<TlsSession> session = TlsSession::Make(tcp, secret, /*server=*/true, &why);
-  char service = 0;
+  TunnelService service{};
   int fds[2] = {-1, -1};
-  if (session && !session->Handshake(deadline, &why))
-    why = "the TLS handshake failed (it does not hold the cluster's secret?): " + why, session.reset();
-  if (session && !session->Read(&service, 1, deadline, &why)) session.reset();
-  if (session && service != static_cast<char>(TunnelService::kNode) &&
-      service != static_cast<char>(TunnelService::kStore))
-    why = "it asked for an unknown service", session.reset();
+  std::unique_ptr<TlsSession> session = Greet(tcp, secret, &service, &why);
   if (session && !Pair(fds, &why)) session.reset();
   {
     std::lock_guard lock(mu);
     if (session && !stopping) {
-      serve(static_cast<TunnelService>(service), fds[0], from);
+      serve(service, fds[0], from);
     } else if (session) {
       ::close(fds[0]);
     } else {

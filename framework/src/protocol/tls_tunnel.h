@@ -22,6 +22,8 @@ namespace lumen::internal {
 // "tls://HOST:PORT" names a node on another host (or one reached as if it were).
 bool IsTlsAddress(const std::string& address);
 std::string TlsAddress(const std::string& host, uint16_t port);
+// "HOST:PORT" (or a tls:// address already) as a tls:// address; "" if it is not one.
+std::string TlsAddressOf(const std::string& address);
 
 // What a tunnel carries, said by its first byte after the handshake.
 enum class TunnelService : char { kNode = 'N', kStore = 'S' };

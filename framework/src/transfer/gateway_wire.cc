@@ -4,34 +4,26 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include "runtime/poll_until.h"
 
 namespace lumen::internal::gateway {
 
 namespace {
 
+// Deadline::max(): an idle connection waits for its next request.
 Status Wait(int fd, short events, Deadline deadline) {
-  for (;;) {
-    int timeout_ms = -1;  // Deadline::max(): an idle connection waits for its next request
-    if (deadline != Deadline::max()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return {StatusCode::kTimedOut, "the other node did not answer in time"};
-      timeout_ms = static_cast<int>(std::min<int64_t>(left.count(), 1 << 30));
-    }
-    pollfd p{fd, events, 0};
-    int n = ::poll(&p, 1, timeout_ms);
-    if (n > 0) return Status::OK();
-    if (n < 0 && errno != EINTR) return {StatusCode::kIOError, std::string("poll: ") + std::strerror(errno)};
+  switch (PollUntil(fd, events, deadline)) {
+    case PollResult::kReady: return Status::OK();
+    case PollResult::kTimedOut: return {StatusCode::kTimedOut, "the other node did not answer in time"};
+    case PollResult::kFailed: break;
   }
+  return {StatusCode::kIOError, std::string("poll: ") + std::strerror(errno)};
 }
 
 Status Gone() { return {StatusCode::kDisconnected, "the connection to the other node closed"}; }
-
-}  // namespace
-
-namespace {
 
 // Exactly `size` bytes one way, each step within the deadline.
 Status Exactly(bool write, int fd, char* p, size_t size, Deadline deadline) {
