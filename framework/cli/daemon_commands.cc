@@ -88,6 +88,7 @@ struct Role {
     cluster_options.resources = std::move(resources);
     cluster_options.node_name = options.node_name;
     cluster_options.lineage = !role.head;
+    cluster_options.placement_groups = !role.head;  // a node holds the bundles its head places on it
     cluster_options.storage_dir = options.storage;
     cluster_options.dashboard = !role.head && !options.no_dashboard;
     cluster_options.dashboard_host = options.dashboard_host;
@@ -128,7 +129,11 @@ struct Role {
                                  [node = cluster->node.get()] {
                                    internal::NodeManager::Load load = node->GetLoad();
                                    return internal::NodeLoadMsg{load.workers, load.running_tasks};
-                                 }},
+                                 },
+                                 [node = cluster->node.get()](const internal::Message& m) {
+                                   return node->OnBundleCommand(m);
+                                 },
+                                 [node = cluster->node.get()] { node->ReturnAllBundles(); }},
           [](const std::string& why) {
             std::fprintf(stderr, "lumen: %s; stopping this node\n", why.c_str());
             ::kill(::getpid(), SIGTERM);

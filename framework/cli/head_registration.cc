@@ -35,7 +35,7 @@ std::shared_ptr<internal::JoinedNodeLink> HeadRegistration::Register(const inter
   internal::JoinedNodeLink::Heartbeat beat;
   if (node_.load) beat = [load = node_.load] { return internal::Message(load()); };
   auto link = std::make_shared<internal::JoinedNodeLink>(head.node_socket, internal::NodeLivenessTimeoutMs(), beat,
-                                                         secret_);
+                                                         secret_, node_.bundles);
   internal::Message m =
       internal::RegisterNodeMsg{1,        secret_, node_.name, node_.node_socket, node_.store_socket, node_.resources,
                                 static_cast<int32_t>(::getpid())};
@@ -62,6 +62,7 @@ void HeadRegistration::Watch() {
       link->AwaitClosed();  // the head went, or ~HeadRegistration closed it
       auto goodbye = link->goodbye();
       link.reset();
+      if (node_.head_gone) node_.head_gone();
       lock.lock();
       if (stopping_) return;
       link_.reset();

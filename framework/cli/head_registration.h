@@ -45,6 +45,11 @@ class HeadRegistration {
     // Its figures now (workers, running tasks), sent as its heartbeat so
     // the head's dashboard shows them; called on the link's reader thread.
     std::function<internal::NodeLoadMsg()> load;
+    // The head's requests about the bundles it places here, answered on
+    // the link (JoinedNodeLink::Commands); and, once that head is gone,
+    // every bundle given back (a head that comes back places them again).
+    internal::JoinedNodeLink::Commands bundles;
+    std::function<void()> head_gone;
   };
   // Registers once, presenting `secret` (the cluster's, which this node's
   // own socket also asks for); throws lumen::Error with the head's reason if

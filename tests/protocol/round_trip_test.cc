@@ -218,6 +218,28 @@ void ExpectSame(const FlushReplyMsg& want, const FlushReplyMsg& got) {
   EXPECT_EQ(want.error, got.error);
 }
 
+void ExpectSame(const PrepareBundlesMsg& want, const PrepareBundlesMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.group, got.group);
+  EXPECT_EQ(want.bundles, got.bundles);
+}
+
+void ExpectSame(const PrepareBundlesReplyMsg& want, const PrepareBundlesReplyMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.error, got.error);
+}
+
+void ExpectSame(const CommitBundlesMsg& want, const CommitBundlesMsg& got) {
+  EXPECT_EQ(want.group, got.group);
+  EXPECT_EQ(want.indices, got.indices);
+}
+
+void ExpectSame(const ReturnBundlesMsg& want, const ReturnBundlesMsg& got) {
+  EXPECT_EQ(want.group, got.group);
+  EXPECT_EQ(want.indices, got.indices);
+  EXPECT_EQ(want.removed, got.removed);
+}
+
 TEST(FrameRoundTrip, EveryMessageTypeDecodesToWhatWasEncoded) {
   std::set<size_t> types_seen;
   for (const Message& sent : SampleMessages()) {

@@ -165,6 +165,10 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(PongMsg{});
   all.push_back(GoodbyeMsg{"the head stops (lumen stop)"});
   all.push_back(NodeLoadMsg{3, 2});
+  all.push_back(PrepareBundlesMsg{12, "group-1", {{0, {{"CPU", 1}}}, {2, {{"GPU", 0.5}, {"red", 2}}}}});
+  all.push_back(PrepareBundlesReplyMsg{12, "node 'a' has not {CPU: 1} free now"});
+  all.push_back(CommitBundlesMsg{"group-1", {0, 2}});
+  all.push_back(ReturnBundlesMsg{"group-1", {}, true});
   return all;
 }
 

@@ -14,8 +14,11 @@
 namespace lumen::internal {
 
 JoinedNodeLink::JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms, Heartbeat heartbeat,
-                               const std::string& secret)
-    : socket_path_(socket_path), liveness_timeout_ms_(liveness_timeout_ms), heartbeat_(std::move(heartbeat)) {
+                               const std::string& secret, Commands commands)
+    : socket_path_(socket_path),
+      liveness_timeout_ms_(liveness_timeout_ms),
+      heartbeat_(std::move(heartbeat)),
+      commands_(std::move(commands)) {
   std::string why;
   int fd = IsTlsAddress(socket_path) ? OpenTunnel(socket_path, secret, TunnelService::kNode, kTunnelHandshakeMs, &why)
                                      : ConnectUnix(socket_path);
@@ -76,6 +79,12 @@ void JoinedNodeLink::Read() {
           std::lock_guard lock(goodbye_mu_);
           goodbye_ = bye->why;
           why = "the node at " + socket_path_ + " stopped: " + bye->why;
+          continue;
+        }
+        if (std::holds_alternative<PrepareBundlesMsg>(m) || std::holds_alternative<CommitBundlesMsg>(m) ||
+            std::holds_alternative<ReturnBundlesMsg>(m)) {
+          if (!commands_) throw ProtocolError("a request about bundles, to a client that holds none");
+          if (std::optional<Message> answer = commands_(m)) Send({&*answer, 1});
           continue;
         }
         box_.Deliver(std::move(m));

@@ -27,12 +27,17 @@ class JoinedNodeLink : public NodeLink {
   // What the link sends to keep itself alive (a heartbeat the node answers
   // with Pong): a node daemon's registration sends its NodeLoadMsg.
   using Heartbeat = std::function<Message()>;
+  // What the node asks of this client unasked, and the answer if any: a
+  // head's requests to a registered node about its bundles (PrepareBundles,
+  // CommitBundles, ReturnBundles), called on the reader thread. Empty: such
+  // a message is a protocol error.
+  using Commands = std::function<std::optional<Message>(const Message&)>;
   // Connects to the node's socket, or to a node of another host at its
   // tls:// address through a tunnel keyed by `secret` (protocol/tls_tunnel.h);
   // throws lumen::Error if nothing serves it or the handshake fails.
   // `heartbeat` is called on the link's reader thread; empty: PingMsg.
   explicit JoinedNodeLink(const std::string& socket_path, int64_t liveness_timeout_ms = NodeLivenessTimeoutMs(),
-                          Heartbeat heartbeat = {}, const std::string& secret = "");
+                          Heartbeat heartbeat = {}, const std::string& secret = "", Commands commands = {});
   // Closes the socket (the node then ends this driver's job) and stops the reader.
   ~JoinedNodeLink() override;
 
@@ -52,6 +57,7 @@ class JoinedNodeLink : public NodeLink {
   std::string socket_path_;
   int64_t liveness_timeout_ms_;
   Heartbeat heartbeat_;
+  Commands commands_;
   // The reader alone touches conn_'s reading side, senders (under send_mu_)
   // its writing side: the two share no state.
   std::unique_ptr<Connection> conn_;

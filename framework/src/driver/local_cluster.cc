@@ -89,10 +89,12 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const LocalClusterOptions& opt
   cluster->resources = node.resources;
   // A daemon's cluster can grow (lumen start --address): demand no node has yet waits for one.
   node.can_grow = options.serve_drivers;
-  cluster->placement_groups =
-      std::make_unique<PlacementGroupTable>(node.resources, node.can_grow, cluster->lineage.get());
-  cluster->placement_groups->Restore();  // an earlier run's groups, before its actors come back
-  node.placement_groups = cluster->placement_groups.get();
+  if (options.placement_groups) {
+    cluster->placement_groups =
+        std::make_unique<PlacementGroupTable>(node.resources, node.can_grow, cluster->lineage.get());
+    cluster->placement_groups->Restore();  // an earlier run's groups, before its actors come back
+    node.placement_groups = cluster->placement_groups.get();
+  }
   cluster->node = NodeManager::Start(std::move(node));
   // A log of an earlier run: its detached named actors come back (on a
   // daemon's node, with no driver yet, running the binaries their records name).

@@ -25,6 +25,10 @@ struct LocalClusterOptions {
   std::string node_name;                    // "" = "node-" and the session's id
   size_t object_store_bytes = 0;            // 0: the default (LUMEN_OBJECT_STORE_MB, else 512 MiB)
   bool lineage = true;
+  // Where the cluster's placement groups are kept and placed: an embedded
+  // cluster's and a head's node; a node that joins a head holds only the
+  // bundles that head places on it.
+  bool placement_groups = true;
   std::string storage_dir;  // "" = one inside the session dir, gone with it
   std::string ns;           // "" = a fresh one for the embedded driver's job
   bool actors_detached_by_default = false;

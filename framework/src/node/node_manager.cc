@@ -91,12 +91,19 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
     nm->flusher_ = std::make_unique<DurabilityFlusher>(
         [raw] { return raw->MakeDurable(kFlushBoundMs); },
         [raw](int client, uint64_t request, const std::string& error) { raw->OnFlushed(client, request, error); });
+  if (nm->options_.placement_groups)  // a group made or removed: placed or given back at the loop's next turn
+    nm->options_.placement_groups->SetOnChange([raw] {
+      raw->groups_changed_ = true;
+      uint64_t one = 1;
+      (void)!::write(raw->wake_fd_, &one, sizeof one);
+    });
   nm->thread_ = std::thread([p = nm.get()] { p->Loop(); });
   if (!nm->options_.listen_host.empty()) nm->ServeOtherHosts();  // throws; the destructor stops what started
   return nm;
 }
 
 NodeManager::~NodeManager() {
+  if (options_.placement_groups) options_.placement_groups->SetOnChange({});
   {
     std::lock_guard lock(mu_);
     stopping_ = true;  // no more spawning from here on
@@ -188,6 +195,7 @@ void NodeManager::Loop() {
     }
     CheckRequests();
     ReapWorkers();
+    if (groups_changed_.exchange(false) || Clock::now() >= next_placement_) PlaceGroups();
     Dispatch();
     FlushWrites();
   }
@@ -217,7 +225,9 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
       peer->second.load = {load->workers, load->running_tasks};
     return Reply(w, PongMsg{});
   }
-  if (w.node) throw ProtocolError("a node sends nothing more on the connection it registered over (but pings)");
+  if (auto* prepared = std::get_if<PrepareBundlesReplyMsg>(&message); prepared && w.node)
+    return OnPrepared(w, *prepared);
+  if (w.node) throw ProtocolError("a node sends nothing more on the connection it registered over (but pings and answers)");
   if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message) &&
       !std::holds_alternative<RegisterNodeMsg>(message))
     throw ProtocolError("a driver's first message must be Join (a node's, RegisterNode)");

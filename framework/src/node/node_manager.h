@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -39,6 +40,7 @@
 #include "lumen/storage/object_store.h"
 #include "head/cluster_state.h"
 #include "node/dead_nodes.h"
+#include "node/node_options.h"
 #include "node/durability_flusher.h"
 #include "node/gpu_ids.h"
 #include "transfer/object_transfer.h"
@@ -56,48 +58,6 @@
 #include "protocol/heartbeat.h"
 
 namespace lumen::internal {
-
-class PlacementGroupTable;
-
-struct NodeOptions {
-  int num_workers = 2;
-  std::map<std::string, double> resources;  // the node's total, "CPU" included
-  std::string session_dir;                  // sockets live here
-  std::string store_socket;
-  std::shared_ptr<storage::ObjectStore> store;
-  storage::LineageLog* lineage = nullptr;   // may be null (lineage off)
-  PlacementGroupTable* placement_groups = nullptr;  // the cluster's bundles; outlives the node
-  std::string node_name;
-  std::string ns;                           // the job's namespace for named actors
-  bool actors_detached_by_default = false;
-  int64_t worker_liveness_timeout_ms = 0;   // 0 = the default (supervision.h)
-  // Where large Puts get durable copies (put_copies.h); empty: none (a
-  // storage dir nobody named does not outlive the process).
-  std::string put_copies_dir;
-  // Where a head keeps the nodes that left its cluster (dead_nodes.h) for
-  // its next run on the same storage dir; empty: in memory only.
-  std::string dead_nodes_file;
-  // Where each worker's stdout and stderr are kept (log_relay.h), besides
-  // the driver's stderr; empty: workers write where the driver does.
-  std::string log_dir;
-  // A daemon's node (lumen start): no driver in this process and no job at
-  // Start; drivers connect to the socket and join with `cluster_secret`,
-  // each a job of its own (its namespace, its binary for its workers).
-  bool serve_drivers = false;
-  std::string cluster_secret;
-  // A registered node silent this long is declared dead (protocol/heartbeat.h).
-  int64_t node_liveness_timeout_ms = NodeLivenessTimeoutMs();
-  // Whether the cluster may gain resources later (more nodes joining). An
-  // embedded cluster cannot: demand beyond its totals is refused at once
-  // (feasibility.h); a cluster that can grow would keep it pending.
-  bool can_grow = false;
-  // Nodes and drivers of other hosts reach this node at HOST (its port:
-  // listen_port, 0 for any free one) over tunnels keyed by cluster_secret
-  // (protocol/tls_tunnel.h), and the head copies objects through its store
-  // there (transfer/store_gateway.h). "": this host's only.
-  std::string listen_host;
-  uint16_t listen_port = 0;
-};
 
 class NodeManager {
  public:
@@ -153,6 +113,12 @@ class NodeManager {
   std::string MakeDurable(int64_t timeout_ms);
   // tls://HOST:PORT, where other hosts reach this node; "" if they do not (NodeOptions::listen_host).
   std::string RemoteAddress() const;
+  // A node daemon's share of the placement groups: what its head asks of
+  // its bundles (PrepareBundles, CommitBundles, ReturnBundles) over the
+  // connection it registered over, answered (a prepare) or not; and every
+  // bundle given back, and what ran in them ended, once that head is gone.
+  std::optional<Message> OnBundleCommand(const Message& command);
+  void ReturnAllBundles();
   static constexpr int64_t kFlushBoundMs = 60000;  // a disk that takes longer is reported, not waited on
 
  private:
@@ -163,6 +129,8 @@ class NodeManager {
   struct Task;
   struct Entry;
   struct ActorState;
+  struct PlacedGroup;
+  struct HeldBundle;
   class Unlocker;
   using Clock = std::chrono::steady_clock;
 
@@ -238,6 +206,22 @@ class NodeManager {
 
   // rebuild: re-run from the lineage log; the result's holders are already counted.
   ObjectID SubmitLocked(TaskID id, TaskSpec spec, Worker* owner, bool rebuild = false, int attempt = 0);
+  // Placement groups' bundles (node_manager_bundles.cc): the head's node
+  // places them on the cluster's nodes, every node holds its own.
+  void PlaceGroups();
+  bool StartRound(PlacedGroup& g);
+  void OnPrepared(Worker& node, const PrepareBundlesReplyMsg& m);
+  void EndRound(PlacedGroup& g);
+  void SendToNode(const std::string& node, const Message& m);
+  void GiveBackGroup(PlacedGroup& g);
+  void BundlesLostWith(const Peer& peer);
+  std::string HoldBundles(const PrepareBundlesMsg& m);
+  void CommitHeld(const std::string& group, const std::vector<int32_t>& indices);
+  void ReturnHeld(const std::string& group, const std::vector<int32_t>& indices);
+  void EndGroupWork(const std::string& group);
+  // The node of the bundle a task or actor of a group asks for ("" if not
+  // placed yet, or if this node does not place groups).
+  std::string NodeOfBundle(const TaskSpec& spec) const;
   // Rebuilding from lineage (node_manager_rebuild.cc).
   bool NeedsRebuild(const ObjectID& id) const;
   void StartRebuild(const ObjectID& id);
@@ -253,8 +237,11 @@ class NodeManager {
   // What lineage calls a client: "driver" (nullptr) or "worker-N".
   static std::string OwnerName(const Worker* owner);
   // Resources and GPU ids (node_manager_resources.cc).
-  static ResourceShape ShapeOf(const TaskSpec& spec);
-  static ResourceShape ActorShapeOf(const TaskSpec& factory);
+  static ResourceShape TaskAsk(const TaskSpec& spec);      // its resources as asked, CPU 1 unless told
+  static ResourceShape ActorAsk(const TaskSpec& factory);  // its resources as asked
+  static ResourceShape InBundle(const TaskSpec& spec, ResourceShape ask);
+  static ResourceShape ShapeOf(const TaskSpec& spec) { return InBundle(spec, TaskAsk(spec)); }
+  static ResourceShape ActorShapeOf(const TaskSpec& factory) { return InBundle(factory, ActorAsk(factory)); }
   static std::string ActorWhat(const TaskSpec& factory, const ActorOptions& options);  // "actor 'Counter'"
   bool Fits(const ResourceShape& shape) const;
   void Take(const ResourceShape& shape, std::vector<int>* gpus);
@@ -291,6 +278,7 @@ class NodeManager {
   void AddRefLocked(const ObjectID& id);
   void RemoveRefLocked(const ObjectID& id);
   void CancelLocked(const ObjectID& id);
+  void CancelTask(Task& task, const std::string& why);
   bool RetriesLeft(const Task& task) const;
   Payload PayloadOf(const ObjectID& id);
   void CheckRequests();
@@ -363,6 +351,12 @@ class NodeManager {
   ObjectWaiters waiters_;  // clients' Get/Wait requests not answered yet (NextDeadline needs no lock)
   std::vector<ObjectID> deletes_;                   // store deletes, done outside mu_
   std::unordered_map<ActorID, ActorState> actors_;
+  std::map<std::string, PlacedGroup> placed_;          // the head's: groups it places, by id
+  std::map<uint64_t, std::string> prepares_;           // a PrepareBundles sent to a node -> its group
+  uint64_t next_prepare_ = 1;
+  Clock::time_point next_placement_ = Clock::time_point::max();  // pending groups are tried again then
+  std::map<std::string, std::map<int, HeldBundle>> held_;  // this node's bundles: by group, by index
+  std::set<std::string> ended_groups_;                 // removed: their tasks are not retried here
   std::map<std::pair<std::string, std::string>, ActorID> named_actors_;  // (namespace, name)
   int next_worker_ = 0;
   std::vector<int> to_fork_;  // workers recorded, not forked yet
@@ -385,6 +379,7 @@ class NodeManager {
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
+  std::atomic<bool> groups_changed_{true};  // the placement groups' table changed (its callback; no lock)
   std::string socket_path_;
   std::unique_ptr<Supervision> supervision_;
   std::unique_ptr<StoreGateway> gateway_;      // set at Start with listen_host; own threads, no lock of ours

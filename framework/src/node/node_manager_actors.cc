@@ -39,7 +39,7 @@ ObjectError NodeManager::RefuseActor(const TaskSpec& factory, const ActorOptions
       (options.restore_function.empty() || options.checkpoint_every <= 0 || options.max_concurrency != 1))
     return bad("actor '" + factory.function + "': checkpoints need a restore factory, a period of at least one call, and "
                "calls that run one at a time (max_concurrency 1), since a state covers exactly the calls before it");
-  ObjectError infeasible = FeasibilityError(factory, ActorWhat(factory, options), ActorShapeOf(factory));
+  ObjectError infeasible = FeasibilityError(factory, ActorWhat(factory, options), ActorAsk(factory));
   if (infeasible.kind != ErrorKind::kNone) return infeasible;
   std::string shortage = FdShortage(kFdsPerWorker);
   if (!shortage.empty()) return bad("cannot create actor '" + factory.function + "': " + shortage);

@@ -125,12 +125,15 @@ void NodeManager::RemoveRefLocked(const ObjectID& first) {
 void NodeManager::CancelLocked(const ObjectID& id) {
   auto t = tasks_.find(id.Task());
   if (t == tasks_.end()) return;  // finished already (or a Put)
-  Task& task = t->second;
+  CancelTask(t->second, "task '" + t->second.spec.name + "' was cancelled");
+}
+
+void NodeManager::CancelTask(Task& task, const std::string& why) {
   task.cancelled = true;
   history_.Ended(task.history, TaskHistory::State::kCancelled, "cancelled", UnixMillis());
   Payload p;
   p.kind = Payload::kError;
-  p.error = {ErrorKind::kCancelled, "task '" + task.spec.name + "' was cancelled", ""};
+  p.error = {ErrorKind::kCancelled, why, ""};
   Complete(task.result, std::move(p));
   if (task.worker < 0) FinishTask(task.id);  // not running: nothing will report back
 }

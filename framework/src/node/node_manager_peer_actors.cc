@@ -37,12 +37,12 @@ std::string NodeManager::PeerName(int peer) const {
   return dead.empty() ? "another node" : dead;
 }
 
-// False if no live peer has room for it now (or it is bound to this node:
-// a placement group's bundle, a node affinity); `to`: that peer, which has
-// room (its node affinity names it).
+// False if no live peer has room for it now (or it is bound to this node
+// by a node affinity); `to`: that peer, which has room (its node affinity
+// or its placement group's bundle names it). An actor of a group asks for
+// its bundle's resources, which only the node holding it has.
 bool NodeManager::PlaceActorOnPeer(ActorState& a, const ResourceShape& shape, Peer* to) {
-  if (peers_.empty() || !a.creation.placement_group.empty() || (!to && !a.creation.node_affinity.empty()))
-    return false;
+  if (peers_.empty() || (!to && !a.creation.node_affinity.empty())) return false;
   bool ready = false;
   const std::vector<ObjectID> objects = ObjectsToHandOver(CreationOf(a), &ready);
   if (!ready) return false;  // a ref nested in an argument is not made yet

@@ -111,6 +111,7 @@ void NodeManager::PeerGone(int id, const std::string& why) {
     std::fprintf(stderr, "lumen: a restarted head will not list node '%s' as dead: %s\n", peer.name.c_str(),
                  unsaved.c_str());
   if (peer.store) peer.store->Disconnect();  // a copy to a stopped node's store waits no more
+  BundlesLostWith(peer);
   std::map<int, int> links;
   links.swap(peer.links);  // closing a link edits the map (OnLinkGone)
   for (auto& [job, link] : links)

@@ -10,10 +10,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "lumen/placement_group.h"
 #include "protocol/claim_slots.h"
 #include "node/node_manager.h"
 #include "node/store_stats_probe.h"
@@ -70,6 +72,24 @@ struct NodeManager::Peer {
   // Dead: it left (PeerGone), and is listed in dead_nodes_ from then on.
   bool dead = false;
   uint64_t joined_ms = 0;  // when it registered, for the dashboard
+};
+
+// A placement group the head's node places (node_manager_bundles.cc): where
+// each of its bundles is, and the round of two-phase reservation in flight.
+struct NodeManager::PlacedGroup {
+  PlacementGroup group;
+  std::vector<std::string> nodes;        // per bundle: the node holding it, "" none
+  std::map<int, std::string> preparing;  // this round: bundle -> the node asked to hold it
+  std::set<int> awaiting;                // the peers whose answer this round waits for
+  bool refused = false;                  // one of them could not hold its bundles
+};
+
+// A bundle this node holds: prepared (its resources taken from the pool),
+// then committed (offered under the group's names, bundle_placement.h).
+struct NodeManager::HeldBundle {
+  ResourceShape shape;
+  std::vector<int> gpus;
+  bool committed = false;
 };
 
 // A task sent to a peer: the copies of its arguments still on their way,

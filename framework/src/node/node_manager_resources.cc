@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "node/bundle_placement.h"
 #include "node/feasibility.h"
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
@@ -32,7 +33,7 @@ double GpusOf(const ResourceShape& shape) {
 }
 }  // namespace
 
-ResourceShape NodeManager::ShapeOf(const TaskSpec& spec) {
+ResourceShape NodeManager::TaskAsk(const TaskSpec& spec) {
   ResourceShape shape = spec.resources;
   if (!shape.count("CPU")) shape["CPU"] = 1;  // as Ray: a task takes one CPU unless told (CPU 0: none)
   return WithoutZeros(std::move(shape));
@@ -40,7 +41,13 @@ ResourceShape NodeManager::ShapeOf(const TaskSpec& spec) {
 
 // As Ray: an actor holds what it asked for, and no CPU unless it asked (it
 // has a process of its own, outside the pool the CPUs bound).
-ResourceShape NodeManager::ActorShapeOf(const TaskSpec& factory) { return WithoutZeros(factory.resources); }
+ResourceShape NodeManager::ActorAsk(const TaskSpec& factory) { return WithoutZeros(factory.resources); }
+
+// In a placement group, what it asks for is its bundle's (bundle_placement.h).
+ResourceShape NodeManager::InBundle(const TaskSpec& spec, ResourceShape ask) {
+  if (spec.placement_group.empty()) return ask;
+  return BundleShape(ask, spec.placement_group, spec.bundle_index);
+}
 
 std::string NodeManager::ActorWhat(const TaskSpec& factory, const ActorOptions& options) {
   return "actor '" + (options.class_name.empty() ? factory.function : options.class_name) + "'";
@@ -87,9 +94,13 @@ ObjectError NodeManager::FeasibilityError(const TaskSpec& spec, const std::strin
             what + " must run on node '" + spec.node_affinity + "', which is not in this cluster (its node: '" +
                 options_.node_name + "'); use NodeAffinity(node, /*soft=*/true) to prefer it instead",
             ""};
-  if (!spec.placement_group.empty()) {
-    std::string why = options_.placement_groups->CheckRequest(spec.placement_group, spec.bundle_index, spec.resources);
+  if (!spec.placement_group.empty()) {  // its group's bundle bounds it, not the cluster's totals
+    if (ended_groups_.count(spec.placement_group))
+      return {ErrorKind::kBadCall, what + " names placement group " + spec.placement_group + ", which was removed", ""};
+    if (!options_.placement_groups) return {};  // the head checked it
+    std::string why = options_.placement_groups->CheckRequest(spec.placement_group, spec.bundle_index, demand);
     if (!why.empty()) return {ErrorKind::kBadCall, what + " " + why, ""};
+    return {};
   }
   std::string infeasible = Infeasible(what, demand);
   if (!infeasible.empty()) return {ErrorKind::kInfeasible, infeasible, ""};
@@ -98,7 +109,7 @@ ObjectError NodeManager::FeasibilityError(const TaskSpec& spec, const std::strin
 
 ObjectError NodeManager::SubmitRefusal(const TaskSpec& spec) const {
   if (!spec.actor.IsNil()) return {};  // a method call holds nothing: its actor does
-  return FeasibilityError(spec, "task '" + spec.name + "'", ShapeOf(spec));
+  return FeasibilityError(spec, "task '" + spec.name + "'", TaskAsk(spec));
 }
 
 void NodeManager::StartActorWhenItFits(ActorState& a) {
@@ -106,11 +117,22 @@ void NodeManager::StartActorWhenItFits(ActorState& a) {
     ResourceShape shape = ActorShapeOf(a.creation);
     // Refused at creation already; this catches an actor restored from the
     // log of a larger cluster, which would otherwise wait forever.
-    std::string infeasible = Infeasible(ActorWhat(a.creation, a.options), shape);
-    if (!infeasible.empty()) return ActorIsDead(a, "it cannot be placed: " + infeasible);
+    ObjectError refused = FeasibilityError(a.creation, ActorWhat(a.creation, a.options), ActorAsk(a.creation));
+    if (refused.kind != ErrorKind::kNone) return ActorIsDead(a, "it cannot be placed: " + refused.message);
     // Bound to another node by name: there when it has room; hard, nowhere
     // else (it waits for room there, and dies once that node is gone).
     const TaskSpec& spec = a.creation;
+    // In a placement group: on its bundle's node, once the group is placed.
+    if (!spec.placement_group.empty() && options_.placement_groups) {
+      std::string node = NodeOfBundle(spec);
+      Peer* there = node.empty() || node == options_.node_name ? nullptr : LivePeerNamed(node);
+      if (there && FitsIn(there->available, shape) && PlaceActorOnPeer(a, shape, there)) return;
+      if (node.empty() || there) {
+        if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
+          actors_waiting_.push_back(a.id);
+        return;
+      }
+    }
     if (!spec.node_affinity.empty() && spec.node_affinity != options_.node_name) {
       Peer* there = LivePeerNamed(spec.node_affinity);
       if (!there && !spec.node_affinity_soft)

@@ -40,17 +40,35 @@ PlacementGroup PlacementGroupTable::Create(const PlacementGroupCreationOptions& 
   }
   std::string infeasible = Infeasible(options);
   if (!infeasible.empty()) throw InfeasibleError(infeasible);
+  PlacementGroup created;
+  {
+    std::lock_guard lock(mu_);
+    if (!options.name.empty())
+      for (const auto& [id, g] : groups_)
+        if (g.group.GetName() == options.name && g.state != PlacementGroupState::REMOVED)
+          throw Error("CreatePlacementGroup: a placement group named '" + options.name + "' already exists");
+    std::string id = TaskID::Random().Hex();
+    Group& group = groups_[id] = Group{PlacementGroup(id, options), PlacementGroupState::PENDING, NowMs()};
+    order_.push_back(id);
+    Record(id, group);
+    created = group.group;
+  }
+  Changed();  // the node manager places it
+  return created;
+}
+
+void PlacementGroupTable::SetOnChange(std::function<void()> on_change) {
   std::lock_guard lock(mu_);
-  if (!options.name.empty())
-    for (const auto& [id, g] : groups_)
-      if (g.group.GetName() == options.name && g.state != PlacementGroupState::REMOVED)
-        throw Error("CreatePlacementGroup: a placement group named '" + options.name + "' already exists");
-  std::string id = TaskID::Random().Hex();
-  Group& group = groups_[id] = Group{PlacementGroup(id, options), PlacementGroupState::PENDING, NowMs()};
-  order_.push_back(id);
-  Record(id, group);
-  PlacePending();
-  return group.group;
+  on_change_ = std::move(on_change);
+}
+
+void PlacementGroupTable::Changed() {
+  std::function<void()> tell;
+  {
+    std::lock_guard lock(mu_);
+    tell = on_change_;
+  }
+  if (tell) tell();
 }
 
 void PlacementGroupTable::Record(const std::string& id, const Group& g) {
@@ -67,7 +85,7 @@ void PlacementGroupTable::Record(const std::string& id, const Group& g) {
 
 void PlacementGroupTable::Restore() {
   if (!log_) return;
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   for (const storage::PlacementGroupRecord& record : log_->AllPlacementGroups()) {
     std::string id = record.id.Hex();
     if (groups_.count(id)) continue;
@@ -92,7 +110,8 @@ void PlacementGroupTable::Restore() {
     }
     groups_.emplace(id, std::move(g));
   }
-  PlacePending();
+  lock.unlock();
+  Changed();
 }
 
 // Every bundle is on the one node: the group can never be placed if their
@@ -108,44 +127,42 @@ std::string PlacementGroupTable::Infeasible(const PlacementGroupCreationOptions&
   return InfeasibleDemand(what, need, node_);
 }
 
-bool PlacementGroupTable::Fits(const PlacementGroupCreationOptions& options) const {
-  if (options.strategy == PlacementStrategy::STRICT_SPREAD && options.bundles.size() > 1) return false;  // one node
-  std::map<std::string, double> need;
-  for (const auto& bundle : options.bundles)
-    for (const auto& [name, amount] : bundle) need[name] += amount;
-  for (const auto& [name, amount] : need) {
-    auto have = node_.find(name);
-    auto used = reserved_.find(name);
-    double free = (have == node_.end() ? 0 : have->second) - (used == reserved_.end() ? 0 : used->second);
-    if (amount > free + 1e-9) return false;
+void PlacementGroupTable::Remove(const std::string& id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = groups_.find(id);
+    if (it == groups_.end() || it->second.state == PlacementGroupState::REMOVED) return;
+    it->second.state = PlacementGroupState::REMOVED;
+    Record(id, it->second);
+    std::erase(order_, id);
+    changed_.notify_all();
   }
+  Changed();  // the node manager gives its bundles back, and what waited may fit now
+}
+
+std::vector<PlacementGroup> PlacementGroupTable::Pending() {
+  std::lock_guard lock(mu_);
+  std::vector<PlacementGroup> pending;
+  for (const std::string& id : order_)
+    if (auto it = groups_.find(id); it != groups_.end() && it->second.state == PlacementGroupState::PENDING)
+      pending.push_back(it->second.group);
+  return pending;
+}
+
+bool PlacementGroupTable::MarkCreated(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(id);
+  if (it == groups_.end() || it->second.state == PlacementGroupState::REMOVED) return false;
+  it->second.state = PlacementGroupState::CREATED;
+  changed_.notify_all();
   return true;
 }
 
-void PlacementGroupTable::PlacePending() {
-  for (const std::string& id : order_) {
-    Group& g = groups_[id];
-    if (g.state != PlacementGroupState::PENDING) continue;
-    PlacementGroupCreationOptions options{g.group.GetName(), g.group.GetBundles(), g.group.GetStrategy()};
-    if (!Fits(options)) continue;
-    for (const auto& bundle : options.bundles)
-      for (const auto& [name, amount] : bundle) reserved_[name] += amount;
-    g.state = PlacementGroupState::CREATED;
-  }
-  changed_.notify_all();
-}
-
-void PlacementGroupTable::Remove(const std::string& id) {
+void PlacementGroupTable::MarkPending(const std::string& id) {
   std::lock_guard lock(mu_);
   auto it = groups_.find(id);
-  if (it == groups_.end() || it->second.state == PlacementGroupState::REMOVED) return;
-  if (it->second.state == PlacementGroupState::CREATED)
-    for (const auto& bundle : it->second.group.GetBundles())
-      for (const auto& [name, amount] : bundle) reserved_[name] -= amount;
-  it->second.state = PlacementGroupState::REMOVED;
-  Record(id, it->second);
-  std::erase(order_, id);
-  PlacePending();  // what was waiting may fit now
+  if (it != groups_.end() && it->second.state == PlacementGroupState::CREATED)
+    it->second.state = PlacementGroupState::PENDING;
 }
 
 PlacementGroupState PlacementGroupTable::State(const std::string& id) {
@@ -190,20 +207,28 @@ std::string PlacementGroupTable::CheckRequest(const std::string& id, int index,
   if (it == groups_.end()) return "placement group " + id + " does not exist";
   if (it->second.state == PlacementGroupState::REMOVED) return "placement group " + id + " was removed";
   const auto& bundles = it->second.group.GetBundles();
-  if (index < 0 || static_cast<size_t>(index) >= bundles.size())
+  if (index < -1 || index >= static_cast<int>(bundles.size()))
     return "bundle index " + std::to_string(index) + " is out of range: the group has " +
-           std::to_string(bundles.size()) + " bundles";
-  for (const auto& [name, amount] : resources) {
-    auto have = bundles[index].find(name);
-    double in_bundle = have == bundles[index].end() ? 0 : have->second;
-    if (amount > in_bundle + 1e-9) {
-      std::ostringstream os;
-      os << "asks for " << amount << " " << name << " but bundle " << index << " of placement group " << id
-         << " holds " << in_bundle;
-      return os.str();
+           std::to_string(bundles.size()) + " bundles (-1: any of them)";
+  // Why bundle i cannot hold the request, or "".
+  auto short_of = [&](size_t i) -> std::string {
+    for (const auto& [name, amount] : resources) {
+      auto have = bundles[i].find(name);
+      double in_bundle = have == bundles[i].end() ? 0 : have->second;
+      if (amount > in_bundle + 1e-9) {
+        std::ostringstream os;
+        os << "asks for " << amount << " " << name << " but bundle " << i << " of placement group " << id << " holds "
+           << in_bundle;
+        return os.str();
+      }
     }
-  }
-  return "";
+    return "";
+  };
+  if (index >= 0) return short_of(static_cast<size_t>(index));
+  std::string why;
+  for (size_t i = 0; i < bundles.size(); ++i)
+    if ((why = short_of(i)).empty()) return "";
+  return why + " (nor does any other of its bundles)";
 }
 
 }  // namespace internal

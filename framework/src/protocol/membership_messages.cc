@@ -84,4 +84,65 @@ void Write(frames::Frame::Builder f, const NodeLoadMsg& m) {
 
 NodeLoadMsg Read(frames::NodeLoad::Reader r) { return {r.getWorkers(), r.getRunningTasks()}; }
 
+namespace {
+void WriteIndices(capnp::List<int32_t>::Builder list, const std::vector<int32_t>& indices) {
+  for (size_t i = 0; i < indices.size(); ++i) list.set(static_cast<unsigned>(i), indices[i]);
+}
+std::vector<int32_t> ReadIndices(capnp::List<int32_t>::Reader list) {
+  std::vector<int32_t> indices;
+  for (int32_t i : list) {
+    if (i < 0) Malformed("a negative bundle index");
+    indices.push_back(i);
+  }
+  return indices;
+}
+}  // namespace
+
+void Write(frames::Frame::Builder f, const PrepareBundlesMsg& m) {
+  auto b = f.initPrepareBundles();
+  b.setRequest(m.request);
+  b.setGroup(m.group);
+  auto bundles = b.initBundles(static_cast<unsigned>(m.bundles.size()));
+  for (size_t i = 0; i < m.bundles.size(); ++i) {
+    bundles[i].setIndex(m.bundles[i].first);
+    WriteResources(bundles[i].initResources(static_cast<unsigned>(m.bundles[i].second.size())), m.bundles[i].second);
+  }
+}
+
+PrepareBundlesMsg Read(frames::PrepareBundles::Reader r) {
+  PrepareBundlesMsg m{r.getRequest(), ReadText(r.getGroup()), {}};
+  for (auto bundle : r.getBundles()) {
+    if (bundle.getIndex() < 0) Malformed("a negative bundle index");
+    m.bundles.emplace_back(bundle.getIndex(), ReadResources(bundle.getResources()));
+  }
+  return m;
+}
+
+void Write(frames::Frame::Builder f, const PrepareBundlesReplyMsg& m) {
+  auto b = f.initPrepareBundlesReply();
+  b.setRequest(m.request);
+  b.setError(m.error);
+}
+
+PrepareBundlesReplyMsg Read(frames::PrepareBundlesReply::Reader r) { return {r.getRequest(), ReadText(r.getError())}; }
+
+void Write(frames::Frame::Builder f, const CommitBundlesMsg& m) {
+  auto b = f.initCommitBundles();
+  b.setGroup(m.group);
+  WriteIndices(b.initIndices(static_cast<unsigned>(m.indices.size())), m.indices);
+}
+
+CommitBundlesMsg Read(frames::CommitBundles::Reader r) { return {ReadText(r.getGroup()), ReadIndices(r.getIndices())}; }
+
+void Write(frames::Frame::Builder f, const ReturnBundlesMsg& m) {
+  auto b = f.initReturnBundles();
+  b.setGroup(m.group);
+  WriteIndices(b.initIndices(static_cast<unsigned>(m.indices.size())), m.indices);
+  b.setRemoved(m.removed);
+}
+
+ReturnBundlesMsg Read(frames::ReturnBundles::Reader r) {
+  return {ReadText(r.getGroup()), ReadIndices(r.getIndices()), r.getRemoved()};
+}
+
 }  // namespace lumen::internal::membership

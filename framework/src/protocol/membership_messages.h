@@ -1,5 +1,6 @@
 // The messages of joining a cluster (a driver's Join, a node's
-// RegisterNode, Flush) and their replies: encoders and decoders, kept apart
+// RegisterNode, Flush) and their replies, and of a node's share of the
+// placement groups (its bundles): encoders and decoders, kept apart
 // from the per-task messages of messages.cc, which dispatches to these.
 // Private to protocol/.
 #pragma once
@@ -23,5 +24,13 @@ void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m);
 RegisterNodeReplyMsg Read(frames::RegisterNodeReply::Reader r);
 void Write(frames::Frame::Builder f, const NodeLoadMsg& m);
 NodeLoadMsg Read(frames::NodeLoad::Reader r);
+void Write(frames::Frame::Builder f, const PrepareBundlesMsg& m);
+PrepareBundlesMsg Read(frames::PrepareBundles::Reader r);
+void Write(frames::Frame::Builder f, const PrepareBundlesReplyMsg& m);
+PrepareBundlesReplyMsg Read(frames::PrepareBundlesReply::Reader r);
+void Write(frames::Frame::Builder f, const CommitBundlesMsg& m);
+CommitBundlesMsg Read(frames::CommitBundles::Reader r);
+void Write(frames::Frame::Builder f, const ReturnBundlesMsg& m);
+ReturnBundlesMsg Read(frames::ReturnBundles::Reader r);
 
 }  // namespace lumen::internal::membership

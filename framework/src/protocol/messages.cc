@@ -379,6 +379,10 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::PONG: return PongMsg{};
       case frames::Frame::GOODBYE: return GoodbyeMsg{ReadText(f.getGoodbye())};
       case frames::Frame::NODE_LOAD: return Read(f.getNodeLoad());
+      case frames::Frame::PREPARE_BUNDLES: return Read(f.getPrepareBundles());
+      case frames::Frame::PREPARE_BUNDLES_REPLY: return Read(f.getPrepareBundlesReply());
+      case frames::Frame::COMMIT_BUNDLES: return Read(f.getCommitBundles());
+      case frames::Frame::RETURN_BUNDLES: return Read(f.getReturnBundles());
     }
     Malformed("unknown message type " + std::to_string(static_cast<int>(f.which())));
   } catch (const kj::Exception& e) {

@@ -181,11 +181,32 @@ struct NodeLoadMsg {
   uint32_t running_tasks = 0;
 };
 
+// A placement group's bundles on a node (frames.capnp PrepareBundles...).
+struct PrepareBundlesMsg {
+  uint64_t request = 0;
+  std::string group;
+  std::vector<std::pair<int32_t, std::map<std::string, double>>> bundles;  // index, resources
+};
+struct PrepareBundlesReplyMsg {
+  uint64_t request = 0;
+  std::string error;  // empty: held
+};
+struct CommitBundlesMsg {
+  std::string group;
+  std::vector<int32_t> indices;
+};
+struct ReturnBundlesMsg {
+  std::string group;
+  std::vector<int32_t> indices;  // empty: all
+  bool removed = false;
+};
+
 using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyMsg, TaskDoneMsg, ReturnTasksMsg,
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
                              LookupActorMsg, ActorExitMsg, CreateActorReplyMsg, JoinMsg, JoinReplyMsg, FlushMsg,
                              FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg, SubmitReplyMsg, PingMsg, PongMsg,
-                             GoodbyeMsg, NodeLoadMsg>;
+                             GoodbyeMsg, NodeLoadMsg, PrepareBundlesMsg, PrepareBundlesReplyMsg, CommitBundlesMsg,
+                             ReturnBundlesMsg>;
 
 // The request a reply answers (its request number), 0 for other messages.
 uint64_t RequestAnswered(const Message& message);

@@ -250,6 +250,37 @@ struct NodeLoad {
   runningTasks @1 :UInt32;  # tasks running on them now
 }
 
+# A placement group's bundles on a node (node_manager_bundles.cc), from the
+# head over the connection the node registered over: reserved in two phases
+# (prepare: held, answered; commit: in use), given back when a phase fails,
+# the group is removed or a bundle moves.
+struct Bundle {
+  index @0 :Int32;
+  resources @1 :List(Resource);
+}
+
+struct PrepareBundles {
+  request @0 :UInt64;
+  group @1 :Text;
+  bundles @2 :List(Bundle);
+}
+
+struct PrepareBundlesReply {
+  request @0 :UInt64;
+  error @1 :Text;           # empty: held
+}
+
+struct CommitBundles {
+  group @0 :Text;
+  indices @1 :List(Int32);
+}
+
+struct ReturnBundles {
+  group @0 :Text;
+  indices @1 :List(Int32);  # empty: all the node holds of it
+  removed @2 :Bool;         # the group is gone: what runs in it ends
+}
+
 struct Frame {
   union {
     execute @0 :Execute;
@@ -286,5 +317,9 @@ struct Frame {
     # registered node then stops too instead of waiting for its head.
     goodbye @26 :Text;
     nodeLoad @27 :NodeLoad;
+    prepareBundles @28 :PrepareBundles;
+    prepareBundlesReply @29 :PrepareBundlesReply;
+    commitBundles @30 :CommitBundles;
+    returnBundles @31 :ReturnBundles;
   }
 }
