@@ -221,6 +221,7 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
   if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message) &&
       !std::holds_alternative<RegisterNodeMsg>(message))
     throw ProtocolError("a driver's first message must be Join (a node's, RegisterNode)");
+  if (AnswerPlacementGroups(w, message)) return;
   std::visit(
       Overloaded{
           [&](TaskDoneMsg& m) { TaskDone(w, m.id, std::move(m.result)); },
