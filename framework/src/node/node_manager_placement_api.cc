@@ -5,6 +5,8 @@
 // the driver throws the same type (lumen::Error, InfeasibleError).
 // REQUIRES mu_; the table has its own lock, taken after the node's (as
 // CheckRequest is when a task names a group).
+#include <optional>
+
 #include "lumen/errors.h"
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
@@ -39,23 +41,22 @@ void AnswerFrom(PlacementGroupTable& table, Message& message, PlacementGroupRepl
   }
 }
 
-uint64_t PlacementRequest(const Message& message) {
+// The request number of a placement-group request; none for other messages.
+std::optional<uint64_t> PlacementRequest(const Message& message) {
   if (auto* m = std::get_if<CreatePlacementGroupMsg>(&message)) return m->request;
   if (auto* m = std::get_if<RemovePlacementGroupMsg>(&message)) return m->request;
   if (auto* m = std::get_if<PlacementGroupQueryMsg>(&message)) return m->request;
-  return 0;
+  return std::nullopt;
 }
 
 }  // namespace
 
 bool NodeManager::AnswerPlacementGroups(Worker& client, Message& message) {
-  bool ours = std::holds_alternative<CreatePlacementGroupMsg>(message) ||
-              std::holds_alternative<RemovePlacementGroupMsg>(message) ||
-              std::holds_alternative<PlacementGroupQueryMsg>(message);
-  if (!ours) return false;
+  std::optional<uint64_t> request = PlacementRequest(message);
+  if (!request) return false;
   if (!client.driver) throw ProtocolError("a placement group request came from worker " + std::to_string(client.number));
   PlacementGroupReplyMsg reply;
-  reply.request = PlacementRequest(message);
+  reply.request = *request;
   if (!options_.placement_groups) {
     reply.error = "placement groups: node '" + options_.node_name +
                   "' keeps no placement groups; its cluster's head does (join the head's address)";
