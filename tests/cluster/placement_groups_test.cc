@@ -1,130 +1,205 @@
-// Placement groups on a cluster of three daemons (the head and nodes a and
-// b, 2 CPUs each), made by a joined driver: bundles reserved across the
-// nodes by each strategy, tasks and actors of a bundle running where it is,
-// a group that needs a node more waiting for one to join, removal ending
-// what ran in it and freeing its node, and a killed node's bundle placed
-// again elsewhere.
+// Placement groups from drivers that joined a cluster a daemon serves: the
+// head keeps the cluster's groups, so every driver of it (another process
+// too) finds, lists and removes the same ones, with the errors an embedded
+// driver gets. A daemon's cluster can grow: a group no node can hold now
+// waits, PENDING, rather than being refused. Groups become CREATED a moment
+// after Create: every check of CREATED waits for it first.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <set>
-#include <thread>
+#include <string>
 
+#include "counter.h"
 #include "head_daemon.h"
-#include "lumen/api.h"
 
 namespace lumen::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using S = lumen::PlacementStrategy;
-constexpr int kBound = 20000;  // ms: a node's first worker starts within it
 
-int BundleNode() { return static_cast<int>(::getppid()); }  // a worker's parent: its node's daemon
-int BundleNodeAfter(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-  return BundleNode();
+lumen::Config JoinConfig(const HeadDaemon& head) {
+  lumen::Config config;
+  config.address = head.address();
+  return config;
 }
-struct Tenant {
-  static Tenant* Create() { return new Tenant; }
-  int Node() { return BundleNode(); }
-};
-LUMEN_REMOTE(BundleNode, BundleNodeAfter, Tenant::Create, &Tenant::Node);
 
-const std::map<std::string, double> kCpu{{"CPU", 1}};
-
-class GroupsAcrossNodes : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_EQ(head_.start().status, 0) << head_.start().out;
-    ASSERT_EQ(a_.start().status, 0) << a_.start().out;
-    ASSERT_EQ(b_.start().status, 0) << b_.start().out;
-    lumen::Config config;
-    config.address = head_.address();
-    lumen::Init(config);
+// The placement_group_driver helper, joined to `address`: Ask sends it one
+// line and returns its answer ("" if none came within 30 s). Its stdin
+// closed at the end, it leaves; killed if it does not within 10 s.
+class OtherDriver {
+ public:
+  explicit OtherDriver(const std::string& address) {
+    int to[2], from[2];
+    EXPECT_EQ(::pipe2(to, O_CLOEXEC), 0);  // the child keeps only its ends (dup2 clears the flag)
+    EXPECT_EQ(::pipe2(from, O_CLOEXEC), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(to[0], 0);
+      ::dup2(from[1], 1);
+      ::setenv("LUMEN_ADDRESS", address.c_str(), 1);
+      ::execl(LUMEN_PLACEMENT_GROUP_DRIVER, LUMEN_PLACEMENT_GROUP_DRIVER, nullptr);
+      ::_exit(127);
+    }
+    ::close(to[0]);
+    ::close(from[1]);
+    in_ = to[1];
+    out_ = from[0];
   }
-  void TearDown() override { lumen::Shutdown(); }
-
-  // The node (its daemon's pid) a task of bundle `index` runs on.
-  int NodeOf(const lumen::PlacementGroup& pg, int index) {
-    return *lumen::Get(lumen::Task(BundleNode).SetPlacementGroup(pg, index).Remote(), kBound);
+  ~OtherDriver() {
+    ::close(in_);
+    ::close(out_);
+    if (!Eventually([&] { return ::waitpid(pid_, nullptr, WNOHANG) == pid_; }, 10s)) {
+      ADD_FAILURE() << "the other driver (pid " << pid_ << ") did not leave within 10 s of its stdin closing";
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
   }
-  std::set<int> Nodes() const { return {head_.pid(), a_.pid(), b_.pid()}; }
 
-  HeadDaemon head_{"--node-name head"};
-  NodeDaemon a_{head_, "--num-cpus 2 --node-name a"};
-  NodeDaemon b_{head_, "--num-cpus 2 --node-name b"};
+  std::string Ask(const std::string& line) {
+    std::string sent = line + "\n";
+    if (::write(in_, sent.data(), sent.size()) != static_cast<ssize_t>(sent.size())) return "";
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+      if (auto end = pending_.find('\n'); end != std::string::npos) {
+        std::string answer = pending_.substr(0, end);
+        pending_.erase(0, end + 1);
+        return answer;
+      }
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      pollfd p{out_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";
+      char buf[4096];
+      ssize_t n = ::read(out_, buf, sizeof buf);
+      if (n <= 0) return "";
+      pending_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1;
+  std::string pending_;
 };
 
-TEST_F(GroupsAcrossNodes, StrictSpreadTakesANodeABundleAndWaitsForANodeToJoin) {
-  lumen::PlacementGroup spread = lumen::CreatePlacementGroup({"", {kCpu, kCpu, kCpu}, S::STRICT_SPREAD});
-  ASSERT_TRUE(spread.Wait(20));
-  EXPECT_EQ((std::set<int>{NodeOf(spread, 0), NodeOf(spread, 1), NodeOf(spread, 2)}), Nodes());
-  // Four bundles on nodes of their own: not on three; on four once one joins.
-  lumen::PlacementGroup four = lumen::CreatePlacementGroup({"", {kCpu, kCpu, kCpu, kCpu}, S::STRICT_SPREAD});
-  EXPECT_FALSE(four.Wait(1));
-  EXPECT_EQ(four.GetState(), lumen::PlacementGroupState::PENDING);
-  NodeDaemon c(head_, "--num-cpus 2 --node-name c");
-  ASSERT_EQ(c.start().status, 0) << c.start().out;
-  ASSERT_TRUE(four.Wait(20));
-  std::set<int> nodes;
-  for (int i = 0; i < 4; ++i) nodes.insert(NodeOf(four, i));
-  EXPECT_EQ(nodes.size(), 4u);
-  EXPECT_TRUE(nodes.count(c.pid()));
-  lumen::RemovePlacementGroup(four.GetID());  // before c goes
+// What a task gets when it asks for placement groups: they are its driver's.
+std::string GroupsSeenInATask() {
+  try {
+    return std::to_string(lumen::GetAllPlacementGroups().size()) + " groups";
+  } catch (const lumen::Error& e) {
+    return e.what();
+  }
+}
+LUMEN_REMOTE(GroupsSeenInATask);
+
+TEST(JoinedPlacementGroupsTest, AGroupIsFoundListedAndRemovedByEveryDriverOfTheCluster) {
+  HeadDaemon head;
+  ASSERT_EQ(head.start().status, 0) << head.start().out;
+  lumen::Init(JoinConfig(head));
+  lumen::PlacementGroup pg =
+      lumen::CreatePlacementGroup({"shared", {{{"CPU", 1}}, {{"CPU", 0.5}}}, lumen::PlacementStrategy::SPREAD});
+  ASSERT_FALSE(pg.Empty());
+  EXPECT_EQ(pg.GetName(), "shared");
+  EXPECT_EQ(pg.GetStrategy(), lumen::PlacementStrategy::SPREAD);
+  ASSERT_TRUE(pg.Wait(30));
+  EXPECT_EQ(pg.GetState(), lumen::PlacementGroupState::CREATED);
+  auto by_id = lumen::GetPlacementGroupById(pg.GetID());
+  ASSERT_TRUE(by_id.has_value());
+  EXPECT_EQ(by_id->GetBundles(), pg.GetBundles());
+
+  {  // another process, a driver of the same cluster
+    OtherDriver other(head.address());
+    EXPECT_EQ(other.Ask("find shared"), pg.GetID() + " CREATED");
+    EXPECT_EQ(other.Ask("list"), "1 " + pg.GetID() + ":shared:CREATED");
+    EXPECT_EQ(other.Ask("find nothing-of-that-name"), "none");
+    EXPECT_EQ(other.Ask("remove " + pg.GetID()), "ok");
+    EXPECT_EQ(other.Ask("state " + pg.GetID()), "REMOVED");
+  }
+  // Removed for this driver too: no longer found by name, still by id.
+  EXPECT_EQ(pg.GetState(), lumen::PlacementGroupState::REMOVED);
+  EXPECT_FALSE(pg.Wait(0));
+  EXPECT_FALSE(lumen::GetPlacementGroup("shared").has_value());
+  lumen::Shutdown();
+
+  // A driver joining later sees the cluster's groups, not its own: the name is free again.
+  lumen::Init(JoinConfig(head));
+  std::vector<lumen::PlacementGroup> all = lumen::GetAllPlacementGroups();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].GetID(), pg.GetID());
+  EXPECT_EQ(all[0].GetState(), lumen::PlacementGroupState::REMOVED);
+  lumen::PlacementGroup again = lumen::CreatePlacementGroup({"shared", {{{"CPU", 1}}}});
+  EXPECT_NE(again.GetID(), pg.GetID());
+  ASSERT_TRUE(again.Wait(30));
+  EXPECT_EQ(lumen::GetPlacementGroup("shared")->GetID(), again.GetID());
+  lumen::RemovePlacementGroup(again.GetID());
+  EXPECT_EQ(again.GetState(), lumen::PlacementGroupState::REMOVED);
+  lumen::RemovePlacementGroup(again.GetID());  // again: nothing to do, as in an embedded cluster
+  lumen::RemovePlacementGroup("not-a-group-id");
+  EXPECT_FALSE(lumen::GetPlacementGroupById("not-a-group-id").has_value());
+  EXPECT_EQ(lumen::PlacementGroup("not-a-group-id", {}).GetState(), lumen::PlacementGroupState::REMOVED);
+  lumen::Shutdown();
 }
 
-TEST_F(GroupsAcrossNodes, PackStrategiesKeepBundlesTogetherAndActorsLiveInTheirBundle) {
-  lumen::PlacementGroup strict = lumen::CreatePlacementGroup({"", {kCpu, kCpu}, S::STRICT_PACK});
-  ASSERT_TRUE(strict.Wait(20));
-  int together = NodeOf(strict, 0);
-  EXPECT_EQ(NodeOf(strict, 1), together);
-  EXPECT_TRUE(Nodes().count(together));
-  // Two nodes have 2 CPUs left: three bundles PACK onto both, two and one.
-  lumen::PlacementGroup pack = lumen::CreatePlacementGroup({"", {kCpu, kCpu, kCpu}, S::PACK});
-  ASSERT_TRUE(pack.Wait(20));
-  std::multiset<int> where{NodeOf(pack, 0), NodeOf(pack, 1), NodeOf(pack, 2)};
-  EXPECT_EQ(std::set<int>(where.begin(), where.end()).size(), 2u);
-  EXPECT_EQ(where.count(together), 0u);
-  // Each node's CPUs are all reserved now: a third STRICT_PACK waits.
-  lumen::PlacementGroup more = lumen::CreatePlacementGroup({"", {kCpu}, S::STRICT_PACK});
-  EXPECT_FALSE(more.Wait(1));
-  auto tenant = lumen::Actor(Tenant::Create).SetPlacementGroup(pack, 2).SetResources(kCpu).Remote();
-  EXPECT_EQ(*lumen::Get(tenant.Task(&Tenant::Node).Remote(), kBound), NodeOf(pack, 2));
-  lumen::RemovePlacementGroup(strict.GetID());
-  EXPECT_TRUE(more.Wait(20));  // the removed group's CPUs went back
+TEST(JoinedPlacementGroupsTest, BadCallsAreErrorsAndAGroupNoNodeCanHoldYetStaysPending) {
+  HeadDaemon head;
+  ASSERT_EQ(head.start().status, 0) << head.start().out;
+  lumen::Init(JoinConfig(head));
+  lumen::PlacementGroup dup = lumen::CreatePlacementGroup({"dup", {{{"CPU", 1}}}});
+  try {
+    lumen::CreatePlacementGroup({"dup", {{{"CPU", 1}}}});
+    ADD_FAILURE() << "a duplicate name was accepted";
+  } catch (const lumen::InfeasibleError& e) {
+    ADD_FAILURE() << "a duplicate name is a bad call, not infeasible: " << e.what();
+  } catch (const lumen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'dup' already exists"), std::string::npos) << e.what();
+  }
+  using Bundles = std::vector<std::map<std::string, double>>;
+  EXPECT_THROW(lumen::CreatePlacementGroup({"", Bundles(1)}), lumen::Error);          // a bundle asking for nothing
+  EXPECT_THROW(lumen::CreatePlacementGroup({"", Bundles{{{"CPU", 0}}}}), lumen::Error);  // likewise: zero is nothing
+  EXPECT_THROW(lumen::CreatePlacementGroup({"", Bundles{}}), lumen::Error);           // no bundle at all
+  EXPECT_THROW(lumen::CreatePlacementGroup({"", Bundles{{{"CPU", -1}}}}), lumen::Error);  // a bad amount
+  EXPECT_EQ(lumen::GetAllPlacementGroups().size(), 1u) << "a refused group was kept";
+
+  // 64 CPUs on a cluster of 2: a node that has them may still join, so it waits.
+  lumen::PlacementGroup big = lumen::CreatePlacementGroup({"big", {{{"CPU", 64}}}, lumen::PlacementStrategy::PACK});
+  EXPECT_FALSE(big.Wait(1));
+  EXPECT_EQ(big.GetState(), lumen::PlacementGroupState::PENDING);
+  EXPECT_EQ(lumen::GetPlacementGroup("big")->GetID(), big.GetID());
+  ASSERT_TRUE(dup.Wait(30));  // the small one is placed regardless
+  lumen::RemovePlacementGroup(big.GetID());
+  EXPECT_EQ(big.GetState(), lumen::PlacementGroupState::REMOVED);
+  EXPECT_FALSE(big.Wait(1));
+  lumen::Shutdown();
 }
 
-TEST_F(GroupsAcrossNodes, RemovalEndsWhatRanInTheGroupAndFreesItsNodes) {
-  lumen::PlacementGroup pg = lumen::CreatePlacementGroup({"", {{{"CPU", 2}}, {{"CPU", 2}}}, S::STRICT_SPREAD});
-  ASSERT_TRUE(pg.Wait(20));
-  int node = NodeOf(pg, 1);
-  auto tenant = lumen::Actor(Tenant::Create).SetPlacementGroup(pg, 1).SetResources(kCpu).Remote();
-  ASSERT_EQ(*lumen::Get(tenant.Task(&Tenant::Node).Remote(), kBound), node);
-  auto long_task = lumen::Task(BundleNodeAfter).SetPlacementGroup(pg, 0).Remote(60000);
-  EXPECT_THROW(lumen::Get(long_task, /*timeout_ms=*/500), lumen::GetTimeoutError);  // running
+TEST(JoinedPlacementGroupsTest, ATaskInACreatedGroupsBundleRunsAndTasksHaveNoGroupsOfTheirOwn) {
+  HeadDaemon head;
+  ASSERT_EQ(head.start().status, 0) << head.start().out;
+  lumen::Init(JoinConfig(head));
+  lumen::PlacementGroup pg = lumen::CreatePlacementGroup({"", {{{"CPU", 1}}}, lumen::PlacementStrategy::STRICT_PACK});
+  ASSERT_TRUE(pg.Wait(30));
+  EXPECT_EQ(*lumen::Task(Square).SetPlacementGroup(pg, 0).SetResource("CPU", 1).Remote(6).Get(30000), 36);
+  // A request the bundle cannot hold is refused, as in an embedded cluster.
+  EXPECT_THROW(lumen::Task(Square).SetPlacementGroup(pg, 0).SetResource("CPU", 2).Remote(6).Get(30000), lumen::Error);
+  std::string seen = *lumen::Get(lumen::Task(GroupsSeenInATask).Remote(), 30000);
+  EXPECT_NE(seen.find("not available inside tasks"), std::string::npos) << seen;
   lumen::RemovePlacementGroup(pg.GetID());
-  EXPECT_THROW(lumen::Get(long_task, kBound), lumen::TaskCancelledError);
-  EXPECT_THROW(lumen::Get(tenant.Task(&Tenant::Node).Remote(), kBound), lumen::ActorDiedError);
-  EXPECT_THROW(lumen::Get(lumen::Task(BundleNode).SetPlacementGroup(pg, 0).Remote(), kBound), lumen::Error);
-  // Both bundles' nodes have their 2 CPUs again.
-  lumen::PlacementGroup again = lumen::CreatePlacementGroup({"", {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}}, S::STRICT_SPREAD});
-  EXPECT_TRUE(again.Wait(20));
+  lumen::Shutdown();
 }
 
-TEST_F(GroupsAcrossNodes, AKilledNodesBundleIsPlacedAgainOnAnother) {
-  lumen::PlacementGroup pg = lumen::CreatePlacementGroup({"", {kCpu, kCpu}, S::STRICT_SPREAD});
-  ASSERT_TRUE(pg.Wait(20));
-  int first = NodeOf(pg, 0), second = NodeOf(pg, 1);
-  ASSERT_NE(first, second);
-  int victim = first == head_.pid() ? second : first;  // a node, not the head
-  ::kill(victim, SIGKILL);
-  // Its bundle goes to the node left, the other kept where it was.
-  EXPECT_TRUE(Eventually([&] { return pg.GetState() == lumen::PlacementGroupState::CREATED &&
-                                      NodeOf(pg, 0) != victim && NodeOf(pg, 1) != victim; },
-                         30s));
-  int kept = victim == first ? second : first;
-  EXPECT_EQ(NodeOf(pg, victim == first ? 1 : 0), kept);
-  EXPECT_NE(NodeOf(pg, 0), NodeOf(pg, 1));
+TEST(JoinedPlacementGroupsTest, AWaitWhoseHeadWasKilledIsAnErrorNotAHang) {
+  HeadDaemon head;
+  ASSERT_EQ(head.start().status, 0) << head.start().out;
+  lumen::Init(JoinConfig(head));
+  lumen::PlacementGroup big = lumen::CreatePlacementGroup({"big", {{{"CPU", 64}}}});
+  std::set<pid_t> workers = ChildrenOf(head.pid());
+  ASSERT_EQ(::kill(head.pid(), SIGKILL), 0);
+  EXPECT_THROW(big.Wait(60), lumen::Error);
+  EXPECT_THROW(lumen::GetAllPlacementGroups(), lumen::Error);
+  lumen::Shutdown();
+  EXPECT_TRUE(Eventually([&] { for (pid_t w : workers) if (Alive(w)) return false; return true; }, 10s));
 }
 
 }  // namespace

@@ -218,6 +218,41 @@ void ExpectSame(const FlushReplyMsg& want, const FlushReplyMsg& got) {
   EXPECT_EQ(want.error, got.error);
 }
 
+void ExpectSame(const PlacementGroupCreationOptions& want, const PlacementGroupCreationOptions& got) {
+  EXPECT_EQ(want.name, got.name);
+  EXPECT_EQ(want.bundles, got.bundles);
+  EXPECT_EQ(want.strategy, got.strategy);
+}
+
+void ExpectSame(const CreatePlacementGroupMsg& want, const CreatePlacementGroupMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  ExpectSame(want.options, got.options);
+}
+
+void ExpectSame(const RemovePlacementGroupMsg& want, const RemovePlacementGroupMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.id, got.id);
+}
+
+void ExpectSame(const PlacementGroupQueryMsg& want, const PlacementGroupQueryMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.by, got.by);
+  EXPECT_EQ(want.id, got.id);
+  EXPECT_EQ(want.name, got.name);
+}
+
+void ExpectSame(const PlacementGroupReplyMsg& want, const PlacementGroupReplyMsg& got) {
+  EXPECT_EQ(want.request, got.request);
+  EXPECT_EQ(want.error, got.error);
+  EXPECT_EQ(want.kind, got.kind);
+  ASSERT_EQ(want.groups.size(), got.groups.size());
+  for (size_t i = 0; i < want.groups.size(); ++i) {
+    EXPECT_EQ(want.groups[i].id, got.groups[i].id);
+    ExpectSame(want.groups[i].options, got.groups[i].options);
+    EXPECT_EQ(want.groups[i].state, got.groups[i].state);
+  }
+}
+
 void ExpectSame(const PrepareBundlesMsg& want, const PrepareBundlesMsg& got) {
   EXPECT_EQ(want.request, got.request);
   EXPECT_EQ(want.group, got.group);

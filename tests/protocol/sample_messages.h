@@ -165,6 +165,22 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(PongMsg{});
   all.push_back(GoodbyeMsg{"the head stops (lumen stop)"});
   all.push_back(NodeLoadMsg{3, 2});
+  PlacementGroupCreationOptions spread{"pg", {{{"CPU", 1}, {"GPU", 0.5}}, {{"CPU", 2}}}, PlacementStrategy::SPREAD};
+  PlacementGroupCreationOptions strict{"", {{{"custom", 1e6}}}, PlacementStrategy::STRICT_SPREAD};
+  all.push_back(CreatePlacementGroupMsg{96, spread});
+  all.push_back(CreatePlacementGroupMsg{97, strict});
+  all.push_back(RemovePlacementGroupMsg{98, IdOf<TaskID>(50)});
+  all.push_back(PlacementGroupQueryMsg{99, PlacementGroupQueryMsg::kId, IdOf<TaskID>(51), ""});
+  all.push_back(PlacementGroupQueryMsg{100, PlacementGroupQueryMsg::kName, TaskID(), "pg"});
+  all.push_back(PlacementGroupQueryMsg{101, PlacementGroupQueryMsg::kAll, TaskID(), ""});
+  all.push_back(PlacementGroupReplyMsg{102, "", ErrorKind::kBadCall,
+                                       {{IdOf<TaskID>(52), spread, PlacementGroupState::CREATED},
+                                        {IdOf<TaskID>(53), strict, PlacementGroupState::PENDING},
+                                        {IdOf<TaskID>(54), {"gone", {{{"CPU", 1}}}, PlacementStrategy::PACK},
+                                         PlacementGroupState::REMOVED}}});
+  all.push_back(PlacementGroupReplyMsg{103, "CreatePlacementGroup: a placement group named 'pg' already exists",
+                                       ErrorKind::kBadCall, {}});
+  all.push_back(PlacementGroupReplyMsg{104, "placement group 'big' asks for {CPU: 64}", ErrorKind::kInfeasible, {}});
   all.push_back(PrepareBundlesMsg{12, "group-1", {{0, {{"CPU", 1}}}, {2, {{"GPU", 0.5}, {"red", 2}}}}});
   all.push_back(PrepareBundlesReplyMsg{12, "node 'a' has not {CPU: 1} free now"});
   all.push_back(CommitBundlesMsg{"group-1", {0, 2}});

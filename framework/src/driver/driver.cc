@@ -17,6 +17,7 @@
 #include "driver/joined_cluster.h"
 #include "driver/local_cluster.h"
 #include "driver/local_node_link.h"
+#include "driver/placement_group_service.h"
 #include "driver/session.h"
 #include "runtime/current_core.h"
 #include "runtime/validation.h"
@@ -32,6 +33,7 @@ struct Driver {
   std::unique_ptr<LocalNodeLink> link;  // the embedded driver's client core reaches its node through it
   std::unique_ptr<JoinedCluster> joined;
   std::unique_ptr<SignalGuard> signals;  // SIGINT/SIGTERM: clean up, then die as asked
+  std::unique_ptr<PlacementGroupService> placement_groups;  // over `embedded` or `joined`: goes first
   const std::string& ns() const { return embedded ? embedded->ns : joined->ns; }
 };
 
@@ -81,6 +83,7 @@ std::unique_ptr<Driver> StartEmbedded(const Config& config) {
   SetCurrentCore(std::make_shared<ClientCore>(*driver->link, driver->embedded->store->LocalClient(),
                                               ClientCore::Refs::kAtOnce));
   driver->signals = SignalGuard::Install(driver->embedded->session_dir, driver->embedded->lineage.get());
+  driver->placement_groups = EmbeddedPlacementGroups(*driver->embedded->placement_groups);
   return driver;
 }
 
@@ -90,16 +93,17 @@ std::unique_ptr<Driver> StartJoined(const Config& config, const std::string& add
   // Its references go at once: a driver may idle for long between calls.
   SetCurrentCore(
       std::make_shared<ClientCore>(*driver->joined->link, driver->joined->store, ClientCore::Refs::kAtOnce));
+  driver->placement_groups = JoinedPlacementGroups(*driver->joined);
   return driver;
 }
 
 }  // namespace
 
-PlacementGroupTable& PlacementGroups() {
-  if (!g_driver || !g_driver->embedded)
-    throw Error("placement groups are managed by the driver of an embedded cluster: call lumen::Init() first "
-                "(not available inside tasks, nor to a driver that joined a cluster, yet)");
-  return *g_driver->embedded->placement_groups;
+// Not under g_mu: a Wait may take its timeout, as the embedded table's does.
+PlacementGroupService& DriverPlacementGroups() {
+  if (!g_driver)
+    throw Error("placement groups are managed by the driver: call lumen::Init() first (not available inside tasks)");
+  return *g_driver->placement_groups;
 }
 
 }  // namespace internal

@@ -231,6 +231,7 @@ void NodeManager::HandleFrame(Worker& w, Message& message) {
   if (w.driver && !w.joined && !std::holds_alternative<JoinMsg>(message) &&
       !std::holds_alternative<RegisterNodeMsg>(message))
     throw ProtocolError("a driver's first message must be Join (a node's, RegisterNode)");
+  if (AnswerPlacementGroups(w, message)) return;
   std::visit(
       Overloaded{
           [&](TaskDoneMsg& m) { TaskDone(w, m.id, std::move(m.result)); },
@@ -388,22 +389,6 @@ void NodeManager::Reply(Worker& client, Message message) {
   } else if (client.conn) {
     client.conn->Queue(message);
   }
-}
-
-// ---- introspection -----------------------------------------------------------
-
-NodeManager::Counters NodeManager::GetCounters() {
-  std::lock_guard lock(mu_);
-  Counters c;
-  for (auto& [n, w] : workers_)
-    if (!w->dead && w->conn) c.worker_pids.push_back(w->pid);
-  c.num_objects = objects_.size();
-  c.deaths_seen_by_caf = deaths_seen_by_caf_;
-  c.deaths_seen_by_reaping = deaths_seen_by_reaping_;
-  c.objects_evicted = rebuild_stats_.evicted;
-  c.tasks_rebuilt = rebuild_stats_.tasks;
-  c.supervisor_port = supervisor_port_;
-  return c;
 }
 
 }  // namespace lumen::internal

@@ -149,6 +149,9 @@ class NodeManager {
   void ForkPending();  // on the I/O thread only
   void Accept();
   void HandleFrame(Worker& w, Message& message);
+  // A joined driver's placement-group request, answered from the cluster's
+  // table (node_manager_placement_api.cc); false if `message` is none.
+  bool AnswerPlacementGroups(Worker& client, Message& message);
   void OnWorkerDeath(Worker& w, const std::string& why);
   void OnWorkerDown(int number, const std::string& reason);  // from CAF
   void CloseConnection(Worker& w);

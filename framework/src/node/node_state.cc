@@ -1,5 +1,6 @@
-// The node as the dashboard sees it: a copy of its records, taken under the
-// node's lock and rendered as head/cluster_state.h's plain structs.
+// The node as the dashboard and the CLI see it: a copy of its records,
+// taken under the node's lock and rendered as head/cluster_state.h's plain
+// structs, and its counters for tests and lessons.
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
 #include "node/placement_groups.h"
@@ -165,6 +166,20 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     other.store_objects = stats.num_objects;
   }
   return snap;
+}
+
+NodeManager::Counters NodeManager::GetCounters() {
+  std::lock_guard lock(mu_);
+  Counters c;
+  for (auto& [n, w] : workers_)
+    if (!w->dead && w->conn) c.worker_pids.push_back(w->pid);
+  c.num_objects = objects_.size();
+  c.deaths_seen_by_caf = deaths_seen_by_caf_;
+  c.deaths_seen_by_reaping = deaths_seen_by_reaping_;
+  c.objects_evicted = rebuild_stats_.evicted;
+  c.tasks_rebuilt = rebuild_stats_.tasks;
+  c.supervisor_port = supervisor_port_;
+  return c;
 }
 
 }  // namespace lumen::internal

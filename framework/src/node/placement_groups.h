@@ -83,7 +83,4 @@ class PlacementGroupTable {
   std::function<void()> on_change_;      // set before any Create
 };
 
-// The embedded cluster's table; lumen::Error outside a driver.
-PlacementGroupTable& PlacementGroups();  // defined by the driver
-
 }  // namespace lumen::internal

@@ -12,6 +12,7 @@
 #include "lumen/protocol/frames.capnp.h"
 #include "protocol/membership_messages.h"
 #include "protocol/message_fields.h"
+#include "protocol/placement_messages.h"
 
 namespace lumen::internal {
 namespace {
@@ -257,9 +258,11 @@ void Write(frames::Frame::Builder f, const PingMsg&) { f.setPing(); }
 void Write(frames::Frame::Builder f, const PongMsg&) { f.setPong(); }
 void Write(frames::Frame::Builder f, const GoodbyeMsg& m) { f.setGoodbye(m.why); }
 
-// Joining a cluster: membership_messages.cc.
+// Joining a cluster: membership_messages.cc; placement groups: placement_messages.cc.
 using membership::Read;
 using membership::Write;
+using placement::Read;
+using placement::Write;
 
 // Room for the message's inline bytes in its first segment, so that
 // building it allocates once.
@@ -311,6 +314,7 @@ uint64_t RequestAnswered(const Message& m) {
   if (auto* r = std::get_if<FlushReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<RegisterNodeReplyMsg>(&m)) return r->request;
   if (auto* r = std::get_if<SubmitReplyMsg>(&m)) return r->request;
+  if (auto* r = std::get_if<PlacementGroupReplyMsg>(&m)) return r->request;
   return 0;
 }
 
@@ -379,6 +383,10 @@ Message DecodeFrame(const uint64_t* words, size_t num_words) {
       case frames::Frame::PONG: return PongMsg{};
       case frames::Frame::GOODBYE: return GoodbyeMsg{ReadText(f.getGoodbye())};
       case frames::Frame::NODE_LOAD: return Read(f.getNodeLoad());
+      case frames::Frame::CREATE_PLACEMENT_GROUP: return Read(f.getCreatePlacementGroup());
+      case frames::Frame::REMOVE_PLACEMENT_GROUP: return Read(f.getRemovePlacementGroup());
+      case frames::Frame::PLACEMENT_GROUP_QUERY: return Read(f.getPlacementGroupQuery());
+      case frames::Frame::PLACEMENT_GROUP_REPLY: return Read(f.getPlacementGroupReply());
       case frames::Frame::PREPARE_BUNDLES: return Read(f.getPrepareBundles());
       case frames::Frame::PREPARE_BUNDLES_REPLY: return Read(f.getPrepareBundlesReply());
       case frames::Frame::COMMIT_BUNDLES: return Read(f.getCommitBundles());

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "lumen/internal/core.h"
+#include "lumen/placement_group.h"
 #include "lumen/storage/object_id.h"
 #include "protocol/error_table.h"
 
@@ -181,6 +182,35 @@ struct NodeLoadMsg {
   uint32_t running_tasks = 0;
 };
 
+// Placement groups, asked of the head by a driver that joined its cluster
+// (frames.capnp; placement_messages.cc). Group ids are TaskID-sized: the
+// table names a group by its id's hex.
+struct CreatePlacementGroupMsg {
+  uint64_t request = 0;
+  PlacementGroupCreationOptions options;
+};
+struct RemovePlacementGroupMsg {
+  uint64_t request = 0;
+  TaskID id;
+};
+struct PlacementGroupQueryMsg {
+  enum By : uint8_t { kId = 0, kName = 1, kAll = 2 };
+  uint64_t request = 0;
+  By by = kAll;
+  TaskID id;         // kId
+  std::string name;  // kName
+};
+struct PlacementGroupInfo {
+  TaskID id;
+  PlacementGroupCreationOptions options;
+  PlacementGroupState state = PlacementGroupState::PENDING;
+};
+struct PlacementGroupReplyMsg {
+  uint64_t request = 0;
+  std::string error;                     // empty: done
+  ErrorKind kind = ErrorKind::kBadCall;  // refused: how (kInfeasible: the cluster can never place it)
+  std::vector<PlacementGroupInfo> groups;  // Create: the group made; a query: those it names
+};
 // A placement group's bundles on a node (frames.capnp PrepareBundles...).
 struct PrepareBundlesMsg {
   uint64_t request = 0;
@@ -205,8 +235,9 @@ using Message = std::variant<ExecuteMsg, GetReplyMsg, WaitReplyMsg, LookupReplyM
                              SubmitMsg, GetMsg, WaitMsg, PutMsg, RefsMsg, CancelMsg, CreateActorMsg, KillActorMsg,
                              LookupActorMsg, ActorExitMsg, CreateActorReplyMsg, JoinMsg, JoinReplyMsg, FlushMsg,
                              FlushReplyMsg, RegisterNodeMsg, RegisterNodeReplyMsg, SubmitReplyMsg, PingMsg, PongMsg,
-                             GoodbyeMsg, NodeLoadMsg, PrepareBundlesMsg, PrepareBundlesReplyMsg, CommitBundlesMsg,
-                             ReturnBundlesMsg>;
+                             GoodbyeMsg, NodeLoadMsg, CreatePlacementGroupMsg, RemovePlacementGroupMsg,
+                             PlacementGroupQueryMsg, PlacementGroupReplyMsg, PrepareBundlesMsg, PrepareBundlesReplyMsg,
+                             CommitBundlesMsg, ReturnBundlesMsg>;
 
 // The request a reply answers (its request number), 0 for other messages.
 uint64_t RequestAnswered(const Message& message);

@@ -250,6 +250,49 @@ struct NodeLoad {
   runningTasks @1 :UInt32;  # tasks running on them now
 }
 
+# Placement groups, for a driver that joined a cluster: the head keeps the
+# cluster's table and answers each request with PlacementGroupReply.
+enum PlacementStrategy { pack @0; spread @1; strictPack @2; strictSpread @3; }
+enum PlacementGroupState { pending @0; created @1; removed @2; }
+
+struct CreatePlacementGroup {
+  request @0 :UInt64;
+  name @1 :Text;            # empty: anonymous
+  bundles @2 :List(List(Resource));
+  strategy @3 :PlacementStrategy;
+}
+
+struct RemovePlacementGroup {
+  request @0 :UInt64;
+  id @1 :Data;              # 16 bytes
+}
+
+struct PlacementGroupQuery {
+  request @0 :UInt64;
+  union {
+    id @1 :Data;            # one group, removed ones too
+    name @2 :Text;          # the live group of that name
+    all @3 :Void;           # every group, removed ones too
+  }
+}
+
+struct PlacementGroupInfo {
+  id @0 :Data;
+  name @1 :Text;
+  bundles @2 :List(List(Resource));
+  strategy @3 :PlacementStrategy;
+  state @4 :PlacementGroupState;
+}
+
+# Create: the group made; Remove: none; a query: those it names (none: no
+# such group). Refused: error and how (ErrorKind; 0 reads as a bad call).
+struct PlacementGroupReply {
+  request @0 :UInt64;
+  error @1 :Text;
+  errorKind @2 :UInt8;
+  groups @3 :List(PlacementGroupInfo);
+}
+
 # A placement group's bundles on a node (node_manager_bundles.cc), from the
 # head over the connection the node registered over: reserved in two phases
 # (prepare: held, answered; commit: in use), given back when a phase fails,
@@ -317,9 +360,13 @@ struct Frame {
     # registered node then stops too instead of waiting for its head.
     goodbye @26 :Text;
     nodeLoad @27 :NodeLoad;
-    prepareBundles @28 :PrepareBundles;
-    prepareBundlesReply @29 :PrepareBundlesReply;
-    commitBundles @30 :CommitBundles;
-    returnBundles @31 :ReturnBundles;
+    createPlacementGroup @28 :CreatePlacementGroup;
+    removePlacementGroup @29 :RemovePlacementGroup;
+    placementGroupQuery @30 :PlacementGroupQuery;
+    placementGroupReply @31 :PlacementGroupReply;
+    prepareBundles @32 :PrepareBundles;
+    prepareBundlesReply @33 :PrepareBundlesReply;
+    commitBundles @34 :CommitBundles;
+    returnBundles @35 :ReturnBundles;
   }
 }
