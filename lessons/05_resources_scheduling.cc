@@ -33,8 +33,12 @@
 //   affinity names a node (`lumen start --node-name`), hard or soft. Actors
 //   are placed the same way and hold what they ask for on their node.
 //
-// NOT ACROSS NODES YET (said again where it matters)
-//   Placement groups reserve on the head's node only.
+// PLACEMENT GROUPS
+//   A group reserves *bundles* of resources ahead of the work, on the nodes
+//   its strategy says (PACK, STRICT_PACK: together; SPREAD, STRICT_SPREAD:
+//   apart), all of them or none: the head asks each node to hold its
+//   bundles, and only once every node said yes are they in use. A task or
+//   actor of a bundle runs on that bundle's node, inside what it reserved.
 //
 // Run it:  build/lessons/05_resources_scheduling      (about 5 seconds)
 
@@ -310,10 +314,42 @@ void Lesson(LocalCluster& cluster) {
                         .SetSchedulingStrategy(lumen::SchedulingStrategy::NodeAffinity("red"))
                         .Remote();
     int actor_node = *Await(resident.Task(&Resident::NodePid).Remote());
-    std::printf("  an actor with NodeAffinity(\"red\") lives on %s; placement groups (not yet) reserve on\n"
-                "  the head's node only\n", cluster.NameOf(actor_node).c_str());
+    std::printf("  an actor with NodeAffinity(\"red\") lives on %s\n", cluster.NameOf(actor_node).c_str());
     Check(actor_node == cluster.Find("red")->pid, "the actor lives on the node its affinity names");
     resident.Kill();
+  }
+
+  Section("7c. Placement groups reserve bundles on the nodes, all or none");
+  {
+    const std::map<std::string, double> cpu{{"CPU", 1}};
+    auto t0 = Clock::now();
+    lumen::PlacementGroup apart =
+        lumen::CreatePlacementGroup({"apart", {cpu, cpu, cpu}, lumen::PlacementStrategy::STRICT_SPREAD});
+    bool created = apart.Wait(20);
+    std::printf("  STRICT_SPREAD of 3 x {CPU: 1}: %s in %.0f ms\n", created ? "CREATED" : "not created", MsSince(t0));
+    Check(created, "a group of three bundles on three nodes was reserved");
+    std::vector<lumen::ObjectRef<Where>> refs;
+    for (int i = 0; i < 3; ++i) refs.push_back(lumen::Task(RunFor).SetPlacementGroup(apart, i).Remote(50));
+    auto runs = GetAll(refs);
+    std::set<int> nodes;
+    for (const auto& w : runs) nodes.insert(w->node_pid);
+    std::printf("  a task in each bundle ran on: %s\n", Spread(cluster, runs).c_str());
+    Check(nodes.size() == 3, "each bundle is on a node of its own");
+    // Every node now has at most 1 CPU unreserved: two CPUs together wait.
+    lumen::PlacementGroup together =
+        lumen::CreatePlacementGroup({"together", {cpu, cpu}, lumen::PlacementStrategy::STRICT_PACK});
+    bool waits = !together.Wait(1);
+    std::printf("  STRICT_PACK of 2 x {CPU: 1}: %s (no node has 2 CPUs unreserved)\n",
+                waits ? "PENDING" : "CREATED?");
+    Check(waits, "a group that fits no node now waits, holding nothing");
+    t0 = Clock::now();
+    lumen::RemovePlacementGroup(apart.GetID());
+    created = together.Wait(20);
+    auto where = Await(lumen::Task(RunFor).SetPlacementGroup(together, 1).Remote(10));
+    std::printf("  removed 'apart': 'together' CREATED %.0f ms later, both bundles on %s\n", MsSince(t0),
+                cluster.NameOf(where->node_pid).c_str());
+    Check(created, "removing a group gives its bundles back, and a waiting group takes them");
+    lumen::RemovePlacementGroup(together.GetID());
   }
 
   // ---- 8. Data between nodes ------------------------------------------------
@@ -415,7 +451,9 @@ int main() {
       "  4. In section 8, pass the 32 MiB by value instead of by ref to a red task, three times:\n"
       "     what does each call cost, and why is one Put better?\n"
       "  5. By hand: lumen start --head --port 7070 --num-cpus 2, add a node, run `lumen status`\n"
-      "     while a driver's tasks run, then `lumen stop`.\n");
+      "     while a driver's tasks run, then `lumen stop`.\n"
+      "  6. In section 7c, make 'apart' four bundles: what state is it in, and what would make it\n"
+      "     CREATED? Try SPREAD instead of STRICT_SPREAD.\n");
   return Finish("05");
 }
 
@@ -425,3 +463,4 @@ int main() {
 //   3. 12 tasks in section 7 instead of 6; then with CPU 0.5 each.
 //   4. The 32 MiB by value instead of by ref, three times: what does each cost?
 //   5. By hand: lumen start --head, a node, `lumen status`, `lumen stop`.
+//   6. Four bundles STRICT_SPREAD in section 7c: what state, and why? SPREAD?

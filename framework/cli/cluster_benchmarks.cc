@@ -224,21 +224,35 @@ void HeadRestart(Bench& b, int port) {
   lumen::Shutdown();
 }
 
-void PlacementGroups(Bench& b) {
-  const std::string name = "placement_group_create_removal";
-  if (!b.Wanted(name)) return;
-  b.Guard(name, [&] {
-    StartCluster(/*lineage=*/true, /*large_store=*/false);
-    int n = 0;
-    b.TimeIt(name, [&] {
-      lumen::PlacementGroupCreationOptions options{"bench-" + std::to_string(n++), {{{"CPU", 1}}},
-                                                  lumen::PlacementStrategy::PACK};
-      lumen::PlacementGroup pg = lumen::CreatePlacementGroup(options);
-      if (!pg.Wait(10)) throw std::runtime_error("a placement group was not ready within 10 s");
-      lumen::RemovePlacementGroup(pg.GetID());
+// Create, Wait, remove: on the embedded cluster one bundle of 1 CPU; on
+// three daemons (a joined driver) three bundles STRICT_SPREAD, so each
+// round prepares and commits on every node.
+void PlacementGroups(Bench& b, int port) {
+  for (int nodes : {1, 3}) {
+    const std::string name = nodes == 1 ? "placement_group_create_removal" : "placement_group_create_removal_3_nodes";
+    if (!b.Wanted(name)) continue;
+    b.Guard(name, [&] {
+      std::vector<std::map<std::string, double>> bundles(static_cast<size_t>(nodes), {{"CPU", 1}});
+      std::vector<std::unique_ptr<Daemon>> daemons;
+      if (nodes == 1) {
+        StartCluster(/*lineage=*/true, /*large_store=*/false);
+      } else {
+        daemons = StartNodes(port, nodes);
+        Join(port);
+      }
+      int n = 0;
+      b.TimeIt(name, [&] {
+        lumen::PlacementGroupCreationOptions options{"bench-" + std::to_string(n++), bundles,
+                                                    nodes == 1 ? lumen::PlacementStrategy::PACK
+                                                               : lumen::PlacementStrategy::STRICT_SPREAD};
+        lumen::PlacementGroup pg = lumen::CreatePlacementGroup(options);
+        if (!pg.Wait(10)) throw std::runtime_error("a placement group was not ready within 10 s");
+        lumen::RemovePlacementGroup(pg.GetID());
+      });
+      lumen::Shutdown();
     });
-  });
-  lumen::Shutdown();
+    lumen::Shutdown();
+  }
 }
 
 }  // namespace
@@ -250,7 +264,7 @@ void RunClusterDaemonBenchmarks(Bench& b) {
   Transfer(b, /*over_tcp=*/true);
   NodeDeath(b, port);
   HeadRestart(b, port);
-  PlacementGroups(b);
+  PlacementGroups(b, port);
 }
 
 void ReportClusterRatios(Bench& b) {

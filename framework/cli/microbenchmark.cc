@@ -91,6 +91,7 @@ const std::vector<std::string> kMetrics = {
     "node_death_to_rerun_ms",
     "head_restart_to_first_call_ms",
     "placement_group_create_removal",
+    "placement_group_create_removal_3_nodes",
 };
 
 // ---- the machine's limits --------------------------------------------------

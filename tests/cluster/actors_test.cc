@@ -10,6 +10,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,17 @@ TEST_F(ActorsOnNodes, ActorsUseTheCpusOfOtherNodesOnceTheHeadsAreHeld) {
   EXPECT_EQ(*lumen::Get(first.Task(&Roamer::NodePid).Remote(), kBound), head_.pid());
   EXPECT_EQ(*lumen::Get(second.Task(&Roamer::NodePid).Remote(), kBound), head_.pid());
   EXPECT_EQ(*lumen::Get(third.Task(&Roamer::NodePid).Remote(), kBound), red_.pid());
+}
+
+TEST_F(ActorsOnNodes, SpreadActorsTakeTheNodesInTurn) {
+  std::vector<lumen::ActorHandle<Roamer>> roamers;
+  for (int i = 0; i < 4; ++i)
+    roamers.push_back(
+        lumen::Actor(Roamer::Create).SetSchedulingStrategy(lumen::SchedulingStrategy::Spread()).Remote(i));
+  std::multiset<int> nodes;
+  for (auto& roamer : roamers) nodes.insert(*lumen::Get(roamer.Task(&Roamer::NodePid).Remote(), kBound));
+  EXPECT_EQ(nodes.count(head_.pid()), 2u);
+  EXPECT_EQ(nodes.count(red_.pid()), 2u);
 }
 
 TEST_F(ActorsOnNodes, AGpuActorLivesOnTheNodeWithTheGpuAndGetsItsId) {

@@ -6,6 +6,8 @@
 // again elsewhere.
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -28,7 +30,21 @@ struct Tenant {
   static Tenant* Create() { return new Tenant; }
   int Node() { return BundleNode(); }
 };
-LUMEN_REMOTE(BundleNode, BundleNodeAfter, Tenant::Create, &Tenant::Node);
+// Marks that it runs, then holds what it asked for `ms`.
+int HoldFor(std::string marker, int ms) {
+  std::ofstream(marker) << "running";
+  return BundleNodeAfter(ms);
+}
+// On its node, starts a task there that its head does not see.
+struct Spawner {
+  static Spawner* Create() { return new Spawner; }
+  int Start(std::string marker, int ms) {
+    held_ = lumen::Task(HoldFor).SetResource("CPU", 2).Remote(marker, ms);
+    return 0;
+  }
+  lumen::ObjectRef<int> held_;
+};
+LUMEN_REMOTE(BundleNode, BundleNodeAfter, Tenant::Create, &Tenant::Node, HoldFor, Spawner::Create, &Spawner::Start);
 
 const std::map<std::string, double> kCpu{{"CPU", 1}};
 
@@ -51,7 +67,7 @@ class GroupsAcrossNodes : public ::testing::Test {
   std::set<int> Nodes() const { return {head_.pid(), a_.pid(), b_.pid()}; }
 
   HeadDaemon head_{"--node-name head"};
-  NodeDaemon a_{head_, "--num-cpus 2 --node-name a"};
+  NodeDaemon a_{head_, "--num-cpus 2 --node-name a --resources '{\"red\": 2}'"};
   NodeDaemon b_{head_, "--num-cpus 2 --node-name b"};
 };
 
@@ -111,6 +127,22 @@ TEST_F(GroupsAcrossNodes, RemovalEndsWhatRanInTheGroupAndFreesItsNodes) {
   // Both bundles' nodes have their 2 CPUs again.
   lumen::PlacementGroup again = lumen::CreatePlacementGroup({"", {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}}, S::STRICT_SPREAD});
   EXPECT_TRUE(again.Wait(20));
+}
+
+// Node a's CPUs are taken by a task of its own, which the head has not
+// seen: the head plans a bundle there, a refuses to hold it, nothing is
+// kept, and the group is placed once the task ends.
+TEST_F(GroupsAcrossNodes, ANodeThatCannotHoldItsBundleNowRefusesAndTheGroupIsPlacedLater) {
+  std::string marker = std::filesystem::temp_directory_path() / ("lumen-held-" + std::to_string(::getpid()));
+  auto spawner = lumen::Actor(Spawner::Create).SetResource("red", 1).Remote();
+  ASSERT_EQ(*lumen::Get(spawner.Task(&Spawner::Start).Remote(marker, 3000), kBound), 0);
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(marker); }, 20s));
+  lumen::PlacementGroup pg = lumen::CreatePlacementGroup({"", {{{"CPU", 2}, {"red", 1}}}, S::STRICT_PACK});
+  EXPECT_TRUE(Eventually([&] { return head_.Log().find("could not hold its bundles") != std::string::npos; }, 20s))
+      << head_.Log();
+  EXPECT_TRUE(pg.Wait(30));
+  EXPECT_EQ(NodeOf(pg, 0), a_.pid());
+  std::filesystem::remove(marker);
 }
 
 TEST_F(GroupsAcrossNodes, AKilledNodesBundleIsPlacedAgainOnAnother) {

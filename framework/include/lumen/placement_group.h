@@ -4,8 +4,17 @@
 // {"CPU", 1}) under a strategy; the group is CREATED once the reservation
 // fits, PENDING until then (Wait bounds how long you wait), REMOVED after
 // RemovePlacementGroup. Tasks and actors name a group and a bundle with
-// SetPlacementGroup(pg, index); their resource request must fit the bundle.
+// SetPlacementGroup(pg, index) (index -1: any of its bundles); their
+// resource request must fit the bundle, and they run on its node, inside
+// what it reserved (a task asks for 1 CPU unless told, there too).
 // Amounts follow the rules of SetResource; a zero amount asks for nothing.
+//
+// On a cluster of several nodes the bundles go where the strategy says:
+// PACK on as few nodes as they fit, STRICT_PACK on one, SPREAD on nodes of
+// their own where they can, STRICT_SPREAD on nodes of their own or not at
+// all. A group holds all its bundles or none. Removing it ends what runs
+// in it: its actors die, its tasks are cancelled. A node that dies with a
+// bundle leaves the group PENDING until that bundle is reserved elsewhere.
 //
 // On an embedded (single-node) cluster every bundle is on the one node:
 // PACK, SPREAD and STRICT_PACK are placed there. A group that can never be

@@ -3,8 +3,8 @@
 // and the GPU ids that go with each grant (gpu_ids.h). A pool worker's lease
 // holds its tasks' shape while they run; an actor holds its own for its
 // whole life (restarts included), on another node that has room when this
-// one has none now (node_manager_peer_actors.cc), and waits, pending,
-// while others hold what it needs.
+// one has none now (node_manager_peer_actors.cc), or in turn with SPREAD,
+// and waits, pending, while others hold what it needs.
 // Every function here REQUIRES mu_.
 #include <algorithm>
 #include <cstdio>
@@ -142,6 +142,20 @@ void NodeManager::StartActorWhenItFits(ActorState& a) {
         if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
           actors_waiting_.push_back(a.id);
         return;
+      }
+    }
+    // SPREAD: the next node in turn that has room, as for tasks (node_manager_routing.cc).
+    if (spec.spread && spec.placement_group.empty() && !peers_.empty()) {
+      std::vector<Peer*> live;
+      for (auto& [id, p] : peers_)
+        if (!p.dead) live.push_back(&p);
+      for (size_t k = 0, nodes = live.size() + 1; k < nodes; ++k) {
+        size_t turn = (spread_turn_ + k) % nodes;
+        if (turn == 0 ? !Fits(shape) : !FitsIn(live[turn - 1]->available, shape)) continue;
+        if (turn > 0 && !PlaceActorOnPeer(a, shape, live[turn - 1])) continue;
+        spread_turn_ = turn + 1;
+        if (turn > 0) return;
+        break;  // here
       }
     }
     if (!Fits(shape)) {
