@@ -30,7 +30,8 @@ double SumOfNested(std::vector<lumen::ObjectRef<std::vector<double>>> refs) {
   }
   return sum;
 }
-LUMEN_REMOTE(SumOfRefs, SumOfNested);
+int NodeThatRead(std::vector<double> values) { return values.empty() ? -1 : NodePid(); }
+LUMEN_REMOTE(SumOfRefs, SumOfNested, NodeThatRead);
 
 class ThreeNodes : public ::testing::Test {
  protected:
@@ -120,6 +121,19 @@ TEST_F(ThreeNodes, ABusyHeadSpillsTasksToNodesWithRoom) {
   std::map<int, int> where;
   for (auto& r : refs) ++where[*lumen::Get(r)];
   EXPECT_GT(where.size(), 1u) << "every task ran on one node";
+}
+
+// A task the busy head spills goes where its argument was copied already
+// (blue, 1 CPU), not to the node with the most free CPU (red, 2).
+TEST_F(ThreeNodes, ASpilledTaskGoesWhereItsArgumentIsAlready) {
+  std::vector<double> big(size_t{1} << 20, 0.5);  // 8 MiB
+  auto ref = lumen::Put(big);
+  ASSERT_EQ(*lumen::Get(lumen::Task(NodeThatRead).SetResource("blue", 1).Remote(ref), 20000), blue_.pid());
+  auto on_head = lumen::SchedulingStrategy::NodeAffinity(lumen::GetClusterInfo().node_name);
+  std::vector<lumen::ObjectRef<int>> busy;
+  for (int i = 0; i < 2; ++i) busy.push_back(lumen::Task(NodePidAfter).SetSchedulingStrategy(on_head).Remote(3000));
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodeThatRead).Remote(ref), 20000), blue_.pid());
+  for (auto& b : busy) EXPECT_EQ(*lumen::Get(b, 20000), head_.pid());
 }
 
 TEST_F(ThreeNodes, ArgumentsAndResultsMoveBetweenTheStores) {

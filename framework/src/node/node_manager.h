@@ -189,6 +189,7 @@ class NodeManager {
   Peer* LivePeerNamed(const std::string& name);
   bool HasNodeNamed(const std::string& name) const;
   Peer* PeerWithRoom(const ResourceShape& shape, int avoid = -1);
+  Peer* PeerForTask(const TaskSpec& spec, const ResourceShape& shape);
   std::vector<ObjectID> ObjectsToHandOver(const TaskSpec& spec, bool* ready) const;
   int CopyArgsToPeer(const std::vector<ObjectID>& objects, Peer& peer, int link,
                      std::function<void(const Status&)> done);

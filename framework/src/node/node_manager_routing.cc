@@ -8,7 +8,8 @@
 //   - SPREAD: the next node in turn that has room now (this one, then the
 //     live peers by id), so consecutive tasks land on different nodes;
 //   - default: here, and to a peer only when this node has no room now
-//     (Dispatch: spill-back).
+//     (Dispatch: spill-back), the one holding most of its arguments' bytes
+//     already if it has room (PeerForTask).
 // Every function here REQUIRES mu_.
 #include "node/feasibility.h"
 #include "node/node_manager.h"
