@@ -30,10 +30,11 @@
 
 #include "client/joined_node_link.h"
 #include "driver/cluster_file.h"
+#include "protocol/rejoin.h"
 
 namespace lumen::cli {
 
-inline constexpr auto kRejoinWithin = std::chrono::seconds(60);
+using internal::kRejoinWithin;  // protocol/rejoin.h: a restarted head waits as long for its nodes
 
 class HeadRegistration {
  public:

@@ -2,10 +2,14 @@
 // each node's worker processes and running tasks (reported by the node with
 // its heartbeat), the node a task was sent to (also once that node died),
 // and the nodes that died, listed again by a head restarted on its storage
-// dir.
+// dir, with those alive when it died that never came back.
 #include <signal.h>
+#include <stdlib.h>
 
+#include <fstream>
 #include <memory>
+#include <set>
+#include <sstream>
 
 #include "counter.h"
 #include "dashboard_view.h"
@@ -136,6 +140,64 @@ TEST_F(ClusterView, AHeadRestartedOnItsStorageDirListsTheNodesThatDiedBeforeMark
   ShellRun status = Shell(std::string(LUMEN_CLI_PATH) + " status --address " + head->dashboard_url().substr(7));
   EXPECT_NE(status.out.find("dead     red, left"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("before the head restarted"), std::string::npos) << status.out;
+  blue.reset();  // nodes first, then the head
+  red.reset();
+  head.reset();
+}
+
+// A node alive when the head died that never comes back: the head restarted
+// on its storage dir lists it as dead once the nodes' bound to register
+// again passes (LUMEN_REJOIN_WAIT_MS, shortened here); one that comes back
+// is alive, never dead.
+TEST_F(ClusterView, AHeadRestartedOnItsStorageDirListsTheNodesThatDidNotComeBackAsDead) {
+  struct RemovedAtEnd {  // after the daemons below stopped
+    std::string path = std::filesystem::temp_directory_path() / ("lumen-test-absent-" + std::to_string(::getpid()));
+    ~RemovedAtEnd() {
+      ::unsetenv("LUMEN_REJOIN_WAIT_MS");
+      std::error_code ignore;
+      std::filesystem::remove_all(path, ignore);
+    }
+  } storage;
+  ::setenv("LUMEN_REJOIN_WAIT_MS", "6000", 1);  // the daemons inherit it; only the head reads it
+  auto head = std::make_unique<HeadDaemon>("--storage " + storage.path, /*dashboard=*/true);
+  ASSERT_EQ(head->start().status, 0) << head->start().out;
+  auto red = std::make_unique<NodeDaemon>(*head, "--node-name red --num-cpus 1");
+  auto blue = std::make_unique<NodeDaemon>(*head, "--node-name blue --num-cpus 1");
+  ASSERT_EQ(red->start().status, 0) << red->start().out;
+  ASSERT_EQ(blue->start().status, 0) << blue->start().out;
+  // The head's file names both as members (it is written off the head's lock, soon after they joined).
+  auto members = [&] {
+    std::ifstream in(storage.path + "/dead_nodes.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::set<std::string> names;
+    json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j["members"].is_array())
+      for (const json& m : j["members"]) names.insert(m.value("name", ""));
+    return names;
+  };
+  ASSERT_TRUE(Eventually([&] { return members() == std::set<std::string>{"red", "blue"}; }, 20s));
+
+  pid_t first = head->pid();
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  ASSERT_TRUE(Eventually([&] { return !Alive(first); }, 10s));
+  ASSERT_EQ(::kill(red->pid(), SIGKILL), 0);  // it never comes back
+  ASSERT_TRUE(Eventually([&] { return !Alive(red->pid()); }, 10s));
+  head = std::make_unique<HeadDaemon>("--storage " + storage.path, /*dashboard=*/true);
+  ASSERT_EQ(head->start().status, 0) << head->start().out;
+  std::optional<json> dead;
+  ASSERT_TRUE(Eventually([&] { return (dead = NodeRow(*head, "red", "dead")).has_value(); }, 30s))
+      << "the restarted head does not list red as dead: " << ListJson(*head, "nodes").dump() << head->Log();
+  EXPECT_EQ((*dead)["death_cause"], "did not register again after the head restarted") << dead->dump();
+  EXPECT_EQ((*dead)["earlier_run"], true) << dead->dump();
+  EXPECT_EQ((*dead)["resources_total"]["CPU"], 1) << dead->dump();
+  EXPECT_NE(head->Log().find("node 'red' did not register again"), std::string::npos) << head->Log();
+  // blue came back within the bound: alive, and not listed as dead.
+  EXPECT_TRUE(Eventually([&] { return NodeRow(*head, "blue").has_value(); }, 20s)) << blue->Log();
+  EXPECT_FALSE(NodeRow(*head, "blue", "dead").has_value()) << ListJson(*head, "nodes").dump();
+  EXPECT_FALSE(NodeRow(*head, "red").has_value());
+  // The file says so too: blue a member, red not.
+  EXPECT_TRUE(Eventually([&] { return members() == std::set<std::string>{"blue"}; }, 20s));
   blue.reset();  // nodes first, then the head
   red.reset();
   head.reset();

@@ -1,6 +1,6 @@
 // The head's list of the nodes that left, by itself: its bound (the oldest
 // deaths go first) and its file in a temporary directory, read again as a
-// restarted head reads it.
+// restarted head reads it, with the members it then waits for.
 #include "node/dead_nodes.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "../storage/lineage/temp_dir.h"
 
@@ -40,7 +41,8 @@ TEST(DeadNodesTest, KeepsTheLastHundredDeathsTheOldestGoFirst) {
 
 TEST(DeadNodesTest, WithoutAFileNothingIsWritten) {
   DeadNodes dead;
-  EXPECT_EQ(dead.Add(Died(1)), "");
+  dead.Add(Died(1));
+  EXPECT_EQ(dead.Flush(), "");
   EXPECT_EQ(dead.load_error(), "");
 }
 
@@ -50,10 +52,10 @@ TEST(DeadNodesTest, ARestartOnTheSameFileListsTheEarlierRunsDeathsMarkedAsSuch) 
   {
     DeadNodes first(file);
     EXPECT_EQ(first.load_error(), "");  // no file yet: an empty list
-    EXPECT_EQ(first.Add(Died(1)), "");
-    EXPECT_EQ(first.Add(Died(2)), "");
+    first.Add(Died(1));
+    first.Add(Died(2));
     EXPECT_FALSE(first.All().front().earlier_run);
-  }
+  }  // its destructor writes the latest list
   EXPECT_FALSE(std::filesystem::exists(file + ".partial"));
   DeadNodes again(file);
   EXPECT_EQ(again.load_error(), "");
@@ -70,6 +72,7 @@ TEST(DeadNodesTest, ARestartOnTheSameFileListsTheEarlierRunsDeathsMarkedAsSuch) 
   EXPECT_EQ(again.NameOf(1), "");
   // A death in this run joins them, and the file holds all three.
   again.Add(Died(3));
+  EXPECT_EQ(again.Flush(), "");
   DeadNodes third(file);
   ASSERT_EQ(third.All().size(), 3u);
   EXPECT_EQ(third.All().back().name, "node-3");
@@ -89,6 +92,7 @@ TEST(DeadNodesTest, TheBoundHoldsAcrossRestarts) {
   ASSERT_EQ(second.All().size(), 100u);
   EXPECT_EQ(second.All().front().name, "node-1");
   EXPECT_FALSE(second.All().back().earlier_run);
+  EXPECT_EQ(second.Flush(), "");
   DeadNodes third(file);
   ASSERT_EQ(third.All().size(), 100u);
   EXPECT_EQ(third.All().front().name, "node-1");
@@ -110,7 +114,8 @@ TEST(DeadNodesTest, AFileThatIsNotAListIsReportedAndReplacedAtTheNextDeath) {
   DeadNodes dead(file);
   EXPECT_NE(dead.load_error().find("is not a list of dead nodes"), std::string::npos) << dead.load_error();
   EXPECT_TRUE(dead.All().empty());
-  EXPECT_EQ(dead.Add(Died(1)), "");
+  dead.Add(Died(1));
+  EXPECT_EQ(dead.Flush(), "");
   DeadNodes again(file);
   EXPECT_EQ(again.load_error(), "");
   ASSERT_EQ(again.All().size(), 1u);
@@ -119,9 +124,83 @@ TEST(DeadNodesTest, AFileThatIsNotAListIsReportedAndReplacedAtTheNextDeath) {
 TEST(DeadNodesTest, AFileThatCannotBeWrittenIsReportedTheListStillHoldsTheNode) {
   DeadNodes dead("/nonexistent-dir-of-lumen-tests/dead_nodes.json");
   EXPECT_EQ(dead.load_error(), "");
-  std::string error = dead.Add(Died(1));
+  dead.Add(Died(1));
+  std::string error = dead.Flush();
   EXPECT_NE(error.find("cannot create"), std::string::npos) << error;
   EXPECT_EQ(dead.All().size(), 1u);
+}
+
+
+DeadNodes::Node Member(const std::string& name, int peer) {
+  return {name, "/tmp/" + name + "/node.sock", {{"CPU", 1}}, 500, 0, "", peer};
+}
+
+TEST(DeadNodesTest, TheEarlierRunsMembersThatDoNotRegisterAgainAreListedDeadOnceTheWaitIsOver) {
+  TempDir dir;
+  std::string file = dir.path() + "/dead_nodes.json";
+  {
+    DeadNodes first(file);
+    first.Joined(Member("red", 0));
+    first.Joined(Member("blue", 1));
+    first.Joined(Member("gone", 2));
+    first.Add({"gone", "", {}, 500, 900, "its connection to the head closed", 2});  // dead: no member now
+    EXPECT_EQ(first.DeclareAbsent(1000), std::vector<std::string>{});  // none of an earlier run
+  }
+  DeadNodes again(file, DeadNodes::kCapacity, std::chrono::hours(1));
+  ASSERT_EQ(again.Awaited().size(), 2u);
+  EXPECT_EQ(again.DeclareAbsent(1000), std::vector<std::string>{});  // the wait is not over
+  again.Joined(Member("blue", 0));                                     // blue came back
+  ASSERT_EQ(again.Awaited().size(), 1u);
+  EXPECT_EQ(again.Awaited().front().name, "red");
+  EXPECT_EQ(again.Flush(), "");
+
+  // A head restarted again meanwhile waits for red again, and blue (a member now).
+  DeadNodes third(file, DeadNodes::kCapacity, std::chrono::milliseconds(0));
+  ASSERT_EQ(third.Awaited().size(), 2u);
+  third.Joined(Member("blue", 0));
+  EXPECT_EQ(third.DeclareAbsent(3000), std::vector<std::string>{"red"});
+  EXPECT_TRUE(third.Awaited().empty());
+  EXPECT_EQ(third.DeclareAbsent(4000), std::vector<std::string>{});  // once
+  ASSERT_EQ(third.All().size(), 2u);
+  const DeadNodes::Node& red = third.All().back();
+  EXPECT_EQ(red.name, "red");
+  EXPECT_EQ(red.why, DeadNodes::kNotBack);
+  EXPECT_EQ(red.left_ms, 3000u);
+  EXPECT_EQ(red.joined_ms, 500u);
+  EXPECT_EQ(red.address, "/tmp/red/node.sock");
+  EXPECT_EQ(red.resources, (std::map<std::string, double>{{"CPU", 1}}));
+  EXPECT_TRUE(red.earlier_run);
+  EXPECT_EQ(third.Flush(), "");
+
+  DeadNodes fourth(file, DeadNodes::kCapacity, std::chrono::milliseconds(0));
+  ASSERT_EQ(fourth.Awaited().size(), 1u);  // blue only
+  EXPECT_EQ(fourth.Awaited().front().name, "blue");
+  ASSERT_EQ(fourth.All().size(), 2u);
+  EXPECT_EQ(fourth.All().back().why, DeadNodes::kNotBack);
+}
+
+TEST(DeadNodesTest, AClusterStoppedOnPurposeLeavesNoMemberToWaitFor) {
+  TempDir dir;
+  std::string file = dir.path() + "/dead_nodes.json";
+  {
+    DeadNodes first(file);
+    first.Joined(Member("red", 0));
+    first.ClusterStopped();
+  }
+  DeadNodes again(file, DeadNodes::kCapacity, std::chrono::milliseconds(0));
+  EXPECT_TRUE(again.Awaited().empty());
+  EXPECT_EQ(again.DeclareAbsent(1000), std::vector<std::string>{});
+  EXPECT_TRUE(again.All().empty());
+}
+
+TEST(DeadNodesTest, AFileOfAnEarlierVersionWithoutMembersIsRead) {
+  TempDir dir;
+  std::string file = dir.path() + "/dead_nodes.json";
+  std::ofstream(file) << "{\"version\": 1, \"dead_nodes\": [{\"name\": \"red\", \"left_ms\": 7}]}";
+  DeadNodes dead(file, DeadNodes::kCapacity, std::chrono::milliseconds(0));
+  EXPECT_EQ(dead.load_error(), "");
+  ASSERT_EQ(dead.All().size(), 1u);
+  EXPECT_TRUE(dead.Awaited().empty());
 }
 
 }  // namespace

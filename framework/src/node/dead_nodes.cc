@@ -1,17 +1,14 @@
 #include "node/dead_nodes.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "runtime/write_all.h"
 
 namespace lumen::internal {
 
@@ -20,23 +17,83 @@ namespace {
 using nlohmann::json;
 
 // The file's format; a file of another version is not read (and replaced).
+// "members" came later in version 1: a file without it has none.
 constexpr int kFormatVersion = 1;
 
-std::string Errno(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
+json Entry(const DeadNodes::Node& n, bool dead) {
+  json e = {{"name", n.name}, {"address", n.address}, {"resources", n.resources}, {"joined_ms", n.joined_ms}};
+  if (dead) {
+    e["left_ms"] = n.left_ms;
+    e["why"] = n.why;
+  }
+  return e;
+}
+
+DeadNodes::Node FromEntry(const json& e, bool dead) {
+  DeadNodes::Node n;
+  n.name = e.at("name").get<std::string>();
+  n.address = e.value("address", "");
+  n.resources = e.value("resources", std::map<std::string, double>{});
+  n.joined_ms = e.value("joined_ms", uint64_t{0});
+  if (dead) {
+    n.left_ms = e.at("left_ms").get<uint64_t>();
+    n.why = e.value("why", "");
+  }
+  n.earlier_run = true;
+  return n;
 }
 
 }  // namespace
 
-DeadNodes::DeadNodes(std::string file, size_t capacity) : file_(std::move(file)), capacity_(capacity) {
-  if (!file_.empty()) load_error_ = Load();
+DeadNodes::DeadNodes(std::string file, size_t capacity, std::chrono::milliseconds rejoin_wait)
+    : file_(std::move(file)), capacity_(capacity), rejoin_deadline_(std::chrono::steady_clock::now() + rejoin_wait) {
+  if (file_.empty()) return;
+  load_error_ = Load();
+  writer_ = std::make_unique<LatestFileWriter>(file_, [file = file_](const std::string& error) {
+    if (error.empty()) std::fprintf(stderr, "lumen: %s is written again\n", file.c_str());
+    else std::fprintf(stderr, "lumen: a restarted head will not list the cluster's nodes as they are now: %s\n",
+                      error.c_str());
+  });
 }
 
-std::string DeadNodes::Add(Node node) {
+void DeadNodes::Joined(Node member) {
+  std::erase_if(awaited_, [&](const Node& n) { return n.name == member.name; });
+  int peer = member.peer;
+  members_[peer] = std::move(member);
+  Save();
+}
+
+void DeadNodes::Add(Node node) {
+  members_.erase(node.peer);
   nodes_.push_back(std::move(node));
   while (nodes_.size() > capacity_) nodes_.pop_front();
-  return Save();
+  Save();
 }
+
+std::vector<std::string> DeadNodes::DeclareAbsent(uint64_t now_ms) {
+  std::vector<std::string> names;
+  if (awaited_.empty() || std::chrono::steady_clock::now() < rejoin_deadline_) return names;
+  for (Node& n : awaited_) {
+    names.push_back(n.name);
+    n.left_ms = now_ms;
+    n.why = kNotBack;
+    n.peer = -1;
+    n.earlier_run = true;  // a member of the run before
+    nodes_.push_back(std::move(n));
+  }
+  awaited_.clear();
+  while (nodes_.size() > capacity_) nodes_.pop_front();
+  Save();
+  return names;
+}
+
+void DeadNodes::ClusterStopped() {
+  if (members_.empty()) return;  // a head that failed to start keeps the earlier run's awaited
+  members_.clear();
+  Save();
+}
+
+std::string DeadNodes::Flush(std::chrono::milliseconds bound) { return writer_ ? writer_->Flush(bound) : ""; }
 
 std::string DeadNodes::NameOf(int peer) const {
   for (const Node& n : nodes_)
@@ -48,63 +105,38 @@ std::string DeadNodes::Load() {
   std::error_code ec;
   if (!std::filesystem::exists(file_, ec)) return "";  // no earlier run kept any here
   std::ifstream in(file_);
-  if (!in) return Errno("cannot read", file_);
+  if (!in) return "cannot read " + file_ + ": " + std::strerror(errno);
   std::stringstream text;
   text << in.rdbuf();
   json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || j.value("version", 0) != kFormatVersion || !j["dead_nodes"].is_array())
+  if (!j.is_object() || j.value("version", 0) != kFormatVersion || !j["dead_nodes"].is_array() ||
+      (j.contains("members") && !j["members"].is_array()))
     return file_ + " is not a list of dead nodes (version " + std::to_string(kFormatVersion) + ")";
   try {
-    for (const json& e : j["dead_nodes"]) {
-      Node n;
-      n.name = e.at("name").get<std::string>();
-      n.address = e.value("address", "");
-      n.resources = e.value("resources", std::map<std::string, double>{});
-      n.joined_ms = e.value("joined_ms", uint64_t{0});
-      n.left_ms = e.at("left_ms").get<uint64_t>();
-      n.why = e.value("why", "");
-      n.earlier_run = true;
-      nodes_.push_back(std::move(n));
-    }
+    for (const json& e : j["dead_nodes"]) nodes_.push_back(FromEntry(e, /*dead=*/true));
+    if (j.contains("members"))
+      for (const json& e : j["members"]) awaited_.push_back(FromEntry(e, /*dead=*/false));
   } catch (const json::exception& e) {
     nodes_.clear();
+    awaited_.clear();
     return file_ + " holds a malformed entry: " + e.what();
   }
   while (nodes_.size() > capacity_) nodes_.pop_front();
   return "";
 }
 
-std::string DeadNodes::Save() const {
-  if (file_.empty()) return "";
-  json list = json::array();
-  for (const Node& n : nodes_)
-    list.push_back({{"name", n.name},
-                    {"address", n.address},
-                    {"resources", n.resources},
-                    {"joined_ms", n.joined_ms},
-                    {"left_ms", n.left_ms},
-                    {"why", n.why}});
-  std::string text = json{{"version", kFormatVersion}, {"dead_nodes", std::move(list)}}.dump() + "\n";
-  std::string tmp = file_ + ".partial";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Errno("cannot create", tmp);
-  std::string error;
-  if (!WriteAll(fd, text)) error = Errno("cannot write", tmp);
-  else if (::fsync(fd) != 0) error = Errno("cannot sync", tmp);
-  if (::close(fd) != 0 && error.empty()) error = Errno("cannot write", tmp);
-  if (error.empty() && ::rename(tmp.c_str(), file_.c_str()) != 0) error = Errno("cannot rename into place", file_);
-  if (!error.empty()) {
-    ::unlink(tmp.c_str());
-    return error;
-  }
-  // The rename itself outlives a crash once the directory is synced.
-  std::string dir = std::filesystem::path(file_).parent_path().string();
-  int dir_fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    (void)::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return "";
+// The earlier run's members still awaited stay members in the file: a head
+// restarted again before they came back waits for them again.
+void DeadNodes::Save() {
+  if (!writer_) return;
+  json dead = json::array();
+  for (const Node& n : nodes_) dead.push_back(Entry(n, /*dead=*/true));
+  json members = json::array();
+  for (const auto& [peer, n] : members_) members.push_back(Entry(n, /*dead=*/false));
+  for (const Node& n : awaited_) members.push_back(Entry(n, /*dead=*/false));
+  writer_->Write(json{{"version", kFormatVersion}, {"dead_nodes", std::move(dead)}, {"members", std::move(members)}}
+                     .dump() +
+                 "\n");
 }
 
 }  // namespace lumen::internal

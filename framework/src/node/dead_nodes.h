@@ -3,20 +3,30 @@
 // `lumen status`.
 //
 // With a file (in the head's storage dir) the list is kept there as well,
-// rewritten whole on each death (a temporary file, synced, then renamed
-// over the old one: a reader sees the old list or the new one, never a
-// mix), so a head restarted on that dir still lists the nodes that died
-// before; those are marked `earlier_run`. Deaths are rare, so writing the
-// whole list (at most `capacity` short entries) each time is cheap.
+// with the cluster's live members, rewritten whole at each change of
+// membership (latest_file_writer.h: atomically, off the caller's thread, so
+// the node manager's lock never waits for the disk; the file holds the
+// latest state shortly after each change, and before the head exits
+// cleanly). A head restarted on that dir still lists the nodes that died
+// before, marked `earlier_run`; and it waits `rejoin_wait` for the members
+// of the earlier run (those alive when that head went) to register again:
+// one that has not by then will not (protocol/rejoin.h), and is listed as
+// dead too. Membership changes are rare, so writing the whole file (at most
+// `capacity` short entries, and the members) each time is cheap.
 //
 // Not thread-safe: the node manager calls it under its lock.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
+
+#include "node/latest_file_writer.h"
 
 namespace lumen::internal {
 
@@ -33,21 +43,38 @@ class DeadNodes {
     bool earlier_run = false;  // it left before this head (re)started on the file
   };
   static constexpr size_t kCapacity = 100;
+  static constexpr const char* kNotBack = "did not register again after the head restarted";
 
   // `file`: where the list is kept, "" for memory only. What an earlier
   // run kept there is read now (marked earlier_run); a file that cannot be
-  // read is reported by load_error() and replaced at the next death.
-  explicit DeadNodes(std::string file = "", size_t capacity = kCapacity);
+  // read is reported by load_error() and replaced at the next change.
+  explicit DeadNodes(std::string file = "", size_t capacity = kCapacity,
+                     std::chrono::milliseconds rejoin_wait = std::chrono::minutes(1));
   DeadNodes(const DeadNodes&) = delete;
   DeadNodes& operator=(const DeadNodes&) = delete;
 
-  // Lists `node` as the latest death, drops the oldest beyond the capacity
-  // and rewrites the file. Returns "" or why the file could not be
-  // written (the list in memory holds the node all the same).
-  std::string Add(Node node);
+  // `member` (name, address, resources, joined_ms, peer) registered: a
+  // member of this run, and no longer awaited if it was one of the earlier run's.
+  void Joined(Node member);
+  // Lists `node` as the latest death (no longer a member), drops the oldest
+  // beyond the capacity.
+  void Add(Node node);
+  // Once rejoin_wait has passed since this started: lists the earlier run's
+  // members that did not register again as dead (kNotBack, left at `now_ms`).
+  // Returns their names; cheap when there are none.
+  std::vector<std::string> DeclareAbsent(uint64_t now_ms);
+  // The cluster stops on purpose, this run's nodes with it: none of them is
+  // a member to wait for after a restart. (The earlier run's members still
+  // awaited stay so: they did not come back.)
+  void ClusterStopped();
+  // Waits (up to `bound`) for the file to hold the latest state; "" once
+  // it does, else why not.
+  std::string Flush(std::chrono::milliseconds bound = LatestFileWriter::kFinalWriteBound);
 
   // Oldest death first.
   const std::deque<Node>& All() const { return nodes_; }
+  // The earlier run's members not registered again (yet).
+  const std::vector<Node>& Awaited() const { return awaited_; }
   // The name of this run's peer `peer` if it is still listed, else "".
   std::string NameOf(int peer) const;
   // Why the earlier run's file could not be read; "" if it was, or there was none.
@@ -55,12 +82,16 @@ class DeadNodes {
 
  private:
   std::string Load();
-  std::string Save() const;
+  void Save();
 
   std::string file_;
   size_t capacity_;
+  std::chrono::steady_clock::time_point rejoin_deadline_;
   std::deque<Node> nodes_;
+  std::map<int, Node> members_;  // this run's, by peer id
+  std::vector<Node> awaited_;
   std::string load_error_;
+  std::unique_ptr<LatestFileWriter> writer_;  // with a file
 };
 
 }  // namespace lumen::internal

@@ -24,6 +24,7 @@
 #include "runtime/command_line.h"
 #include "runtime/deadline.h"
 #include "protocol/payloads.h"
+#include "protocol/rejoin.h"
 #include "node/placement_groups.h"
 #include "runtime/validation.h"
 
@@ -32,10 +33,15 @@ namespace lumen::internal {
 // ---- start and stop --------------------------------------------------------
 
 NodeManager::NodeManager(NodeOptions options)
-    : options_(std::move(options)), dead_nodes_(options_.dead_nodes_file), lineage_(options_.lineage, options_.node_name) {
+    : options_(std::move(options)),
+      dead_nodes_(options_.dead_nodes_file, DeadNodes::kCapacity, HeadRejoinWait()),
+      lineage_(options_.lineage, options_.node_name) {
   if (!dead_nodes_.load_error().empty())
     std::fprintf(stderr, "lumen: the nodes that left before this start are not listed: %s\n",
                  dead_nodes_.load_error().c_str());
+  if (!dead_nodes_.Awaited().empty())
+    std::fprintf(stderr, "lumen: waiting up to %lld ms for the %zu nodes of the earlier run to register again\n",
+                 static_cast<long long>(HeadRejoinWait().count()), dead_nodes_.Awaited().size());
 }
 
 std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
@@ -116,6 +122,7 @@ NodeManager::~NodeManager() {
   std::vector<pid_t> pids;
   {
     std::lock_guard lock(mu_);
+    dead_nodes_.ClusterStopped();  // its nodes stop with it (the goodbye below): none to wait for after a restart
     for (auto& [n, w] : workers_) {
       // Clients over the socket hear why first: a registered node then
       // stops too rather than wait for this head to come back.
@@ -195,6 +202,8 @@ void NodeManager::Loop() {
     }
     CheckRequests();
     ReapWorkers();
+    for (const std::string& name : dead_nodes_.DeclareAbsent(UnixMillis()))
+      std::fprintf(stderr, "lumen: node '%s' %s: listed as dead\n", name.c_str(), DeadNodes::kNotBack);
     if (groups_changed_.exchange(false) || Clock::now() >= next_placement_) PlaceGroups();
     Dispatch();
     FlushWrites();

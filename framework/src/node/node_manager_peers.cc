@@ -94,6 +94,7 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   peer.joined_ms = UnixMillis();
   client.node = true;
   client.peer = peer.id;
+  dead_nodes_.Joined({peer.name, peer.node_socket, peer.total, peer.joined_ms, 0, "", peer.id});
   Reply(client, reply);
   std::fprintf(stderr, "lumen: node '%s' joined the cluster (%s%s)\n", m.name.c_str(), WhoIs(client.pid, client.remote).c_str(),
                IsTlsAddress(m.node_socket) ? (", another host's: reached at " + m.node_socket).c_str() : "");
@@ -106,10 +107,7 @@ void NodeManager::PeerGone(int id, const std::string& why) {
   Peer& peer = it->second;
   peer.dead = true;
   std::fprintf(stderr, "lumen: node '%s' left the cluster: %s\n", peer.name.c_str(), why.c_str());
-  std::string unsaved = dead_nodes_.Add({peer.name, peer.node_socket, peer.total, peer.joined_ms, UnixMillis(), why, peer.id});
-  if (!unsaved.empty())
-    std::fprintf(stderr, "lumen: a restarted head will not list node '%s' as dead: %s\n", peer.name.c_str(),
-                 unsaved.c_str());
+  dead_nodes_.Add({peer.name, peer.node_socket, peer.total, peer.joined_ms, UnixMillis(), why, peer.id});
   if (peer.store) peer.store->Disconnect();  // a copy to a stopped node's store waits no more
   BundlesLostWith(peer);
   std::map<int, int> links;

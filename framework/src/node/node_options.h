@@ -34,8 +34,9 @@ struct NodeOptions {
   // Where large Puts get durable copies (put_copies.h); empty: none (a
   // storage dir nobody named does not outlive the process).
   std::string put_copies_dir;
-  // Where a head keeps the nodes that left its cluster (dead_nodes.h) for
-  // its next run on the same storage dir; empty: in memory only.
+  // Where a head keeps the nodes that left its cluster, and its members
+  // (dead_nodes.h), for its next run on the same storage dir; empty: in
+  // memory only.
   std::string dead_nodes_file;
   // Where each worker's stdout and stderr are kept (log_relay.h), besides
   // the driver's stderr; empty: workers write where the driver does.
