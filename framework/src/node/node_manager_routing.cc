@@ -65,4 +65,35 @@ NodeManager::Route NodeManager::RouteOf(const Task& task, const ResourceShape& s
   return Route::kHere;  // no room anywhere now: it waits here as any task
 }
 
+NodeManager::Peer* NodeManager::PeerWithRoom(const ResourceShape& shape, int avoid) {
+  Peer* best = nullptr;
+  auto cpu = [](const Peer& p) { auto it = p.available.find("CPU"); return it == p.available.end() ? 0.0 : it->second; };
+  for (auto& [id, peer] : peers_)
+    if (!peer.dead && id != avoid && FitsIn(peer.available, shape) && (!best || cpu(peer) > cpu(*best))) best = &peer;
+  return best;
+}
+
+// Where a task that does not fit here goes: the peer with room that holds
+// the most bytes of its by-reference arguments already (copies handed over
+// for earlier tasks: nothing to copy again), else the one with the most
+// free CPU.
+NodeManager::Peer* NodeManager::PeerForTask(const TaskSpec& spec, const ResourceShape& shape) {
+  std::map<int, uint64_t> held;  // peer id -> bytes of the arguments it holds
+  for (const TaskArg& arg : spec.args) {
+    auto e = arg.by_ref ? objects_.find(arg.ref) : objects_.end();
+    if (e == objects_.end()) continue;
+    for (int link : e->second.peer_links)
+      if (Worker* w = ClientByNumber(link)) held[w->peer] += e->second.size;
+  }
+  Peer* best = nullptr;
+  uint64_t most = 0;
+  for (const auto& [id, bytes] : held) {
+    auto p = peers_.find(id);
+    if (p == peers_.end() || p->second.dead || !FitsIn(p->second.available, shape) || bytes <= most) continue;
+    best = &p->second;
+    most = bytes;
+  }
+  return best ? best : PeerWithRoom(shape);
+}
+
 }  // namespace lumen::internal
