@@ -33,7 +33,6 @@ constexpr char kIdentity[] = "lumen";
 // secrecy). OpenSSL's PSK callbacks need a SHA-256 suite; AES-GCM first
 // (hardware AES on most machines).
 constexpr char kCipherSuites[] = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256";
-constexpr size_t kWindow = 1 << 20;  // bytes buffered per direction before the pump stops reading that side
 constexpr int kChunk = 64 << 10;
 
 std::string OpenSslReason(int ssl_error) {
@@ -237,7 +236,8 @@ namespace {
 // other: [begin, end) of a fixed buffer, moved to its front when its tail
 // runs out, so it never grows.
 struct Window {
-  std::vector<char> buf = std::vector<char>(kWindow);
+  explicit Window(size_t size) : buf(size) {}
+  std::vector<char> buf;
   size_t begin = 0, end = 0;
 
   bool empty() const { return begin == end; }
@@ -258,7 +258,7 @@ struct Window {
 
 // Each direction has a window (above); a side is read only while its
 // window has room, so a slow reader slows its writer instead of filling memory.
-void TlsSession::Pump(int near_fd) {
+void TlsSession::Pump(int near_fd, size_t window) {
   {
     std::lock_guard lock(Pumps().mu);
     if (Pumps().exiting) {
@@ -269,7 +269,7 @@ void TlsSession::Pump(int near_fd) {
   }
   ::fcntl(near_fd, F_SETFL, ::fcntl(near_fd, F_GETFL) | O_NONBLOCK);
   SSL* ssl = impl_->ssl;
-  Window to_near, to_far;
+  Window to_near(window), to_far(window);
   bool far_closed = false, near_closed = false, failed = false;
   bool read_wants_write = false, write_wants_read = false, write_wants_write = false;
   while (!failed) {
@@ -326,6 +326,10 @@ void TlsSession::Pump(int near_fd) {
     }
     // A side that closed ends the tunnel once what it sent has been passed on.
     if ((far_closed && to_near.empty()) || (near_closed && to_far.empty())) break;
+    // A record read in part (the window filled mid-record) leaves its rest
+    // in OpenSSL, not on the socket: poll() would not wake for it, and if
+    // the peer has sent all it means to, it never would. Read it first.
+    if (!far_closed && to_near.room() > 0 && SSL_pending(ssl) > 0) continue;
     pollfd p[2] = {{impl_->fd, 0, 0}, {near_fd, 0, 0}};
     if ((!far_closed && to_near.room() > 0) || write_wants_read) p[0].events |= POLLIN;
     if (write_wants_write || read_wants_write) p[0].events |= POLLOUT;

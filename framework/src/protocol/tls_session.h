@@ -28,8 +28,10 @@ class TlsSession {
   bool Read(void* data, size_t size, Deadline deadline, std::string* error);
   // Moves bytes both ways between the session and `near_fd` (which it then
   // owns and closes) until either side closes or fails: blocks that long.
-  // The session is closed and freed when it returns: call nothing after.
-  void Pump(int near_fd);
+  // `window`: the bytes buffered per direction before the pump stops reading
+  // that side. The session is closed and freed when it returns: call nothing after.
+  static constexpr size_t kWindow = 1 << 20;
+  void Pump(int near_fd, size_t window = kWindow);
 
  private:
   struct Impl;

@@ -1,7 +1,7 @@
 // The store gateway's wire (schema/store_gateway.capnp): one message framed
 // by its size, and raw object bytes in chunks, over a blocking descriptor,
-// each within a deadline. Shared by the gateway (store_gateway.h) and its
-// client (remote_store.h).
+// each bounded by how long it may go without progress. Shared by the gateway
+// (store_gateway.h) and its client (remote_store.h).
 #pragma once
 
 #include <capnp/message.h>
@@ -18,19 +18,23 @@
 
 namespace lumen::internal::gateway {
 
-using Deadline = std::chrono::steady_clock::time_point;
+// How long a read or write may wait without a byte moving: a transfer that
+// is slow but progresses is never cut, one that stalls is. kForever: no bound
+// (an idle connection waiting for its next request).
+using Patience = std::chrono::milliseconds;
+inline constexpr Patience kForever = Patience::max();
 inline constexpr size_t kMaxMessageBytes = 64 << 10;  // requests and replies are small; bytes travel outside
 inline constexpr size_t kChunkBytes = 1 << 20;
 
 // Exactly `size` bytes; a Status naming what failed (kDisconnected: the peer
-// went; kTimedOut: the deadline passed).
-Status ReadBytes(int fd, void* data, size_t size, Deadline deadline);
-Status WriteBytes(int fd, const void* data, size_t size, Deadline deadline);
+// went; kTimedOut: no byte moved for `patience`).
+Status ReadBytes(int fd, void* data, size_t size, Patience patience);
+Status WriteBytes(int fd, const void* data, size_t size, Patience patience);
 
-Status WriteMessage(int fd, capnp::MessageBuilder& message, Deadline deadline);
+Status WriteMessage(int fd, capnp::MessageBuilder& message, Patience patience);
 // One message into *reader; kInvalid for a malformed one (the caller ends the connection).
 Status ReadMessage(int fd, std::unique_ptr<capnp::FlatArrayMessageReader>* reader, kj::Array<capnp::word>* storage,
-                   Deadline deadline);
+                   Patience patience);
 
 inline capnp::Data::Reader IdBytes(const ObjectID& id) { return {id.data(), ObjectID::kSize}; }
 // The id a message names; false if it is not one.

@@ -14,17 +14,14 @@ namespace lumen::internal {
 namespace {
 
 namespace wire = lumen::store_gateway;
-using gateway::Deadline;
-constexpr auto kAnswerWithin = std::chrono::seconds(30);  // per reply and per chunk of bytes
-
-Deadline Soon() { return std::chrono::steady_clock::now() + kAnswerWithin; }
+constexpr gateway::Patience kAnswerWithin = std::chrono::seconds(30);  // without a byte moving
 
 using Build = RemoteStore::Build;
 
 Status Send(int fd, const Build& build) {
   capnp::MallocMessageBuilder message;
   build(message.initRoot<wire::StoreRequest>());
-  return gateway::WriteMessage(fd, message, Soon());
+  return gateway::WriteMessage(fd, message, kAnswerWithin);
 }
 
 // A reply: its status in *status; what the call returns (not OK if the
@@ -33,7 +30,7 @@ Status Receive(int fd, Status* status, uint64_t* size = nullptr, bool* contains 
                storage::StoreStats* stats = nullptr) {
   std::unique_ptr<capnp::FlatArrayMessageReader> reader;
   kj::Array<capnp::word> words;
-  if (Status s = gateway::ReadMessage(fd, &reader, &words, Soon()); !s.ok()) return s;
+  if (Status s = gateway::ReadMessage(fd, &reader, &words, kAnswerWithin); !s.ok()) return s;
   try {
     auto reply = reader->getRoot<wire::StoreReply>();
     if (reply.getCode() > static_cast<uint8_t>(StatusCode::kPermissionDenied))
@@ -63,7 +60,8 @@ Status Receive(int fd, Status* status, uint64_t* size = nullptr, bool* contains 
 Status Chunked(int fd, uint8_t* data, uint64_t size, bool read) {
   for (uint64_t done = 0; done < size;) {
     size_t n = std::min<uint64_t>(size - done, gateway::kChunkBytes);
-    Status s = read ? gateway::ReadBytes(fd, data + done, n, Soon()) : gateway::WriteBytes(fd, data + done, n, Soon());
+    Status s = read ? gateway::ReadBytes(fd, data + done, n, kAnswerWithin)
+                    : gateway::WriteBytes(fd, data + done, n, kAnswerWithin);
     if (!s.ok()) return s;
     done += n;
   }

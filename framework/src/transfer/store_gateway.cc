@@ -14,8 +14,7 @@ namespace lumen::internal {
 namespace {
 
 namespace wire = lumen::store_gateway;
-using gateway::Deadline;
-constexpr auto kChunkWithin = std::chrono::seconds(30);  // a peer that stalls longer mid-object is dropped
+constexpr gateway::Patience kStallWithin = std::chrono::seconds(30);  // a peer that stalls longer mid-request is dropped
 
 // The id a request names; a request without one is malformed.
 ObjectID IdOf(capnp::Data::Reader bytes) {
@@ -23,8 +22,6 @@ ObjectID IdOf(capnp::Data::Reader bytes) {
   if (!gateway::ReadId(bytes, &id)) throw std::invalid_argument("an object id of " + std::to_string(bytes.size()) + " bytes");
   return id;
 }
-
-Deadline ChunkDeadline() { return std::chrono::steady_clock::now() + kChunkWithin; }
 
 // Writes a reply: the status, and for a get the size that follows.
 Status Reply(int fd, const Status& s, uint64_t size = 0, bool contains = false,
@@ -48,14 +45,14 @@ Status Reply(int fd, const Status& s, uint64_t size = 0, bool contains = false,
     out.setPinnedBytes(stats->pinned_bytes);
     out.setNumClients(stats->num_clients);
   }
-  return gateway::WriteMessage(fd, message, ChunkDeadline());
+  return gateway::WriteMessage(fd, message, kStallWithin);
 }
 
 // Reads the `size` bytes the peer sends into `data`, chunk by chunk.
 Status Receive(int fd, uint8_t* data, uint64_t size) {
   for (uint64_t done = 0; done < size;) {
     size_t n = std::min<uint64_t>(size - done, gateway::kChunkBytes);
-    if (Status s = gateway::ReadBytes(fd, data + done, n, ChunkDeadline()); !s.ok()) return s;
+    if (Status s = gateway::ReadBytes(fd, data + done, n, kStallWithin); !s.ok()) return s;
     done += n;
   }
   return Status::OK();
@@ -94,7 +91,7 @@ void StoreGateway::Answer(Connection& c) {
   for (;;) {
     std::unique_ptr<capnp::FlatArrayMessageReader> reader;
     kj::Array<capnp::word> words;
-    Status s = gateway::ReadMessage(fd, &reader, &words, Deadline::max());
+    Status s = gateway::ReadMessage(fd, &reader, &words, gateway::kForever);
     if (!s.ok()) {
       if (s.code() != StatusCode::kDisconnected) why = s.message();
       break;
@@ -114,7 +111,7 @@ void StoreGateway::Answer(Connection& c) {
           s = Reply(fd, Status::OK(), buffer.size);
           for (uint64_t done = 0; s.ok() && done < buffer.size; done += gateway::kChunkBytes)
             s = gateway::WriteBytes(fd, buffer.data + done, std::min<uint64_t>(buffer.size - done, gateway::kChunkBytes),
-                                    ChunkDeadline());
+                                    kStallWithin);
           (void)store_->Release(id);
           break;
         }
