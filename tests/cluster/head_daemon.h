@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "../support/thread_states.h"
+#include "lumen/api.h"
 
 namespace lumen::testing {
 
@@ -154,6 +155,13 @@ class HeadDaemon : public Daemon {
   static int Port() { return 10000 + ::getpid() % 18000; }
   std::string address_;
 };
+
+// What a driver joining `head`'s cluster is started with.
+inline lumen::Config JoinConfig(const HeadDaemon& head) {
+  lumen::Config config;
+  config.address = head.address();
+  return config;
+}
 
 // One more node of `head`'s cluster; its session removed if a test killed
 // it (a stopped one removes its own).

@@ -21,12 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-lumen::Config JoinConfig(const HeadDaemon& head) {
-  lumen::Config config;
-  config.address = head.address();
-  return config;
-}
-
 mode_t ModeOf(const std::string& path) {
   struct stat st {};
   ::stat(path.c_str(), &st);

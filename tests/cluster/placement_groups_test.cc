@@ -20,12 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-lumen::Config JoinConfig(const HeadDaemon& head) {
-  lumen::Config config;
-  config.address = head.address();
-  return config;
-}
-
 // The placement_group_driver helper, joined to `address`: Ask sends it one
 // line and returns its answer ("" if none came within 30 s). Its stdin
 // closed at the end, it leaves; killed if it does not within 10 s.
