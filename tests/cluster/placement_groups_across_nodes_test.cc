@@ -30,9 +30,9 @@ struct Tenant {
   static Tenant* Create() { return new Tenant; }
   int Node() { return BundleNode(); }
 };
-// Marks that it runs, then holds what it asked for `ms`.
+// Marks that it runs (a line more in `marker`), then holds what it asked for `ms`.
 int HoldFor(std::string marker, int ms) {
-  std::ofstream(marker) << "running";
+  std::ofstream(marker, std::ios::app) << "running\n";
   return BundleNodeAfter(ms);
 }
 // On its node, starts a task there that its head does not see.
@@ -115,15 +115,29 @@ TEST_F(GroupsAcrossNodes, PackStrategiesKeepBundlesTogetherAndActorsLiveInTheirB
 TEST_F(GroupsAcrossNodes, RemovalEndsWhatRanInTheGroupAndFreesItsNodes) {
   lumen::PlacementGroup pg = lumen::CreatePlacementGroup({"", {{{"CPU", 2}}, {{"CPU", 2}}}, S::STRICT_SPREAD});
   ASSERT_TRUE(pg.Wait(20));
-  int node = NodeOf(pg, 1);
-  auto tenant = lumen::Actor(Tenant::Create).SetPlacementGroup(pg, 1).SetResources(kCpu).Remote();
-  ASSERT_EQ(*lumen::Get(tenant.Task(&Tenant::Node).Remote(), kBound), node);
-  auto long_task = lumen::Task(BundleNodeAfter).SetPlacementGroup(pg, 0).Remote(60000);
-  EXPECT_THROW(lumen::Get(long_task, /*timeout_ms=*/500), lumen::GetTimeoutError);  // running
+  // The long task in a bundle on a node that is not the head's (one is).
+  int in_node = NodeOf(pg, 0) == head_.pid() ? 1 : 0, other = 1 - in_node;
+  int node = NodeOf(pg, in_node);
+  auto tenant = lumen::Actor(Tenant::Create).SetPlacementGroup(pg, other).SetResources(kCpu).Remote();
+  ASSERT_EQ(*lumen::Get(tenant.Task(&Tenant::Node).Remote(), kBound), NodeOf(pg, other));
+  auto long_task = lumen::Task(BundleNodeAfter).SetPlacementGroup(pg, in_node).Remote(60000);
+  // A task of the same job on that node, outside the group: it runs on, once.
+  std::string runs = std::filesystem::temp_directory_path() / ("lumen-runs-" + std::to_string(::getpid()));
+  auto there = lumen::SchedulingStrategy::NodeAffinity(node == a_.pid() ? "a" : "b");
+  auto outside = lumen::Task(HoldFor).SetResource("CPU", 0).SetSchedulingStrategy(there).Remote(runs, 1500);
+  ASSERT_TRUE(Eventually([&] { return std::filesystem::exists(runs); }, 20s));
+  EXPECT_THROW(lumen::Get(long_task, /*timeout_ms=*/200), lumen::GetTimeoutError);  // running
   lumen::RemovePlacementGroup(pg.GetID());
   EXPECT_THROW(lumen::Get(long_task, kBound), lumen::TaskCancelledError);
   EXPECT_THROW(lumen::Get(tenant.Task(&Tenant::Node).Remote(), kBound), lumen::ActorDiedError);
   EXPECT_THROW(lumen::Get(lumen::Task(BundleNode).SetPlacementGroup(pg, 0).Remote(), kBound), lumen::Error);
+  EXPECT_EQ(*lumen::Get(outside, kBound), node);
+  std::ifstream in(runs);
+  std::string line;
+  int started = 0;
+  while (std::getline(in, line)) ++started;
+  EXPECT_EQ(started, 1) << "the task outside the group ran again";
+  std::filesystem::remove(runs);
   // Both bundles' nodes have their 2 CPUs again.
   lumen::PlacementGroup again = lumen::CreatePlacementGroup({"", {{{"CPU", 2}}, {{"CPU", 2}}, {{"CPU", 2}}}, S::STRICT_SPREAD});
   EXPECT_TRUE(again.Wait(20));

@@ -53,6 +53,8 @@ void NodeManager::PlaceGroups() {
   PlacementGroupTable* table = options_.placement_groups;
   if (!table) return;
   next_placement_ = Clock::time_point::max();
+  for (const std::string& id : table->TakeRemoved())  // removed before it was ever seen here
+    if (!placed_.count(id)) EndGroupWork(id);
   for (auto it = placed_.begin(); it != placed_.end();) {  // removed: their bundles go back
     if (!it->second.awaiting.empty() || table->State(it->first) != PlacementGroupState::REMOVED) {
       ++it;
@@ -321,7 +323,9 @@ void NodeManager::EndGroupWork(const std::string& group) {
     if (t == tasks_.end()) continue;
     int worker = t->second.worker;
     CancelTask(t->second, "task '" + t->second.spec.name + "' was cancelled: " + why);
-    if (Worker* w = worker >= 0 ? ClientByNumber(worker) : nullptr) CloseConnection(*w);
+    // A worker of ours; a task sent to a peer is ended there (ReturnBundles).
+    Worker* w = worker >= 0 ? ClientByNumber(worker) : nullptr;
+    if (w && !w->peer_link && !w->driver) CloseConnection(*w);
   }
 }
 

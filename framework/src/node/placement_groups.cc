@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 #include "lumen/errors.h"
 #include "lumen/storage/object_id.h"
@@ -135,6 +136,7 @@ void PlacementGroupTable::Remove(const std::string& id) {
     it->second.state = PlacementGroupState::REMOVED;
     Record(id, it->second);
     std::erase(order_, id);
+    removed_.push_back(id);
     changed_.notify_all();
   }
   Changed();  // the node manager gives its bundles back, and what waited may fit now
@@ -156,6 +158,11 @@ bool PlacementGroupTable::MarkCreated(const std::string& id) {
   it->second.state = PlacementGroupState::CREATED;
   changed_.notify_all();
   return true;
+}
+
+std::vector<std::string> PlacementGroupTable::TakeRemoved() {
+  std::lock_guard lock(mu_);
+  return std::exchange(removed_, {});
 }
 
 void PlacementGroupTable::MarkPending(const std::string& id) {

@@ -62,6 +62,8 @@ class PlacementGroupTable {
   bool MarkCreated(const std::string& id);
   // A bundle of `id` was lost with its node: PENDING until placed again.
   void MarkPending(const std::string& id);
+  // The groups removed since the last call.
+  std::vector<std::string> TakeRemoved();
 
  private:
   struct Group {
@@ -81,6 +83,7 @@ class PlacementGroupTable {
   std::map<std::string, Group> groups_;  // by id
   std::vector<std::string> order_;       // not removed, first come first
   std::function<void()> on_change_;      // set before any Create
+  std::vector<std::string> removed_;     // since the last TakeRemoved
 };
 
 }  // namespace lumen::internal
