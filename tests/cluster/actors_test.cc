@@ -144,6 +144,20 @@ TEST_F(ActorsOnNodes, AGpuActorLivesOnTheNodeWithTheGpuAndGetsItsId) {
   EXPECT_EQ(*lumen::Get(gpu.Task(&Roamer::NodePid).Remote(), kBound), red_.pid());
 }
 
+// A bundle holds its node's GPU id; an actor of the bundle gets it, and the
+// next one gets it back once the first is gone.
+TEST_F(ActorsOnNodes, AnActorInABundleWithAGpuGetsTheBundlesId) {
+  auto pg = lumen::CreatePlacementGroup({"", {{{"GPU", 1}}}, lumen::PlacementStrategy::STRICT_PACK});
+  ASSERT_TRUE(pg.Wait(20));
+  auto first = lumen::Actor(Roamer::Create).SetPlacementGroup(pg, 0).SetResource("GPU", 1).Remote(0);
+  EXPECT_EQ(*lumen::Get(first.Task(&Roamer::Gpus).Remote(), kBound), "ids=0 env=0");
+  EXPECT_EQ(*lumen::Get(first.Task(&Roamer::NodePid).Remote(), kBound), red_.pid());
+  first.Kill();
+  auto second = lumen::Actor(Roamer::Create).SetPlacementGroup(pg, -1).SetResource("GPU", 1).Remote(0);
+  EXPECT_EQ(*lumen::Get(second.Task(&Roamer::Gpus).Remote(), kBound), "ids=0 env=0");
+  lumen::RemovePlacementGroup(pg.GetID());
+}
+
 TEST_F(ActorsOnNodes, AnActorNeedingWhatNoNodeHasWaitsForANodeThatHasIt) {
   auto purple = lumen::Actor(Roamer::Create).SetResource("purple", 1).Remote(0);
   auto where = purple.Task(&Roamer::NodePid).Remote();

@@ -75,6 +75,9 @@ TEST_F(GroupsAcrossNodes, StrictSpreadTakesANodeABundleAndWaitsForANodeToJoin) {
   lumen::PlacementGroup spread = lumen::CreatePlacementGroup({"", {kCpu, kCpu, kCpu}, S::STRICT_SPREAD});
   ASSERT_TRUE(spread.Wait(20));
   EXPECT_EQ((std::set<int>{NodeOf(spread, 0), NodeOf(spread, 1), NodeOf(spread, 2)}), Nodes());
+  for (int i = 0; i < 3; ++i)  // a task asking for nothing runs where its bundle is too
+    EXPECT_EQ(*lumen::Get(lumen::Task(BundleNode).SetPlacementGroup(spread, i).SetResource("CPU", 0).Remote(), kBound),
+              NodeOf(spread, i));
   // Four bundles on nodes of their own: not on three; on four once one joins.
   lumen::PlacementGroup four = lumen::CreatePlacementGroup({"", {kCpu, kCpu, kCpu, kCpu}, S::STRICT_SPREAD});
   EXPECT_FALSE(four.Wait(1));

@@ -24,13 +24,17 @@ BundleResources ReservedAs(const BundleResources& bundle, const std::string& gro
   return BundleShape(bundle, group, index);
 }
 
+std::string BundleResourceName(const std::string& resource, const std::string& group, int index) {
+  return index < 0 ? resource + kMark + group : resource + kMark + std::to_string(index) + "_" + group;
+}
+
 BundleResources BundleShape(const BundleResources& shape, const std::string& group, int index) {
   BundleResources out;
   for (const auto& [name, amount] : shape) {
     // A task of bundle i takes from it and from the group's sum, so that
     // one of "any bundle" never finds the sum free while bundle i is full.
-    out[name + kMark + group] += amount;
-    if (index >= 0) out[name + kMark + std::to_string(index) + "_" + group] += amount;
+    out[BundleResourceName(name, group, -1)] += amount;
+    if (index >= 0) out[BundleResourceName(name, group, index)] += amount;
   }
   return out;
 }

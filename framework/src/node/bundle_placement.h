@@ -27,6 +27,9 @@ BundleResources ReservedAs(const BundleResources& bundle, const std::string& gro
 // bundle `index`, or of any of the group's bundles (index -1).
 BundleResources BundleShape(const BundleResources& shape, const std::string& group, int index);
 
+// The name `resource` takes in bundle `index` of `group` (-1: in any of its bundles).
+std::string BundleResourceName(const std::string& resource, const std::string& group, int index);
+
 // Whether `name` is one of a group's resources (ReservedAs), of any group.
 bool IsBundleResource(const std::string& name);
 

@@ -14,6 +14,8 @@ namespace lumen::internal {
 class GpuIds {
  public:
   explicit GpuIds(double total = 0);
+  // The ids `ids` only (a placement group's bundle holds some of a node's).
+  explicit GpuIds(std::vector<int> ids);
 
   bool CanGrant(double amount) const;
   // The ids granted for `amount` (empty for 0); REQUIRES CanGrant(amount).
@@ -22,8 +24,9 @@ class GpuIds {
   void Release(const std::vector<int>& ids, double amount);
 
  private:
-  // Per id, the share of it not granted (1 = free).
+  // Per id, the share of it not granted (1 = free), and the id itself.
   std::vector<double> free_;
+  std::vector<int> ids_;
 };
 
 }  // namespace lumen::internal

@@ -223,6 +223,10 @@ class NodeManager {
   void CommitHeld(const std::string& group, const std::vector<int32_t>& indices);
   void ReturnHeld(const std::string& group, const std::vector<int32_t>& indices);
   void EndGroupWork(const std::string& group);
+  // The GPU ids of the bundle `shape` asks for GPUs of (its amount in
+  // *amount), or nullptr; `holding`: the bundle whose ids those are.
+  const GpuIds* BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding = nullptr) const;
+  GpuIds* BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding = nullptr);
   // The node of the bundle a task or actor of a group asks for ("" if not
   // placed yet, or if this node does not place groups).
   std::string NodeOfBundle(const TaskSpec& spec) const;

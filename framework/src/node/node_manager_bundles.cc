@@ -18,7 +18,9 @@
 // killed). A node that dies takes its bundles with it: their group is
 // PENDING again until they are reserved on other nodes, the others kept.
 // Every function here REQUIRES mu_ but the public ones, which take it.
+#include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "node/bundle_placement.h"
 #include "node/feasibility.h"
@@ -274,6 +276,7 @@ std::string NodeManager::HoldBundles(const PrepareBundlesMsg& m) {
     HeldBundle& held = held_[m.group][index];
     held.shape = std::move(resources);
     Take(held.shape, &held.gpus);
+    held.gpu_pool = GpuIds(held.gpus);
   }
   return "";
 }
@@ -304,6 +307,30 @@ void NodeManager::ReturnHeld(const std::string& group, const std::vector<int32_t
     g->second.erase(held);
   }
   if (g->second.empty()) held_.erase(g);
+}
+
+const GpuIds* NodeManager::BundleGpus(const ResourceShape& shape, double* amount,
+                                      const std::vector<int>* holding) const {
+  for (const auto& [group, bundles] : held_) {
+    auto any = shape.find(BundleResourceName("GPU", group, -1));
+    if (any == shape.end()) continue;
+    *amount = any->second;
+    for (const auto& [i, held] : bundles) {  // bundle i named, or the one holding those ids
+      bool holds = holding && !holding->empty() &&
+                   std::find(held.gpus.begin(), held.gpus.end(), holding->front()) != held.gpus.end();
+      if (held.committed && (holds || (!holding && shape.count(BundleResourceName("GPU", group, i)))))
+        return &held.gpu_pool;
+    }
+    if (holding) return nullptr;
+    for (const auto& [i, held] : bundles)  // any bundle: the first with room
+      if (held.committed && held.gpu_pool.CanGrant(*amount)) return &held.gpu_pool;
+    return nullptr;
+  }
+  return nullptr;
+}
+
+GpuIds* NodeManager::BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding) {
+  return const_cast<GpuIds*>(std::as_const(*this).BundleGpus(shape, amount, holding));
 }
 
 // A removed group's actors die and its tasks are cancelled; a running

@@ -88,7 +88,8 @@ struct NodeManager::PlacedGroup {
 // then committed (offered under the group's names, bundle_placement.h).
 struct NodeManager::HeldBundle {
   ResourceShape shape;
-  std::vector<int> gpus;
+  std::vector<int> gpus;  // the node's GPU ids it holds, granted to its tasks and actors from gpu_pool
+  GpuIds gpu_pool;
   bool committed = false;
 };
 

@@ -58,16 +58,26 @@ bool NodeManager::Fits(const ResourceShape& shape) const {
     auto it = available_.find(name);
     if (it == available_.end() || it->second + kEpsilon < amount) return false;
   }
+  double in_bundle = 0;  // a bundle's GPUs: granted from its own ids
+  if (const GpuIds* pool = BundleGpus(shape, &in_bundle)) return pool->CanGrant(in_bundle);
   return gpus_.CanGrant(GpusOf(shape));  // 1 GPU free in two halves is not one id
 }
 
 void NodeManager::Take(const ResourceShape& shape, std::vector<int>* gpus) {
   for (const auto& [name, amount] : shape) available_[name] -= amount;
+  double in_bundle = 0;
+  if (GpuIds* pool = BundleGpus(shape, &in_bundle)) {
+    *gpus = pool->Grant(in_bundle);
+    return;
+  }
   *gpus = gpus_.Grant(GpusOf(shape));
 }
 
 void NodeManager::GiveBack(const ResourceShape& shape, const std::vector<int>& gpus) {
   for (const auto& [name, amount] : shape) available_[name] += amount;
+  double in_bundle = 0;
+  if (GpuIds* pool = BundleGpus(shape, &in_bundle, &gpus)) return pool->Release(gpus, in_bundle);
+  if (in_bundle > 0) return;  // its bundle was given back, with its ids
   gpus_.Release(gpus, GpusOf(shape));
 }
 

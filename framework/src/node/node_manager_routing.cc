@@ -7,6 +7,8 @@
 //   - node affinity to this node: here (hard or soft);
 //   - SPREAD: the next node in turn that has room now (this one, then the
 //     live peers by id), so consecutive tasks land on different nodes;
+//   - in a placement group: where its bundle is (the bundle's resources are
+//     there alone; a task asking for nothing is sent there);
 //   - default: here, and to a peer only when this node has no room now
 //     (Dispatch: spill-back), the one holding most of its arguments' bytes
 //     already if it has room (PeerForTask).
@@ -34,6 +36,15 @@ NodeManager::Route NodeManager::RouteOf(const Task& task, const ResourceShape& s
                                         size_t* next_turn) {
   const TaskSpec& spec = task.spec;
   *next_turn = spread_turn_;
+  // In a group, asking for nothing (CPU 0): where its bundle is, once placed
+  // (what asks for something asks for the bundle's own resources, which
+  // only its node has).
+  if (!spec.placement_group.empty() && shape.empty() && options_.placement_groups) {
+    std::string node = NodeOfBundle(spec);
+    if (node == options_.node_name) return Route::kHere;
+    *peer = node.empty() ? nullptr : LivePeerNamed(node);
+    return *peer ? Route::kPeer : Route::kHold;
+  }
   if (!spec.node_affinity.empty()) {
     if (spec.node_affinity == options_.node_name) return Route::kHere;
     if (Peer* named = LivePeerNamed(spec.node_affinity)) {
