@@ -100,8 +100,7 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   if (nm->options_.placement_groups)  // a group made or removed: placed or given back at the loop's next turn
     nm->options_.placement_groups->SetOnChange([raw] {
       raw->groups_changed_ = true;
-      uint64_t one = 1;
-      (void)!::write(raw->wake_fd_, &one, sizeof one);
+      raw->Wake();
     });
   nm->thread_ = std::thread([p = nm.get()] { p->Loop(); });
   if (!nm->options_.listen_host.empty()) nm->ServeOtherHosts();  // throws; the destructor stops what started
@@ -135,8 +134,7 @@ NodeManager::~NodeManager() {
       if (!w->conn) ::kill(w->pid, SIGKILL);  // still starting: nothing to lose
       w->conn.reset();                        // EOF: the worker exits
     }
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
+    Wake();
   }
   thread_.join();
   // No frame can queue a copy now: write the copies queued so far (its

@@ -18,6 +18,7 @@
 
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -190,6 +191,9 @@ class NodeManager {
   bool HasNodeNamed(const std::string& name) const;
   Peer* PeerWithRoom(const ResourceShape& shape, int avoid = -1);
   Peer* PeerForTask(const TaskSpec& spec, const ResourceShape& shape);
+  // SPREAD: the next node in turn with room that `take` accepts (a peer); *peer null: this one.
+  bool SpreadTurn(const ResourceShape& shape, Peer** peer, size_t* next_turn,
+                  const std::function<bool(Peer&)>& take = {});
   std::vector<ObjectID> ObjectsToHandOver(const TaskSpec& spec, bool* ready) const;
   int CopyArgsToPeer(const std::vector<ObjectID>& objects, Peer& peer, int link,
                      std::function<void(const Status&)> done);
@@ -223,8 +227,7 @@ class NodeManager {
   void CommitHeld(const std::string& group, const std::vector<int32_t>& indices);
   void ReturnHeld(const std::string& group, const std::vector<int32_t>& indices);
   void EndGroupWork(const std::string& group);
-  // The GPU ids of the bundle `shape` asks for GPUs of (its amount in
-  // *amount), or nullptr; `holding`: the bundle whose ids those are.
+  // The GPU ids of the bundle whose GPUs `shape` asks for (or that holds `holding`).
   const GpuIds* BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding = nullptr) const;
   GpuIds* BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding = nullptr);
   // The node of the bundle a task or actor of a group asks for ("" if not
@@ -293,6 +296,8 @@ class NodeManager {
   void AddRequest(ObjectRequest r);
   bool Answer(ObjectRequest& request, bool satisfied);  // false if its client is gone
   void FlushWrites();
+  void Wake() const { (void)!::write(wake_fd_, &kOne, sizeof kOne); }  // another turn of the I/O loop; any thread
+  static constexpr uint64_t kOne = 1;
   // The task and its arguments, resolved: inline bytes, or where in the store.
   ExecuteMsg ExecuteOf(ExecKind kind, uint64_t seq, const TaskID& id, const TaskSpec& spec) const;
 

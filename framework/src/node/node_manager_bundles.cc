@@ -164,8 +164,7 @@ void NodeManager::EndRound(PlacedGroup& g) {
   if (commit) {
     // Every bundle placed (a round places all those not placed yet).
     options_.placement_groups->MarkCreated(id);  // false if removed since: PlaceGroups gives it back
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);  // what waited for the bundles is dispatched at once
+    Wake();  // what waited for the bundles is dispatched at once
   } else if (!removed) {
     next_placement_ = std::min(next_placement_, Clock::now() + kRetryEvery);
   }

@@ -64,10 +64,7 @@ void NodeManager::CompleteOne(const ObjectID& id, Payload payload, std::deque<st
   }
   bool answered = false;  // clients blocked in Get/Wait for it
   for (ObjectRequest& r : waiters_.Completed(id)) answered |= Answer(r, true);
-  if (answered && std::this_thread::get_id() != thread_.get_id()) {  // let the I/O loop send it
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
-  }
+  if (answered && std::this_thread::get_id() != thread_.get_id()) Wake();  // let the I/O loop send it
   // Wake the tasks that waited for it; a failure flows to them.
   if (failed) {
     for (const TaskID& dep : dependencies_.Failed(id)) {

@@ -43,8 +43,7 @@ void NodeManager::SpawnWorker(int job, const ActorID& actor) {
   if (std::this_thread::get_id() == thread_.get_id()) {
     ForkPending();
   } else {
-    uint64_t one = 1;
-    (void)!::write(wake_fd_, &one, sizeof one);
+    Wake();
   }
 }
 

@@ -155,18 +155,12 @@ void NodeManager::StartActorWhenItFits(ActorState& a) {
       }
     }
     // SPREAD: the next node in turn that has room, as for tasks (node_manager_routing.cc).
-    if (spec.spread && spec.placement_group.empty() && !peers_.empty()) {
-      std::vector<Peer*> live;
-      for (auto& [id, p] : peers_)
-        if (!p.dead) live.push_back(&p);
-      for (size_t k = 0, nodes = live.size() + 1; k < nodes; ++k) {
-        size_t turn = (spread_turn_ + k) % nodes;
-        if (turn == 0 ? !Fits(shape) : !FitsIn(live[turn - 1]->available, shape)) continue;
-        if (turn > 0 && !PlaceActorOnPeer(a, shape, live[turn - 1])) continue;
-        spread_turn_ = turn + 1;
-        if (turn > 0) return;
-        break;  // here
-      }
+    Peer* there = nullptr;
+    size_t next_turn = spread_turn_;
+    if (spec.spread && spec.placement_group.empty() && !peers_.empty() &&
+        SpreadTurn(shape, &there, &next_turn, [&](Peer& p) { return PlaceActorOnPeer(a, shape, &p); })) {
+      spread_turn_ = next_turn;
+      if (there) return;  // placed there; else here, below
     }
     if (!Fits(shape)) {
       if (PlaceActorOnPeer(a, shape)) return;  // a node with room hosts it

@@ -61,19 +61,24 @@ NodeManager::Route NodeManager::RouteOf(const Task& task, const ResourceShape& s
     return Route::kHere;  // soft: as the default
   }
   if (!spec.spread) return Route::kHere;
+  // No room anywhere now: it waits here as any task.
+  return SpreadTurn(shape, peer, next_turn) && *peer ? Route::kPeer : Route::kHere;
+}
+
+bool NodeManager::SpreadTurn(const ResourceShape& shape, Peer** peer, size_t* next_turn,
+                             const std::function<bool(Peer&)>& take) {
   std::vector<Peer*> live;
   for (auto& [id, p] : peers_)
     if (!p.dead) live.push_back(&p);
-  size_t nodes = live.size() + 1;
-  for (size_t k = 0; k < nodes; ++k) {
+  for (size_t k = 0, nodes = live.size() + 1; k < nodes; ++k) {
     size_t turn = (spread_turn_ + k) % nodes;
-    if (turn == 0 ? !Fits(shape) : !FitsIn(live[turn - 1]->available, shape)) continue;
+    Peer* there = turn == 0 ? nullptr : live[turn - 1];
+    if (there ? !FitsIn(there->available, shape) || (take && !take(*there)) : !Fits(shape)) continue;
+    *peer = there;
     *next_turn = turn + 1;
-    if (turn == 0) return Route::kHere;
-    *peer = live[turn - 1];
-    return Route::kPeer;
+    return true;
   }
-  return Route::kHere;  // no room anywhere now: it waits here as any task
+  return false;
 }
 
 NodeManager::Peer* NodeManager::PeerWithRoom(const ResourceShape& shape, int avoid) {
