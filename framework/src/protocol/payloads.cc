@@ -11,8 +11,8 @@ namespace lumen::internal {
 
 namespace {
 // `attempt()` again, after 1, 2, 4 .. 50 ms, while it fails with `code`, for
-// at most about `bound`: for conditions other processes end (pins released,
-// a dead process's half-made object reclaimed by the store).
+// at most about `bound`: for a condition another process ends (a dead
+// process's half-made object reclaimed by the store).
 Status RetryWhile(StatusCode code, std::chrono::milliseconds bound, const std::function<Status()>& attempt) {
   Status s = attempt();
   auto waited = std::chrono::milliseconds(0);
@@ -42,7 +42,7 @@ Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const code
   // the result (task ids name their results); still unsealed, the store
   // reclaims it once it sees the dead process's connection close.
   bool sealed = false;
-  Status s = RetryWhile(StatusCode::kAlreadyExists, kRestoreWait, [&] {
+  Status s = RetryWhile(StatusCode::kAlreadyExists, kDeadAttemptWait, [&] {
     Status created = store.Create(id, encoded.size(), reconstructable, &dest);
     sealed = created.code() == StatusCode::kAlreadyExists && store.Contains(id);
     return sealed ? Status::OK() : created;
@@ -68,12 +68,8 @@ ObjectData ResolvePayload(const std::shared_ptr<storage::ObjectStore>& store, co
   if (p.kind == Payload::kError) ThrowObjectError(p.error);
   if (p.kind == Payload::kInline) return {p.bytes->data(), p.bytes->size(), p.bytes};
   storage::ObjectBuffer buf;
-  // A spilled object comes back only where it fits in one piece: while
-  // pinned objects split the free space, wait (bounded) for pins to go.
-  Status s = RetryWhile(StatusCode::kStoreFull, kRestoreWait, [&] { return store->Get(id, &buf); });
-  if (s.code() == StatusCode::kStoreFull)
-    throw ObjectStoreFullError("object " + id.Hex() + " is spilled to disk and found no room to come back in " +
-                               std::to_string(kRestoreWait.count() / 1000) + " s: " + s.message());
+  // A spilled object with no room to come back is read from its file.
+  Status s = store->Get(id, &buf);
   if (!s.ok()) throw ObjectLostError("object " + id.Hex() + " is not in the object store: " + s.message());
   return {buf.data, buf.size, std::shared_ptr<const void>(buf.data, [store, id](const void*) {
             (void)store->Release(id);

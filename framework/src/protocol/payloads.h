@@ -17,18 +17,17 @@ namespace lumen::internal {
 // Encodes `encoded` inline when it is at most kMaxInlineBytes, else writes it
 // into `store` as object `id`. A store that cannot take it gives a kStoreFull
 // payload (ObjectStoreFullError at Get), naming the size. An unsealed object
-// of the same id (a dead attempt's) is waited for up to kRestoreWait.
+// of the same id (a dead attempt's) is waited for up to kDeadAttemptWait.
 // `reconstructable`: the store may evict it (lineage can rebuild it).
+inline constexpr std::chrono::milliseconds kDeadAttemptWait{3000};
 Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const codec::Encoded& encoded,
                      std::vector<ObjectID> nested_refs, bool reconstructable = false);
 
 // The bytes of a ready payload: inline ones as they are, stored ones pinned in
 // `store` until the returned ObjectData's owner goes. Throws the payload's
 // error, or ObjectLostError if the store no longer has the object. A spilled
-// object that finds no room to come back in one piece (pinned objects split
-// the free space) waits up to kRestoreWait for pins to be released, then
-// throws ObjectStoreFullError.
-inline constexpr std::chrono::milliseconds kRestoreWait{3000};
+// object is read back whatever the store holds: from its file if no piece of
+// the store can take it.
 ObjectData ResolvePayload(const std::shared_ptr<storage::ObjectStore>& store, const ObjectID& id, const Payload& p);
 
 }  // namespace lumen::internal

@@ -1,7 +1,8 @@
 // SocketStore: the ObjectStore of a process other than the server's.
 //
-// Data moves through this process's own mapping of the segment; only ids and
-// offsets cross the socket. Requests are serialised by a mutex (one in
+// Data moves through this process's own mapping of the segment, or of an
+// object's spill file where the segment had no room in one piece; only ids,
+// offsets and such a file's descriptor cross the socket. Requests are serialised by a mutex (one in
 // flight), which keeps the protocol free of request ids. Every wait on the
 // server ends: EOF when the server dies, a timeout if it stops answering; a
 // broken connection fails every later call with kDisconnected.
@@ -15,6 +16,7 @@
 #include <mutex>
 
 #include "lumen/storage/object_store.h"
+#include "file_views.h"
 #include "protocol.h"
 #include "segment.h"
 
@@ -44,32 +46,54 @@ class SocketStore final : public ObjectStore {
   }
 
   Status Create(const ObjectID& id, size_t size, bool reconstructable, uint8_t** data) override {
+    std::lock_guard lock(mu_);
     wire::ResponseHeader h;
-    Status s = Call(Request(wire::Op::kCreate, id, size, reconstructable), &h);
+    int fd;
+    Status s = Call(Request(wire::Op::kCreate, id, size, reconstructable), &h, &fd);
     if (!s.ok()) return s;
+    if (fd >= 0) return views_.Map(id, fd, size, /*writable=*/true, 0, data);
     if (!segment_->Contains(segment_->base() + h.offset, size)) return BadOffset(id);
     *data = segment_->base() + h.offset;
     if (size >= kPopulateThreshold) segment_->Populate(*data, size);
     return s;
   }
-  Status Seal(const ObjectID& id) override { return Simple(wire::Op::kSeal, id); }
-  Status Abort(const ObjectID& id) override { return Simple(wire::Op::kAbort, id); }
+  Status Seal(const ObjectID& id) override { return EndCreation(wire::Op::kSeal, id); }
+  Status Abort(const ObjectID& id) override { return EndCreation(wire::Op::kAbort, id); }
   Status Get(const ObjectID& id, ObjectBuffer* out) override {
+    std::lock_guard lock(mu_);
     wire::ResponseHeader h;
-    Status s = Call(Request(wire::Op::kGet, id), &h);
+    int fd;
+    Status s = Call(Request(wire::Op::kGet, id), &h, &fd);
     if (!s.ok()) return s;
+    if (fd >= 0) {
+      uint8_t* data;
+      s = views_.Map(id, fd, h.size, /*writable=*/false, h.pins, &data);
+      if (s.ok()) *out = {data, h.size};
+      return s;
+    }
     if (!segment_->Contains(segment_->base() + h.offset, h.size)) return BadOffset(id);
+    views_.Pinned(id);
     *out = {segment_->base() + h.offset, h.size};
     if (h.size >= kPopulateThreshold) segment_->Populate(out->data, h.size);
     return s;
   }
-  Status Release(const ObjectID& id) override { return Simple(wire::Op::kRelease, id); }
-  Status Delete(const ObjectID& id) override { return Simple(wire::Op::kDelete, id); }
+  Status Release(const ObjectID& id) override {
+    std::lock_guard lock(mu_);
+    Status s = Simple(wire::Op::kRelease, id);
+    if (s.ok()) views_.Released(id);
+    return s;
+  }
+  Status Delete(const ObjectID& id) override {
+    std::lock_guard lock(mu_);
+    return Simple(wire::Op::kDelete, id);
+  }
   bool Contains(const ObjectID& id) override {
+    std::lock_guard lock(mu_);
     wire::ResponseHeader h;
     return Call(Request(wire::Op::kContains, id), &h).ok() && h.size == 1;
   }
   StoreStats Stats() override {
+    std::lock_guard lock(mu_);
     wire::ResponseHeader h;
     if (!Call(Request(wire::Op::kStats, ObjectID()), &h).ok()) return {};
     return wire::FromWire(h.stats);
@@ -88,16 +112,29 @@ class SocketStore final : public ObjectStore {
     r.size = size;
     return r;
   }
+  // REQUIRES: mu_, as every function below.
   Status Simple(wire::Op op, const ObjectID& id) {
     wire::ResponseHeader h;
     return Call(Request(op, id), &h);
+  }
+  Status EndCreation(wire::Op op, const ObjectID& id) {
+    std::lock_guard lock(mu_);
+    views_.CreationEnded(id);
+    return Simple(op, id);
   }
   static Status BadOffset(const ObjectID& id) {
     return {StatusCode::kInvalid, "server answered an out-of-segment range for " + id.Hex()};
   }
 
   Status Call(const wire::Request& request, wire::ResponseHeader* header) {
-    std::lock_guard lock(mu_);
+    int fd;
+    Status s = Call(request, header, &fd);
+    if (fd >= 0) close(fd);
+    return s;
+  }
+  // *object_fd: the object's file sent with a Create's or Get's answer, or -1.
+  Status Call(const wire::Request& request, wire::ResponseHeader* header, int* object_fd) {
+    *object_fd = -1;
     if (fd_ < 0) {
       return {StatusCode::kDisconnected, "the connection to the object store server was lost"};
     }
@@ -107,9 +144,7 @@ class SocketStore final : public ObjectStore {
     } while (n < 0 && errno == EINTR);
     if (n != sizeof request) return Broken(StatusCode::kDisconnected, "send", n < 0 ? errno : EPIPE);
     char buf[wire::kMaxPacket];
-    do {
-      n = recv(fd_, buf, sizeof buf, 0);
-    } while (n < 0 && errno == EINTR);
+    n = wire::ReceivePacket(fd_, buf, sizeof buf, object_fd);
     if (n == 0) return Broken(StatusCode::kDisconnected, "the server closed the connection", 0);
     if (n < 0) {
       const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
@@ -119,7 +154,11 @@ class SocketStore final : public ObjectStore {
                     timed_out ? 0 : errno);
     }
     Status status;
-    if (!wire::DecodeResponse(buf, static_cast<size_t>(n), header, &status)) {
+    const bool sound = wire::DecodeResponse(buf, static_cast<size_t>(n), header, &status) &&
+                       (header->in_file != 0) == (*object_fd >= 0) && (status.ok() || *object_fd < 0);
+    if (!sound) {
+      if (*object_fd >= 0) close(*object_fd);
+      *object_fd = -1;
       return Broken(StatusCode::kInvalid, "malformed answer from the server", 0);
     }
     return status;
@@ -133,9 +172,10 @@ class SocketStore final : public ObjectStore {
                       (err != 0 ? std::string(": ") + std::strerror(err) : std::string())};
   }
 
-  std::mutex mu_;
+  std::mutex mu_;  // one request in flight, and the views follow the answers in order
   int fd_;  // -1 once broken
   const std::unique_ptr<Segment> segment_;
+  FileViews views_;  // guarded by mu_
 };
 
 }  // namespace

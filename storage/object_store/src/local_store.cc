@@ -3,24 +3,58 @@
 namespace lumen::storage {
 
 Status LocalStore::Create(const ObjectID& id, size_t size, bool reconstructable, uint8_t** data) {
-  uint64_t offset;
-  Status s = core_->Create(kLocalClientId, id, size, reconstructable, &offset);
-  if (s.ok()) *data = core_->segment().base() + offset;
+  std::lock_guard lock(views_->mu);
+  Placement where;
+  Status s = core_->Create(kLocalClientId, id, size, reconstructable, &where);
+  if (!s.ok()) return s;
+  if (where.fd < 0) {
+    *data = core_->segment().base() + where.offset;
+    return s;
+  }
+  s = views_->views.Map(id, where.fd, size, /*writable=*/true, 0, data);
+  if (!s.ok()) (void)core_->Abort(kLocalClientId, id);
   return s;
 }
 
-Status LocalStore::Seal(const ObjectID& id) { return core_->Seal(kLocalClientId, id); }
+Status LocalStore::Seal(const ObjectID& id) {
+  std::lock_guard lock(views_->mu);
+  views_->views.CreationEnded(id);
+  return core_->Seal(kLocalClientId, id);
+}
 
-Status LocalStore::Abort(const ObjectID& id) { return core_->Abort(kLocalClientId, id); }
+Status LocalStore::Abort(const ObjectID& id) {
+  std::lock_guard lock(views_->mu);
+  views_->views.CreationEnded(id);
+  return core_->Abort(kLocalClientId, id);
+}
 
 Status LocalStore::Get(const ObjectID& id, ObjectBuffer* out) {
-  uint64_t offset, size;
-  Status s = core_->Get(kLocalClientId, id, &offset, &size);
-  if (s.ok()) *out = {core_->segment().base() + offset, size};
+  std::lock_guard lock(views_->mu);
+  Placement where;
+  uint64_t size;
+  Status s = core_->Get(kLocalClientId, id, &where, &size);
+  if (!s.ok()) return s;
+  if (where.fd < 0) {
+    views_->views.Pinned(id);
+    *out = {core_->segment().base() + where.offset, size};
+    return s;
+  }
+  uint8_t* data;
+  s = views_->views.Map(id, where.fd, size, /*writable=*/false, where.pins, &data);
+  if (!s.ok()) {
+    (void)core_->Release(kLocalClientId, id);
+    return s;
+  }
+  *out = {data, size};
   return s;
 }
 
-Status LocalStore::Release(const ObjectID& id) { return core_->Release(kLocalClientId, id); }
+Status LocalStore::Release(const ObjectID& id) {
+  std::lock_guard lock(views_->mu);
+  Status s = core_->Release(kLocalClientId, id);
+  if (s.ok()) views_->views.Released(id);
+  return s;
+}
 
 Status LocalStore::Delete(const ObjectID& id) { return core_->Delete(kLocalClientId, id); }
 

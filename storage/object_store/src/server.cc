@@ -56,7 +56,9 @@ class StoreServerImpl final : public StoreServer {
 
   Status Init();
 
-  std::shared_ptr<ObjectStore> LocalClient() override { return std::make_shared<LocalStore>(core_); }
+  std::shared_ptr<ObjectStore> LocalClient() override {
+    return std::make_shared<LocalStore>(core_, local_views_);
+  }
   void SetEvictionListener(std::function<void(const ObjectID&)> listener) override {
     core_->SetEvictionListener(std::move(listener));
   }
@@ -67,11 +69,13 @@ class StoreServerImpl final : public StoreServer {
   void Accept();
   // Answers one request from `fd`; false once the client is gone or misbehaved.
   bool ServeOne(int fd, ClientId client);
-  wire::ResponseHeader Dispatch(ClientId client, const wire::Request& request, Status* status);
+  // *fd: an object's file to send with the answer (-1: none), closed by the caller.
+  wire::ResponseHeader Dispatch(ClientId client, const wire::Request& request, Status* status, int* fd);
   void Disconnect(int fd);
 
   const StoreConfig config_;
   std::shared_ptr<StoreCore> core_;
+  const std::shared_ptr<LocalViews> local_views_ = std::make_shared<LocalViews>();
   bool socket_bound_ = false;
   bool spill_dir_created_ = false;
   int listen_fd_ = -1;
@@ -214,21 +218,25 @@ bool StoreServerImpl::ServeOne(int fd, ClientId client) {
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
   if (n != sizeof request) return false;  // EOF (n == 0) or not our protocol
   Status status;
-  wire::ResponseHeader header = Dispatch(client, request, &status);
+  int object_fd = -1;
+  wire::ResponseHeader header = Dispatch(client, request, &status, &object_fd);
   char buf[wire::kMaxPacket];
   size_t len = wire::EncodeResponse(status, header, buf);
   // The client waits for this answer with nothing else in flight, so its
   // receive buffer has room; a full one means it is not our client.
-  return send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT) == static_cast<ssize_t>(len);
+  const bool sent = wire::SendPacket(fd, buf, len, object_fd);
+  if (object_fd >= 0) close(object_fd);
+  return sent;
 }
 
 wire::ResponseHeader StoreServerImpl::Dispatch(ClientId client, const wire::Request& request,
-                                               Status* status) {
+                                               Status* status, int* fd) {
   wire::ResponseHeader h;
   const ObjectID id = ObjectID::FromBinary(request.id);
+  Placement where;
   switch (request.op) {
     case wire::Op::kCreate:
-      *status = core_->Create(client, id, request.size, request.reconstructable != 0, &h.offset);
+      *status = core_->Create(client, id, request.size, request.reconstructable != 0, &where);
       break;
     case wire::Op::kSeal:
       *status = core_->Seal(client, id);
@@ -237,7 +245,7 @@ wire::ResponseHeader StoreServerImpl::Dispatch(ClientId client, const wire::Requ
       *status = core_->Abort(client, id);
       break;
     case wire::Op::kGet:
-      *status = core_->Get(client, id, &h.offset, &h.size);
+      *status = core_->Get(client, id, &where, &h.size);
       break;
     case wire::Op::kRelease:
       *status = core_->Release(client, id);
@@ -259,6 +267,10 @@ wire::ResponseHeader StoreServerImpl::Dispatch(ClientId client, const wire::Requ
       *status = Status(StatusCode::kInvalid, "unknown request op " +
                                                  std::to_string(static_cast<int>(request.op)));
   }
+  h.offset = where.offset;
+  h.pins = where.pins;
+  h.in_file = where.fd >= 0 ? 1 : 0;
+  *fd = where.fd;
   return h;
 }
 

@@ -66,6 +66,23 @@ Status ReadSpillFile(const std::string& path, uint8_t* data, size_t size) {
   return Status::OK();
 }
 
+Status OpenSpillFile(const std::string& path, int* fd) {
+  *fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  return *fd >= 0 ? Status::OK() : IOError("cannot open spill file", path, errno);
+}
+
+Status CreateSpillFile(const std::string& path, uint64_t size, int* fd) {
+  *fd = open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (*fd < 0) return IOError("cannot create spill file", path, errno);
+  // Blocks allocated now: a full disk fails here, not as a SIGBUS in the writer.
+  int err = size == 0 ? 0 : posix_fallocate(*fd, 0, static_cast<off_t>(size));
+  if (err == 0) return Status::OK();
+  close(*fd);
+  *fd = -1;
+  unlink(path.c_str());
+  return IOError("cannot size spill file", path, err);
+}
+
 void RemoveSpillFile(const std::string& path) { unlink(path.c_str()); }
 
 }  // namespace lumen::storage

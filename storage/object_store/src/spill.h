@@ -19,6 +19,11 @@ Status EnsureSpillDir(const std::string& dir, bool* created);
 Status WriteSpillFile(const std::string& path, const uint8_t* data, size_t size);
 // Reads exactly `size` bytes of `path` into `data`.
 Status ReadSpillFile(const std::string& path, uint8_t* data, size_t size);
+// Opens `path` read-only (close-on-exec), for mapping in place.
+Status OpenSpillFile(const std::string& path, int* fd);
+// Creates `path` of `size` zero bytes, open read-write in *fd, replacing any
+// file there; removes it again on error.
+Status CreateSpillFile(const std::string& path, uint64_t size, int* fd);
 void RemoveSpillFile(const std::string& path);
 
 }  // namespace lumen::storage

@@ -21,7 +21,7 @@ Status StoreCore::ClosedError() const {
 }
 
 Status StoreCore::Create(ClientId client, const ObjectID& id, uint64_t size, bool reconstructable,
-                         uint64_t* offset) {
+                         Placement* where) {
   std::vector<ObjectID> evicted;
   Status status;
   {
@@ -38,14 +38,19 @@ Status StoreCore::Create(ClientId client, const ObjectID& id, uint64_t size, boo
               "object " + id.Hex() +
                   (it->second.deleted ? " was deleted but is still pinned" : " already exists")};
     }
-    status = Allocate(size, offset, &evicted);
+    *where = {};
+    status = Allocate(size, &where->offset, &evicted);
+    const bool in_file = Fragmented(status, size);
+    if (in_file) status = CreateInFile(id, size, &where->fd);
     if (status.ok()) {
       Entry& e = objects_[id];
-      e.offset = *offset;
+      e.offset = where->offset;
       e.size = size;
+      e.in_file = in_file;
       e.reconstructable = reconstructable;
       e.creator = client;
       clients_[client].creating.insert(id);
+      if (in_file) ++creates_in_file_;
     }
   }
   Notify(evicted);
@@ -64,8 +69,13 @@ Status StoreCore::Seal(ClientId client, const ObjectID& id) {
   if (e.creator != client) {
     return {StatusCode::kInvalid, "cannot seal " + id.Hex() + ": created by another client"};
   }
-  e.state = State::kSealed;
   clients_[client].creating.erase(id);
+  if (e.in_file) {  // created in its spill file: sealed there
+    e.state = State::kSpilled;
+    ++num_spilled_;
+    return Status::OK();
+  }
+  e.state = State::kSealed;
   AddToLru(id, &e);
   return Status::OK();
 }
@@ -86,7 +96,7 @@ Status StoreCore::Abort(ClientId client, const ObjectID& id) {
   return Status::OK();
 }
 
-Status StoreCore::Get(ClientId client, const ObjectID& id, uint64_t* offset, uint64_t* size) {
+Status StoreCore::Get(ClientId client, const ObjectID& id, Placement* where, uint64_t* size) {
   std::vector<ObjectID> evicted;
   Status status;
   {
@@ -100,11 +110,21 @@ Status StoreCore::Get(ClientId client, const ObjectID& id, uint64_t* offset, uin
                                               : "")};
     }
     Entry& e = it->second;
-    if (e.state == State::kSpilled) status = Restore(id, &e, &evicted);
+    *where = {};
+    if (e.state == State::kSpilled) {
+      status = Restore(id, &e, &evicted);
+      // No room to come back (pinned objects hold it or split it): read it
+      // where it is. Its file stays while pinned, and a mapping outlives
+      // even its removal by a later restore.
+      if (status.code() == StatusCode::kStoreFull) {
+        status = OpenSpillFile(SpillPath(id), &where->fd);
+        if (status.ok()) ++reads_in_place_;
+      }
+    }
     if (status.ok()) {
       if (e.pins++ == 0) RemoveFromLru(&e);
-      ++clients_[client].pins[id];
-      *offset = e.offset;
+      where->pins = ++clients_[client].pins[id];
+      where->offset = e.offset;
       *size = e.size;
     }
   }
@@ -169,6 +189,8 @@ StoreStats StoreCore::Stats() {
   s.spills = spills_;
   s.spilled_bytes = spilled_bytes_;
   s.restores = restores_;
+  s.reads_in_place = reads_in_place_;
+  s.creates_in_file = creates_in_file_;
   s.pinned_bytes = PinnedBytes();
   s.num_clients = clients_.size() - 1;  // minus the local client
   return s;
@@ -200,7 +222,7 @@ void StoreCore::Shutdown() {
   if (closed_) return;
   closed_ = true;
   for (const auto& [id, e] : objects_) {
-    if (e.state == State::kSpilled) RemoveSpillFile(SpillPath(id));
+    if (e.in_file) RemoveSpillFile(SpillPath(id));
   }
 }
 
@@ -247,6 +269,7 @@ Status StoreCore::Spill(const ObjectID& lru_id) {
   RemoveFromLru(&e);
   allocator_.Free(e.offset, e.size);
   e.state = State::kSpilled;
+  e.in_file = true;
   ++num_spilled_;
   ++spills_;
   spilled_bytes_ += e.size;
@@ -267,10 +290,22 @@ Status StoreCore::Restore(const ObjectID& id, Entry* e, std::vector<ObjectID>* e
   }
   RemoveSpillFile(path);
   e->state = State::kSealed;
+  e->in_file = false;
   e->offset = offset;
   --num_spilled_;
   ++restores_;
   return Status::OK();
+}
+
+bool StoreCore::Fragmented(const Status& failed, uint64_t size) const {
+  return failed.code() == StatusCode::kStoreFull && !spill_dir_.empty() &&
+         allocator_.free_bytes() >= Allocator::RoundUp(size);
+}
+
+Status StoreCore::CreateInFile(const ObjectID& id, uint64_t size, int* fd) {
+  Status s = CreateSpillFile(SpillPath(id), size, fd);
+  if (!s.ok()) return {s.code(), "cannot create object " + id.Hex() + " in a file: " + s.message()};
+  return s;
 }
 
 void StoreCore::Unpin(const ObjectID& id, Entry* e, uint32_t count) {
@@ -278,7 +313,7 @@ void StoreCore::Unpin(const ObjectID& id, Entry* e, uint32_t count) {
   if (e->pins > 0) return;
   if (e->deleted) {
     Erase(id);
-  } else {
+  } else if (e->state == State::kSealed) {  // a spilled one stays on disk
     AddToLru(id, e);
   }
 }
@@ -286,9 +321,9 @@ void StoreCore::Unpin(const ObjectID& id, Entry* e, uint32_t count) {
 void StoreCore::Erase(const ObjectID& id) {
   auto it = objects_.find(id);
   Entry& e = it->second;
-  if (e.state == State::kSpilled) {
+  if (e.in_file) {
     RemoveSpillFile(SpillPath(id));
-    --num_spilled_;
+    if (e.state == State::kSpilled) --num_spilled_;
   } else {
     RemoveFromLru(&e);
     allocator_.Free(e.offset, e.size);
@@ -317,7 +352,7 @@ std::string StoreCore::SpillPath(const ObjectID& id) const {
 uint64_t StoreCore::PinnedBytes() const {
   uint64_t total = 0;
   for (const auto& [id, e] : objects_) {
-    if (e.state != State::kSpilled && (e.pins > 0 || e.state == State::kUnsealed)) {
+    if (!e.in_file && (e.pins > 0 || e.state == State::kUnsealed)) {
       total += Allocator::RoundUp(e.size);
     }
   }

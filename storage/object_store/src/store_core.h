@@ -9,6 +9,13 @@
 // Seal (sealed, visible, in LRU while unpinned) -> [Spill <-> Restore] ->
 // Delete or Evict. A pinned object never moves: its bytes stay at its offset
 // until its last pin is released.
+//
+// An object's bytes may live in its spill file instead, mapped by each caller
+// in place of the segment (Placement::fd): a Get of a spilled object that
+// finds no room to come back (pinned objects hold it, or split it so that no
+// piece is large enough) reads the file where it is; a Create that finds the
+// room there but split writes its bytes to a file ("spilled at birth"). Only
+// a Create for which the free space is truly too small fails kStoreFull.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +40,15 @@ using ClientId = uint64_t;
 // The owning process's LocalClients share this id; it is never dropped.
 inline constexpr ClientId kLocalClientId = 0;
 
+// Where a caller finds an object's bytes: at `offset` in the segment, or,
+// when `fd` >= 0, in the file behind `fd` from its first byte (read-only for
+// Get, writable for Create). The caller owns `fd` and must close it.
+struct Placement {
+  uint64_t offset = 0;
+  int fd = -1;
+  uint32_t pins = 0;  // Get: the caller's pins of the object now, this one included
+};
+
 class StoreCore {
  public:
   StoreCore(std::unique_ptr<Segment> segment, std::string spill_dir);
@@ -42,10 +58,10 @@ class StoreCore {
   // The ObjectStore operations, on behalf of `client`. Offsets are relative
   // to the segment's base.
   Status Create(ClientId client, const ObjectID& id, uint64_t size, bool reconstructable,
-                uint64_t* offset);
+                Placement* where);
   Status Seal(ClientId client, const ObjectID& id);
   Status Abort(ClientId client, const ObjectID& id);
-  Status Get(ClientId client, const ObjectID& id, uint64_t* offset, uint64_t* size);
+  Status Get(ClientId client, const ObjectID& id, Placement* where, uint64_t* size);
   Status Release(ClientId client, const ObjectID& id);
   // kPermissionDenied unless `client` is kLocalClientId, created `id` or pins it.
   Status Delete(ClientId client, const ObjectID& id);
@@ -68,8 +84,9 @@ class StoreCore {
   enum class State { kUnsealed, kSealed, kSpilled };
   struct Entry {
     State state = State::kUnsealed;
-    uint64_t offset = 0;  // valid unless spilled
+    uint64_t offset = 0;  // valid unless in_file
     uint64_t size = 0;
+    bool in_file = false;  // the bytes are in the spill file: spilled, or created there
     bool reconstructable = false;
     bool deleted = false;  // Delete while pinned: freed by the last Release
     ClientId creator = 0;
@@ -90,6 +107,11 @@ class StoreCore {
   void Evict(const ObjectID& id, std::vector<ObjectID>* evicted);
   Status Spill(const ObjectID& id);
   Status Restore(const ObjectID& id, Entry* entry, std::vector<ObjectID>* evicted);
+  // After `failed` (an Allocate of `size`): true if it failed only because
+  // pinned objects split free space that would hold the object.
+  bool Fragmented(const Status& failed, uint64_t size) const;
+  // A new object's bytes in its spill file, sized, open read-write in *fd.
+  Status CreateInFile(const ObjectID& id, uint64_t size, int* fd);
   void Unpin(const ObjectID& id, Entry* entry, uint32_t count);
   // Frees an in-memory entry's bytes and forgets it.
   void Erase(const ObjectID& id);
@@ -116,6 +138,7 @@ class StoreCore {
   uint64_t spillable_bytes_ = 0;
   size_t num_spilled_ = 0;
   uint64_t evictions_ = 0, spills_ = 0, restores_ = 0, spilled_bytes_ = 0;
+  uint64_t reads_in_place_ = 0, creates_in_file_ = 0;
 
   std::mutex listener_mu_;  // never held with mu_
   std::function<void(const ObjectID&)> listener_;

@@ -169,8 +169,12 @@ TEST(ObjectStoreKill, RandomKillsWhileAnotherClientWorks) {
   work.join();
   EXPECT_EQ(failure, "");
   EXPECT_GT(rounds, 0);
-  EXPECT_EQ(local->Stats().used_bytes, 0u) << "everything the victims held was reclaimed";
-  EXPECT_EQ(local->Stats().pinned_bytes, 0u);
+  // A sealed object outlives its creator, as it should: a victim killed
+  // inside `cycles` leaves the 64-byte objects it sealed and had not deleted
+  // yet. Nothing else may remain, pinned or unsealed.
+  const StoreStats left = local->Stats();
+  EXPECT_EQ(left.used_bytes, left.num_objects * 64) << "everything the victims held was reclaimed";
+  EXPECT_EQ(left.pinned_bytes, 0u);
   std::printf("worker completed %d rounds during 20 kills\n", rounds.load());
 }
 

@@ -15,7 +15,10 @@
 // may be evicted (least recently used first) when space is needed, since
 // lineage can rebuild it; any other sealed object is spilled to disk instead
 // and restored transparently by Get. Only when neither frees enough space does
-// Create fail with kStoreFull, and the message names the sizes.
+// Create fail with kStoreFull, and the message names the sizes. When the room
+// is there but pinned objects split it, so that no piece holds the object, a
+// spilled object is read in place from its file (mapped, not restored) and a
+// new one is created in a file: neither fails while the room is there.
 //
 // Thread safety: every ObjectStore is safe to use from many threads.
 #pragma once
@@ -50,6 +53,9 @@ struct StoreStats {
   uint64_t spills = 0;
   uint64_t spilled_bytes = 0;        // written to disk by spills, total since start
   uint64_t restores = 0;
+  // Pinned objects split the free space, so no piece held the object:
+  uint64_t reads_in_place = 0;       // Gets of a spilled object served from its file
+  uint64_t creates_in_file = 0;      // Creates whose bytes went to a spill file at once
   size_t pinned_bytes = 0;           // held by Get pins or by unsealed creations
   size_t num_clients = 0;            // socket connections now (LocalClient not counted)
 };
