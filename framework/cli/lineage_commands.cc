@@ -147,10 +147,9 @@ int RunGcCommand(const GcCommandOptions& options) {
   }
   std::printf("\ntable files %llu -> %llu bytes\n", static_cast<unsigned long long>(r.disk_bytes_before),
               static_cast<unsigned long long>(r.disk_bytes_after));
-  // Durable copies of large Puts go with their records.
+  // Durable copies of large Puts go with their records, actors' states once no actor names them.
   uint64_t bytes = 0;
-  size_t copies = internal::PutCopies::Sweep(
-      options.storage + "/puts", [&](const ObjectID& id) { return log->GetObject(id).has_value(); }, &bytes);
+  size_t copies = internal::PutCopies::Sweep(options.storage + "/puts", internal::PutCopies::NeededBy(*log), &bytes);
   if (copies) std::printf("removed %zu durable Put copies (%llu bytes)\n", copies, static_cast<unsigned long long>(bytes));
   return 0;
 }

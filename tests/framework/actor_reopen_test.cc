@@ -96,21 +96,9 @@ LUMEN_REMOTE(Vault::Open, LUMEN_FUNC(Vault::Restore, Vault::State), &Vault::Depo
 constexpr const char* kNamespace = "reopen-test";
 constexpr int64_t kWaitMs = 30000;
 
-// A driver's cluster on a storage dir for one scope, shut down even when an
-// assertion returns early.
-class Driver {
+class Driver : public StorageDriver {
  public:
-  explicit Driver(const std::string& storage_dir) {
-    lumen::Config config;
-    config.num_cpus = 1;
-    config.storage_dir = storage_dir;
-    config.ns = kNamespace;
-    config.include_dashboard = false;
-    lumen::Init(config);
-  }
-  ~Driver() { lumen::Shutdown(); }
-  Driver(const Driver&) = delete;
-  Driver& operator=(const Driver&) = delete;
+  explicit Driver(const std::string& storage_dir) : StorageDriver(storage_dir, kNamespace) {}
 };
 
 std::vector<int> OneTo(int n) {

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -19,6 +20,23 @@ class ClusterTest : public ::testing::Test {
     lumen::Init(config);
   }
   static void TearDownTestSuite() { lumen::Shutdown(); }
+};
+
+// A driver's cluster on a storage dir for one scope (one CPU, no
+// dashboard), shut down even when an assertion returns early.
+class StorageDriver {
+ public:
+  StorageDriver(const std::string& storage_dir, const std::string& ns) {
+    lumen::Config config;
+    config.num_cpus = 1;
+    config.storage_dir = storage_dir;
+    config.ns = ns;
+    config.include_dashboard = false;
+    lumen::Init(config);
+  }
+  ~StorageDriver() { lumen::Shutdown(); }
+  StorageDriver(const StorageDriver&) = delete;
+  StorageDriver& operator=(const StorageDriver&) = delete;
 };
 
 // SIGKILLs `pid` and waits (bounded) until the node has seen the death.

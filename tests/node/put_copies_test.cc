@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -133,6 +134,24 @@ TEST_F(PutCopiesTest, RestoringWithoutACopySaysSo) {
   ASSERT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_NE(f.get().find("cannot open the durable copy"), std::string::npos);
   EXPECT_FALSE(store_->Contains(id));
+}
+
+TEST_F(PutCopiesTest, ARemovalComesAfterTheJobsBeforeItAndOnlyIfAllowed) {
+  PutCopies copies(dir_.path() + "/puts", store_, Record());
+  ObjectID kept = PutBytes(256 << 10, 1), removed = PutBytes(256 << 10, 2);
+  copies.Copy(kept);
+  copies.Copy(removed);
+  std::atomic<int> asked{0};
+  copies.Remove(kept, [&] { return ++asked, false; });        // e.g. its record's successor never became durable
+  copies.Remove(removed, [&] { return ++asked, true; });      // queued behind its own copy: never races the write
+  copies.Remove(ObjectID::ForPut(), [&] { return ++asked, true; });  // no copy: no error
+  copies.Copy(PutBytes(1 << 10, 3));                          // jobs run in order: Flush waits for the removals
+  ASSERT_TRUE(copies.Flush(10000));
+  EXPECT_EQ(asked.load(), 3);
+  EXPECT_TRUE(copies.Has(kept));
+  EXPECT_FALSE(copies.Has(removed));
+  auto lock = Ended(3);
+  EXPECT_EQ(ended_.size(), 3u) << "a removal calls no `done`";
 }
 
 }  // namespace

@@ -81,9 +81,10 @@ std::unique_ptr<LocalCluster> LocalCluster::Start(const LocalClusterOptions& opt
   if (options.lineage && !options.storage_dir.empty()) {
     node.put_copies_dir = options.storage_dir + "/puts";
     node.dead_nodes_file = options.storage_dir + "/dead_nodes.json";
-    uint64_t bytes = 0;  // what retention removed the records of, and what a killed driver half wrote
-    PutCopies::Sweep(node.put_copies_dir,
-                     [&](const ObjectID& oid) { return cluster->lineage->GetObject(oid).has_value(); }, &bytes);
+    // What retention removed the records of, states a killed driver had no
+    // time to delete, and what it half wrote.
+    uint64_t bytes = 0;
+    PutCopies::Sweep(node.put_copies_dir, PutCopies::NeededBy(*cluster->lineage), &bytes);
   }
   cluster->node_name = node.node_name;
   cluster->resources = node.resources;

@@ -137,8 +137,8 @@ NodeManager::~NodeManager() {
     Wake();
   }
   thread_.join();
-  // No frame can queue a copy now: write the copies queued so far (its
-  // callbacks take mu_, not held here).
+  // No frame can queue a copy now: the queued ones are written, then the removals they queue (mu_ is free here).
+  if (copies_) (void)copies_->Flush(kFlushBoundMs);
   copies_.reset();
   // Workers exit on EOF; give them a moment, then make sure.
   auto deadline = Clock::now() + std::chrono::seconds(2);

@@ -184,8 +184,7 @@ class NodeManager {
   bool FitsOnAPeer(const ResourceShape& shape) const;
   // Where a ready task goes by its strategy (node_manager_routing.cc).
   enum class Route { kHere, kPeer, kHold, kNowhere };
-  // A SPREAD task's turn is taken (spread_turn_ = *next_turn) only once it is
-  // placed where its route says.
+  // A SPREAD task's turn is taken (spread_turn_ = *next_turn) only once it is placed where its route says.
   Route RouteOf(const Task& task, const ResourceShape& shape, Peer** peer, std::string* why, size_t* next_turn);
   Peer* LivePeerNamed(const std::string& name);
   bool HasNodeNamed(const std::string& name) const;
@@ -241,12 +240,12 @@ class NodeManager {
   bool CaughtUpWithLog(int64_t timeout_ms) const;
   ObjectError RebuildFailure(const Task& task, const ObjectError& cause) const;
   // Durable copies of large Puts (node_manager_put_copies.cc).
-  void QueuePutCopy(const ObjectID& id, const Payload& payload);
+  bool QueuePutCopy(const ObjectID& id, const Payload& payload);  // false: it needs none, or gets none
+  void RetireCopy(const ObjectID& id);
   bool RestoreFromCopy(const ObjectID& id);
   void OnPutCopyDone(PutCopies::Job job, const ObjectID& id, const Status& status, uint64_t size);
   std::string WhyNoCopy() const;
-  // What lineage calls a client: "driver" (nullptr) or "worker-N".
-  static std::string OwnerName(const Worker* owner);
+  static std::string OwnerName(const Worker* owner);  // as lineage names a client: "driver" (nullptr), "worker-N"
   // Resources and GPU ids (node_manager_resources.cc).
   static ResourceShape TaskAsk(const TaskSpec& spec);      // its resources as asked, CPU 1 unless told
   static ResourceShape ActorAsk(const TaskSpec& factory);  // its resources as asked
@@ -316,6 +315,7 @@ class NodeManager {
   void RecordCall(ActorState& a, const Task& call);
   void RequestCheckpoint(ActorState& a);
   bool CheckpointTaken(ActorState& a, const Task& task, const Payload& payload);
+  void NameCheckpoint(ActorState& a);
   void ReleaseReplayState(ActorState& a);
   TaskSpec CreationOf(const ActorState& a) const;
   void RestoreActorLocked(const storage::ActorRecord& record);

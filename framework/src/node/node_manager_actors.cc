@@ -216,9 +216,9 @@ void NodeManager::ActorIsDead(ActorState& a, std::string cause) {
   std::vector<ObjectID> pins = std::move(a.pins);
   a.pins.clear();
   for (const ObjectID& pin : pins) RemoveRefLocked(pin);
+  RecordActor(a);  // dead in the log before the copies of its states go (ReleaseReplayState)
   ReleaseReplayState(a);
   ReleaseActorResources(a);
-  RecordActor(a);
 }
 
 storage::ActorState NodeManager::StoredState(const ActorState& a) {
@@ -235,8 +235,11 @@ void NodeManager::RecordActor(const ActorState& a) {
   static const Job kNoJob;
   auto job = jobs_.find(a.job);
   const Job& j = job == jobs_.end() ? kNoJob : job->second;
+  static const ObjectID kNone;  // a dead actor names no state: their copies go (ReleaseReplayState)
+  bool dead = a.state == ActorState::kDead;
   lineage_.ActorChanged(a.id, a.recorded_creation, a.options,
-                        {StoredState(a), a.restarts, a.death_cause, a.checkpoint, a.checkpoint_calls, j.binary, j.argv});
+                        {StoredState(a), a.restarts, a.death_cause, dead ? kNone : a.recorded_checkpoint,
+                         dead ? 0 : a.recorded_checkpoint_calls, j.binary, j.argv});
 }
 
 }  // namespace lumen::internal

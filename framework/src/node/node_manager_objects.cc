@@ -114,6 +114,7 @@ void NodeManager::RemoveRefLocked(const ObjectID& first) {
     if (it->second.state == Entry::kPending) continue;  // freed when it completes
     if (it->second.in_store) deletes_.push_back(id);
     if (!it->second.peer_links.empty()) ReleaseOnPeers(id, it->second.peer_links);
+    if (it->second.drop_copy) RetireCopy(id);  // a superseded actor state: its durable copy goes now
     work.insert(work.end(), it->second.nested.begin(), it->second.nested.end());
     objects_.erase(it);
   }

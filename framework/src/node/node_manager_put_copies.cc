@@ -9,11 +9,30 @@
 namespace lumen::internal {
 
 // REQUIRES mu_.
-void NodeManager::QueuePutCopy(const ObjectID& id, const Payload& payload) {
-  if (!copies_ || payload.kind != Payload::kInStore) return;
-  if (!payload.nested_refs.empty()) return;  // the references it holds would not come back with it
+bool NodeManager::QueuePutCopy(const ObjectID& id, const Payload& payload) {
+  if (!copies_ || payload.kind != Payload::kInStore) return false;
+  if (!payload.nested_refs.empty()) return false;  // the references it holds would not come back with it
   ++objects_[id].refs;  // held until the copy is written: the copier finds it in the store
   copies_->Copy(id);
+  return true;
+}
+
+// REQUIRES mu_. The copy of an actor's state that no record names any more
+// (or will: superseded before its copy was written) is deleted, but only
+// once nothing here refers to it (a call's argument, a FromID) and the log
+// holds durably what it holds now: the record that stopped naming it, so a
+// crash never leaves a record naming a deleted copy. Queued after its own
+// copy job, so it never races the write. Without a copier, at shutdown
+// included, what is left is swept at the next Init or `lumen gc`.
+void NodeManager::RetireCopy(const ObjectID& id) {
+  if (!copies_ || id.IsNil()) return;
+  if (auto it = objects_.find(id); it != objects_.end() && it->second.refs > 0) {
+    it->second.drop_copy = true;  // RemoveRefLocked retires it when it frees it
+    return;
+  }
+  storage::LineageLog* log = options_.lineage;
+  uint64_t seq = log ? log->AppendedSeq() : 0;
+  copies_->Remove(id, [log, seq] { return !log || log->WaitDurable(seq, kFlushBoundMs); });
 }
 
 // REQUIRES mu_. Whether `id` is on its way back from a durable copy.
@@ -51,6 +70,12 @@ void NodeManager::OnPutCopyDone(PutCopies::Job job, const ObjectID& id, const St
     }
     Complete(id, Payload(p));
     CheckpointRestored(id, p);  // an actor's state: the actor may start now
+  } else if (auto it = objects_.find(id); it != objects_.end() && !it->second.state_of.IsNil()) {
+    // An actor's state, durable now: its record names it, if it is still the latest.
+    auto a = actors_.find(it->second.state_of);
+    it->second.state_of = ActorID();
+    if (status.ok() && a != actors_.end() && a->second.checkpoint == id && a->second.state != ActorState::kDead)
+      NameCheckpoint(a->second);
   }
   RemoveRefLocked(id);  // the hold taken when the job was queued
 }

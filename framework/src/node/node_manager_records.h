@@ -36,6 +36,11 @@ struct NodeManager::Entry {
   std::vector<int> peer_links;   // links of peers that hold a copy (and a reference) of it
   // Its copies on their way to a peer, by link: who waits for each (CopyArgsToPeer).
   std::map<int, std::vector<std::function<void(const Status&)>>> copying;
+  // An actor's state: whose, while its durable copy is being written (its
+  // record names it once written); and, once superseded, that its copy goes
+  // when the last reference here does (RetireCopy).
+  ActorID state_of;
+  bool drop_copy = false;
 };
 
 // A job: a driver and the workers that run its binary. The embedded
@@ -202,6 +207,10 @@ struct NodeManager::ActorState {
   uint64_t calls_run = 0;        // over its whole life, across reopens: the latest call's index in the log
   ObjectID checkpoint;           // its latest state, pinned; nil = none
   uint64_t checkpoint_calls = 0; // the calls that state covers
+  // The state its record in the log names: the latest one durable (in the
+  // log, or its copy written), which may lag `checkpoint` by a copy.
+  ObjectID recorded_checkpoint;
+  uint64_t recorded_checkpoint_calls = 0;
   uint64_t calls_at_request = 0; // calls_run when a checkpoint was last asked for
   // Restored: outputs of the calls replayed under their original ids, kept
   // for FromID until a newer checkpoint covers them.

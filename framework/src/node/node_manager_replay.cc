@@ -20,6 +20,13 @@
 // cluster replays the calls the log holds (retention keeps every call of a
 // live actor).
 //
+// The actor's record names a state only once it is durable (its copy
+// written), and the copy of the state it named before is deleted only once
+// that record is durable (RetireCopy): at any crash the record names a
+// whole state, and at most the superseded copy is left, which the next
+// Init or `lumen gc` sweeps (PutCopies::NeededBy). So a long-lived actor
+// keeps one copy on disk, and an actor dead for good none.
+//
 // Restoring at a cluster's start re-runs each recorded call under its
 // original task id, so its output gets its original object id: a FromID of
 // it in the new process gets the replayed value (kept until a newer
@@ -99,22 +106,40 @@ bool NodeManager::CheckpointTaken(ActorState& a, const Task& task, const Payload
   }
   uint64_t covered = a.calls_run;  // calls finish in order: exactly those finished before it
   lineage_.Put(task.result, payload, "actor-" + a.id.Hex());  // replaces the call's record: a put of its value
-  QueuePutCopy(task.result, payload);  // a state too large for the log: durable as a large Put is
+  // A state too large for the log: durable as a large Put is, and named by
+  // the record once its copy is written (OnPutCopyDone).
+  bool copying = QueuePutCopy(task.result, payload);
+  if (copying) objects_[task.result].state_of = a.id;
   size_t dropped = std::min<size_t>(a.history.size(), covered - a.checkpoint_calls);
   for (size_t i = 0; i < dropped; ++i)
     for (const ObjectID& ref : CallRefs(a.history[i])) RemoveRefLocked(ref);
   a.history.erase(a.history.begin(), a.history.begin() + static_cast<std::ptrdiff_t>(dropped));
   std::vector<ObjectID> released = std::move(a.replay_outputs);
   a.replay_outputs.clear();
-  if (!a.checkpoint.IsNil()) released.push_back(a.checkpoint);
+  if (!a.checkpoint.IsNil()) {
+    if (a.checkpoint != a.recorded_checkpoint) RetireCopy(a.checkpoint);  // superseded before its copy was written
+    released.push_back(a.checkpoint);
+  }
   a.checkpoint = task.result;  // takes over the reference RequestCheckpoint made
   a.checkpoint_calls = covered;
+  if (!copying) NameCheckpoint(a);  // durable with that record (in the log; or nowhere, without a storage dir)
   for (const ObjectID& id : released) RemoveRefLocked(id);
-  RecordActor(a);
   return true;
 }
 
-// Dead for good: the history, the checkpoint and the replayed outputs go.
+// The latest state is durable: the record names it now, and the copy of
+// the state it named before goes once that record is durable too.
+void NodeManager::NameCheckpoint(ActorState& a) {
+  ObjectID before = a.recorded_checkpoint;
+  a.recorded_checkpoint = a.checkpoint;
+  a.recorded_checkpoint_calls = a.checkpoint_calls;
+  RecordActor(a);
+  if (before != a.checkpoint) RetireCopy(before);
+}
+
+// Dead for good: the history, the checkpoint and the replayed outputs go,
+// and the copies of its states once the log says it is dead (ActorIsDead
+// records that first).
 void NodeManager::ReleaseReplayState(ActorState& a) {
   std::vector<ObjectID> released = std::move(a.replay_outputs);
   a.replay_outputs.clear();
@@ -122,7 +147,9 @@ void NodeManager::ReleaseReplayState(ActorState& a) {
     for (const ObjectID& ref : CallRefs(call)) released.push_back(ref);
   a.history.clear();
   if (!a.checkpoint.IsNil()) released.push_back(a.checkpoint);
-  a.checkpoint = ObjectID();
+  RetireCopy(a.checkpoint);
+  if (a.recorded_checkpoint != a.checkpoint) RetireCopy(a.recorded_checkpoint);
+  a.checkpoint = a.recorded_checkpoint = ObjectID();
   for (const ObjectID& id : released) RemoveRefLocked(id);
 }
 
@@ -156,6 +183,7 @@ void NodeManager::RestoreActors() {
     lineage_.ActorEnded(record, record.detached
                                     ? "it was detached but had no name, so no later driver could find it again"
                                     : "its owner (" + owner + ") died with the cluster it ran in");
+    RetireCopy(record.checkpoint);  // after the record that says it is dead
   }
 }
 
@@ -185,6 +213,7 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
     std::fprintf(stderr, "lumen: actor '%s' (%s) is not restored: %s\n", record.name.c_str(), record.id.Hex().c_str(),
                  why.c_str());
     lineage_.ActorEnded(record, "it could not be restored from the lineage log: " + why);
+    RetireCopy(record.checkpoint);
   };
   std::optional<storage::TaskRecord> creation = options_.lineage->GetTask(record.creation_task);
   if (!creation) return give_up("its creation task " + record.creation_task.Hex() + " is not in the log");
@@ -225,8 +254,8 @@ void NodeManager::RestoreActorLocked(const storage::ActorRecord& record) {
   if (a.options.replay_on_restart) {
     if (!record.checkpoint.IsNil()) {
       if (RestoredObject(record.checkpoint, &why, &a.awaits_checkpoint)) {
-        a.checkpoint = record.checkpoint;
-        a.checkpoint_calls = record.checkpoint_calls;
+        a.checkpoint = a.recorded_checkpoint = record.checkpoint;
+        a.checkpoint_calls = a.recorded_checkpoint_calls = record.checkpoint_calls;
       } else {
         std::fprintf(stderr, "lumen: actor '%s': its checkpoint is not in the log (%s); replaying all its calls\n",
                      record.name.c_str(), why.c_str());

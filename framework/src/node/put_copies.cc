@@ -7,11 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <unordered_set>
 
 #include "lumen/errors.h"
+#include "lumen/storage/lineage_log.h"
 
 namespace lumen::internal {
-
 
 namespace {
 Status IoError(const std::string& what, const std::string& path) {
@@ -41,7 +42,7 @@ PutCopies::~PutCopies() {
 void PutCopies::Copy(const ObjectID& id) {
   {
     std::lock_guard lock(mu_);
-    jobs_.emplace_back(Job::kCopy, id);
+    jobs_.push_back({Job::kCopy, id, {}});
     ++copies_queued_;
   }
   wake_.notify_one();
@@ -50,7 +51,15 @@ void PutCopies::Copy(const ObjectID& id) {
 void PutCopies::Restore(const ObjectID& id) {
   {
     std::lock_guard lock(mu_);
-    jobs_.emplace_back(Job::kRestore, id);
+    jobs_.push_back({Job::kRestore, id, {}});
+  }
+  wake_.notify_one();
+}
+
+void PutCopies::Remove(const ObjectID& id, std::function<bool()> first) {
+  {
+    std::lock_guard lock(mu_);
+    jobs_.push_back({Job::kRemove, id, std::move(first)});
   }
   wake_.notify_one();
 }
@@ -133,14 +142,36 @@ size_t PutCopies::Sweep(const std::string& dir, const std::function<bool(const O
   return removed;
 }
 
+std::function<bool(const ObjectID&)> PutCopies::NeededBy(storage::LineageLog& log) {
+  auto named = std::make_shared<std::unordered_set<ObjectID>>();
+  for (const storage::ActorRecord& actor : log.AllActors())
+    if (actor.state != storage::ActorState::kDead && !actor.checkpoint.IsNil()) named->insert(actor.checkpoint);
+  return [&log, named](const ObjectID& id) {
+    // Named: kept even if retention removed its object record (its task's,
+    // of a live actor, stays), since its actor is restored from it.
+    if (named->count(id)) return true;
+    std::optional<storage::ObjectRecord> object = log.GetObject(id);
+    if (!object) return false;
+    std::optional<storage::TaskRecord> made_by = log.GetTask(object->created_by);
+    return !made_by || made_by->actor.IsNil() || made_by->actor_creation;  // else: a state its actor dropped
+  };
+}
+
 void PutCopies::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
     wake_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
     if (jobs_.empty()) return;  // stopping, and everything queued is done
-    auto [job, id] = jobs_.front();
+    Queued queued = std::move(jobs_.front());
     jobs_.pop_front();
+    const Job job = queued.job;
+    const ObjectID id = queued.id;
     lock.unlock();
+    if (job == Job::kRemove) {
+      if (!queued.first || queued.first()) ::unlink(PathOf(id).c_str());
+      lock.lock();
+      continue;
+    }
     uint64_t size = 0;
     Status s = job == Job::kCopy ? WriteCopy(id) : ReadCopy(id, &size);
     done_(job, id, s, size);

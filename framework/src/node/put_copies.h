@@ -8,7 +8,8 @@
 // copy queued before it is written; from then on it survives a kill -9 of
 // this process (as the log's records do: not fsynced). Restore reads a copy
 // back into the store, on the same thread: a later process on the same dir,
-// or this one once the object was dropped.
+// or this one once the object was dropped. Remove deletes a copy nothing
+// needs any more (a superseded actor state), in queue order too.
 //
 // The node keeps a queued object alive until `done` says its copy ended, so
 // the thread always finds it in the store. Thread-safe; `done` runs on this
@@ -26,12 +27,17 @@
 
 #include "lumen/storage/object_store.h"
 
+namespace lumen::storage {
+class LineageLog;
+}
+
 namespace lumen::internal {
 
 class PutCopies {
  public:
-  enum class Job { kCopy, kRestore };
-  // A job ended: for kRestore, `size` is the restored object's (in the store now).
+  enum class Job { kCopy, kRestore, kRemove };
+  // A copy or restore ended (a removal says nothing): for kRestore, `size`
+  // is the restored object's (in the store now).
   using Done = std::function<void(Job, const ObjectID&, const Status&, uint64_t size)>;
 
   // Creates `dir` (0700) if missing. Throws lumen::Error if it cannot.
@@ -40,6 +46,11 @@ class PutCopies {
 
   void Copy(const ObjectID& id);
   void Restore(const ObjectID& id);
+  // Deletes the copy of `id` once the jobs queued before ended and `first()`
+  // said yes: it runs on this class's thread and may block there, e.g. until
+  // the record that stopped naming the copy is durable; false keeps the
+  // copy (a sweep removes it later). No copy there is no error.
+  void Remove(const ObjectID& id, std::function<bool()> first);
   // Whether a whole copy of `id` is on disk.
   bool Has(const ObjectID& id) const;
   // Blocks until every copy queued before the call was written (or failed);
@@ -52,6 +63,13 @@ class PutCopies {
   // retention removed) and half-written ones a killed process left; returns
   // how many, and their bytes in `*bytes`. For a dir no PutCopies writes now.
   static size_t Sweep(const std::string& dir, const std::function<bool(const ObjectID&)>& keep, uint64_t* bytes);
+  // Sweep's `keep` for the dir beside `log`: a copy an actor that is not
+  // dead names as its checkpoint, or one of an object the log still records
+  // that is no actor's state (a large Put). Not kept: copies of records
+  // retention removed, and states superseded or of dead actors that a
+  // killed process had no time to delete. Reads the actors now; `log`
+  // must outlive the result.
+  static std::function<bool(const ObjectID&)> NeededBy(storage::LineageLog& log);
 
  private:
   std::string PathOf(const ObjectID& id) const;
@@ -64,7 +82,12 @@ class PutCopies {
   const Done done_;
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable wake_, written_;
-  std::deque<std::pair<Job, ObjectID>> jobs_;
+  struct Queued {
+    Job job;
+    ObjectID id;
+    std::function<bool()> first;  // kRemove's
+  };
+  std::deque<Queued> jobs_;
   uint64_t copies_queued_ = 0, copies_ended_ = 0;  // in queue order
   Status last_error_;
   bool stopping_ = false;
