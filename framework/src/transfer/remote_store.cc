@@ -14,23 +14,22 @@ namespace lumen::internal {
 namespace {
 
 namespace wire = lumen::store_gateway;
-constexpr gateway::Patience kAnswerWithin = std::chrono::seconds(30);  // without a byte moving
 
 using Build = RemoteStore::Build;
 
-Status Send(int fd, const Build& build) {
+Status Send(int fd, gateway::Patience patience, const Build& build) {
   capnp::MallocMessageBuilder message;
   build(message.initRoot<wire::StoreRequest>());
-  return gateway::WriteMessage(fd, message, kAnswerWithin);
+  return gateway::WriteMessage(fd, message, patience);
 }
 
 // A reply: its status in *status; what the call returns (not OK if the
 // connection failed or the reply was malformed) as the result.
-Status Receive(int fd, Status* status, uint64_t* size = nullptr, bool* contains = nullptr,
+Status Receive(int fd, gateway::Patience patience, Status* status, uint64_t* size = nullptr, bool* contains = nullptr,
                storage::StoreStats* stats = nullptr) {
   std::unique_ptr<capnp::FlatArrayMessageReader> reader;
   kj::Array<capnp::word> words;
-  if (Status s = gateway::ReadMessage(fd, &reader, &words, kAnswerWithin); !s.ok()) return s;
+  if (Status s = gateway::ReadMessage(fd, &reader, &words, patience); !s.ok()) return s;
   try {
     auto reply = reader->getRoot<wire::StoreReply>();
     if (reply.getCode() > static_cast<uint8_t>(StatusCode::kPermissionDenied))
@@ -57,11 +56,11 @@ Status Receive(int fd, Status* status, uint64_t* size = nullptr, bool* contains 
   return Status::OK();
 }
 
-Status Chunked(int fd, uint8_t* data, uint64_t size, bool read) {
+Status Chunked(int fd, gateway::Patience patience, uint8_t* data, uint64_t size, bool read) {
   for (uint64_t done = 0; done < size;) {
     size_t n = std::min<uint64_t>(size - done, gateway::kChunkBytes);
-    Status s = read ? gateway::ReadBytes(fd, data + done, n, kAnswerWithin)
-                    : gateway::WriteBytes(fd, data + done, n, kAnswerWithin);
+    Status s = read ? gateway::ReadBytes(fd, data + done, n, patience)
+                    : gateway::WriteBytes(fd, data + done, n, patience);
     if (!s.ok()) return s;
     done += n;
   }
@@ -97,8 +96,8 @@ Status RemoteStore::ConnectedLocked() {
 Status RemoteStore::AskLocked(const Build& build, Status* answer, uint64_t* size, bool* contains,
                               storage::StoreStats* stats) {
   Status s = ConnectedLocked();
-  if (s.ok()) s = Send(fd_, build);
-  if (s.ok()) s = Receive(fd_, answer, size, contains, stats);
+  if (s.ok()) s = Send(fd_, patience_, build);
+  if (s.ok()) s = Receive(fd_, patience_, answer, size, contains, stats);
   if (!s.ok()) DropConnectionLocked();
   return s;
 }
@@ -141,8 +140,8 @@ Status RemoteStore::Seal(const ObjectID& id) {
         put.setReconstructable(c.reconstructable);
       },
       &answer);
-  if (s.ok() && answer.ok()) s = Chunked(fd_, c.bytes.data(), c.bytes.size(), /*read=*/false);
-  if (s.ok() && answer.ok()) s = Receive(fd_, &answer);
+  if (s.ok() && answer.ok()) s = Chunked(fd_, patience_, c.bytes.data(), c.bytes.size(), /*read=*/false);
+  if (s.ok() && answer.ok()) s = Receive(fd_, patience_, &answer);
   if (!s.ok()) {
     DropConnectionLocked();
     return s;
@@ -168,7 +167,7 @@ Status RemoteStore::Get(const ObjectID& id, storage::ObjectBuffer* out) {
   std::vector<uint8_t> bytes;
   if (s.ok() && answer.ok()) {
     bytes.resize(size);
-    s = Chunked(fd_, bytes.data(), size, /*read=*/true);
+    s = Chunked(fd_, patience_, bytes.data(), size, /*read=*/true);
   }
   if (!s.ok()) {
     DropConnectionLocked();

@@ -14,7 +14,6 @@ namespace lumen::internal {
 namespace {
 
 namespace wire = lumen::store_gateway;
-constexpr gateway::Patience kStallWithin = std::chrono::seconds(30);  // a peer that stalls longer mid-request is dropped
 
 // The id a request names; a request without one is malformed.
 ObjectID IdOf(capnp::Data::Reader bytes) {
@@ -24,7 +23,7 @@ ObjectID IdOf(capnp::Data::Reader bytes) {
 }
 
 // Writes a reply: the status, and for a get the size that follows.
-Status Reply(int fd, const Status& s, uint64_t size = 0, bool contains = false,
+Status Reply(int fd, gateway::Patience patience, const Status& s, uint64_t size = 0, bool contains = false,
              const storage::StoreStats* stats = nullptr) {
   capnp::MallocMessageBuilder message;
   auto reply = message.initRoot<wire::StoreReply>();
@@ -45,14 +44,14 @@ Status Reply(int fd, const Status& s, uint64_t size = 0, bool contains = false,
     out.setPinnedBytes(stats->pinned_bytes);
     out.setNumClients(stats->num_clients);
   }
-  return gateway::WriteMessage(fd, message, kStallWithin);
+  return gateway::WriteMessage(fd, message, patience);
 }
 
 // Reads the `size` bytes the peer sends into `data`, chunk by chunk.
-Status Receive(int fd, uint8_t* data, uint64_t size) {
+Status Receive(int fd, gateway::Patience patience, uint8_t* data, uint64_t size) {
   for (uint64_t done = 0; done < size;) {
     size_t n = std::min<uint64_t>(size - done, gateway::kChunkBytes);
-    if (Status s = gateway::ReadBytes(fd, data + done, n, kStallWithin); !s.ok()) return s;
+    if (Status s = gateway::ReadBytes(fd, data + done, n, patience); !s.ok()) return s;
     done += n;
   }
   return Status::OK();
@@ -87,6 +86,7 @@ void StoreGateway::Serve(int fd, const std::string& from) {
 
 void StoreGateway::Answer(Connection& c) {
   const int fd = c.fd;
+  const gateway::Patience patience = options_.stall_within;
   std::string why;
   for (;;) {
     std::unique_ptr<capnp::FlatArrayMessageReader> reader;
@@ -105,13 +105,13 @@ void StoreGateway::Answer(Connection& c) {
           storage::ObjectBuffer buffer;
           s = store_->Get(id, &buffer);
           if (!s.ok()) {
-            s = Reply(fd, s);
+            s = Reply(fd, patience, s);
             break;
           }
-          s = Reply(fd, Status::OK(), buffer.size);
+          s = Reply(fd, patience, Status::OK(), buffer.size);
           for (uint64_t done = 0; s.ok() && done < buffer.size; done += gateway::kChunkBytes)
             s = gateway::WriteBytes(fd, buffer.data + done, std::min<uint64_t>(buffer.size - done, gateway::kChunkBytes),
-                                    kStallWithin);
+                                    patience);
           (void)store_->Release(id);
           break;
         }
@@ -120,26 +120,26 @@ void StoreGateway::Answer(Connection& c) {
           id = IdOf(put.getId());
           uint8_t* data = nullptr;
           Status created = store_->Create(id, put.getSize(), put.getReconstructable(), &data);
-          s = Reply(fd, created);  // the bytes follow only once there is room for them
-          if (s.ok() && created.ok()) s = Receive(fd, data, put.getSize());
+          s = Reply(fd, patience, created);  // the bytes follow only once there is room for them
+          if (s.ok() && created.ok()) s = Receive(fd, patience, data, put.getSize());
           if (!s.ok()) {
             if (created.ok()) (void)store_->Abort(id);
             break;
           }
-          if (created.ok()) s = Reply(fd, store_->Seal(id));
+          if (created.ok()) s = Reply(fd, patience, store_->Seal(id));
           break;
         }
         case wire::StoreRequest::CONTAINS:
           id = IdOf(request.getContains());
-          s = Reply(fd, Status::OK(), 0, store_->Contains(id));
+          s = Reply(fd, patience, Status::OK(), 0, store_->Contains(id));
           break;
         case wire::StoreRequest::DELETE:
           id = IdOf(request.getDelete());
-          s = Reply(fd, store_->Delete(id));
+          s = Reply(fd, patience, store_->Delete(id));
           break;
         case wire::StoreRequest::STATS: {
           storage::StoreStats stats = store_->Stats();
-          s = Reply(fd, Status::OK(), 0, false, &stats);
+          s = Reply(fd, patience, Status::OK(), 0, false, &stats);
           break;
         }
         default:

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -17,9 +18,18 @@
 
 namespace lumen::internal {
 
+struct StoreGatewayOptions {
+  // How long a peer may go without sending or taking a byte while a request
+  // is under way before the gateway drops it.
+  std::chrono::milliseconds stall_within = std::chrono::seconds(30);
+  // How many connections it serves at once (a thread each).
+  size_t max_connections = 64;
+};
+
 class StoreGateway {
  public:
-  explicit StoreGateway(std::shared_ptr<storage::ObjectStore> store) : store_(std::move(store)) {}
+  explicit StoreGateway(std::shared_ptr<storage::ObjectStore> store, StoreGatewayOptions options = {})
+      : store_(std::move(store)), options_(options) {}
   ~StoreGateway();  // ends every connection and waits for its thread
 
   // Takes `fd` (a tunnel's near end): a thread of its own answers it until it
@@ -36,6 +46,7 @@ class StoreGateway {
   void Answer(Connection& c);
 
   std::shared_ptr<storage::ObjectStore> store_;
+  const StoreGatewayOptions options_;
   std::mutex mu_;  // guards connections_
   std::list<Connection> connections_;
   bool stopping_ = false;
