@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -114,12 +115,32 @@ TEST_F(StoreGatewayTest, StalledPeersCannotCrowdOutAnHonestOne) {
   std::vector<int> stalled;
   for (size_t i = 0; i < 2 * kCap; ++i) stalled.push_back(Stalled(request.substr(0, 3)));
   ExpectHonestPeerServed(6);
-  // All but kCap - 1 of them (the honest peer holds a slot) are closed, at once.
+  // All but kCap - 1 of them (the honest peer holds a slot) were closed, long before the bound.
   auto deadline = Clock::now() + 10s;
   size_t ended = 0;
   for (int fd : stalled) ended += testing::EndsBefore(fd, std::min(deadline, Clock::now() + 1s));
   EXPECT_GE(ended, stalled.size() - (kCap - 1));
   ExpectHonestPeerServed(7);
+}
+
+// An honest peer whose idle connection was ended to make room notices at
+// its next call and connects again, instead of failing that call.
+TEST_F(StoreGatewayTest, AnIdlePeerEndedToMakeRoomIsServedOnItsNextCall) {
+  Start({.stall_within = 60s, .max_connections = 1});
+  ExpectHonestPeerServed(8);  // connected, now idle
+  ::testing::internal::CaptureStderr();
+  int fd = Stalled(GetRequest(9).substr(0, 3));  // takes the one slot from the idle peer
+  auto deadline = Clock::now() + 10s;
+  std::string log;
+  while (log.find("(idle for") == std::string::npos && Clock::now() < deadline) {
+    log += ::testing::internal::GetCapturedStderr();
+    ::testing::internal::CaptureStderr();
+    std::this_thread::sleep_for(5ms);  // the log line is the only sign the gateway gives
+  }
+  log += ::testing::internal::GetCapturedStderr();
+  ASSERT_NE(log.find("(idle for"), std::string::npos) << log;
+  ExpectHonestPeerServed(10);                          // and takes it back from the half-sent request
+  EXPECT_TRUE(testing::EndsBefore(fd, Clock::now() + 5s));
 }
 
 }  // namespace
