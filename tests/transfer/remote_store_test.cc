@@ -13,51 +13,31 @@
 
 #include <gtest/gtest.h>
 
-#include "../storage/lineage/temp_dir.h"
-#include "protocol/tls_tunnel.h"
+#include "served_store.h"
+#include "slow_link.h"
 #include "transfer/object_transfer.h"
-#include "transfer/store_gateway.h"
 
 namespace lumen::internal {
 namespace {
 
-constexpr char kSecret[] = "a cluster's secret, 32 bytes or so";
-
-ObjectID Id(uint8_t n) {
-  uint8_t bytes[ObjectID::kSize] = {};
-  bytes[0] = n;
-  return ObjectID::FromBinary(bytes);
-}
+using namespace std::chrono_literals;
+using testing::Id;
+using testing::kSecret;
 
 class RemoteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    storage::StoreConfig config;
-    config.label = "remote-store-test";
-    config.socket_path = dir_.path() + "/store.sock";
-    config.capacity_bytes = size_t{64} << 20;
-    config.spill_dir = dir_.path() + "/spill";
-    ASSERT_TRUE(storage::StoreServer::Start(config, &server_).ok());
-    far_ = server_->LocalClient();
-    gateway_ = std::make_unique<StoreGateway>(far_);
-    std::string why;
-    entrance_ = TunnelEntrance::Listen(
-        "127.0.0.1", 0, kSecret, [this](TunnelService, int fd, const std::string& from) { gateway_->Serve(fd, from); },
-        &why);
-    ASSERT_TRUE(entrance_) << why;
+    served_.Start(dir_.path());
+    far_ = served_.far;
+    entrance_ = served_.entrance.get();
     ASSERT_TRUE(ConnectToAnyStore(entrance_->address(), kSecret, &remote_).ok());
   }
-  void TearDown() override {
-    remote_.reset();
-    entrance_.reset();
-    gateway_.reset();
-  }
+  void TearDown() override { remote_.reset(); }
 
   storage::testing::TempDir dir_;
-  std::unique_ptr<storage::StoreServer> server_;
+  testing::ServedStore served_;
   std::shared_ptr<storage::ObjectStore> far_, remote_;
-  std::unique_ptr<StoreGateway> gateway_;
-  std::unique_ptr<TunnelEntrance> entrance_;
+  TunnelEntrance* entrance_ = nullptr;
 };
 
 TEST_F(RemoteStoreTest, ObjectsCrossBothWaysIntact) {
@@ -136,6 +116,34 @@ TEST_F(RemoteStoreTest, AMalformedRequestEndsOnlyItsConnection) {
   EXPECT_TRUE(remote_->Put(Id(7), "still", 5, false).ok());
 }
 
+// A put over a link that is slow but moves: its bytes leave this host at
+// once (into the buffers along the path) and take longer than the patience
+// to arrive. The wait for the reply lasts as long as the far end reports
+// progress, as the bound of every other wait does.
+TEST_F(RemoteStoreTest, APutOverASlowLinkThatMovesIsNotCut) {
+  constexpr auto kPatience = 500ms;
+  testing::SlowLink link(entrance_->port(), 8 << 20);  // a MiB every 125 ms, 12 MiB in 1.5 s
+  RemoteStore slow(TlsAddress("127.0.0.1", link.port()), kSecret, kPatience);
+  std::vector<uint8_t> bytes(12 << 20, 0x3c);
+  auto start = std::chrono::steady_clock::now();
+  Status s = slow.Put(Id(11), bytes.data(), bytes.size(), /*reconstructable=*/false);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_GT(std::chrono::steady_clock::now() - start, 2 * kPatience);  // it did outlast the patience
+  EXPECT_TRUE(far_->Contains(Id(11)));
+}
+
+// The same link stalled mid-put: the put fails within about the patience.
+TEST_F(RemoteStoreTest, APutOverALinkThatStallsFailsWithinThePatience) {
+  testing::SlowLink link(entrance_->port(), 8 << 20);
+  RemoteStore slow(TlsAddress("127.0.0.1", link.port()), kSecret, 300ms);
+  ASSERT_TRUE(slow.Put(Id(12), "x", 1, false).ok());  // connected, and served
+  link.Pause();
+  std::vector<uint8_t> bytes(4 << 20, 0x3c);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(slow.Put(Id(13), bytes.data(), bytes.size(), false).code(), StatusCode::kTimedOut);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
 TEST_F(RemoteStoreTest, AStoreThatIsGoneFailsEveryCallAtOnce) {
   ASSERT_TRUE(remote_->Put(Id(8), "x", 1, false).ok());
   remote_->Disconnect();
@@ -146,7 +154,7 @@ TEST_F(RemoteStoreTest, AStoreThatIsGoneFailsEveryCallAtOnce) {
   // Nobody listening: a clear error, not a wait.
   std::shared_ptr<storage::ObjectStore> nowhere;
   std::string address = entrance_->address();
-  entrance_.reset();
+  served_.entrance.reset();
   ASSERT_TRUE(ConnectToAnyStore(address, kSecret, &nowhere).ok());
   Status s = nowhere->Get(Id(8), &b);
   EXPECT_EQ(s.code(), StatusCode::kDisconnected);

@@ -60,6 +60,8 @@ Status WriteBytes(int fd, const void* data, size_t size, Patience patience) {
   return Exactly(true, fd, const_cast<char*>(static_cast<const char*>(data)), size, patience);  // only read from
 }
 
+Status AwaitBytes(int fd, Patience patience) { return Wait(fd, POLLIN, After(patience)); }
+
 Status WriteMessage(int fd, capnp::MessageBuilder& message, Patience patience) {
   kj::Array<capnp::word> words = capnp::messageToFlatArray(message);
   auto bytes = words.asBytes();

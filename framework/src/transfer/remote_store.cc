@@ -14,23 +14,22 @@ namespace lumen::internal {
 namespace {
 
 namespace wire = lumen::store_gateway;
-constexpr gateway::Patience kAnswerWithin = std::chrono::seconds(30);  // without a byte moving
 
 using Build = RemoteStore::Build;
 
-Status Send(int fd, const Build& build) {
+Status Send(int fd, gateway::Patience patience, const Build& build) {
   capnp::MallocMessageBuilder message;
   build(message.initRoot<wire::StoreRequest>());
-  return gateway::WriteMessage(fd, message, kAnswerWithin);
+  return gateway::WriteMessage(fd, message, patience);
 }
 
 // A reply: its status in *status; what the call returns (not OK if the
 // connection failed or the reply was malformed) as the result.
-Status Receive(int fd, Status* status, uint64_t* size = nullptr, bool* contains = nullptr,
+Status Receive(int fd, gateway::Patience patience, Status* status, uint64_t* size = nullptr, bool* contains = nullptr,
                storage::StoreStats* stats = nullptr) {
   std::unique_ptr<capnp::FlatArrayMessageReader> reader;
   kj::Array<capnp::word> words;
-  if (Status s = gateway::ReadMessage(fd, &reader, &words, kAnswerWithin); !s.ok()) return s;
+  if (Status s = gateway::ReadMessage(fd, &reader, &words, patience); !s.ok()) return s;
   try {
     auto reply = reader->getRoot<wire::StoreReply>();
     if (reply.getCode() > static_cast<uint8_t>(StatusCode::kPermissionDenied))
@@ -57,13 +56,38 @@ Status Receive(int fd, Status* status, uint64_t* size = nullptr, bool* contains 
   return Status::OK();
 }
 
-Status Chunked(int fd, uint8_t* data, uint64_t size, bool read) {
+// A get's `size` bytes into `data`.
+Status ReceiveBytes(int fd, gateway::Patience patience, uint8_t* data, uint64_t size) {
   for (uint64_t done = 0; done < size;) {
     size_t n = std::min<uint64_t>(size - done, gateway::kChunkBytes);
-    Status s = read ? gateway::ReadBytes(fd, data + done, n, kAnswerWithin)
-                    : gateway::WriteBytes(fd, data + done, n, kAnswerWithin);
-    if (!s.ok()) return s;
+    if (Status s = gateway::ReadBytes(fd, data + done, n, patience); !s.ok()) return s;
     done += n;
+  }
+  return Status::OK();
+}
+
+// A put's `size` bytes, no more than kPutAheadChunks ahead of the gateway's
+// acknowledgements. Each is progress: the wait for the last one (and for the
+// reply after it) ends only if the gateway takes nothing for `patience`, not
+// `patience` after our last write, while what that write buffered still
+// crosses a slow path.
+Status SendBytes(int fd, gateway::Patience patience, const uint8_t* data, uint64_t size) {
+  constexpr uint64_t kAhead = gateway::kPutAheadChunks * gateway::kChunkBytes;
+  for (uint64_t sent = 0, acknowledged = 0; acknowledged < size;) {
+    if (sent < size && sent - acknowledged < kAhead) {
+      size_t n = std::min<uint64_t>(size - sent, gateway::kChunkBytes);
+      if (Status s = gateway::WriteBytes(fd, data + sent, n, patience); !s.ok()) return s;
+      sent += n;
+      continue;
+    }
+    Status answer;
+    uint64_t received = 0;
+    if (Status s = Receive(fd, patience, &answer, &received); !s.ok()) return s;
+    uint64_t expected = std::min<uint64_t>(acknowledged + gateway::kChunkBytes, size);
+    if (!answer.ok() || received != expected)
+      return {StatusCode::kInvalid, "the other node's store acknowledged " + std::to_string(received) +
+                                        " bytes of a put where " + std::to_string(expected) + " were due"};
+    acknowledged = received;
   }
   return Status::OK();
 }
@@ -79,7 +103,15 @@ Status RemoteStore::ConnectedLocked() {
   {
     std::lock_guard lock(fd_mu_);
     if (disconnected_) return {StatusCode::kDisconnected, "the node at " + address_ + " is gone"};
-    if (fd_ >= 0) return Status::OK();
+    // Between requests nothing may arrive: a connection with something to
+    // read was ended by the gateway while idle (to make room for another
+    // peer, or it restarted), and is replaced here rather than failing a call.
+    if (fd_ >= 0) {
+      bool ended = gateway::AwaitBytes(fd_, gateway::Patience::zero()).ok();
+      if (!ended) return Status::OK();
+      ::close(fd_);
+      fd_ = -1;
+    }
   }
   std::string why;
   int fd = OpenTunnel(address_, secret_, TunnelService::kStore, kTunnelHandshakeMs, &why);
@@ -97,8 +129,8 @@ Status RemoteStore::ConnectedLocked() {
 Status RemoteStore::AskLocked(const Build& build, Status* answer, uint64_t* size, bool* contains,
                               storage::StoreStats* stats) {
   Status s = ConnectedLocked();
-  if (s.ok()) s = Send(fd_, build);
-  if (s.ok()) s = Receive(fd_, answer, size, contains, stats);
+  if (s.ok()) s = Send(fd_, patience_, build);
+  if (s.ok()) s = Receive(fd_, patience_, answer, size, contains, stats);
   if (!s.ok()) DropConnectionLocked();
   return s;
 }
@@ -141,8 +173,8 @@ Status RemoteStore::Seal(const ObjectID& id) {
         put.setReconstructable(c.reconstructable);
       },
       &answer);
-  if (s.ok() && answer.ok()) s = Chunked(fd_, c.bytes.data(), c.bytes.size(), /*read=*/false);
-  if (s.ok() && answer.ok()) s = Receive(fd_, &answer);
+  if (s.ok() && answer.ok()) s = SendBytes(fd_, patience_, c.bytes.data(), c.bytes.size());
+  if (s.ok() && answer.ok()) s = Receive(fd_, patience_, &answer);
   if (!s.ok()) {
     DropConnectionLocked();
     return s;
@@ -168,7 +200,7 @@ Status RemoteStore::Get(const ObjectID& id, storage::ObjectBuffer* out) {
   std::vector<uint8_t> bytes;
   if (s.ok() && answer.ok()) {
     bytes.resize(size);
-    s = Chunked(fd_, bytes.data(), size, /*read=*/true);
+    s = ReceiveBytes(fd_, patience_, bytes.data(), size);
   }
   if (!s.ok()) {
     DropConnectionLocked();

@@ -7,6 +7,7 @@
 // connection fails, never after Disconnect. Every call is bounded.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -20,7 +21,9 @@ namespace lumen::internal {
 
 class RemoteStore : public storage::ObjectStore {
  public:
-  RemoteStore(std::string address, std::string secret) : address_(std::move(address)), secret_(std::move(secret)) {}
+  // `patience`: how long a call may go without progress before it fails.
+  RemoteStore(std::string address, std::string secret, std::chrono::milliseconds patience = std::chrono::seconds(30))
+      : address_(std::move(address)), secret_(std::move(secret)), patience_(patience) {}
   ~RemoteStore() override;
 
   Status Create(const ObjectID& id, size_t size, bool reconstructable, uint8_t** data) override;
@@ -53,6 +56,7 @@ class RemoteStore : public storage::ObjectStore {
   void DropConnectionLocked();
 
   const std::string address_, secret_;
+  const std::chrono::milliseconds patience_;
   std::mutex mu_;      // guards the maps; held through each request: one at a time
   std::mutex fd_mu_;   // guards disconnected_, held briefly (Disconnect takes only it); fd_ is
                        // written under both locks, so read under either

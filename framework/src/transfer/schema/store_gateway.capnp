@@ -2,8 +2,10 @@
 # tunnel (protocol/tls_tunnel.h). Each request and reply is one of these,
 # framed by its size in bytes (uint32, little-endian). An object's bytes
 # travel raw, in chunks, never inside a message: after a get's reply, and
-# after the reply to a put that says there is room (then a second reply
-# says whether it was sealed).
+# after the reply to a put that says there is room. The gateway acknowledges
+# each chunk of a put's bytes (1 MiB, the last one shorter) with a reply whose
+# `size` is the bytes it has received so far, and once it has them all,
+# a last reply says whether it was sealed.
 @0x8ca7008a52b2efa2;
 
 using Cxx = import "/capnp/c++.capnp";
@@ -12,7 +14,7 @@ $Cxx.namespace("lumen::store_gateway");
 struct StoreRequest {
   union {
     get @0 :Data;           # an object id; the reply's `size` bytes follow it
-    put :group {            # OK: `size` bytes follow, then a second reply
+    put :group {            # OK: `size` bytes follow, each chunk acknowledged, then a last reply
       id @1 :Data;
       size @2 :UInt64;
       reconstructable @3 :Bool;
@@ -26,7 +28,7 @@ struct StoreRequest {
 struct StoreReply {
   code @0 :UInt8;           # lumen::StatusCode
   message @1 :Text;
-  size @2 :UInt64;          # get: the bytes that follow
+  size @2 :UInt64;          # get: the bytes that follow; a put's acknowledgement: the bytes received
   contains @3 :Bool;
   stats @4 :Stats;
 }
