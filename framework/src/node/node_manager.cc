@@ -57,9 +57,7 @@ std::unique_ptr<NodeManager> NodeManager::Start(NodeOptions options) {
   if (::bind(nm->listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::chmod(nm->socket_path_.c_str(), 0600) != 0 || ::listen(nm->listen_fd_, 128) != 0)
     throw Error("cannot listen on " + nm->socket_path_ + ": " + std::strerror(errno));
-  nm->available_ = nm->options_.resources;
-  if (auto gpu = nm->options_.resources.find("GPU"); gpu != nm->options_.resources.end())
-    nm->gpus_ = GpuIds(gpu->second);
+  nm->resources_ = ResourceLedger(nm->options_.resources);
   NodeManager* raw = nm.get();
   if (!nm->options_.log_dir.empty()) nm->logs_ = std::make_unique<LogRelay>(nm->options_.log_dir);
   if (!nm->options_.put_copies_dir.empty())

@@ -43,7 +43,7 @@
 #include "node/dead_nodes.h"
 #include "node/node_options.h"
 #include "node/durability_flusher.h"
-#include "node/gpu_ids.h"
+#include "node/resource_ledger.h"
 #include "transfer/object_transfer.h"
 #include "transfer/store_gateway.h"
 #include "protocol/tls_tunnel.h"
@@ -131,7 +131,6 @@ class NodeManager {
   struct Entry;
   struct ActorState;
   struct PlacedGroup;
-  struct HeldBundle;
   class Unlocker;
   using Clock = std::chrono::steady_clock;
 
@@ -226,9 +225,6 @@ class NodeManager {
   void CommitHeld(const std::string& group, const std::vector<int32_t>& indices);
   void ReturnHeld(const std::string& group, const std::vector<int32_t>& indices);
   void EndGroupWork(const std::string& group);
-  // The GPU ids of the bundle whose GPUs `shape` asks for (or that holds `holding`).
-  const GpuIds* BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding = nullptr) const;
-  GpuIds* BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding = nullptr);
   // The node of the bundle a task or actor of a group asks for ("" if not
   // placed yet, or if this node does not place groups).
   std::string NodeOfBundle(const TaskSpec& spec) const;
@@ -253,9 +249,6 @@ class NodeManager {
   static ResourceShape ShapeOf(const TaskSpec& spec) { return InBundle(spec, TaskAsk(spec)); }
   static ResourceShape ActorShapeOf(const TaskSpec& factory) { return InBundle(factory, ActorAsk(factory)); }
   static std::string ActorWhat(const TaskSpec& factory, const ActorOptions& options);  // "actor 'Counter'"
-  bool Fits(const ResourceShape& shape) const;
-  void Take(const ResourceShape& shape, std::vector<int>* gpus);
-  void GiveBack(const ResourceShape& shape, const std::vector<int>& gpus);
   std::string Infeasible(const std::string& what, const ResourceShape& demand) const;
   ObjectError FeasibilityError(const TaskSpec& spec, const std::string& what, const ResourceShape& demand) const;
   ObjectError SubmitRefusal(const TaskSpec& spec) const;
@@ -356,8 +349,7 @@ class NodeManager {
   ReadyQueue ready_;
   TaskHistory history_;
   LineageRecorder lineage_;
-  ResourceShape available_;  // the node's resources not leased to running tasks or held by actors
-  GpuIds gpus_;              // which GPU ids are free; moves with available_["GPU"]
+  ResourceLedger resources_;  // not leased to running tasks, held by actors or by bundles
   std::unordered_map<int, std::vector<int>> lease_gpus_;  // by worker number: its lease's GPU ids
   std::deque<ActorID> actors_waiting_;  // feasible, but their resources are held by others now
   std::map<int, std::unique_ptr<Worker>> workers_;  // by worker number
@@ -368,7 +360,6 @@ class NodeManager {
   std::map<uint64_t, std::string> prepares_;           // a PrepareBundles sent to a node -> its group
   uint64_t next_prepare_ = 1;
   Clock::time_point next_placement_ = Clock::time_point::max();  // pending groups are tried again then
-  std::map<std::string, std::map<int, HeldBundle>> held_;  // this node's bundles: by group, by index
   std::set<std::string> ended_groups_;                 // removed: their tasks are not retried here
   std::map<std::pair<std::string, std::string>, ActorID> named_actors_;  // (namespace, name)
   int next_worker_ = 0;

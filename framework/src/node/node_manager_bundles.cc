@@ -40,13 +40,6 @@ ResourceShape SumOf(const std::vector<std::map<std::string, double>>& bundles, c
   return sum;
 }
 
-void Add(ResourceShape& to, const ResourceShape& what, double sign) {
-  for (const auto& [name, amount] : what) {
-    double& have = to[name];
-    have += sign * amount;
-    if (IsBundleResource(name) && have < 1e-9 && have > -1e-9) to.erase(name);
-  }
-}
 }  // namespace
 
 // ---- the head's node: placing groups --------------------------------------
@@ -82,7 +75,7 @@ void NodeManager::PlaceGroups() {
 // they do not fit the cluster's free resources now.
 bool NodeManager::StartRound(PlacedGroup& g) {
   const auto& bundles = g.group.GetBundles();
-  std::vector<NodeRoom> rooms{{options_.node_name, available_}};
+  std::vector<NodeRoom> rooms{{options_.node_name, resources_.available()}};
   for (const auto& [id, peer] : peers_)
     if (!peer.dead) rooms.push_back({peer.name, peer.available});
   std::vector<int> fixed(bundles.size(), -1);
@@ -109,8 +102,8 @@ bool NodeManager::StartRound(PlacedGroup& g) {
     ask.request = next_prepare_++;
     prepares_[ask.request] = ask.group;
     ResourceShape sum;
-    for (const auto& [index, resources] : ask.bundles) Add(sum, resources, 1);
-    Add(peer->available, sum, -1);  // as the head sees it, until the node answers
+    for (const auto& [index, resources] : ask.bundles) AddResources(sum, resources, 1);
+    AddResources(peer->available, sum, -1);  // as the head sees it, until the node answers
     g.awaiting.insert(peer->id);
     SendToNode(node, ask);
   }
@@ -142,7 +135,7 @@ void NodeManager::EndRound(PlacedGroup& g) {
   bool commit = !g.refused && !removed;
   for (const auto& [node, indices] : by_node) {
     ResourceShape sum = SumOf(bundles, indices), reserved;
-    for (int32_t i : indices) Add(reserved, ReservedAs(bundles[i], id, i), 1);
+    for (int32_t i : indices) AddResources(reserved, ReservedAs(bundles[i], id, i), 1);
     if (node == options_.node_name) {
       commit ? CommitHeld(id, indices) : ReturnHeld(id, indices);
       continue;
@@ -150,10 +143,10 @@ void NodeManager::EndRound(PlacedGroup& g) {
     Peer* peer = LivePeerNamed(node);
     if (!peer) continue;  // gone: the round was refused, and it took what it held along
     if (commit) {
-      Add(peer->available, reserved, 1);
+      AddResources(peer->available, reserved, 1);
       SendToNode(node, CommitBundlesMsg{id, indices});
     } else {
-      Add(peer->available, sum, 1);
+      AddResources(peer->available, sum, 1);
       SendToNode(node, ReturnBundlesMsg{id, indices, false});
     }
   }
@@ -189,8 +182,8 @@ void NodeManager::GiveBackGroup(PlacedGroup& g) {
     }
     Peer* peer = LivePeerNamed(node);
     if (!peer) continue;
-    for (int32_t i : indices) Add(peer->available, ReservedAs(bundles[i], id, i), -1);
-    Add(peer->available, SumOf(bundles, indices), 1);
+    for (int32_t i : indices) AddResources(peer->available, ReservedAs(bundles[i], id, i), -1);
+    AddResources(peer->available, SumOf(bundles, indices), 1);
     SendToNode(node, ReturnBundlesMsg{id, indices, true});
   }
   g.nodes.assign(g.nodes.size(), "");
@@ -248,8 +241,7 @@ std::optional<Message> NodeManager::OnBundleCommand(const Message& command) {
 
 void NodeManager::ReturnAllBundles() {
   Unlocker locked(this);
-  std::vector<std::string> groups;
-  for (const auto& [group, bundles] : held_) groups.push_back(group);
+  const std::vector<std::string> groups = resources_.HeldGroups();
   for (const std::string& group : groups) {
     ReturnHeld(group, {});
     EndGroupWork(group);
@@ -260,76 +252,18 @@ void NodeManager::ReturnAllBundles() {
 }
 
 std::string NodeManager::HoldBundles(const PrepareBundlesMsg& m) {
-  ResourceShape sum;
-  std::vector<std::pair<int32_t, ResourceShape>> fresh;
-  for (const auto& [index, resources] : m.bundles) {
-    if (held_[m.group].count(index)) continue;  // asked again: held already
-    Add(sum, resources, 1);
-    fresh.emplace_back(index, resources);
-  }
-  if (!Fits(sum)) {
-    if (held_[m.group].empty()) held_.erase(m.group);
-    return "node '" + options_.node_name + "' has not " + FormatResources(sum) + " free now";
-  }
-  for (auto& [index, resources] : fresh) {
-    HeldBundle& held = held_[m.group][index];
-    held.shape = std::move(resources);
-    Take(held.shape, &held.gpus);
-    held.gpu_pool = GpuIds(held.gpus);
-  }
-  return "";
+  ResourceShape asked;
+  if (resources_.Hold(m.group, m.bundles, &asked)) return "";
+  return "node '" + options_.node_name + "' has not " + FormatResources(asked) + " free now";
 }
 
 void NodeManager::CommitHeld(const std::string& group, const std::vector<int32_t>& indices) {
-  auto g = held_.find(group);
-  if (g == held_.end()) return;
-  for (int32_t i : indices) {
-    auto held = g->second.find(i);
-    if (held == g->second.end() || held->second.committed) continue;
-    Add(available_, ReservedAs(held->second.shape, group, i), 1);
-    held->second.committed = true;
-  }
+  resources_.Commit(group, indices);
 }
 
 // Empty `indices`: every bundle of the group this node holds.
 void NodeManager::ReturnHeld(const std::string& group, const std::vector<int32_t>& indices) {
-  auto g = held_.find(group);
-  if (g == held_.end()) return;
-  std::vector<int32_t> which = indices;
-  if (which.empty())
-    for (const auto& [i, held] : g->second) which.push_back(i);
-  for (int32_t i : which) {
-    auto held = g->second.find(i);
-    if (held == g->second.end()) continue;
-    if (held->second.committed) Add(available_, ReservedAs(held->second.shape, group, i), -1);
-    GiveBack(held->second.shape, held->second.gpus);
-    g->second.erase(held);
-  }
-  if (g->second.empty()) held_.erase(g);
-}
-
-const GpuIds* NodeManager::BundleGpus(const ResourceShape& shape, double* amount,
-                                      const std::vector<int>* holding) const {
-  for (const auto& [group, bundles] : held_) {
-    auto any = shape.find(BundleResourceName("GPU", group, -1));
-    if (any == shape.end()) continue;
-    *amount = any->second;
-    for (const auto& [i, held] : bundles) {  // bundle i named, or the one holding those ids
-      bool holds = holding && !holding->empty() &&
-                   std::find(held.gpus.begin(), held.gpus.end(), holding->front()) != held.gpus.end();
-      if (held.committed && (holds || (!holding && shape.count(BundleResourceName("GPU", group, i)))))
-        return &held.gpu_pool;
-    }
-    if (holding) return nullptr;
-    for (const auto& [i, held] : bundles)  // any bundle: the first with room
-      if (held.committed && held.gpu_pool.CanGrant(*amount)) return &held.gpu_pool;
-    return nullptr;
-  }
-  return nullptr;
-}
-
-GpuIds* NodeManager::BundleGpus(const ResourceShape& shape, double* amount, const std::vector<int>* holding) {
-  return const_cast<GpuIds*>(std::as_const(*this).BundleGpus(shape, amount, holding));
+  resources_.Return(group, indices);
 }
 
 // A removed group's actors die and its tasks are cancelled; a running

@@ -89,15 +89,6 @@ struct NodeManager::PlacedGroup {
   bool refused = false;                  // one of them could not hold its bundles
 };
 
-// A bundle this node holds: prepared (its resources taken from the pool),
-// then committed (offered under the group's names, bundle_placement.h).
-struct NodeManager::HeldBundle {
-  ResourceShape shape;
-  std::vector<int> gpus;  // the node's GPU ids it holds, granted to its tasks and actors from gpu_pool
-  GpuIds gpu_pool;
-  bool committed = false;
-};
-
 // A task sent to a peer: the copies of its arguments still on their way,
 // and the Get that brings its result back.
 struct NodeManager::Forwarded {

@@ -1,6 +1,6 @@
 // The node manager's resources: what a task or actor asks for (its shape),
-// whether the node can ever give it (feasibility.h) and whether it can now,
-// and the GPU ids that go with each grant (gpu_ids.h). A pool worker's lease
+// whether the node can ever give it (feasibility.h) and whether it can now
+// (resource_ledger.h, with the GPU ids that go with each grant). A pool worker's lease
 // holds its tasks' shape while they run; an actor holds its own for its
 // whole life (restarts included), on another node that has room when this
 // one has none now (node_manager_peer_actors.cc), or in turn with SPREAD,
@@ -27,10 +27,6 @@ ResourceShape WithoutZeros(ResourceShape shape) {
   return shape;
 }
 
-double GpusOf(const ResourceShape& shape) {
-  auto it = shape.find("GPU");
-  return it == shape.end() ? 0 : it->second;
-}
 }  // namespace
 
 ResourceShape NodeManager::TaskAsk(const TaskSpec& spec) {
@@ -51,34 +47,6 @@ ResourceShape NodeManager::InBundle(const TaskSpec& spec, ResourceShape ask) {
 
 std::string NodeManager::ActorWhat(const TaskSpec& factory, const ActorOptions& options) {
   return "actor '" + (options.class_name.empty() ? factory.function : options.class_name) + "'";
-}
-
-bool NodeManager::Fits(const ResourceShape& shape) const {
-  for (const auto& [name, amount] : shape) {
-    auto it = available_.find(name);
-    if (it == available_.end() || it->second + kEpsilon < amount) return false;
-  }
-  double in_bundle = 0;  // a bundle's GPUs: granted from its own ids
-  if (const GpuIds* pool = BundleGpus(shape, &in_bundle)) return pool->CanGrant(in_bundle);
-  return gpus_.CanGrant(GpusOf(shape));  // 1 GPU free in two halves is not one id
-}
-
-void NodeManager::Take(const ResourceShape& shape, std::vector<int>* gpus) {
-  for (const auto& [name, amount] : shape) available_[name] -= amount;
-  double in_bundle = 0;
-  if (GpuIds* pool = BundleGpus(shape, &in_bundle)) {
-    *gpus = pool->Grant(in_bundle);
-    return;
-  }
-  *gpus = gpus_.Grant(GpusOf(shape));
-}
-
-void NodeManager::GiveBack(const ResourceShape& shape, const std::vector<int>& gpus) {
-  for (const auto& [name, amount] : shape) available_[name] += amount;
-  double in_bundle = 0;
-  if (GpuIds* pool = BundleGpus(shape, &in_bundle, &gpus)) return pool->Release(gpus, in_bundle);
-  if (in_bundle > 0) return;  // its bundle was given back, with its ids
-  gpus_.Release(gpus, GpusOf(shape));
 }
 
 std::string NodeManager::Infeasible(const std::string& what, const ResourceShape& demand) const {
@@ -162,13 +130,13 @@ void NodeManager::StartActorWhenItFits(ActorState& a) {
       spread_turn_ = next_turn;
       if (there) return;  // placed there; else here, below
     }
-    if (!Fits(shape)) {
+    if (!resources_.Fits(shape)) {
       if (PlaceActorOnPeer(a, shape)) return;  // a node with room hosts it
       if (std::find(actors_waiting_.begin(), actors_waiting_.end(), a.id) == actors_waiting_.end())
         actors_waiting_.push_back(a.id);
       return;
     }
-    Take(shape, &a.gpus);
+    a.gpus = resources_.Take(shape);
     a.held = std::move(shape);
     a.holds_resources = true;
   }
@@ -189,7 +157,7 @@ void NodeManager::StartWaitingActors() {
 void NodeManager::ReleaseActorResources(ActorState& a) {
   std::erase(actors_waiting_, a.id);
   if (!a.holds_resources) return;
-  GiveBack(a.held, a.gpus);
+  resources_.GiveBack(a.held, a.gpus);
   a.holds_resources = false;
   a.held.clear();
   a.gpus.clear();

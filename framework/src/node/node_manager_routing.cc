@@ -73,7 +73,7 @@ bool NodeManager::SpreadTurn(const ResourceShape& shape, Peer** peer, size_t* ne
   for (size_t k = 0, nodes = live.size() + 1; k < nodes; ++k) {
     size_t turn = (spread_turn_ + k) % nodes;
     Peer* there = turn == 0 ? nullptr : live[turn - 1];
-    if (there ? !FitsIn(there->available, shape) || (take && !take(*there)) : !Fits(shape)) continue;
+    if (there ? !FitsIn(there->available, shape) || (take && !take(*there)) : !resources_.Fits(shape)) continue;
     *peer = there;
     *next_turn = turn + 1;
     return true;

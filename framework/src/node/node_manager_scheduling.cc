@@ -48,7 +48,7 @@ void NodeManager::SettleLease(Worker& w) {
     gpus = std::move(g->second);
     lease_gpus_.erase(g);
   }
-  GiveBack(back, gpus);
+  resources_.GiveBack(back, gpus);
   w.holds_lease = false;
   w.cpu_lent = false;
   w.lease.clear();
@@ -63,7 +63,7 @@ void NodeManager::SetBlocked(Worker& w, int delta) {
   if (blocked == was_blocked || !w.holds_lease || !IsPool(w)) return;
   auto cpu = w.lease.find("CPU");
   if (cpu == w.lease.end()) return;
-  available_["CPU"] += blocked ? cpu->second : -cpu->second;
+  resources_.Lend("CPU", blocked ? cpu->second : -cpu->second);
   w.cpu_lent = blocked;
 }
 
@@ -81,9 +81,8 @@ NodeManager::Worker* NodeManager::PickWorker(int job, const ResourceShape& shape
       ahead = w.get();
     }
   }
-  if (idle && Fits(shape)) {
-    std::vector<int> gpus;
-    Take(shape, &gpus);
+  if (idle && resources_.Fits(shape)) {
+    std::vector<int> gpus = resources_.Take(shape);
     if (!gpus.empty()) lease_gpus_[idle->number] = std::move(gpus);  // only GPU leases have an entry
     idle->lease = shape;
     idle->holds_lease = true;
@@ -129,13 +128,13 @@ void NodeManager::Dispatch() {
         continue;
       }
       Worker* w = PickWorker(demand.job, shape);
-      if (!w && !peers_.empty() && !Fits(shape) && ForwardToPeer(t->second, shape)) {
+      if (!w && !peers_.empty() && !resources_.Fits(shape) && ForwardToPeer(t->second, shape)) {
         ids.pop_front();  // no room here now: another node has it
         ++popped;
         continue;
       }
       if (!w) {
-        if (Fits(shape) && std::find(placeable.begin(), placeable.end(), demand.job) == placeable.end())
+        if (resources_.Fits(shape) && std::find(placeable.begin(), placeable.end(), demand.job) == placeable.end())
           placeable.push_back(demand.job);
         break;
       }

@@ -54,8 +54,8 @@ head::ClusterSnapshot NodeManager::Snapshot() {
   node.is_head = true;
   node.resources_total = options_.resources;
   for (const auto& [name, total] : options_.resources) {
-    auto free = available_.find(name);
-    node.resources_used[name] = total - (free == available_.end() ? 0 : free->second);
+    auto free = resources_.available().find(name);
+    node.resources_used[name] = total - (free == resources_.available().end() ? 0 : free->second);
   }
   Load here = LoadLocked();
   node.workers = static_cast<int>(here.workers);
