@@ -2,8 +2,6 @@
 // large enough. A spilled object is then read from its file where it is, and
 // a new one is created in a file; both read back exactly, in this process
 // and over the socket, and leave no file behind.
-#include <random>
-
 #include "store_test_util.h"
 
 namespace lumen::storage::testing {
@@ -11,20 +9,6 @@ namespace {
 
 constexpr size_t kCapacity = 1 << 20;
 constexpr size_t kQuarter = kCapacity / 4;
-
-std::vector<uint8_t> RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<uint8_t> bytes(n);
-  for (auto& b : bytes) b = static_cast<uint8_t>(rng());
-  return bytes;
-}
-
-size_t FilesIn(const std::string& dir) {
-  if (!std::filesystem::exists(dir)) return 0;
-  size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++n;
-  return n;
-}
 
 bool Holds(ObjectStore& store, const ObjectID& id, const std::vector<uint8_t>& bytes) {
   ObjectBuffer buf;

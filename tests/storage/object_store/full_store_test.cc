@@ -1,7 +1,5 @@
 // A full store makes room: evicts reconstructable objects, spills the rest,
 // and only then fails — with the sizes in the message.
-#include <random>
-
 #include "store_test_util.h"
 
 namespace lumen::storage::testing {
@@ -9,20 +7,6 @@ namespace {
 
 constexpr size_t kCapacity = 1 << 20;
 constexpr size_t kQuarter = kCapacity / 4;
-
-std::vector<uint8_t> RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<uint8_t> bytes(n);
-  for (auto& b : bytes) b = static_cast<uint8_t>(rng());
-  return bytes;
-}
-
-size_t FilesIn(const std::string& dir) {
-  if (!std::filesystem::exists(dir)) return 0;
-  size_t n = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++n;
-  return n;
-}
 
 TEST(ObjectStoreFull, EvictsReconstructableLeastRecentlyUsedFirst) {
   StoreConfig config = MakeConfig(kCapacity);

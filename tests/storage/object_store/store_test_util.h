@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -48,6 +49,22 @@ inline std::unique_ptr<StoreServer> StartServer(const StoreConfig& config) {
 }
 
 inline std::string Hex(const ObjectID& id) { return id.Hex(); }
+
+// `n` bytes from a seeded generator: contents a test can check exactly.
+inline std::vector<uint8_t> RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<uint8_t> bytes(n);
+  for (auto& b : bytes) b = static_cast<uint8_t>(rng());
+  return bytes;
+}
+
+// How many entries `dir` holds (0 if it does not exist): spill files.
+inline size_t FilesIn(const std::string& dir) {
+  if (!std::filesystem::exists(dir)) return 0;
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
 
 // Polls `done` until it holds or `timeout` passes; for conditions another
 // process or thread makes true (e.g. the server noticing a death).
