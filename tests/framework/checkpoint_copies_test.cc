@@ -91,8 +91,11 @@ Copies CopiesIn(const std::string& storage_dir) {
   std::error_code ec;
   for (const auto& file : fs::directory_iterator(storage_dir + "/puts", ec)) {
     if (!file.is_regular_file()) continue;
+    std::error_code gone;  // removed between the listing and this look: not there
+    const auto size = file.file_size(gone);
+    if (gone) continue;
     c.names.push_back(file.path().filename().string());
-    c.bytes += file.file_size();
+    c.bytes += size;
   }
   return c;
 }
