@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "driver/local_cluster.h"
 #include "lumen/errors.h"
 #include "protocol/tls_tunnel.h"
 
@@ -11,7 +12,11 @@ namespace lumen::cli {
 
 HeadRegistration::HeadRegistration(internal::ClusterFile head, std::string secret, Node node,
                                    std::function<void(const std::string&)> on_lost)
-    : address_(head.address), secret_(std::move(secret)), node_(std::move(node)), on_lost_(std::move(on_lost)) {
+    : address_(head.address),
+      secret_(std::move(secret)),
+      instance_(internal::RandomHex(16)),
+      node_(std::move(node)),
+      on_lost_(std::move(on_lost)) {
   if (internal::IsTlsAddress(head.node_socket)) remote_head_ = head;
   bool refused = false;
   link_ = Register(head, &refused);
@@ -38,7 +43,7 @@ std::shared_ptr<internal::JoinedNodeLink> HeadRegistration::Register(const inter
                                                          secret_, node_.bundles);
   internal::Message m =
       internal::RegisterNodeMsg{1,        secret_, node_.name, node_.node_socket, node_.store_socket, node_.resources,
-                                static_cast<int32_t>(::getpid())};
+                                static_cast<int32_t>(::getpid()), instance_};
   link->Send({&m, 1});
   internal::Message reply = link->AwaitReply(1);  // bounded: the link's liveness timeout
   auto* registered = std::get_if<internal::RegisterNodeReplyMsg>(&reply);

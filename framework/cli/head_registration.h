@@ -15,6 +15,13 @@
 // "Stops" means `on_lost` is called once, with why (the daemon then
 // SIGTERMs itself). A head of another host (its node_socket a tls://
 // address) is registered with through a tunnel, and looked for again there.
+//
+// Each registration presents this daemon's instance: an id made at random
+// as the registration starts, the same each time it registers again, so a
+// head restarted on its storage dir knows the member coming back
+// (node/dead_nodes.h) from another daemon that took its name. A daemon
+// restarted is another instance: nothing of the one before (its store, its
+// workers, its session) survives in it.
 #pragma once
 
 #include <atomic>
@@ -71,6 +78,7 @@ class HeadRegistration {
   std::string address_;
   std::optional<internal::ClusterFile> remote_head_;
   std::string secret_;
+  const std::string instance_;
   Node node_;
   std::function<void(const std::string&)> on_lost_;
   std::mutex mu_;  // guards link_, stopping_

@@ -88,12 +88,16 @@ std::string Bytes(uint64_t n) {
   return buf;
 }
 
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // When a dead node left, by this machine's clock (its daemons run here):
 // "11:05:02 UTC (40 s ago)", and "(40 s ago, before the head restarted)"
 // for one the head lists from its earlier run.
 std::string LeftAt(uint64_t left_ms, bool earlier_run) {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                 std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now = NowMs();
   std::time_t seconds = static_cast<std::time_t>(left_ms / 1000);
   std::tm utc{};
   ::gmtime_r(&seconds, &utc);
@@ -104,6 +108,14 @@ std::string LeftAt(uint64_t left_ms, bool earlier_run) {
   return buf;
 }
 
+// When an awaited node (a member before the head restarted, not back yet)
+// is listed as dead, by this machine's clock: "listed dead in 12 s unless it
+// registers again".
+std::string DeadIn(uint64_t awaited_until_ms) {
+  int64_t left = std::max<int64_t>(0, static_cast<int64_t>(awaited_until_ms) - NowMs());
+  return "listed dead in " + std::to_string((left + 999) / 1000) + " s unless it registers again";
+}
+
 // "CPU 1/2, red 0/2": a node's resources, used of total.
 std::string UsedOfTotal(const json& used, const json& total) {
   std::string out;
@@ -111,16 +123,18 @@ std::string UsedOfTotal(const json& used, const json& total) {
   return out;
 }
 
-// The nodes as `lumen list nodes` shows them: resources used/total, and for
-// a dead one when it left (its cause is death_cause) and none of the
-// figures of a live node.
+// The nodes as `lumen list nodes` shows them: resources used/total; for a
+// dead one when it left (its cause is death_cause), for an awaited one when
+// it is listed dead, and for either none of the figures of a live node.
 json NodeRows(const json& nodes) {
   json rows = json::array();
   for (json n : nodes) {
     n["resources"] = UsedOfTotal(n["resources_used"], n["resources_total"]);
-    bool dead = n.value("state", "") == "dead";
-    n["left"] = dead ? LeftAt(n.value("left_ms", uint64_t{0}), n.value("earlier_run", false)) : "";
-    if (dead)
+    std::string state = n.value("state", "");
+    n["left"] = state == "dead"      ? LeftAt(n.value("left_ms", uint64_t{0}), n.value("earlier_run", false))
+                : state == "awaited" ? DeadIn(n.value("awaited_until_ms", uint64_t{0}))
+                                     : "";
+    if (state != "alive")
       for (const char* figure : {"store_used_bytes", "store_capacity_bytes", "store_objects", "workers", "running_tasks"})
         n[figure] = "";
     rows.push_back(std::move(n));
@@ -192,13 +206,20 @@ int Status(const StateCommandOptions& o) {
     for (auto& [k, v] : m.items()) out += (out.empty() ? "" : ", ") + std::to_string(v.get<int64_t>()) + " " + k;
     return out.empty() ? std::string("none") : out;
   };
-  std::string nodes = Text(s["nodes"]) + " alive, " + Text(s.value("nodes_dead", json(0))) + " dead";
+  int64_t awaited = s.value("nodes_awaited", int64_t{0});
+  std::string nodes = Text(s["nodes"]) + " alive, " + (awaited ? std::to_string(awaited) + " awaited, " : "") +
+                      Text(s.value("nodes_dead", json(0))) + " dead";
   std::printf("session    %s\ndashboard  %s\nnodes      %s\n", Text(c["session"]).c_str(),
               Text(c["dashboard_url"]).c_str(), nodes.c_str());
-  for (const json& n : c["nodes"]) {
-    if (n.value("state", "") != "dead") continue;
-    std::printf("  dead     %s, left %s: %s\n", Text(n["node_id"]).c_str(), LeftAt(n.value("left_ms", uint64_t{0}), n.value("earlier_run", false)).c_str(),
-                Text(n["death_cause"]).c_str());
+  for (const json& n : c["nodes"]) {  // the head lists the awaited before the dead
+    std::string state = n.value("state", "");
+    if (state == "awaited")
+      std::printf("  awaited  %s, a member before the head restarted: %s\n", Text(n["node_id"]).c_str(),
+                  DeadIn(n.value("awaited_until_ms", uint64_t{0})).c_str());
+    if (state == "dead")
+      std::printf("  dead     %s, left %s: %s\n", Text(n["node_id"]).c_str(),
+                  LeftAt(n.value("left_ms", uint64_t{0}), n.value("earlier_run", false)).c_str(),
+                  Text(n["death_cause"]).c_str());
   }
   std::printf("resources  %s (used/total, of the live nodes)\n",
               UsedOfTotal(s["resources_used"], s["resources_total"]).c_str());

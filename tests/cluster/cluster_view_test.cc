@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -28,7 +30,10 @@ class ClusterView : public ::testing::Test {
     config.address = head.address();
     lumen::Init(config);
   }
-  void TearDown() override { lumen::Shutdown(); }
+  void TearDown() override {
+    lumen::Shutdown();
+    ::unsetenv("LUMEN_REJOIN_WAIT_MS");
+  }
 
   static std::string Dump(const std::optional<json>& row) { return row ? row->dump() : "(not listed)"; }
 };
@@ -104,14 +109,8 @@ TEST_F(ClusterView, ATaskSentToANodeIsListedOnThatNodeAlsoOnceItDied) {
 }
 
 TEST_F(ClusterView, AHeadRestartedOnItsStorageDirListsTheNodesThatDiedBeforeMarkedAsSuch) {
-  struct RemovedAtEnd {  // after the daemons below stopped
-    std::string path = std::filesystem::temp_directory_path() / ("lumen-test-dead-" + std::to_string(::getpid()));
-    ~RemovedAtEnd() {
-      std::error_code ignore;
-      std::filesystem::remove_all(path, ignore);
-    }
-  } storage;
-  auto head = std::make_unique<HeadDaemon>("--storage " + storage.path, /*dashboard=*/true);
+  StorageDir storage;  // removed after the daemons below stopped
+  auto head = std::make_unique<HeadDaemon>("--storage " + storage.path(), /*dashboard=*/true);
   ASSERT_EQ(head->start().status, 0) << head->start().out;
   auto red = std::make_unique<NodeDaemon>(*head, "--node-name red --num-cpus 1");
   auto blue = std::make_unique<NodeDaemon>(*head, "--node-name blue --num-cpus 1");
@@ -125,7 +124,7 @@ TEST_F(ClusterView, AHeadRestartedOnItsStorageDirListsTheNodesThatDiedBeforeMark
   pid_t first = head->pid();
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   ASSERT_TRUE(Eventually([&] { return !Alive(first); }, 10s));
-  head = std::make_unique<HeadDaemon>("--storage " + storage.path, /*dashboard=*/true);
+  head = std::make_unique<HeadDaemon>("--storage " + storage.path(), /*dashboard=*/true);
   ASSERT_EQ(head->start().status, 0) << head->start().out;
   std::optional<json> after;
   ASSERT_TRUE(Eventually([&] { return (after = NodeRow(*head, "red", "dead")).has_value(); }, 20s))
@@ -146,59 +145,103 @@ TEST_F(ClusterView, AHeadRestartedOnItsStorageDirListsTheNodesThatDiedBeforeMark
 }
 
 // A node alive when the head died that never comes back: the head restarted
-// on its storage dir lists it as dead once the nodes' bound to register
-// again passes (LUMEN_REJOIN_WAIT_MS, shortened here); one that comes back
-// is alive, never dead.
-TEST_F(ClusterView, AHeadRestartedOnItsStorageDirListsTheNodesThatDidNotComeBackAsDead) {
-  struct RemovedAtEnd {  // after the daemons below stopped
-    std::string path = std::filesystem::temp_directory_path() / ("lumen-test-absent-" + std::to_string(::getpid()));
-    ~RemovedAtEnd() {
-      ::unsetenv("LUMEN_REJOIN_WAIT_MS");
-      std::error_code ignore;
-      std::filesystem::remove_all(path, ignore);
-    }
-  } storage;
-  ::setenv("LUMEN_REJOIN_WAIT_MS", "6000", 1);  // the daemons inherit it; only the head reads it
-  auto head = std::make_unique<HeadDaemon>("--storage " + storage.path, /*dashboard=*/true);
+// on its storage dir lists it as awaited, with when it is listed dead, until
+// the nodes' bound to register again passes (LUMEN_REJOIN_WAIT_MS, shortened
+// here), then as dead; one that comes back is alive, never dead. Another
+// daemon under the awaited node's name (here: as if that node's daemon was
+// started again, which keeps nothing of the one before) is a new node: the
+// member it is not stays awaited, then dead.
+TEST_F(ClusterView, AHeadRestartedOnItsStorageDirListsTheNodesThatDidNotComeBackAsAwaitedThenDead) {
+  StorageDir storage;  // removed after the daemons below stopped
+  constexpr int64_t kWaitMs = 10000;
+  // The daemons inherit it; only the head reads it.
+  ::setenv("LUMEN_REJOIN_WAIT_MS", std::to_string(kWaitMs).c_str(), 1);
+  auto head = std::make_unique<HeadDaemon>("--storage " + storage.path(), /*dashboard=*/true);
   ASSERT_EQ(head->start().status, 0) << head->start().out;
   auto red = std::make_unique<NodeDaemon>(*head, "--node-name red --num-cpus 1");
   auto blue = std::make_unique<NodeDaemon>(*head, "--node-name blue --num-cpus 1");
   ASSERT_EQ(red->start().status, 0) << red->start().out;
   ASSERT_EQ(blue->start().status, 0) << blue->start().out;
-  // The head's file names both as members (it is written off the head's lock, soon after they joined).
+  // The head's file names both as members, each with its daemon's instance
+  // (it is written off the head's lock, soon after they joined).
   auto members = [&] {
-    std::ifstream in(storage.path + "/dead_nodes.json");
+    std::ifstream in(storage.path() + "/dead_nodes.json");
     std::stringstream text;
     text << in.rdbuf();
-    std::set<std::string> names;
+    std::map<std::string, std::string> instances;  // name -> instance
     json j = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
     if (j.is_object() && j["members"].is_array())
-      for (const json& m : j["members"]) names.insert(m.value("name", ""));
-    return names;
+      for (const json& m : j["members"]) instances[m.value("name", "")] = m.value("instance", "");
+    return instances;
   };
-  ASSERT_TRUE(Eventually([&] { return members() == std::set<std::string>{"red", "blue"}; }, 20s));
+  auto names = [](const std::map<std::string, std::string>& instances) {
+    std::set<std::string> out;
+    for (const auto& [name, instance] : instances) out.insert(name);
+    return out;
+  };
+  ASSERT_TRUE(Eventually([&] { return names(members()) == std::set<std::string>{"red", "blue"}; }, 20s));
+  const std::string red_instance = members()["red"];
+  EXPECT_FALSE(red_instance.empty());
+  EXPECT_NE(red_instance, members()["blue"]);
 
   pid_t first = head->pid();
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   ASSERT_TRUE(Eventually([&] { return !Alive(first); }, 10s));
   ASSERT_EQ(::kill(red->pid(), SIGKILL), 0);  // it never comes back
   ASSERT_TRUE(Eventually([&] { return !Alive(red->pid()); }, 10s));
-  head = std::make_unique<HeadDaemon>("--storage " + storage.path, /*dashboard=*/true);
+  head = std::make_unique<HeadDaemon>("--storage " + storage.path(), /*dashboard=*/true);
   ASSERT_EQ(head->start().status, 0) << head->start().out;
+  auto now_ms = [] {
+    return static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch()).count());
+  };
+  // Before the bound: red is awaited (`lumen list nodes -f state=awaited`), with when it is listed dead.
+  int64_t started = now_ms();
+  std::optional<json> awaited;
+  for (const json& n : ListJson(*head, "nodes", "state=awaited"))
+    if (n.value("node_id", "") == "red") awaited = n;
+  ASSERT_TRUE(awaited) << "the restarted head does not list red as awaited: " << ListJson(*head, "nodes").dump();
+  EXPECT_EQ((*awaited)["state"], "awaited") << awaited->dump();
+  EXPECT_EQ((*awaited)["earlier_run"], true) << awaited->dump();
+  EXPECT_EQ((*awaited)["resources_total"]["CPU"], 1) << awaited->dump();
+  int64_t until = (*awaited)["awaited_until_ms"].get<int64_t>();
+  EXPECT_GT(until, started) << awaited->dump();
+  EXPECT_LE(until, started + kWaitMs) << awaited->dump();
+  EXPECT_FALSE(NodeRow(*head, "red", "dead").has_value());
+  ShellRun status = Shell(std::string(LUMEN_CLI_PATH) + " status --address " + head->dashboard_url().substr(7));
+  EXPECT_NE(status.out.find("awaited  red, a member before the head restarted: listed dead in "), std::string::npos)
+      << status.out;
+
+  // Another daemon named red registers: a new node, alive; red's daemon is still awaited.
+  auto stranger = std::make_unique<NodeDaemon>(*head, "--node-name red --num-cpus 1");
+  ASSERT_EQ(stranger->start().status, 0) << stranger->start().out;
+  EXPECT_TRUE(Eventually([&] { return NodeRow(*head, "red").has_value(); }, 20s)) << ListJson(*head, "nodes").dump();
+  ASSERT_LT(now_ms(), until) << "too slow to tell: the bound passed before the other daemon registered";
+  EXPECT_TRUE(NodeRow(*head, "red", "awaited").has_value()) << ListJson(*head, "nodes").dump();
+  EXPECT_NE(head->Log().find("node 'red' is another daemon than the member of that name the head awaits"),
+            std::string::npos)
+      << head->Log();
+
   std::optional<json> dead;
   ASSERT_TRUE(Eventually([&] { return (dead = NodeRow(*head, "red", "dead")).has_value(); }, 30s))
       << "the restarted head does not list red as dead: " << ListJson(*head, "nodes").dump() << head->Log();
+  EXPECT_GE(now_ms(), until);
   EXPECT_EQ((*dead)["death_cause"], "did not register again after the head restarted") << dead->dump();
   EXPECT_EQ((*dead)["earlier_run"], true) << dead->dump();
   EXPECT_EQ((*dead)["resources_total"]["CPU"], 1) << dead->dump();
   EXPECT_NE(head->Log().find("node 'red' did not register again"), std::string::npos) << head->Log();
-  // blue came back within the bound: alive, and not listed as dead.
+  EXPECT_TRUE(ListJson(*head, "nodes", "state=awaited").empty()) << ListJson(*head, "nodes").dump();
+  // blue came back within the bound: alive, and not listed as dead; the other red alive beside the dead one.
   EXPECT_TRUE(Eventually([&] { return NodeRow(*head, "blue").has_value(); }, 20s)) << blue->Log();
   EXPECT_FALSE(NodeRow(*head, "blue", "dead").has_value()) << ListJson(*head, "nodes").dump();
-  EXPECT_FALSE(NodeRow(*head, "red").has_value());
-  // The file says so too: blue a member, red not.
-  EXPECT_TRUE(Eventually([&] { return members() == std::set<std::string>{"blue"}; }, 20s));
-  blue.reset();  // nodes first, then the head
+  EXPECT_TRUE(NodeRow(*head, "red").has_value()) << ListJson(*head, "nodes").dump();
+  // The file says so too: blue and the other red members, red's earlier daemon not.
+  EXPECT_TRUE(Eventually([&] {
+    auto now = members();
+    return names(now) == std::set<std::string>{"blue", "red"} && now["red"] != red_instance;
+  }, 20s));
+  stranger.reset();  // nodes first, then the head
+  blue.reset();
   red.reset();
   head.reset();
 }

@@ -9,8 +9,6 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <filesystem>
-
 #include "counter.h"
 #include "head_daemon.h"
 
@@ -58,17 +56,7 @@ class Failover : public ::testing::Test {
   }
 
   // A storage dir for the head, removed at the end whatever happened (after the daemons stopped).
-  std::string StorageDir(const std::string& name) {
-    storage_.path = std::filesystem::temp_directory_path() / ("lumen-test-" + name + "-" + std::to_string(::getpid()));
-    return storage_.path;
-  }
-  struct RemovedAtEnd {
-    std::string path;
-    ~RemovedAtEnd() {
-      std::error_code ignore;
-      if (!path.empty()) std::filesystem::remove_all(path, ignore);
-    }
-  } storage_;
+  StorageDir storage_;
   // Stopped at the end, nodes first (and before storage_ goes).
   std::unique_ptr<HeadDaemon> head_;
   std::vector<std::unique_ptr<NodeDaemon>> nodes_;
@@ -120,7 +108,7 @@ TEST_F(Failover, AJoinedDriversWaitFailsWhenItsHeadStopsAndDoesNotHang) {
 }
 
 TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
-  std::string storage = StorageDir("storage");
+  const std::string& storage = storage_.path();
   ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
   NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
   // And one that speaks TCP to its head, as another host's node would.
@@ -152,7 +140,7 @@ TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {
 }
 
 TEST_F(Failover, ADetachedNamedActorComesBackWithAHeadRestartedOnItsStorageDir) {
-  std::string storage = StorageDir("actors");
+  const std::string& storage = storage_.path();
   ASSERT_NO_FATAL_FAILURE(StartHead("--storage " + storage));
   Join();
   auto counter = lumen::Actor(Counter::Create)
@@ -180,7 +168,7 @@ TEST_F(Failover, ADetachedNamedActorComesBackWithAHeadRestartedOnItsStorageDir) 
 }
 
 TEST_F(Failover, AHeadStartedOnADriversStorageDirHoldsItsPlacementGroups) {
-  std::string storage = StorageDir("groups");
+  const std::string& storage = storage_.path();
   lumen::Config config;
   config.num_cpus = 2;
   config.storage_dir = storage;

@@ -21,10 +21,16 @@
 
 #include <gtest/gtest.h>
 
+#include "../storage/lineage/temp_dir.h"
 #include "../support/thread_states.h"
 #include "lumen/api.h"
 
 namespace lumen::testing {
+
+// A storage dir for a test's heads (`--storage path()`), removed with what
+// they kept there at the end: declare it before the daemons, so that they
+// stop first.
+using StorageDir = storage::testing::TempDir;
 
 // Runs `command` through the shell; its stdout and stderr, and exit status.
 struct ShellRun {

@@ -243,6 +243,35 @@ TEST_F(DashboardApiTest, DeadNodesAreListedAfterTheLiveOnesWithWhenAndWhy) {
   EXPECT_EQ(metrics.find("node=\"red\""), std::string::npos) << metrics;
 }
 
+// A member before the head restarted, not back yet: after the live nodes,
+// before the dead, with when it is listed dead; not counted as alive.
+TEST_F(DashboardApiTest, AwaitedNodesAreListedBetweenTheLiveAndTheDeadWithTheirDeadline) {
+  ClusterSnapshot s = testing::SampleCluster();
+  s.nodes.insert(s.nodes.begin(), testing::DeadNode("red", 1'700'000'001'000, "its connection to the head closed"));
+  s.nodes.insert(s.nodes.begin(), testing::AwaitedNode("blue", 1'700'000'009'000));
+  source_->Set(s);
+  json nodes = GetJson("/api/nodes");
+  std::vector<std::string> order;
+  for (const json& n : nodes["items"]) order.push_back(n["node_id"].get<std::string>() + ":" + n["state"].get<std::string>());
+  EXPECT_EQ(order, (std::vector<std::string>{"node0:alive", "node1:alive", "blue:awaited", "red:dead"}));
+  const json& blue = nodes["items"][2];
+  EXPECT_EQ(blue["awaited_until_ms"], 1'700'000'009'000);
+  EXPECT_EQ(blue["earlier_run"], true);
+  json awaited = GetJson("/api/nodes?filter=state=awaited");
+  ASSERT_EQ(awaited["total"], 1);
+  EXPECT_EQ(awaited["items"][0]["node_id"], "blue");
+
+  json summary = GetJson("/api/cluster")["summary"];
+  EXPECT_EQ(summary["nodes"], 2);
+  EXPECT_EQ(summary["nodes_awaited"], 1);
+  EXPECT_EQ(summary["nodes_dead"], 1);
+  EXPECT_FALSE(summary["resources_total"].contains("blue"));
+  EXPECT_EQ(GetJson("/api/memory")["nodes"].size(), 2u);
+  std::string metrics = Call("/metrics").body;
+  EXPECT_NE(metrics.find("lumen_nodes{state=\"awaited\"} 1"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("node=\"blue\""), std::string::npos) << metrics;
+}
+
 TEST_F(DashboardApiTest, ThePageIsServedFromTheBinary) {
   HttpResult index = Call("/");
   ASSERT_TRUE(index.ok) << index.error;

@@ -142,6 +142,16 @@ inline NodeState DeadNode(const std::string& name, uint64_t left_ms, const std::
   return n;
 }
 
+// A member before the head restarted, not back yet: listed dead at `until_ms` unless it registers again.
+inline NodeState AwaitedNode(const std::string& name, uint64_t until_ms) {
+  NodeState n = DeadNode(name, until_ms, "");
+  n.state = "awaited";
+  n.left_ms = 0;
+  n.earlier_run = true;
+  n.awaited_until_ms = until_ms;
+  return n;
+}
+
 // Object i made by task i from object i-1; object 0 a put.
 inline void SampleLineage(FakeStateSource& source, int objects) {
   for (int i = 0; i < objects; ++i) {

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -131,8 +134,11 @@ TEST(DeadNodesTest, AFileThatCannotBeWrittenIsReportedTheListStillHoldsTheNode) 
 }
 
 
-DeadNodes::Node Member(const std::string& name, int peer) {
-  return {name, "/tmp/" + name + "/node.sock", {{"CPU", 1}}, 500, 0, "", peer};
+// A member as its daemon registers: `instance` the id its daemon presents
+// (cli/head_registration.h), by default one of its own per name.
+DeadNodes::Node Member(const std::string& name, int peer, const std::string& instance = "") {
+  return {name, "/tmp/" + name + "/node.sock", {{"CPU", 1}}, 500, 0, "", peer, false,
+          instance.empty() ? "instance-of-" + name : instance};
 }
 
 TEST(DeadNodesTest, TheEarlierRunsMembersThatDoNotRegisterAgainAreListedDeadOnceTheWaitIsOver) {
@@ -201,6 +207,76 @@ TEST(DeadNodesTest, AFileOfAnEarlierVersionWithoutMembersIsRead) {
   EXPECT_EQ(dead.load_error(), "");
   ASSERT_EQ(dead.All().size(), 1u);
   EXPECT_TRUE(dead.Awaited().empty());
+}
+
+// A member is known again by its name and its daemon's instance: another
+// daemon under its name (a stranger, or the node's daemon restarted, which
+// keeps nothing of the one before) is a new node; the member stays awaited.
+TEST(DeadNodesTest, AMemberIsKnownAgainByItsNameAndItsDaemonsInstance) {
+  DeadNodes::Node red = Member("red", 0, "a1");
+  EXPECT_TRUE(DeadNodes::IsBack(red, Member("red", 4, "a1")));
+  EXPECT_FALSE(DeadNodes::IsBack(red, Member("red", 4, "b2")));   // another daemon named red
+  EXPECT_FALSE(DeadNodes::IsBack(red, Member("blue", 4, "a1")));  // a daemon keeps its name
+  DeadNodes::Node unnamed = Member("red", 4);
+  unnamed.instance = "";  // a daemon that presents none is not the one that did
+  EXPECT_FALSE(DeadNodes::IsBack(red, unnamed));
+  DeadNodes::Node recorded_without = red;
+  recorded_without.instance = "";  // a file written before heads recorded instances: by name
+  EXPECT_TRUE(DeadNodes::IsBack(recorded_without, Member("red", 4, "b2")));
+}
+
+TEST(DeadNodesTest, AnotherDaemonUnderAnAwaitedMembersNameLeavesItAwaitedThenDead) {
+  TempDir dir;
+  std::string file = dir.path() + "/dead_nodes.json";
+  {
+    DeadNodes first(file);
+    first.Joined(Member("red", 0, "red-first"));
+    first.Joined(Member("blue", 1, "blue-first"));
+  }
+  DeadNodes again(file, DeadNodes::kCapacity, std::chrono::hours(1));
+  ASSERT_EQ(again.Awaited().size(), 2u);
+  EXPECT_EQ(again.Awaited().front().instance, "red-first");  // read back from the file
+  EXPECT_EQ(again.Joined(Member("red", 0, "red-second")), DeadNodes::Rejoined::kNamesake);
+  EXPECT_EQ(again.Awaited().size(), 2u);  // still awaited: red's daemon is not back
+  EXPECT_EQ(again.Joined(Member("blue", 1, "blue-first")), DeadNodes::Rejoined::kBack);
+  ASSERT_EQ(again.Awaited().size(), 1u);
+  EXPECT_EQ(again.Awaited().front().instance, "red-first");
+  EXPECT_EQ(again.Joined(Member("green", 2)), DeadNodes::Rejoined::kNew);
+  EXPECT_EQ(again.Flush(), "");
+
+  // Restarted again, the head awaits this run's members (the new red among
+  // them) and the earlier red, still not back: listed dead once the wait is over.
+  DeadNodes third(file, DeadNodes::kCapacity, std::chrono::milliseconds(0));
+  std::set<std::pair<std::string, std::string>> awaited;  // name, instance
+  for (const DeadNodes::Node& n : third.Awaited()) awaited.emplace(n.name, n.instance);
+  EXPECT_EQ(awaited, (std::set<std::pair<std::string, std::string>>{{"blue", "blue-first"},
+                                                                    {"green", "instance-of-green"},
+                                                                    {"red", "red-first"},
+                                                                    {"red", "red-second"}}));
+  EXPECT_EQ(third.Joined(Member("red", 0, "red-second")), DeadNodes::Rejoined::kBack);
+  std::vector<std::string> absent = third.DeclareAbsent(5000);
+  std::sort(absent.begin(), absent.end());
+  EXPECT_EQ(absent, (std::vector<std::string>{"blue", "green", "red"}));
+  ASSERT_EQ(third.All().size(), 3u);
+  for (const DeadNodes::Node& n : third.All()) {
+    if (n.name != "red") continue;
+    EXPECT_EQ(n.instance, "red-first");  // the earlier daemon is the dead one
+  }
+}
+
+TEST(DeadNodesTest, TheWaitsDeadlineIsKnownWhileMembersAreAwaited) {
+  TempDir dir;
+  std::string file = dir.path() + "/dead_nodes.json";
+  {
+    DeadNodes first(file);
+    first.Joined(Member("red", 0));
+  }
+  auto before = std::chrono::steady_clock::now();
+  DeadNodes again(file, DeadNodes::kCapacity, std::chrono::seconds(30));
+  auto after = std::chrono::steady_clock::now();
+  ASSERT_EQ(again.Awaited().size(), 1u);
+  EXPECT_GE(again.rejoin_deadline(), before + std::chrono::seconds(30));
+  EXPECT_LE(again.rejoin_deadline(), after + std::chrono::seconds(30));
 }
 
 }  // namespace

@@ -206,6 +206,8 @@ void ExpectSame(const RegisterNodeMsg& want, const RegisterNodeMsg& got) {
   EXPECT_EQ(want.node_socket, got.node_socket);
   EXPECT_EQ(want.store_socket, got.store_socket);
   EXPECT_EQ(want.resources, got.resources);
+  EXPECT_EQ(want.pid, got.pid);
+  EXPECT_EQ(want.instance, got.instance);
 }
 
 void ExpectSame(const RegisterNodeReplyMsg& want, const RegisterNodeReplyMsg& got) {

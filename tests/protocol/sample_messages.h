@@ -159,7 +159,8 @@ inline std::vector<Message> SampleMessages() {
   all.push_back(JoinReplyMsg{91, "the cluster refused to let this driver join", "", 0, "", {}});
   all.push_back(FlushMsg{92});
   all.push_back(FlushReplyMsg{93, "the lineage log could not make everything durable"});
-  all.push_back(RegisterNodeMsg{94, "5ec2e7", "node-2", "/run/n2/node.sock", "/run/n2/store.sock", {{"CPU", 8}}, 4242});
+  all.push_back(RegisterNodeMsg{94, "5ec2e7", "node-2", "/run/n2/node.sock", "/run/n2/store.sock", {{"CPU", 8}}, 4242,
+                                "9f3a77c2e01b4d58"});
   all.push_back(RegisterNodeReplyMsg{95, ""});
   all.push_back(PingMsg{});
   all.push_back(PongMsg{});

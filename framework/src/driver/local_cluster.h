@@ -68,7 +68,7 @@ class LocalCluster {
   void StartDashboard(const LocalClusterOptions& options);
 };
 
-// Random hex digits (a session's suffix, a cluster's secret).
+// Random hex digits (a session's suffix, a cluster's secret, a node daemon's instance).
 std::string RandomHex(size_t bytes);
 
 }  // namespace lumen::internal

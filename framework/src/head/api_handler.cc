@@ -93,18 +93,20 @@ json Summary(const ClusterSnapshot& s) {
   for (const ActorState& a : s.actors) actors[a.state] = actors.value(a.state, 0) + 1;
   ResourceMap total, used;
   uint64_t store_used = 0, store_capacity = 0;
-  size_t dead = 0;
+  size_t alive = 0, awaited = 0;
   for (const NodeState& n : s.nodes) {  // the cluster's resources are its live nodes'
-    if (n.state == "dead") {
-      ++dead;
+    if (n.state != "alive") {
+      awaited += n.state == "awaited";
       continue;
     }
+    ++alive;
     for (const auto& [k, v] : n.resources_total) total[k] += v;
     for (const auto& [k, v] : n.resources_used) used[k] += v;
     store_used += n.store_used_bytes;
     store_capacity += n.store_capacity_bytes;
   }
-  return {{"nodes", s.nodes.size() - dead}, {"nodes_dead", dead}, {"tasks", tasks}, {"actors", actors}, {"objects", s.objects.size()},
+  return {{"nodes", alive}, {"nodes_awaited", awaited}, {"nodes_dead", s.nodes.size() - alive - awaited},
+          {"tasks", tasks}, {"actors", actors}, {"objects", s.objects.size()},
           {"placement_groups", s.placement_groups.size()}, {"resources_total", total},
           {"resources_used", used}, {"store_used_bytes", store_used}, {"store_capacity_bytes", store_capacity}};
 }
@@ -135,7 +137,7 @@ json Memory(const ClusterSnapshot& s, size_t limit) {
   for (size_t i = 0; i < largest.size() && i < limit; ++i) objects.push_back(ToJson(*largest[i]));
   json nodes = json::array();
   for (const NodeState& n : s.nodes) {
-    if (n.state == "dead") continue;  // its store went with it
+    if (n.state != "alive") continue;  // its store went with it (or is not known again yet)
     nodes.push_back({{"node_id", n.node_id}, {"store_used_bytes", n.store_used_bytes},
                      {"store_capacity_bytes", n.store_capacity_bytes}, {"store_objects", n.store_objects},
                      {"spilled_bytes", n.spilled_bytes}});
@@ -186,10 +188,11 @@ std::shared_ptr<const ClusterSnapshot> ApiHandler::Snapshot() {
   // Newest first, so the first page of tasks is what is happening now.
   std::stable_sort(snapshot->tasks.begin(), snapshot->tasks.end(),
                    [](const TaskState& a, const TaskState& b) { return a.submit_ms > b.submit_ms; });
-  // The nodes alive first (as the source lists them), then the dead, the latest death first.
+  // The nodes alive first (as the source lists them), then the awaited, then
+  // the dead, the latest death first.
   std::stable_sort(snapshot->nodes.begin(), snapshot->nodes.end(), [](const NodeState& a, const NodeState& b) {
-    bool a_dead = a.state == "dead", b_dead = b.state == "dead";
-    return a_dead != b_dead ? b_dead : a_dead && a.left_ms > b.left_ms;
+    auto rank = [](const NodeState& n) { return n.state == "dead" ? 2 : n.state == "awaited" ? 1 : 0; };
+    return rank(a) != rank(b) ? rank(a) < rank(b) : rank(a) == 2 && a.left_ms > b.left_ms;
   });
   cached_ = snapshot;
   cached_at_ms_ = now;

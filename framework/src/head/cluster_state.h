@@ -25,10 +25,14 @@ using ResourceMap = std::map<std::string, double>;
 
 // A dead node stays listed (its resources_total as it was, nothing used);
 // one that registers again under its name is a new, alive entry beside it.
+// An awaited node is a member of the cluster before the head restarted on
+// its storage dir that has not registered again yet: listed as it was
+// (nothing used, no store), until it does (then alive) or until
+// awaited_until_ms (then dead).
 struct NodeState {
   std::string node_id;
   std::string address;           // where it listens, e.g. "127.0.0.1:6380"
-  std::string state = "alive";   // alive | dead
+  std::string state = "alive";   // alive | awaited | dead
   bool is_head = false;
   ResourceMap resources_total;
   ResourceMap resources_used;
@@ -41,7 +45,8 @@ struct NodeState {
   uint64_t joined_ms = 0;        // unix ms when it registered with the head; 0 for the head or unknown
   uint64_t left_ms = 0;          // dead: unix ms when the head saw it go
   std::string death_cause;       // dead: why (its connection closed, or declared dead after a silence)
-  bool earlier_run = false;      // dead: it left before the head last (re)started on its storage dir
+  bool earlier_run = false;      // dead: it left before the head last (re)started on its storage dir; always if awaited
+  uint64_t awaited_until_ms = 0; // awaited: unix ms when it is listed dead unless it registers again
 };
 
 struct TaskState {

@@ -78,13 +78,13 @@ std::string PrometheusText(const ClusterSnapshot& s) {
         static_cast<double>(s.counters.actor_restarts));
 
   w.Family("lumen_nodes", "gauge", "Nodes by state.");
-  std::map<std::string, uint64_t> nodes{{"alive", 0}, {"dead", 0}};
+  std::map<std::string, uint64_t> nodes{{"alive", 0}, {"awaited", 0}, {"dead", 0}};
   for (const NodeState& n : s.nodes) ++nodes[n.state];
   for (const auto& [state, n] : nodes) w.Sample("lumen_nodes", static_cast<double>(n), {{"state", state}});
-  // Per-node series of the live nodes only: a dead node's name may be alive again.
+  // Per-node series of the live nodes only: a dead or awaited node's name may be alive again.
   std::vector<NodeState> live;
   for (const NodeState& n : s.nodes)
-    if (n.state != "dead") live.push_back(n);
+    if (n.state == "alive") live.push_back(n);
 
   w.Family("lumen_store_objects", "gauge", "Objects in each node's shared-memory store.");
   for (const NodeState& n : live) {

@@ -22,7 +22,8 @@ json ToJson(const NodeState& n) {
           {"joined_ms", n.joined_ms},
           {"left_ms", n.left_ms},
           {"death_cause", n.death_cause},
-          {"earlier_run", n.earlier_run}};
+          {"earlier_run", n.earlier_run},
+          {"awaited_until_ms", n.awaited_until_ms}};
 }
 
 json ToJson(const TaskState& t) {

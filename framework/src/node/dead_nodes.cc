@@ -17,11 +17,13 @@ namespace {
 using nlohmann::json;
 
 // The file's format; a file of another version is not read (and replaced).
-// "members" came later in version 1: a file without it has none.
+// "members" came later in version 1: a file without it has none; and
+// their "instance" later still: a member without one is known by its name.
 constexpr int kFormatVersion = 1;
 
 json Entry(const DeadNodes::Node& n, bool dead) {
   json e = {{"name", n.name}, {"address", n.address}, {"resources", n.resources}, {"joined_ms", n.joined_ms}};
+  if (!n.instance.empty()) e["instance"] = n.instance;
   if (dead) {
     e["left_ms"] = n.left_ms;
     e["why"] = n.why;
@@ -35,6 +37,7 @@ DeadNodes::Node FromEntry(const json& e, bool dead) {
   n.address = e.value("address", "");
   n.resources = e.value("resources", std::map<std::string, double>{});
   n.joined_ms = e.value("joined_ms", uint64_t{0});
+  n.instance = e.value("instance", "");
   if (dead) {
     n.left_ms = e.at("left_ms").get<uint64_t>();
     n.why = e.value("why", "");
@@ -56,11 +59,24 @@ DeadNodes::DeadNodes(std::string file, size_t capacity, std::chrono::millisecond
   });
 }
 
-void DeadNodes::Joined(Node member) {
-  std::erase_if(awaited_, [&](const Node& n) { return n.name == member.name; });
+DeadNodes::Rejoined DeadNodes::Joined(Node member) {
+  Rejoined was = Rejoined::kNew;
+  for (auto it = awaited_.begin(); it != awaited_.end(); ++it) {
+    if (it->name != member.name) continue;
+    was = Rejoined::kNamesake;
+    if (!IsBack(*it, member)) continue;
+    awaited_.erase(it);
+    was = Rejoined::kBack;
+    break;
+  }
   int peer = member.peer;
   members_[peer] = std::move(member);
   Save();
+  return was;
+}
+
+bool DeadNodes::IsBack(const Node& member, const Node& registered) {
+  return member.name == registered.name && (member.instance.empty() || member.instance == registered.instance);
 }
 
 void DeadNodes::Add(Node node) {

@@ -14,6 +14,12 @@
 // dead too. Membership changes are rare, so writing the whole file (at most
 // `capacity` short entries, and the members) each time is cheap.
 //
+// A member is known again by its name and its daemon's instance (the random
+// id its daemon presents at each registration, cli/head_registration.h),
+// never by its name alone: another daemon under an awaited member's name (a
+// stranger, or that node's daemon restarted, which keeps nothing of the one
+// before) is a new node, and the member stays awaited, then dead.
+//
 // Not thread-safe: the node manager calls it under its lock.
 #pragma once
 
@@ -41,6 +47,13 @@ class DeadNodes {
     std::string why;
     int peer = -1;             // its id among this run's peers; -1 for one of an earlier run
     bool earlier_run = false;  // it left before this head (re)started on the file
+    std::string instance{};    // its daemon's (RegisterNodeMsg); "" if not known
+  };
+  // What a registration is to the earlier run's members awaited.
+  enum class Rejoined {
+    kNew,       // none of them has its name
+    kBack,      // that member, back: awaited no more
+    kNamesake,  // another daemon under an awaited member's name: a new node; the member stays awaited
   };
   static constexpr size_t kCapacity = 100;
   static constexpr const char* kNotBack = "did not register again after the head restarted";
@@ -53,9 +66,14 @@ class DeadNodes {
   DeadNodes(const DeadNodes&) = delete;
   DeadNodes& operator=(const DeadNodes&) = delete;
 
-  // `member` (name, address, resources, joined_ms, peer) registered: a
-  // member of this run, and no longer awaited if it was one of the earlier run's.
-  void Joined(Node member);
+  // `member` (name, address, resources, joined_ms, peer, instance)
+  // registered: a member of this run, and no longer awaited if it is one of
+  // the earlier run's back (IsBack).
+  Rejoined Joined(Node member);
+  // Whether `registered` is the earlier run's `member` back: the same name
+  // and the same instance. A member the file names without an instance
+  // (written before heads recorded them) is known by its name alone.
+  static bool IsBack(const Node& member, const Node& registered);
   // Lists `node` as the latest death (no longer a member), drops the oldest
   // beyond the capacity.
   void Add(Node node);
@@ -75,6 +93,8 @@ class DeadNodes {
   const std::deque<Node>& All() const { return nodes_; }
   // The earlier run's members not registered again (yet).
   const std::vector<Node>& Awaited() const { return awaited_; }
+  // When DeclareAbsent lists those still awaited as dead.
+  std::chrono::steady_clock::time_point rejoin_deadline() const { return rejoin_deadline_; }
   // The name of this run's peer `peer` if it is still listed, else "".
   std::string NameOf(int peer) const;
   // Why the earlier run's file could not be read; "" if it was, or there was none.

@@ -94,10 +94,15 @@ void NodeManager::RegisterPeer(Worker& client, RegisterNodeMsg& m) {
   peer.joined_ms = UnixMillis();
   client.node = true;
   client.peer = peer.id;
-  dead_nodes_.Joined({peer.name, peer.node_socket, peer.total, peer.joined_ms, 0, "", peer.id});
+  DeadNodes::Rejoined was =
+      dead_nodes_.Joined({peer.name, peer.node_socket, peer.total, peer.joined_ms, 0, "", peer.id, false, m.instance});
   Reply(client, reply);
   std::fprintf(stderr, "lumen: node '%s' joined the cluster (%s%s)\n", m.name.c_str(), WhoIs(client.pid, client.remote).c_str(),
                IsTlsAddress(m.node_socket) ? (", another host's: reached at " + m.node_socket).c_str() : "");
+  if (was == DeadNodes::Rejoined::kNamesake)
+    std::fprintf(stderr,
+                 "lumen: node '%s' is another daemon than the member of that name the head awaits: a new node\n",
+                 m.name.c_str());
 }
 
 // Its registration closed: the node is gone, and what ran there runs again.

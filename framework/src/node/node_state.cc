@@ -1,9 +1,12 @@
 // The node as the dashboard and the CLI see it: a copy of its records,
 // taken under the node's lock and rendered as head/cluster_state.h's plain
 // structs, and its counters for tests and lessons.
+#include <algorithm>
+
 #include "node/node_manager.h"
 #include "node/node_manager_records.h"
 #include "node/placement_groups.h"
+#include "runtime/deadline.h"
 
 namespace lumen::internal {
 namespace {
@@ -85,6 +88,20 @@ head::ClusterSnapshot NodeManager::Snapshot() {
     other.left_ms = dead.left_ms;
     other.death_cause = dead.why;
     other.earlier_run = dead.earlier_run;
+  }
+  // The earlier run's members not back yet: listed as dead at the deadline unless they register again.
+  auto left = std::max(dead_nodes_.rejoin_deadline() - std::chrono::steady_clock::now(),
+                       std::chrono::steady_clock::duration::zero());
+  uint64_t until = UnixMillis() + std::chrono::duration_cast<std::chrono::milliseconds>(left).count();
+  for (const DeadNodes::Node& awaited : dead_nodes_.Awaited()) {
+    head::NodeState& other = snap.nodes.emplace_back();
+    other.node_id = awaited.name;
+    other.address = awaited.address;
+    other.state = "awaited";
+    other.resources_total = awaited.resources;
+    other.joined_ms = awaited.joined_ms;
+    other.earlier_run = true;
+    other.awaited_until_ms = until;
   }
 
   std::vector<const TaskHistory::Record*> live;

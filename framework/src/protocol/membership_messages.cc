@@ -60,12 +60,13 @@ void Write(frames::Frame::Builder f, const RegisterNodeMsg& m) {
   b.setStoreSocket(m.store_socket);
   WriteResources(b.initResources(static_cast<unsigned>(m.resources.size())), m.resources);
   b.setPid(m.pid);
+  b.setInstance(m.instance);
 }
 
 RegisterNodeMsg Read(frames::RegisterNode::Reader r) {
   return {r.getRequest(),           ReadText(r.getSecret()),      ReadText(r.getName()),
           ReadText(r.getNodeSocket()), ReadText(r.getStoreSocket()), ReadResources(r.getResources()),
-          r.getPid()};
+          r.getPid(),               ReadText(r.getInstance())};
 }
 
 void Write(frames::Frame::Builder f, const RegisterNodeReplyMsg& m) {

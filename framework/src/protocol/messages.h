@@ -168,6 +168,7 @@ struct RegisterNodeMsg {
   std::string store_socket;
   std::map<std::string, double> resources;
   int32_t pid = 0;  // the daemon's, on its own host
+  std::string instance;  // the daemon's own id: the same on each of its registrations, no other daemon's
 };
 
 // Liveness (heartbeat.h) and a node's farewell to its clients.

@@ -6,8 +6,9 @@
 // if none does (cli/head_registration.h). So a restarted head that has not
 // seen a node of its earlier run register again within kRejoinWithin, plus
 // the time that node may take to notice (twice the liveness timeout), will
-// not see it again: it lists it as dead (node/dead_nodes.h). LUMEN_REJOIN_WAIT_MS
-// sets the head's wait instead (read as the head starts; tests shorten it).
+// not see it again: it lists it as awaited until then, and as dead after
+// (node/dead_nodes.h). LUMEN_REJOIN_WAIT_MS sets the head's wait instead
+// (read as the head starts; tests shorten it).
 #pragma once
 
 #include <chrono>

@@ -5,6 +5,7 @@
 // the node is wired; the page, the waits and the clicks stay the same.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "fake_state_source.h"
@@ -122,6 +123,26 @@ TEST_F(DashboardPageTest, LiveTasksActorRestartAndLineageByClicks) {
   Shot("timeline");
   EXPECT_TRUE(browser_.Attribute("#error-banner", "hidden").size() || browser_.Count("#error-banner[hidden]") == 1)
       << browser_.Text("#error-banner");
+}
+
+// A member before the head restarted, not back yet: its row says so and
+// when it is listed dead; the card counts it apart.
+TEST_F(DashboardPageTest, AnAwaitedNodeIsShownWithWhenItIsListedDead) {
+  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch()).count());
+  cluster_.nodes.push_back(testing::AwaitedNode("red", now + 30'000));
+  source_->Set(cluster_);
+  ASSERT_TRUE(browser_.Navigate(server_->url() + "/#cluster")) << browser_.last_error();
+  const std::string row = "#nodes-table tr.node-awaited[data-id='red']";
+  ASSERT_TRUE(WebDriver::WaitFor([&] { return browser_.Count(row) == 1; }, seconds(15)))
+      << browser_.Text("#nodes-table");
+  EXPECT_EQ(browser_.Text(row + " td.col-state"), "awaited");
+  EXPECT_NE(browser_.Text(row + " td.col-death_cause").find("listed dead in "), std::string::npos)
+      << browser_.Text(row);
+  EXPECT_EQ(browser_.Text(row + " td.col-workers"), "");
+  EXPECT_EQ(browser_.Text(row + " td.col-resources"), "had CPU 2, red 1");
+  EXPECT_NE(browser_.Text("#card-nodes").find("2 alive, 1 awaited"), std::string::npos) << browser_.Text("#card-nodes");
+  Shot("cluster-awaited");
 }
 
 }  // namespace

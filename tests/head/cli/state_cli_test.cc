@@ -91,6 +91,26 @@ TEST_F(StateCliTest, StatusAndListNodesShowTheDeadNodesWithTheirCause) {
   EXPECT_NE(dead.out.find("22:13:21 UTC"), std::string::npos) << dead.out;
 }
 
+TEST_F(StateCliTest, StatusAndListNodesShowTheAwaitedNodesWithWhenTheyAreListedDead) {
+  ClusterSnapshot s = testing::SampleCluster();
+  uint64_t now = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch()).count());
+  s.nodes.push_back(testing::AwaitedNode("blue", now + 42'000));
+  source_->Set(s);
+  CliRun status = Lumen("status " + address_);
+  ASSERT_EQ(status.status, 0) << status.out;
+  EXPECT_NE(status.out.find("nodes      2 alive, 1 awaited, 0 dead"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("awaited  blue, a member before the head restarted: listed dead in 4"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find(" s unless it registers again"), std::string::npos) << status.out;
+
+  CliRun awaited = Lumen("list nodes -f state=awaited " + address_);
+  ASSERT_EQ(awaited.status, 0) << awaited.out;
+  EXPECT_NE(awaited.out.find("(1 of 1)"), std::string::npos) << awaited.out;
+  EXPECT_NE(awaited.out.find("listed dead in 4"), std::string::npos) << awaited.out;  // 42 s or 41 s
+  EXPECT_EQ(awaited.out.find("  0  "), std::string::npos) << awaited.out;  // no figures of a live node
+}
+
 TEST_F(StateCliTest, ListFiltersThenLimitsAndSaysTheTotal) {
   CliRun r = Lumen("list tasks -f state=failed -f function=Square --limit 3 " + address_);
   ASSERT_EQ(r.status, 0) << r.out;

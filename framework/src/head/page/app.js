@@ -31,14 +31,19 @@ function bytes(n) {
 function clock(unixMs) { return new Date(unixMs).toISOString().slice(11, 19) + ' UTC'; }
 // A dead node: when it left (and how long ago, by the snapshot's clock) and why;
 // one that left before the head restarted (listed from its storage dir) says so.
+// An awaited one (a member before the head restarted, not back yet): when it is listed dead.
 function departure(node, nowMs) {
+  if (node.state === 'awaited') {
+    const left = Math.max(0, Math.ceil((node.awaited_until_ms - nowMs) / 1000));
+    return 'not back since the head restarted: listed dead in ' + left + ' s unless it registers again';
+  }
   if (node.state !== 'dead') return '';
   const ago = Math.max(0, Math.round((nowMs - node.left_ms) / 1000));
   return 'left ' + clock(node.left_ms) + ' (' + ago + ' s ago' + (node.earlier_run ? ', before the head restarted' : '') +
       '): ' + node.death_cause;
 }
-// What a live node has now; nothing for a dead one (`value` may be a function, drawn only if alive).
-function live(node, value) { return node.state === 'dead' ? '' : typeof value === 'function' ? value() : value; }
+// What a live node has now; nothing for a dead or awaited one (`value` may be a function, drawn only if alive).
+function live(node, value) { return node.state !== 'alive' ? '' : typeof value === 'function' ? value() : value; }
 function ms(n) { return n === null || n === undefined ? '' : n < 1000 ? n + ' ms' : (n / 1000).toFixed(2) + ' s'; }
 function stateBadge(s) { return el('span', {class: 'state state-' + s, text: s}); }
 function resources(used, total) {
@@ -106,7 +111,8 @@ const views = {
     const s = c.summary;
     const count = m => Object.entries(m).map(([k, v]) => k + ' ' + v).join(', ') || 'none';
     document.getElementById('cluster-summary').replaceChildren(
-        card('nodes', s.nodes + ' alive' + (s.nodes_dead ? ', ' + s.nodes_dead + ' dead' : ''), 'card-nodes'),
+        card('nodes', s.nodes + ' alive' + (s.nodes_awaited ? ', ' + s.nodes_awaited + ' awaited' : '') +
+            (s.nodes_dead ? ', ' + s.nodes_dead + ' dead' : ''), 'card-nodes'),
         card('tasks', count(s.tasks), 'card-tasks'),
         card('actors', count(s.actors), 'card-actors'),
         card('objects', s.objects, 'card-objects'),
@@ -117,7 +123,7 @@ const views = {
     fillTable(document.getElementById('nodes-table'), 'node', 'node_id', [
       ['node_id', 'node', r => r.node_id + (r.is_head ? ' (head)' : '')], ['state', 'state', r => stateBadge(r.state)],
       ['address', 'address'],
-      ['resources', 'resources used/total', r => r.state === 'dead'
+      ['resources', 'resources used/total', r => r.state !== 'alive'
           ? 'had ' + Object.entries(r.resources_total).map(([k, v]) => k + ' ' + v).join(', ')
           : resources(r.resources_used, r.resources_total)],
       ['store', 'store', r => live(r, () => storeBar(r.store_used_bytes, r.store_capacity_bytes))],

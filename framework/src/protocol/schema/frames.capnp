@@ -235,6 +235,7 @@ struct RegisterNode {
   storeSocket @4 :Text;
   resources @5 :List(Resource);
   pid @6 :Int32;            # the daemon's, on its own host (logs; a tunnel's peer shows none)
+  instance @7 :Text;        # the daemon's own id, random, the same each time it registers (head_registration.h)
 }
 
 struct RegisterNodeReply {
