@@ -26,6 +26,7 @@ InjectedFault ClusterHarness::Inject(const Fault& fault) {
     case FaultKind::kKillHead: KillHead(false, &record); break;
     case FaultKind::kKillCluster: KillHead(true, &record); break;
     case FaultKind::kStopNode: StopNode(&record); break;
+    case FaultKind::kStopHead: StopHead(&record); break;
     default:
       record.skipped = true;
       record.note = "skipped: not a fault of a cluster run";
@@ -144,16 +145,7 @@ void ClusterHarness::StopNode(InjectedFault* record) {
   record->at_ms = log_.NowMs();
   record->pid = node->pid;
   node->process->Signal(SIGSTOP);
-  // Each a line in the head's (or the node's) log, looked for every 50 ms; the driver's lines are read meanwhile.
-  auto await = [&](milliseconds bound, const std::function<bool()>& done) {
-    const auto deadline = Clock::now() + bound;
-    while (!done() && Clock::now() < deadline) {
-      if (driver_ && !driver_->ended()) Follow(std::min(deadline, Clock::now() + milliseconds(50)));
-      else std::this_thread::sleep_for(milliseconds(50));
-    }
-    return done();
-  };
-  const bool declared = await(kDeclaredDeadBound, [&] { return daemons_.DeclaredDead(node->pid) > deaths; });
+  const bool declared = Await(kDeclaredDeadBound, [&] { return daemons_.DeclaredDead(node->pid) > deaths; });
   const int64_t dead_ms = log_.NowMs() - record->at_ms;
   node->process->Signal(SIGCONT);
   if (!declared) {
@@ -163,7 +155,7 @@ void ClusterHarness::StopNode(InjectedFault* record) {
     return;
   }
   const int64_t resumed_at = log_.NowMs();
-  const bool back = await(kReRegisterBound, [&] { return daemons_.RegistrationsWithHead(node->pid) > registrations; });
+  const bool back = Await(kReRegisterBound, [&] { return daemons_.RegistrationsWithHead(node->pid) > registrations; });
   record->note = "SIGSTOP node pid " + std::to_string(node->pid) + " (of " + std::to_string(of) +
                  "), declared dead " + std::to_string(dead_ms) + " ms later; SIGCONT: " +
                  (back ? "registered again " + std::to_string(log_.NowMs() - resumed_at) + " ms after"
@@ -171,6 +163,85 @@ void ClusterHarness::StopNode(InjectedFault* record) {
   if (!back)
     log_.Fail("stop-node: node pid " + std::to_string(node->pid) + " did not register again within " +
               std::to_string(kReRegisterBound.count()) + " ms of SIGCONT");
+}
+
+// The head is stopped, not dead: to its nodes and its joined driver it is
+// only silent. Each node must notice within kDeclaredDeadBound (its log:
+// "lost the head") and then tries to register again; the driver's link to
+// the head's node is declared dead by the same bound, so its waits fail with
+// an error (never hang) and it ends. Held stopped hold_ms longer (the nodes'
+// attempts queue at its socket), then resumed: the same head, its directory
+// and log intact, serves again. Every node registers with it again within
+// kReRegisterBound (none may give up), and a new driver gets everything
+// flushed before the stop.
+void ClusterHarness::StopHead(InjectedFault* record) {
+  LocalDaemons::Daemon* head = daemons_.head();
+  if (!head) {
+    record->skipped = true;
+    record->note = "skipped: no head is alive";
+    return;
+  }
+  struct Watched {
+    LocalDaemons::Daemon* node;
+    int lost, again;  // the lines of its log before the stop
+  };
+  std::vector<Watched> nodes;
+  for (LocalDaemons::Daemon* node : daemons_.LiveNodes())
+    nodes.push_back({node, daemons_.LostHead(node->pid), daemons_.RegisteredAgain(node->pid)});
+  // True when every node still alive did what `seen` says.
+  auto every_node = [&](const std::function<bool(const Watched&)>& seen) {
+    return std::all_of(nodes.begin(), nodes.end(), [&](const Watched& n) { return !daemons_.Alive(*n.node) || seen(n); });
+  };
+  record->pid = head->pid;
+  record->at_ms = head_killed_at_ms_ = log_.NowMs();  // the driver's errors from now on are this fault's
+  const auto stopped_at = Clock::now();
+  head->process->Signal(SIGSTOP);
+  const bool noticed =
+      Await(kDeclaredDeadBound, [&] { return every_node([&](const Watched& n) { return daemons_.LostHead(n.node->pid) > n.lost; }); });
+  const int64_t noticed_ms = log_.NowMs() - record->at_ms;
+  const bool ended = Await(kLinkLostBound - std::chrono::duration_cast<milliseconds>(Clock::now() - stopped_at),
+                           [&] { return !driver_ || driver_->ended(); });
+  const int64_t ended_ms = log_.NowMs() - record->at_ms;
+  Await(milliseconds(record->planned.hold_ms), [] { return false; });
+  head->process->Signal(SIGCONT);
+  const int64_t resumed_at = log_.NowMs();
+  record->note = "SIGSTOP the head pid " + std::to_string(head->pid) + ": its " + std::to_string(nodes.size()) +
+                 " nodes " + (noticed ? "noticed " : "had not all noticed ") + std::to_string(noticed_ms) +
+                 " ms later, the driver " + (ended ? "ended " : "still ran ") + std::to_string(ended_ms) +
+                 " ms after; SIGCONT at +" + std::to_string(resumed_at - record->at_ms) + " ms";
+  if (!noticed)
+    log_.Fail("stop-head: not every node noticed its head's silence within " + std::to_string(kDeclaredDeadBound.count()) +
+              " ms of SIGSTOP (liveness " + std::to_string(kNodeLiveness.count()) + " ms)");
+  if (!ended) {
+    log_.Fail("HANG: the joined driver still runs " + std::to_string(kLinkLostBound.count()) +
+              " ms after its head was stopped (a wait that does not fail)");
+    driver_->Kill();
+  }
+  ReapDriver(true);
+  const bool back =
+      Await(kReRegisterBound, [&] { return every_node([&](const Watched& n) { return daemons_.RegisteredAgain(n.node->pid) > n.again; }); });
+  record->note += "; " + std::string(back ? "every node registered again " : "not every node registered again ") +
+                  std::to_string(log_.NowMs() - resumed_at) + " ms after";
+  for (const Watched& n : nodes)
+    if (!daemons_.Alive(*n.node))
+      log_.Fail("stop-head: node pid " + std::to_string(n.node->pid) + " stopped when its head was resumed; its log ends: " +
+                daemons_.NodeLogTail(n.node->pid, 600));
+  if (!back)
+    log_.Fail("stop-head: a node did not register again within " + std::to_string(kReRegisterBound.count()) +
+              " ms of SIGCONT");
+  if (!daemons_.head()) log_.Fail("stop-head: the head pid " + std::to_string(record->pid) + " died once resumed");
+  if (log_.Failed()) return;
+  if (StartDriver(true)) record->note += "; a new driver joined at +" + std::to_string(log_.NowMs() - record->at_ms) + " ms";
+}
+
+// Each a line in a daemon's log, looked for every 50 ms.
+bool ClusterHarness::Await(milliseconds bound, const std::function<bool()>& done) {
+  const auto deadline = Clock::now() + bound;
+  while (!done() && Clock::now() < deadline) {
+    if (driver_ && !driver_->ended()) Follow(std::min(deadline, Clock::now() + milliseconds(50)));
+    else std::this_thread::sleep_for(std::min<Clock::duration>(deadline - Clock::now(), milliseconds(50)));
+  }
+  return done();
 }
 
 bool ClusterHarness::Restart(const std::vector<LocalDaemons::Daemon*>& old_nodes, InjectedFault* record) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,6 +54,10 @@ class ClusterHarness {
   void KillNode(InjectedFault* record);
   void KillHead(bool whole_cluster, InjectedFault* record);
   void StopNode(InjectedFault* record);
+  void StopHead(InjectedFault* record);
+  // Until done() (looked at every 50 ms) or `bound`, the driver's lines read
+  // meanwhile; done() then.
+  bool Await(std::chrono::milliseconds bound, const std::function<bool()>& done);
   // A new head on the same dir and port; the nodes of the old head
   // (`old_nodes`) that re-register are kept, and nodes started up to kNodes. False if not.
   bool Restart(const std::vector<LocalDaemons::Daemon*>& old_nodes, InjectedFault* record);
@@ -66,7 +71,7 @@ class ClusterHarness {
   RunLog log_;
   std::unique_ptr<ChildDriver> driver_;
   ChildReport report_;
-  int64_t head_killed_at_ms_ = -1;  // the current driver's head was killed then
+  int64_t head_killed_at_ms_ = -1;  // the current driver's head was killed (or stopped) then
   int drivers_ = 0;
   uint64_t worker_deaths_ = 0;  // workers seen to exit after a kill
 };

@@ -15,7 +15,7 @@ using std::chrono::milliseconds;
 
 std::vector<FaultKind> ClusterFaultKinds() {
   return {FaultKind::kKillWorker, FaultKind::kKillNode, FaultKind::kKillNode, FaultKind::kKillHead,
-          FaultKind::kKillCluster, FaultKind::kStopNode};
+          FaultKind::kKillCluster, FaultKind::kStopNode, FaultKind::kStopHead};
 }
 
 namespace {
@@ -143,8 +143,9 @@ void RunOnCluster(const ScenarioOptions& options, ScenarioResult* result) {
     result->failures.push_back("cannot make a temp dir for the head's storage dir");
     return;
   }
-  // Every daemon and driver of the run declares a silent node dead after
-  // this (the default, 10 s, would make a stop-node fault outlast a run).
+  // Every daemon and driver of the run declares a silent node (or head)
+  // dead after this (the default, 10 s, would make a stop-node or stop-head
+  // fault outlast a run).
   ::setenv("LUMEN_NODE_LIVENESS_MS", std::to_string(kNodeLiveness.count()).c_str(), 1);
   LocalDaemons daemons({LumenCli(), dir.path() + "/storage", 1, 2});
   std::string why = daemons.StartHead();

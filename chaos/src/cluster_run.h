@@ -13,8 +13,14 @@
 //                 --storage DIR` again on the same dir and port; nodes are
 //                 started again if fewer than 2 are alive and registered
 //   kill-cluster  SIGKILL the head and every node at once; the same restart
+//   stop-node     SIGSTOP a node: the head must declare it dead within its
+//                 liveness bound; SIGCONT: it must register again
+//   stop-head     SIGSTOP the head: its nodes and its driver must notice within
+//                 the liveness bound (the driver's waits fail, never hang);
+//                 SIGCONT: the same head serves again, every node registers
+//                 with it again, and a new driver joins
 //
-// After a head or cluster kill a new joined driver gets every object the
+// After a head or cluster kill (or a stop-head) a new joined driver gets every object the
 // drivers before it reported flushed, by ObjectRef::FromID, with its exact
 // value (rebuilt from the lineage log, or read from a durable copy), then
 // the rounds go on in it. When the schedule is spent the harness tells the

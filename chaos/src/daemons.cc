@@ -151,14 +151,17 @@ std::vector<pid_t> LocalDaemons::Workers() const {
   return workers;
 }
 
+// A head's own log is head.log, a node's node.log (`lumen start`).
+std::string LocalDaemons::LogOf(const Daemon& d) const {
+  std::ifstream in(d.session_dir + (d.head ? "/logs/head.log" : "/logs/node.log"));
+  std::stringstream log;
+  log << in.rdbuf();
+  return log.str();
+}
+
 std::string LocalDaemons::LastHeadLog() const {
   for (auto it = daemons_.rbegin(); it != daemons_.rend(); ++it)
-    if (it->head) {
-      std::ifstream in(it->session_dir + "/logs/head.log");
-      std::stringstream log;
-      log << in.rdbuf();
-      return log.str();
-    }
+    if (it->head) return LogOf(*it);
   return "";
 }
 
@@ -182,6 +185,16 @@ int LocalDaemons::RegistrationsWithHead(pid_t pid) const {
 int LocalDaemons::DeclaredDead(pid_t pid) const {
   return Occurrences(LastHeadLog(), "(pid " + std::to_string(pid) + ") sent nothing for");
 }
+
+int LocalDaemons::NodeLogLines(pid_t pid, const std::string& line) const {
+  for (const Daemon& d : daemons_)
+    if (!d.head && d.pid == pid) return Occurrences(LogOf(d), line);
+  return 0;
+}
+
+// cli/head_registration.cc says so.
+int LocalDaemons::LostHead(pid_t pid) const { return NodeLogLines(pid, "lumen: lost the head at "); }
+int LocalDaemons::RegisteredAgain(pid_t pid) const { return NodeLogLines(pid, "lumen: registered again with the head at "); }
 
 LocalDaemons::Killed LocalDaemons::Kill(const std::vector<Daemon*>& daemons, milliseconds bound) {
   Killed k;
@@ -240,9 +253,18 @@ void LocalDaemons::Forget(const Daemon& d) {
   fs::remove(SegmentOf(d.session_dir), ignore);
 }
 
-std::string LocalDaemons::HeadLogTail(size_t bytes) const {
-  std::string text = LastHeadLog();
+namespace {
+std::string Tail(const std::string& text, size_t bytes) {
   return text.size() > bytes ? text.substr(text.size() - bytes) : text;
+}
+}  // namespace
+
+std::string LocalDaemons::HeadLogTail(size_t bytes) const { return Tail(LastHeadLog(), bytes); }
+
+std::string LocalDaemons::NodeLogTail(pid_t pid, size_t bytes) const {
+  for (const Daemon& d : daemons_)
+    if (!d.head && d.pid == pid) return Tail(LogOf(d), bytes);
+  return "";
 }
 
 }  // namespace chaos

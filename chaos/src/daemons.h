@@ -69,6 +69,10 @@ class LocalDaemons {
   int RegistrationsWithHead(pid_t pid) const;
   // How many times the live head's log says it declared node `pid` dead (silent past its liveness timeout).
   int DeclaredDead(pid_t pid) const;
+  // How many times node `pid`'s own log says it lost its head (silent past
+  // the liveness timeout, or gone), and that it registered again with one.
+  int LostHead(pid_t pid) const;
+  int RegisteredAgain(pid_t pid) const;
   bool Alive(const Daemon& d) const;
   bool IsLiveDaemon(pid_t pid) const;
 
@@ -81,14 +85,17 @@ class LocalDaemons {
   // whatever is left is then killed and removed.
   std::vector<std::string> StopAll();
 
-  // The head's log (for a failure's details): its last `bytes`.
+  // The head's log (for a failure's details): its last `bytes`; a node daemon's.
   std::string HeadLogTail(size_t bytes) const;
+  std::string NodeLogTail(pid_t pid, size_t bytes) const;
 
  private:
   std::string Start(const std::vector<std::string>& args, bool head);
   int nodes_added_ = 0;  // the odd ones speak TCP to the head (AddNode)
   void Forget(const Daemon& d);  // removes its session dir and store segment
   std::string LastHeadLog() const;  // of the head started last, "" if none
+  std::string LogOf(const Daemon& d) const;
+  int NodeLogLines(pid_t pid, const std::string& line) const;  // of the node daemon `pid`
 
   const DaemonOptions options_;
   int port_ = 0;

@@ -85,6 +85,7 @@ void FaultInjector::Inject(const Fault& fault) {
     case FaultKind::kKillHead:
     case FaultKind::kKillCluster:
     case FaultKind::kStopNode:
+    case FaultKind::kStopHead:
       // Played by the harness of a cluster run (cluster_run.h), never drawn for an embedded one.
       record.skipped = true;
       record.note = "skipped: no daemons in an embedded cluster";

@@ -25,7 +25,7 @@ void PrintTableHeader(std::FILE* out) {
 
 void PrintTableRow(std::FILE* out, const ScenarioResult& r) {
   // "back ms": from the driver kill until the new driver had every flushed object back.
-  std::string back = r.driver_kills + r.head_kills == 0 ? "-"
+  std::string back = r.driver_kills + r.head_kills + r.head_stops == 0 ? "-"
                      : r.driver_back_ms < 0                ? "none"
                                                            : std::to_string(r.driver_back_ms);
   // A joined driver is told no counters: a cluster run counts the workers it

@@ -126,8 +126,12 @@ void Summarise(const RunLog& log, ScenarioResult* result) {
       case FaultKind::kKillDriver:
       case FaultKind::kKillHead:
       case FaultKind::kKillCluster:
+      case FaultKind::kStopHead:
         // The driver's way back: the new driver's first result is its check of everything flushed.
-        (f.planned.kind == FaultKind::kKillDriver ? result->driver_kills : result->head_kills)++;
+        if (f.planned.kind == FaultKind::kStopHead) ++result->stops;
+        (f.planned.kind == FaultKind::kKillDriver  ? result->driver_kills
+         : f.planned.kind == FaultKind::kStopHead ? result->head_stops
+                                                   : result->head_kills)++;
         if (injected < result->recovery_ms.size())
           result->driver_back_ms = std::max(result->driver_back_ms, result->recovery_ms[injected]);
         break;

@@ -31,8 +31,9 @@ struct ScenarioResult {
   int kills = 0, stops = 0, fills = 0, skipped = 0;
   int driver_kills = 0;
   int node_kills = 0, head_kills = 0;  // a cluster run's; head_kills counts whole-cluster kills too
+  int head_stops = 0;                  // a cluster run's stop-head faults (counted in stops too)
   bool on_cluster = false;             // a cluster scenario: the table says so where counts are not known
-  // From a driver, head or cluster kill until the new driver got every
+  // From a driver, head or cluster kill (or a head stop) until the new driver got every
   // flushed object back (the longest, if several).
   int64_t driver_back_ms = -1;
   uint64_t worker_deaths = 0;   // ClusterInfo: seen by CAF + by reaping

@@ -17,6 +17,7 @@ std::string FaultKindName(FaultKind kind) {
     case FaultKind::kKillHead: return "kill-head";
     case FaultKind::kKillCluster: return "kill-cluster";
     case FaultKind::kStopNode: return "stop-node";
+    case FaultKind::kStopHead: return "stop-head";
   }
   return "?";
 }
@@ -50,7 +51,7 @@ std::string DescribeSchedule(const std::vector<Fault>& schedule) {
   std::string out;
   char line[128];
   for (const Fault& f : schedule) {
-    if (f.kind == FaultKind::kFillStore)
+    if (f.kind == FaultKind::kFillStore || f.kind == FaultKind::kStopHead)
       std::snprintf(line, sizeof line, "  %+6lld ms  %-12s target %.2f  hold %lld ms\n",
                     static_cast<long long>(f.at_ms), FaultKindName(f.kind).c_str(), f.target,
                     static_cast<long long>(f.hold_ms));

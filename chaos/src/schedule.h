@@ -23,6 +23,7 @@ enum class FaultKind {
   kKillHead,     // SIGKILL the head; restarted on its storage dir; a new driver joins
   kKillCluster,  // SIGKILL the head and every node; all restarted, from the log
   kStopNode,     // SIGSTOP a node daemon: declared dead by its liveness bound, then resumed: it registers again
+  kStopHead,     // SIGSTOP the head: its nodes and driver notice by their liveness bound; resumed, it serves again
 };
 
 // "kill-worker", "kill-actor", ... as printed in schedules and tables.
@@ -32,7 +33,7 @@ struct Fault {
   int64_t at_ms = 0;     // after the workload started
   FaultKind kind = FaultKind::kKillWorker;
   double target = 0;     // in [0, 1): which candidate, see above
-  int64_t hold_ms = 0;   // kFillStore: how long the filler stays referenced
+  int64_t hold_ms = 0;   // kFillStore: how long the filler stays referenced; kStopHead: stopped that much longer
 };
 
 struct ScheduleOptions {

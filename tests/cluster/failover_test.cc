@@ -1,7 +1,8 @@
 // Failures of the cluster's daemons. Liveness (protocol/heartbeat.h): a
 // node stopped with SIGSTOP is declared dead and its task runs elsewhere;
-// once it runs again it registers anew; a joined driver's waits end when its
-// head stops. A head SIGKILLed and restarted on its storage dir gets its
+// once it runs again it registers anew; a joined driver's waits (and its
+// store calls) end when its head stops, and its nodes register with it again
+// once it is resumed. A head SIGKILLed and restarted on its storage dir gets its
 // nodes back, every flushed id, and its detached named actors (replayed);
 // a head stopped on purpose takes its nodes with it. A head started on a
 // driver's storage dir holds that driver's placement groups. The liveness timeout is 2 s
@@ -105,6 +106,50 @@ TEST_F(Failover, AJoinedDriversWaitFailsWhenItsHeadStopsAndDoesNotHang) {
   }
   EXPECT_THROW(lumen::Get(lumen::Task(Square).Remote(2)), lumen::Error);  // later calls fail too
   ::kill(head_->pid(), SIGCONT);
+}
+
+// The head's store server is stopped with it: a store call waits for an
+// answer that never comes. The link's heartbeat must end it, not the
+// store's own reply timeout (60 s).
+TEST_F(Failover, AJoinedDriversStoreCallsFailWhenItsHeadStopsAndDoNotWaitOutTheStoresTimeout) {
+  ASSERT_NO_FATAL_FAILURE(StartHead());
+  Join();
+  const std::vector<uint64_t> big(1 << 17, 7);  // 1 MiB: in the store, not inline
+  auto stored = lumen::Put(big);
+  ASSERT_EQ(lumen::Get(stored)->size(), big.size());
+  ASSERT_EQ(::kill(head_->pid(), SIGSTOP), 0);
+  const auto stopped_at = std::chrono::steady_clock::now();
+  try {
+    lumen::Put(big);
+    ADD_FAILURE() << "a Put into a stopped head's store returned";
+  } catch (const lumen::ObjectStoreFullError& e) {
+    ADD_FAILURE() << "not full, out of reach: " << e.what();
+  } catch (const lumen::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("object store server connection lost"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 10s);  // 2 s of silence, and slack
+  EXPECT_THROW(lumen::Get(stored), lumen::Error);  // later calls fail at once
+  ::kill(head_->pid(), SIGCONT);
+}
+
+// A stopped head is, to its nodes, a head that went: they look for it
+// again, and once it runs again it is the head that serves the address.
+TEST_F(Failover, NodesRegisterAgainWithTheirHeadOnceItIsResumedAfterASigstop) {
+  ASSERT_NO_FATAL_FAILURE(StartHead());
+  NodeDaemon& red = StartNode("--num-cpus 1 --resources '{\"red\": 1}'");
+  NodeDaemon& far = StartNode("--node-ip 127.0.0.2 --num-cpus 1 --resources '{\"far\": 1}'");
+  ASSERT_EQ(::kill(head_->pid(), SIGSTOP), 0);
+  EXPECT_TRUE(LogSays(red, "lost the head")) << red.Log();
+  EXPECT_TRUE(LogSays(far, "lost the head")) << far.Log();
+  std::this_thread::sleep_for(3s);  // their attempts to register again queue at the stopped head's sockets
+  ASSERT_EQ(::kill(head_->pid(), SIGCONT), 0);
+  EXPECT_TRUE(LogSays(red, "registered again")) << red.Log();
+  EXPECT_TRUE(LogSays(far, "registered again")) << far.Log();
+  Join();
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("red", 1).Remote(), /*timeout_ms=*/20000), red.pid());
+  EXPECT_EQ(*lumen::Get(lumen::Task(NodePid).SetResource("far", 1).Remote(), /*timeout_ms=*/20000), far.pid());
+  EXPECT_TRUE(Alive(red.pid())) << red.Log();
+  EXPECT_TRUE(Alive(far.pid())) << far.Log();
 }
 
 TEST_F(Failover, NodesRegisterAgainWithAHeadRestartedOnItsStorageDir) {

@@ -47,6 +47,17 @@ void JoinedNodeLink::Send(std::span<Message> messages) {
 
 Message JoinedNodeLink::AwaitReply(uint64_t request) { return box_.Await(request); }
 
+void JoinedNodeLink::CutOffWithIt(std::weak_ptr<storage::ObjectStore> store) {
+  {
+    std::lock_guard lock(cut_off_mu_);
+    if (!closed_) {
+      cut_off_ = std::move(store);
+      return;
+    }
+  }
+  if (auto s = store.lock()) s->Disconnect();
+}
+
 std::optional<std::string> JoinedNodeLink::goodbye() const {
   std::lock_guard lock(goodbye_mu_);
   return goodbye_;
@@ -109,6 +120,13 @@ void JoinedNodeLink::Read() {
     if (!conn_->ReadBlocking(wait_ms) && !conn_->timed_out()) break;
   }
   box_.Close("lumen: " + why);
+  std::weak_ptr<storage::ObjectStore> store;
+  {
+    std::lock_guard lock(cut_off_mu_);
+    closed_ = true;
+    store = std::move(cut_off_);
+  }
+  if (auto s = store.lock()) s->Disconnect();
 }
 
 }  // namespace lumen::internal

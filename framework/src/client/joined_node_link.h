@@ -17,6 +17,7 @@
 
 #include "client/node_link.h"
 #include "client/reply_box.h"
+#include "lumen/storage/object_store.h"
 #include "protocol/connection.h"
 #include "protocol/heartbeat.h"
 
@@ -49,6 +50,12 @@ class JoinedNodeLink : public NodeLink {
   void AwaitClosed() { box_.AwaitClosed(); }
   // Set once closed if the node said why it stopped on purpose (GoodbyeMsg).
   std::optional<std::string> goodbye() const;
+  // `store` is served by this node's daemon too: once the link closes (the
+  // node gone, or declared dead by the heartbeat), a store call waiting for
+  // its answer fails at once, and every later one, rather than wait out the
+  // store's reply timeout (60 s) on a daemon that stopped. At once if the
+  // link is closed already. The link does not keep the store alive.
+  void CutOffWithIt(std::weak_ptr<storage::ObjectStore> store);
 
  private:
   void Read();
@@ -65,6 +72,9 @@ class JoinedNodeLink : public NodeLink {
   ReplyBox box_;
   mutable std::mutex goodbye_mu_;  // guards goodbye_
   std::optional<std::string> goodbye_;
+  std::mutex cut_off_mu_;  // guards closed_, cut_off_
+  bool closed_ = false;
+  std::weak_ptr<storage::ObjectStore> cut_off_;
   std::thread reader_;
 };
 

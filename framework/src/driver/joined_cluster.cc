@@ -40,6 +40,8 @@ std::unique_ptr<JoinedCluster> JoinCluster(const Config& config, const std::stri
     if (!s.ok()) throw Error("lumen::Init: cannot reach the object store of the cluster at " + address + ": " + s.message());
     cluster->link = std::make_unique<JoinedNodeLink>(tunnel, NodeLivenessTimeoutMs(), JoinedNodeLink::Heartbeat{}, secret);
   }
+  // The store's server is the node's daemon: its calls end when the link does.
+  cluster->link->CutOffWithIt(cluster->store);
 
   JoinMsg join;
   join.request = cluster->next_request++;

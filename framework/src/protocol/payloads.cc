@@ -57,7 +57,9 @@ Payload StorePayload(storage::ObjectStore& store, const ObjectID& id, const code
   }
   if (!s.ok()) {
     p.kind = Payload::kError;
-    p.error = {ErrorKind::kStoreFull, "storing a " + std::to_string(encoded.size()) + "-byte object: " + s.message(), ""};
+    // Not full but gone (its node stopped or died): a plain lumen::Error.
+    const ErrorKind kind = s.code() == StatusCode::kDisconnected ? ErrorKind::kBadCall : ErrorKind::kStoreFull;
+    p.error = {kind, "storing a " + std::to_string(encoded.size()) + "-byte object: " + s.message(), ""};
     return p;
   }
   p.kind = Payload::kInStore;
@@ -70,6 +72,8 @@ ObjectData ResolvePayload(const std::shared_ptr<storage::ObjectStore>& store, co
   storage::ObjectBuffer buf;
   // A spilled object with no room to come back is read from its file.
   Status s = store->Get(id, &buf);
+  if (s.code() == StatusCode::kDisconnected)  // its node stopped or died: not lost, out of reach
+    throw Error("object " + id.Hex() + " cannot be read: " + s.message());
   if (!s.ok()) throw ObjectLostError("object " + id.Hex() + " is not in the object store: " + s.message());
   return {buf.data, buf.size, std::shared_ptr<const void>(buf.data, [store, id](const void*) {
             (void)store->Release(id);
