@@ -131,6 +131,7 @@ void ClusterHarness::KillHead(bool whole_cluster, InjectedFault* record) {
   record->note += "; the driver ended " + std::to_string(log_.NowMs() - record->at_ms) + " ms after";
   ReapDriver(true);
   if (!Restart(spared, record)) return;
+  after_stop_head_ = false;
   if (StartDriver(true)) record->note += "; a new driver joined at +" + std::to_string(log_.NowMs() - record->at_ms) + " ms";
 }
 
@@ -231,6 +232,7 @@ void ClusterHarness::StopHead(InjectedFault* record) {
               " ms of SIGCONT");
   if (!daemons_.head()) log_.Fail("stop-head: the head pid " + std::to_string(record->pid) + " died once resumed");
   if (log_.Failed()) return;
+  after_stop_head_ = true;
   if (StartDriver(true)) record->note += "; a new driver joined at +" + std::to_string(log_.NowMs() - record->at_ms) + " ms";
 }
 

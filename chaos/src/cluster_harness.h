@@ -72,6 +72,7 @@ class ClusterHarness {
   std::unique_ptr<ChildDriver> driver_;
   ChildReport report_;
   int64_t head_killed_at_ms_ = -1;  // the current driver's head was killed (or stopped) then
+  bool after_stop_head_ = false;     // the current driver recovers after a stop-head: its failures say so
   int drivers_ = 0;
   uint64_t worker_deaths_ = 0;  // workers seen to exit after a kill
 };
