@@ -10,6 +10,9 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "counter.h"
 #include "head_daemon.h"
 
@@ -118,6 +121,13 @@ TEST_F(Failover, AJoinedDriversStoreCallsFailWhenItsHeadStopsAndDoNotWaitOutTheS
   auto stored = lumen::Put(big);
   ASSERT_EQ(lumen::Get(stored)->size(), big.size());
   ASSERT_EQ(::kill(head_->pid(), SIGSTOP), 0);
+  // kill() returns before every thread stopped: one may still answer a call.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::vector<char> states = ThreadStates(head_->pid());
+        return !states.empty() && std::all_of(states.begin(), states.end(), [](char c) { return c == 'T'; });
+      },
+      5s));
   const auto stopped_at = std::chrono::steady_clock::now();
   try {
     lumen::Put(big);
@@ -128,7 +138,7 @@ TEST_F(Failover, AJoinedDriversStoreCallsFailWhenItsHeadStopsAndDoNotWaitOutTheS
     EXPECT_NE(std::string(e.what()).find("object store server connection lost"), std::string::npos) << e.what();
   }
   EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 10s);  // 2 s of silence, and slack
-  EXPECT_THROW(lumen::Get(stored), lumen::Error);  // later calls fail at once
+  EXPECT_THROW(lumen::Put(big), lumen::Error);  // later calls fail at once
   ::kill(head_->pid(), SIGCONT);
 }
 
